@@ -1,0 +1,343 @@
+//! The JSON bodies of fms's HTTP API, shared by the gateway and `fmsctl`.
+//!
+//! | method and path | request | answer |
+//! | --- | --- | --- |
+//! | `POST /v1/auth/register` | [`RegisterRequest`] | 201 [`Profile`] |
+//! | `POST /v1/auth/login` | [`LoginRequest`] | 200 [`TokenPair`] |
+//! | `POST /v1/auth/refresh` | [`RefreshRequest`] | 200 [`TokenPair`] |
+//! | `POST /v1/auth/logout` | [`RefreshRequest`] | 204 |
+//! | `GET /v1/me` | | [`Profile`] |
+//! | `PATCH /v1/me` | [`UpdateProfileRequest`] | [`Profile`] |
+//! | `DELETE /v1/me` | [`DeleteAccountRequest`] | 204 |
+//! | `POST /v1/me/password` | [`ChangePasswordRequest`] | 204 |
+//! | `GET /v1/files?path=&cursor=&limit=` | | [`Listing`] |
+//! | `GET /v1/files/metadata?path=` | | [`Entry`] |
+//! | `DELETE /v1/files?path=&recursive=` | | [`Deleted`] |
+//! | `POST /v1/folders` | [`MkdirRequest`] | 201 [`Entry`] |
+//! | `POST /v1/files/move` | [`MoveRequest`] | [`Entry`] |
+//! | `GET /v1/usage` | | [`Usage`] |
+//! | `POST /v1/uploads` | [`CreateUploadRequest`] | 201 (new) or 200 (resumed) [`UploadSession`] |
+//! | `GET /v1/uploads/{id}` | | [`UploadSession`] with fresh part URLs |
+//! | `POST /v1/uploads/{id}/complete` | [`CompleteUploadRequest`] | [`Entry`] |
+//! | `DELETE /v1/uploads/{id}` | | 204 |
+//! | `GET /v1/downloads?path=` | | [`DownloadLink`] |
+//! | `PUT <part url>` | the part's bytes | 200 [`PartStored`] (embedded blob store) |
+//! | `GET <download url>` | `Range` allowed | the bytes (200 or 206) |
+//! | `GET /.well-known/jwks.json` | | the access-token public keys (RFC 7517) |
+//! | `GET /healthz`, `GET /readyz` | | 200 when alive / when every store answers |
+//!
+//! Every error is [`ErrorBody`]: `{"error": {"code": "...", "message": "..."}}`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for a program (`code`) and for a person (`message`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// One of [`codes`].
+    pub code: String,
+    /// One sentence a person can act on.
+    pub message: String,
+}
+
+/// The error codes the API answers with.
+pub mod codes {
+    /// 400: the request is malformed or breaks a rule; the message names the rule.
+    pub const INVALID: &str = "invalid";
+    /// 401: no token, a bad or expired token, or wrong credentials.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// 403: a valid signature but no right to this action (bad or expired signed URL).
+    pub const FORBIDDEN: &str = "forbidden";
+    /// 404: nothing there (or nothing there that the caller may see).
+    pub const NOT_FOUND: &str = "not_found";
+    /// 409: it already exists, or the state does not allow it.
+    pub const CONFLICT: &str = "conflict";
+    /// 413: the quota would be exceeded.
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
+    /// 413: the body is larger than allowed.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// 422: the uploaded bytes do not match the announced size or checksum.
+    pub const INTEGRITY: &str = "integrity";
+    /// 429: too many attempts; see `Retry-After`.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// 503: a store is unreachable; try again.
+    pub const UNAVAILABLE: &str = "unavailable";
+    /// 500: a fault on the server side; the log has the details.
+    pub const INTERNAL: &str = "internal";
+}
+
+/// `POST /v1/auth/register`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// The login and where mail goes.
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    /// How mail greets the customer.
+    pub name: String,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The e-mail registered with.
+    pub email: String,
+    /// The password.
+    pub password: String,
+}
+
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last [`TokenPair`].
+    pub refresh_token: String,
+}
+
+/// What login and refresh answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenPair {
+    /// A short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until `access_token` expires.
+    pub expires_in: u64,
+    /// An opaque token, good for one refresh.
+    pub refresh_token: String,
+}
+
+/// A customer as they see themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Their id.
+    pub id: Uuid,
+    /// Their e-mail address.
+    pub email: String,
+    /// Their display name.
+    pub name: String,
+    /// When they registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `PATCH /v1/me`: the fields to change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    /// A new display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /v1/me/password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password now.
+    pub current_password: String,
+    /// The password from now on (at least 10 characters).
+    pub new_password: String,
+}
+
+/// `DELETE /v1/me`: the password again, so a stolen token alone cannot delete an account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    /// The password now.
+    pub password: String,
+}
+
+/// Whether an entry is a file or a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A file with bytes.
+    File,
+    /// A folder.
+    Folder,
+}
+
+/// A file or folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Absolute path in the owner's tree, e.g. `/photos/2024/a.jpg`.
+    pub path: String,
+    /// The last segment of `path`.
+    pub name: String,
+    /// File or folder.
+    pub kind: EntryKind,
+    /// Bytes (0 for a folder).
+    pub size: u64,
+    /// SHA-256 of the bytes, lowercase hex (files only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// When it last changed.
+    pub modified_at: DateTime<Utc>,
+}
+
+/// `GET /v1/files`: one page of a folder, sorted by name (byte order).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Listing {
+    /// The folder listed.
+    pub path: String,
+    /// This page's entries.
+    pub entries: Vec<Entry>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `DELETE /v1/files`: what went.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deleted {
+    /// Files removed.
+    pub n_files: u64,
+    /// Folders removed.
+    pub n_folders: u64,
+    /// Bytes freed.
+    pub bytes_freed: u64,
+}
+
+/// `POST /v1/folders`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MkdirRequest {
+    /// The folder to create.
+    pub path: String,
+    /// Create missing parents too, and succeed if the folder exists.
+    #[serde(default)]
+    pub parents: bool,
+}
+
+/// `POST /v1/files/move`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// What to move.
+    pub from: String,
+    /// Its new path (the parent folder must exist).
+    pub to: String,
+}
+
+/// `GET /v1/usage`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Usage {
+    /// Bytes in stored files.
+    pub used_bytes: u64,
+    /// Bytes reserved by uploads in progress.
+    pub reserved_bytes: u64,
+    /// The quota.
+    pub quota_bytes: u64,
+    /// Number of files.
+    pub n_files: u64,
+    /// Number of folders.
+    pub n_folders: u64,
+}
+
+/// What to do when the upload's path already holds a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Overwrite {
+    /// Refuse with 409 (checked at create and again at complete).
+    #[default]
+    Fail,
+    /// Replace the file atomically at complete.
+    Replace,
+}
+
+/// `POST /v1/uploads`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUploadRequest {
+    /// Where the file will be; its folder must exist.
+    pub path: String,
+    /// Its exact size in bytes.
+    pub size: u64,
+    /// Its SHA-256, lowercase hex, checked at complete. Also lets a re-run find and resume
+    /// an unfinished session for the same path, size and checksum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// What to do if a file is there.
+    #[serde(default)]
+    pub overwrite: Overwrite,
+}
+
+/// One part of an upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadPart {
+    /// 1-based part number.
+    pub number: u32,
+    /// Byte offset of the part in the file.
+    pub offset: u64,
+    /// Its size in bytes (the last part may be shorter).
+    pub size: u64,
+    /// Whether the server already holds this part.
+    pub stored: bool,
+    /// Where to `PUT` the part's bytes; signed and expiring.
+    pub url: String,
+}
+
+/// An upload session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadSession {
+    /// Its id.
+    pub upload_id: Uuid,
+    /// Where the file will be.
+    pub path: String,
+    /// The file's size.
+    pub size: u64,
+    /// The announced SHA-256, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size of every part but the last.
+    pub part_size: u64,
+    /// The parts, in order.
+    pub parts: Vec<UploadPart>,
+    /// When the part URLs stop working (ask `GET /v1/uploads/{id}` for fresh ones).
+    pub urls_expire_at: DateTime<Utc>,
+    /// When the session is swept if not completed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /v1/uploads/{id}/complete`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteUploadRequest {
+    /// The SHA-256 the client computed, checked against the stored bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// What the embedded blob store answers to a part `PUT`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartStored {
+    /// The part number.
+    pub number: u32,
+    /// Bytes stored.
+    pub size: u64,
+}
+
+/// `GET /v1/downloads`: where to fetch a file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DownloadLink {
+    /// A signed, expiring URL; `Range` works.
+    pub url: String,
+    /// When `url` stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The file's size.
+    pub size: u64,
+    /// The file's SHA-256, lowercase hex.
+    pub sha256: String,
+    /// The file's name.
+    pub name: String,
+}

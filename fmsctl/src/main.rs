@@ -1,1 +1,65 @@
-fn main() {}
+//! `fmsctl`, the command line of fms: log in, upload, download, list, move, delete.
+//!
+//! - [`cli`]: the raw command line (clap); [`config`]: flags, `config.toml` and defaults resolved.
+//! - [`client`]: the typed HTTP client, with silent token refresh; [`credentials`]: where the
+//!   tokens live (OS keyring, or a 0600 file).
+//! - [`commands`]: one file per subcommand; [`transfer`]: the parallel, resumable upload and the
+//!   resumable, checked download; [`progress`]: the bars; [`output`]: text or `--json`.
+//! - [`exit`]: error kinds to exit codes, documented in `--help`.
+//!
+//! `main` stays thin: [`run`] does the work and `main` turns its error into one line on stderr
+//! (`fmsctl: <message>`) and an exit code. A closed stdout is not an error.
+
+mod cli;
+mod client;
+mod commands;
+mod config;
+mod credentials;
+mod exit;
+mod output;
+mod password;
+mod progress;
+mod remote_path;
+mod transfer;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use common::telemetry::{self, LogFormat};
+
+use crate::cli::Cli;
+use crate::config::Config;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(error) if exit::is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "fmsctl: {}",
+                output::one_line(&format!("{error:#}"))
+            );
+            exit::classify(&error).into()
+        }
+    }
+}
+
+/// Parses the command line, resolves the settings and runs the command on a tokio runtime.
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let config = Config::resolve(&cli.global)?;
+    match config.verbose {
+        0 => {}
+        1 => telemetry::init("fmsctl=debug", LogFormat::Pretty),
+        _ => telemetry::init("debug", LogFormat::Pretty),
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    runtime.block_on(commands::run(config, cli.command))?;
+    Ok(ExitCode::SUCCESS)
+}

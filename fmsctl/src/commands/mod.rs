@@ -1,0 +1,41 @@
+//! One file per subcommand; [`run`] picks the file.
+//!
+//! Every command takes the shared [`Client`] and the resolved [`Config`], does its calls, and
+//! prints its result through [`crate::output::Output`]: text, or one JSON document with `--json`.
+
+mod download;
+mod login;
+mod logout;
+mod ls;
+mod mkdir;
+mod mv;
+mod register;
+mod rm;
+mod upload;
+mod usage;
+mod whoami;
+
+use std::sync::Arc;
+
+use crate::cli::Command;
+use crate::client::Client;
+use crate::config::Config;
+
+/// Runs `command` against the server in `config`.
+pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
+    let client = Arc::new(Client::new(&config)?);
+    let output = config.output;
+    match command {
+        Command::Register(args) => register::run(&client, output, args).await,
+        Command::Login(args) => login::run(&client, output, args).await,
+        Command::Logout => logout::run(&client, output).await,
+        Command::Whoami => whoami::run(&client, output).await,
+        Command::Upload(args) => upload::run(client, output, args).await,
+        Command::Download(args) => download::run(&client, output, args).await,
+        Command::Ls(args) => ls::run(&client, output, args).await,
+        Command::Mkdir(args) => mkdir::run(&client, output, args).await,
+        Command::Mv(args) => mv::run(&client, output, args).await,
+        Command::Rm(args) => rm::run(&client, output, args).await,
+        Command::Usage => usage::run(&client, output).await,
+    }
+}

@@ -1,0 +1,36 @@
+//! `fmsctl rm [-r] PATH`: delete a file, or a folder and everything in it.
+
+use anyhow::Context;
+
+use crate::cli::RmArgs;
+use crate::client::Client;
+use crate::output::{human_bytes, Output};
+use crate::remote_path;
+
+/// Deletes and says what went.
+pub async fn run(client: &Client, output: Output, args: RmArgs) -> anyhow::Result<()> {
+    let path = remote_path::normalize(&args.path);
+    let deleted = client
+        .delete(&path, args.recursive)
+        .await
+        .with_context(|| path.clone())?;
+    if output.json {
+        return output.print_json(&deleted);
+    }
+    output.info(format_args!(
+        "removed {path} ({} {}, {} {}, {} freed)",
+        deleted.n_files,
+        plural(deleted.n_files, "file", "files"),
+        deleted.n_folders,
+        plural(deleted.n_folders, "folder", "folders"),
+        human_bytes(deleted.bytes_freed)
+    ))
+}
+
+fn plural<'word>(n: u64, one: &'word str, many: &'word str) -> &'word str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}

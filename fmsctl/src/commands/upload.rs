@@ -1,0 +1,146 @@
+//! `fmsctl upload [-r] [--overwrite] [--parallel N] LOCAL... [REMOTE_DIR]`.
+//!
+//! With two or more paths the last one is the remote folder (as with scp); alone, a path goes
+//! to `/`. Folders (with `-r`) are recreated remotely first, then the files go a few at a time,
+//! their parts sharing `--parallel` slots. The first failure stops the command; running it
+//! again resumes every unfinished file where it stopped.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use common::api::{Entry, Overwrite};
+use futures::{StreamExt, TryStreamExt};
+use indicatif::ProgressBar;
+
+use super::download::rate;
+use crate::cli::UploadArgs;
+use crate::client::Client;
+use crate::exit::UsageError;
+use crate::output::{human_bytes, Output};
+use crate::progress::Progress;
+use crate::remote_path;
+use crate::transfer::plan::{plan_upload, PlannedFile};
+use crate::transfer::upload::Uploader;
+
+/// At most this many files are in progress at once (hashing one while sending another).
+const FILES_AT_ONCE: usize = 4;
+
+/// Uploads and prints the entries made.
+pub async fn run(client: Arc<Client>, output: Output, args: UploadArgs) -> anyhow::Result<()> {
+    let (locals, remote_dir) = split_arguments(args.paths)?;
+    let plan = plan_upload(&locals, &remote_dir, args.recursive)?;
+    for skipped in &plan.skipped {
+        output.notice(format_args!("skipped {skipped}"));
+    }
+    for folder in &plan.folders {
+        client
+            .mkdir(folder, true)
+            .await
+            .with_context(|| folder.clone())?;
+    }
+
+    let progress = Progress::new(output);
+    let total_bytes = plan.total_bytes();
+    let total_bar = if plan.files.len() > 1 {
+        progress.total_bar(total_bytes, plan.files.len())
+    } else {
+        ProgressBar::hidden()
+    };
+    let overwrite = if args.overwrite {
+        Overwrite::Replace
+    } else {
+        Overwrite::Fail
+    };
+    let parallel = usize::from(args.parallel);
+    let uploader = Uploader::new(
+        Arc::clone(&client),
+        overwrite,
+        parallel,
+        progress.clone(),
+        total_bar.clone(),
+        output,
+    );
+
+    let started = Instant::now();
+    let single = plan.files.len() == 1;
+    let uploader = &uploader;
+    let progress_ref = &progress;
+    let mut entries: Vec<(usize, Entry)> = futures::stream::iter(plan.files.iter().enumerate())
+        .map(|(index, file)| async move {
+            let file_started = Instant::now();
+            let entry = uploader.upload(file).await?;
+            if !single {
+                progress_ref.suspend(|| report(output, file, None))?;
+            } else {
+                report(output, file, Some(file_started.elapsed().as_secs_f64()))?;
+            }
+            Ok::<_, anyhow::Error>((index, entry))
+        })
+        .buffer_unordered(FILES_AT_ONCE.min(parallel))
+        .try_collect()
+        .await?;
+    total_bar.finish_and_clear();
+    entries.sort_by_key(|(index, _)| *index);
+    let entries: Vec<Entry> = entries.into_iter().map(|(_, entry)| entry).collect();
+
+    if output.json {
+        return output.print_json(&entries);
+    }
+    if entries.len() > 1 {
+        let seconds = started.elapsed().as_secs_f64();
+        output.info(format_args!(
+            "uploaded {} files, {} in {seconds:.1} s ({}/s)",
+            entries.len(),
+            human_bytes(total_bytes),
+            human_bytes(rate(total_bytes, seconds))
+        ))?;
+    }
+    Ok(())
+}
+
+fn report(output: Output, file: &PlannedFile, seconds: Option<f64>) -> anyhow::Result<()> {
+    match seconds {
+        Some(seconds) => output.info(format_args!(
+            "uploaded {} to {} ({} in {seconds:.1} s, {}/s)",
+            file.local.display(),
+            file.remote,
+            human_bytes(file.size),
+            human_bytes(rate(file.size, seconds))
+        )),
+        None => output.info(format_args!(
+            "uploaded {} to {} ({})",
+            file.local.display(),
+            file.remote,
+            human_bytes(file.size)
+        )),
+    }
+}
+
+/// `LOCAL... [REMOTE_DIR]`: with two or more paths the last is the remote folder.
+fn split_arguments(mut paths: Vec<PathBuf>) -> anyhow::Result<(Vec<PathBuf>, String)> {
+    if paths.len() < 2 {
+        return Ok((paths, "/".to_string()));
+    }
+    let remote = paths.pop().unwrap_or_default();
+    let remote = remote
+        .to_str()
+        .ok_or_else(|| UsageError(format!("{}: not valid UTF-8", remote.display())))?;
+    Ok((paths, remote_path::normalize(remote)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_of_several_paths_is_the_remote_folder() {
+        let (locals, remote) = split_arguments(vec!["a.txt".into()]).unwrap();
+        assert_eq!((locals.len(), remote.as_str()), (1, "/"));
+        let (locals, remote) =
+            split_arguments(vec!["a.txt".into(), "b.txt".into(), "docs".into()]).unwrap();
+        assert_eq!(locals, [PathBuf::from("a.txt"), PathBuf::from("b.txt")]);
+        assert_eq!(remote, "/docs");
+    }
+}

@@ -1,0 +1,19 @@
+//! `fmsctl whoami`: the profile of the logged-in customer.
+
+use crate::client::Client;
+use crate::output::Output;
+
+/// Prints the profile from `GET /v1/me`.
+pub async fn run(client: &Client, output: Output) -> anyhow::Result<()> {
+    let profile = client.me().await?;
+    if output.json {
+        return output.print_json(&profile);
+    }
+    output.print_line(format_args!("{} <{}>", profile.name, profile.email))?;
+    output.print_line(format_args!("id:         {}", profile.id))?;
+    output.print_line(format_args!(
+        "registered: {}",
+        profile.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+    ))?;
+    output.print_line(format_args!("server:     {}", client.server()))
+}

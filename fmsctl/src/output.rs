@@ -1,0 +1,84 @@
+//! Printing results: text for people, or exactly one JSON document with `--json`.
+//!
+//! Results go to stdout and are written with `writeln!` rather than `println!`, so a closed pipe
+//! (`fmsctl ls | head`) surfaces as an error that `main` turns into a quiet exit 0 instead of a
+//! panic. Notices go to stderr; `-q` silences informational lines but never the data asked for.
+
+use std::fmt::Display;
+use std::io::Write;
+
+use anyhow::Context;
+use serde::Serialize;
+
+/// How results and messages are printed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Output {
+    /// `--json`: stdout carries one JSON document and nothing else.
+    pub json: bool,
+    /// `-q`: no progress bars, no informational lines.
+    pub quiet: bool,
+}
+
+impl Output {
+    /// Prints `value` as one pretty JSON document on stdout.
+    pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout))
+            .and_then(|()| stdout.flush())
+            .context("failed to write to stdout")
+    }
+
+    /// Prints one line of requested data on stdout (even with `-q`).
+    pub fn print_line(&self, line: impl Display) -> anyhow::Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}").context("failed to write to stdout")
+    }
+
+    /// Prints an informational line on stdout, unless `-q` or `--json`.
+    pub fn info(&self, line: impl Display) -> anyhow::Result<()> {
+        if self.quiet || self.json {
+            return Ok(());
+        }
+        self.print_line(line)
+    }
+
+    /// Prints a notice or warning on stderr, unless `-q`.
+    pub fn notice(&self, line: impl Display) {
+        if !self.quiet {
+            eprintln!("fmsctl: {line}");
+        }
+    }
+
+    /// Whether progress bars may be drawn at all (they still hide when stderr is no terminal).
+    pub fn shows_progress(&self) -> bool {
+        !self.quiet && !self.json
+    }
+}
+
+/// A size for people, in binary units: `0 B`, `1.50 KiB`, `50.00 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    indicatif::HumanBytes(bytes).to_string()
+}
+
+/// Folds a message onto one line: the error line must stay one line whatever the server says.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(50 * 1024 * 1024), "50.00 MiB");
+    }
+
+    #[test]
+    fn messages_fold_to_one_line() {
+        assert_eq!(one_line("a\n  b\r\nc "), "a b c");
+    }
+}

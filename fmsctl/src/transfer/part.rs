@@ -1,0 +1,226 @@
+//! One part `PUT` to its signed URL, tried again when that can help.
+//!
+//! A 403 means the signed URL expired: [`PartUrls`] asks the server for fresh ones (once for
+//! every part that noticed) and the part goes again without counting as a failure. A network
+//! error, 408, 429 or 5xx is retried up to [`MAX_RETRIES`] times with [`backoff`]; any other
+//! answer is final. The signed URL carries its own authorization: no `Authorization` header.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use common::api::{PartStored, UploadPart, UploadSession};
+use indicatif::ProgressBar;
+use reqwest::header::CONTENT_LENGTH;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use super::{backoff, body, MAX_RETRIES};
+use crate::client::{error_from_response, Client};
+
+/// How many times one part may ask for fresh URLs before the 403 is taken as final.
+const MAX_URL_REFRESHES: u32 = 3;
+
+/// Ask for fresh URLs this long before the current ones expire.
+const URL_EXPIRY_MARGIN_SECONDS: i64 = 15;
+
+/// The current signed URL of every part of one upload, renewed when they expire.
+pub struct PartUrls {
+    /// Asks `GET /v1/uploads/{id}` for fresh URLs.
+    client: Arc<Client>,
+    /// The upload session.
+    upload_id: Uuid,
+    /// The URLs; behind a mutex so parts that hit a 403 together renew them once.
+    state: Mutex<UrlState>,
+}
+
+struct UrlState {
+    /// Part number -> signed URL.
+    urls: HashMap<u32, String>,
+    /// When `urls` stop working.
+    expires_at: DateTime<Utc>,
+    /// Bumped on every renewal, so a part can tell whether someone renewed since it looked.
+    generation: u64,
+}
+
+impl PartUrls {
+    /// The URLs of `session` as the server sent them.
+    pub fn new(client: Arc<Client>, session: &UploadSession) -> Self {
+        Self {
+            client,
+            upload_id: session.upload_id,
+            state: Mutex::new(UrlState {
+                urls: urls_of(session),
+                expires_at: session.urls_expire_at,
+                generation: 0,
+            }),
+        }
+    }
+
+    /// The URL for part `number` and the generation it belongs to; renewed first if expiring.
+    async fn get(&self, number: u32) -> anyhow::Result<(String, u64)> {
+        let mut state = self.state.lock().await;
+        if state.expires_at <= Utc::now() + Duration::seconds(URL_EXPIRY_MARGIN_SECONDS) {
+            self.renew_locked(&mut state).await?;
+        }
+        let url = state
+            .urls
+            .get(&number)
+            .cloned()
+            .with_context(|| format!("the server sent no URL for part {number}"))?;
+        Ok((url, state.generation))
+    }
+
+    /// Renews the URLs, unless someone did since `seen_generation`.
+    async fn renew(&self, seen_generation: u64) -> anyhow::Result<()> {
+        let mut state = self.state.lock().await;
+        if state.generation == seen_generation {
+            self.renew_locked(&mut state).await?;
+        }
+        Ok(())
+    }
+
+    async fn renew_locked(&self, state: &mut UrlState) -> anyhow::Result<()> {
+        tracing::debug!(upload_id = %self.upload_id, "renewing the part URLs");
+        let session = self
+            .client
+            .upload_session(self.upload_id)
+            .await
+            .context("failed to renew the part URLs")?;
+        state.urls = urls_of(&session);
+        state.expires_at = session.urls_expire_at;
+        state.generation += 1;
+        Ok(())
+    }
+}
+
+fn urls_of(session: &UploadSession) -> HashMap<u32, String> {
+    session
+        .parts
+        .iter()
+        .map(|part| (part.number, part.url.clone()))
+        .collect()
+}
+
+/// What a part upload needs besides the part.
+pub struct PartJob<'job> {
+    /// Sends the bytes.
+    pub client: &'job Client,
+    /// The signed URLs.
+    pub urls: &'job PartUrls,
+    /// The local file.
+    pub path: &'job Path,
+    /// This file's bar.
+    pub file_bar: &'job ProgressBar,
+    /// The command's total bar.
+    pub total_bar: &'job ProgressBar,
+}
+
+/// How one attempt ended.
+enum Attempt {
+    /// The server holds the part.
+    Stored,
+    /// The signed URL was refused (403): renew and go again.
+    Expired(anyhow::Error),
+    /// Worth another try after a pause.
+    Transient(anyhow::Error),
+    /// Trying again would not help.
+    Fatal(anyhow::Error),
+}
+
+/// Sends `part` until it is stored, or fails for good.
+pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()> {
+    let mut failures = 0;
+    let mut renewals = 0;
+    loop {
+        let (url, generation) = job.urls.get(part.number).await?;
+        let sent = Arc::new(AtomicU64::new(0));
+        let attempt = put_once(job, &url, part, Arc::clone(&sent)).await;
+        if !matches!(attempt, Attempt::Stored) {
+            // Take back what this attempt counted: the next one sends the part again.
+            let counted = sent.load(Ordering::Relaxed);
+            job.file_bar.dec(counted);
+            job.total_bar.dec(counted);
+        }
+        match attempt {
+            Attempt::Stored => return Ok(()),
+            Attempt::Expired(error) => {
+                if renewals == MAX_URL_REFRESHES {
+                    return Err(error);
+                }
+                renewals += 1;
+                job.urls.renew(generation).await?;
+            }
+            Attempt::Transient(error) => {
+                failures += 1;
+                if failures > MAX_RETRIES {
+                    return Err(error.context(format!(
+                        "part {} failed {failures} times",
+                        part.number
+                    )));
+                }
+                tracing::warn!(part = part.number, error = %format!("{error:#}"), "part failed; trying again");
+                tokio::time::sleep(backoff(failures)).await;
+            }
+            Attempt::Fatal(error) => return Err(error),
+        }
+    }
+}
+
+async fn put_once(job: &PartJob<'_>, url: &str, part: &UploadPart, sent: Arc<AtomicU64>) -> Attempt {
+    let file_bar = job.file_bar.clone();
+    let total_bar = job.total_bar.clone();
+    let count = move |n: u64| {
+        sent.fetch_add(n, Ordering::Relaxed);
+        file_bar.inc(n);
+        total_bar.inc(n);
+    };
+    let body = match body::file_range(job.path, part.offset, part.size, count).await {
+        Ok(body) => body,
+        Err(error) => {
+            return Attempt::Fatal(anyhow::Error::new(error).context(format!(
+                "failed to read {}",
+                job.path.display()
+            )))
+        }
+    };
+    let request = job
+        .client
+        .http()
+        .put(url)
+        .header(CONTENT_LENGTH, part.size)
+        .body(body);
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => return Attempt::Transient(job.client.transport_error(error).into()),
+    };
+    let status = response.status();
+    if status.is_success() {
+        return match response.bytes().await {
+            Ok(answer) => check_stored(&answer, part),
+            Err(error) => Attempt::Transient(job.client.transport_error(error).into()),
+        };
+    }
+    let error = anyhow::Error::new(error_from_response(response).await);
+    match status.as_u16() {
+        403 => Attempt::Expired(error),
+        408 | 429 | 500..=599 => Attempt::Transient(error),
+        _ => Attempt::Fatal(error),
+    }
+}
+
+/// The embedded blob store says how much it stored; other stores may say nothing.
+fn check_stored(answer: &[u8], part: &UploadPart) -> Attempt {
+    match serde_json::from_slice::<PartStored>(answer) {
+        Ok(stored) if stored.size != part.size => Attempt::Fatal(anyhow::anyhow!(
+            "the server stored {} bytes of part {}, not {}",
+            stored.size,
+            part.number,
+            part.size
+        )),
+        _ => Attempt::Stored,
+    }
+}

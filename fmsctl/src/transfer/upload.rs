@@ -1,0 +1,222 @@
+//! Uploading one file: hash it, create or resume the session, send the missing parts, complete.
+//!
+//! The server answers `POST /v1/uploads` with an unfinished session for the same path, size and
+//! SHA-256 when there is one, so running the same upload again after an interruption sends only
+//! the parts the server does not hold. Parts go out in parallel; a [`Semaphore`] shared by all
+//! files of a command bounds the number of `PUT`s in flight, whatever the number of files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use common::api::{CreateUploadRequest, Entry, Overwrite, UploadSession};
+use futures::{StreamExt, TryStreamExt};
+use indicatif::ProgressBar;
+use tokio::sync::Semaphore;
+
+use super::hash::sha256_file;
+use super::part::{put_part, PartJob, PartUrls};
+use super::plan::PlannedFile;
+use crate::client::Client;
+use crate::output::Output;
+use crate::progress::Progress;
+
+/// Uploads files for one command, sharing bars and the limit on parts in flight.
+pub struct Uploader {
+    /// The API client.
+    client: Arc<Client>,
+    /// What to do when a remote file exists.
+    overwrite: Overwrite,
+    /// How many parts of one file to keep in flight.
+    parallel: usize,
+    /// Bounds the parts in flight across all files.
+    part_slots: Semaphore,
+    /// The bars.
+    progress: Progress,
+    /// The bar that adds every file up.
+    total_bar: ProgressBar,
+    /// For the "resuming" notice.
+    output: Output,
+}
+
+impl Uploader {
+    /// An uploader sending at most `parallel` parts at once.
+    pub fn new(
+        client: Arc<Client>,
+        overwrite: Overwrite,
+        parallel: usize,
+        progress: Progress,
+        total_bar: ProgressBar,
+        output: Output,
+    ) -> Self {
+        let parallel = parallel.max(1);
+        Self {
+            client,
+            overwrite,
+            parallel,
+            part_slots: Semaphore::new(parallel),
+            progress,
+            total_bar,
+            output,
+        }
+    }
+
+    /// Uploads one planned file and returns the entry the server made of it.
+    pub async fn upload(&self, file: &PlannedFile) -> anyhow::Result<Entry> {
+        let label = file
+            .local
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.local.display().to_string());
+        let bar = self.progress.file_bar(&label, file.size);
+        let result = self.upload_with_bar(file, &bar).await;
+        bar.finish_and_clear();
+        result
+    }
+
+    async fn upload_with_bar(&self, file: &PlannedFile, bar: &ProgressBar) -> anyhow::Result<Entry> {
+        let (sha256, hashed_bytes) = sha256_file(&file.local, bar.clone()).await?;
+        if hashed_bytes != file.size {
+            bail!(
+                "{} changed size while being read ({} bytes, then {}); try again",
+                file.local.display(),
+                file.size,
+                hashed_bytes
+            );
+        }
+        let request = CreateUploadRequest {
+            path: file.remote.clone(),
+            size: file.size,
+            sha256: Some(sha256.clone()),
+            overwrite: self.overwrite,
+        };
+        let (session, resumed) = self
+            .client
+            .create_upload(&request)
+            .await
+            .with_context(|| file.remote.clone())?;
+        check_plan(&session, file.size)?;
+
+        let stored_parts = session.parts.iter().filter(|part| part.stored).count();
+        let stored_bytes: u64 = session
+            .parts
+            .iter()
+            .filter(|part| part.stored)
+            .map(|part| part.size)
+            .sum();
+        if resumed {
+            tracing::info!(upload_id = %session.upload_id, stored_parts, "resuming an upload");
+            let message = format!(
+                "resuming the upload of {} ({stored_parts} of {} parts already on the server)",
+                file.remote,
+                session.parts.len()
+            );
+            self.progress.suspend(|| self.output.notice(message));
+        }
+        self.progress.start_transfer(bar);
+        bar.set_position(stored_bytes);
+        self.total_bar.inc(stored_bytes);
+
+        self.send_parts(&session, &file.local, bar)
+            .await
+            .with_context(|| format!("failed to upload {} to {}", file.local.display(), file.remote))?;
+
+        self.client
+            .complete_upload(session.upload_id, &sha256)
+            .await
+            .with_context(|| file.remote.clone())
+    }
+
+    async fn send_parts(
+        &self,
+        session: &UploadSession,
+        local: &Path,
+        bar: &ProgressBar,
+    ) -> anyhow::Result<()> {
+        let urls = PartUrls::new(Arc::clone(&self.client), session);
+        let job = PartJob {
+            client: &self.client,
+            urls: &urls,
+            path: local,
+            file_bar: bar,
+            total_bar: &self.total_bar,
+        };
+        let job = &job;
+        futures::stream::iter(session.parts.iter().filter(|part| !part.stored))
+            .map(|part| async move {
+                let _slot = self
+                    .part_slots
+                    .acquire()
+                    .await
+                    .context("the upload was stopped")?;
+                put_part(job, part).await
+            })
+            .buffer_unordered(self.parallel)
+            .try_collect::<()>()
+            .await
+    }
+}
+
+/// Checks that the parts the server planned cover the file exactly, once.
+fn check_plan(session: &UploadSession, size: u64) -> anyhow::Result<()> {
+    let mut parts: Vec<_> = session.parts.iter().collect();
+    parts.sort_by_key(|part| part.offset);
+    let mut expected_offset = 0u64;
+    for part in &parts {
+        if part.offset != expected_offset {
+            bail!(
+                "the server's upload plan for {} does not cover the file (part {} at offset {})",
+                session.path,
+                part.number,
+                part.offset
+            );
+        }
+        expected_offset = part.offset.saturating_add(part.size);
+    }
+    if expected_offset != size {
+        bail!(
+            "the server's upload plan for {} covers {expected_offset} bytes, not {size}",
+            session.path
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use common::api::UploadPart;
+
+    fn session(parts: &[(u64, u64)]) -> UploadSession {
+        UploadSession {
+            upload_id: uuid::Uuid::nil(),
+            path: "/f".into(),
+            size: 0,
+            sha256: None,
+            part_size: 4,
+            parts: parts
+                .iter()
+                .enumerate()
+                .map(|(index, (offset, size))| UploadPart {
+                    number: index as u32 + 1,
+                    offset: *offset,
+                    size: *size,
+                    stored: false,
+                    url: String::new(),
+                })
+                .collect(),
+            urls_expire_at: Utc::now(),
+            expires_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn plans_must_cover_the_file() {
+        assert!(check_plan(&session(&[(0, 4), (4, 4), (8, 2)]), 10).is_ok());
+        assert!(check_plan(&session(&[]), 0).is_ok());
+        assert!(check_plan(&session(&[(0, 0)]), 0).is_ok());
+        assert!(check_plan(&session(&[(0, 4), (8, 2)]), 10).is_err());
+        assert!(check_plan(&session(&[(0, 4), (4, 4)]), 10).is_err());
+    }
+}

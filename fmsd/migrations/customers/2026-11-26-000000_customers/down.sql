@@ -1,0 +1,4 @@
+DROP TABLE processed_events;
+DROP TABLE outbox;
+DROP TABLE refresh_tokens;
+DROP TABLE customers;

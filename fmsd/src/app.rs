@@ -1,0 +1,227 @@
+//! Wiring: picks the adapters, builds the services, binds the listener, and runs everything
+//! until shutdown.
+//!
+//! `App::build` does all the I/O that can fail at start (opening stores, binding the port), so
+//! a misconfiguration is reported before anything runs. `App::run` spawns the gateway, one
+//! outbox relay per service and one consumer per event handler, and on shutdown lets in-flight
+//! requests and the event being handled finish, then flushes the outboxes, within a deadline.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::bus::adapters::embedded::EmbeddedBus;
+use crate::bus::consumer::{self, EventHandler};
+use crate::bus::ports::{Outbox, Publisher, Subscriber};
+use crate::bus::relay;
+use crate::clock::{Clock, SystemClock};
+use crate::customers::adapters::sqlite::SqliteCustomerRepo;
+use crate::customers::service::CustomerService;
+use crate::customers::tokens::TokenIssuer;
+use crate::files::adapters::local_fs::LocalBlobStore;
+use crate::files::adapters::sqlite::SqliteFileRepo;
+use crate::files::service::FileService;
+use crate::gateway::auth::TokenVerifier;
+use crate::gateway::rate_limit::LoginLimiter;
+use crate::gateway::{self, AppState};
+use crate::health::Probe;
+use crate::notifications::adapters::maildir::MaildirMailer;
+use crate::notifications::adapters::sqlite::SqliteNotificationRepo;
+use crate::notifications::service::NotificationService;
+use crate::settings::Settings;
+use crate::signing::UrlSigner;
+
+/// A service's outbox and the signal its repo gives after writing to it.
+struct RelaySource {
+    /// For logs.
+    name: &'static str,
+    /// The outbox.
+    outbox: Arc<dyn Outbox>,
+    /// Notified after each commit that wrote events.
+    wake: Arc<Notify>,
+}
+
+/// fmsd, built and bound, ready to run.
+pub struct App {
+    /// The bound listener (port 0 resolved).
+    listener: TcpListener,
+    /// Every route.
+    router: axum::Router,
+    /// Where clients reach us.
+    public_url: Url,
+    /// One relay per service outbox.
+    relays: Vec<RelaySource>,
+    /// One consumer per handler.
+    handlers: Vec<Arc<dyn EventHandler>>,
+    /// The bus, both halves.
+    publisher: Arc<dyn Publisher>,
+    /// The bus, both halves.
+    subscriber: Arc<dyn Subscriber>,
+    /// For the periodic sweep of abandoned uploads.
+    files: Arc<FileService>,
+    /// Settings, for intervals and the shutdown deadline.
+    settings: Settings,
+}
+
+impl App {
+    /// Builds fmsd on the system clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds fmsd on `clock` (tests move a manual one).
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", settings.listen))?;
+        let address = listener.local_addr().context("failed to read the bound address")?;
+        let public_url = settings.public_url_for(address);
+        let data_dir = settings.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).with_context(|| format!("failed to create {}", data_dir.display()))?;
+        let keys = data_dir.join("keys");
+
+        let bus = Arc::new(EmbeddedBus::open(&data_dir.join("bus.db"))?);
+        let publisher: Arc<dyn Publisher> = bus.clone();
+        let subscriber: Arc<dyn Subscriber> = bus.clone();
+
+        // Customers.
+        let customers_wake = Arc::new(Notify::new());
+        let customer_repo = Arc::new(SqliteCustomerRepo::open(&data_dir.join("customers.db"), customers_wake.clone())?);
+        let tokens = TokenIssuer::load_or_create(&keys.join("access-token-ed25519.pk8"), settings.auth.access_token_ttl_secs)?;
+        let customers = Arc::new(CustomerService::new(customer_repo.clone(), tokens, clock.clone(), settings.auth.clone()));
+
+        // Files.
+        let files_wake = Arc::new(Notify::new());
+        let file_repo = Arc::new(SqliteFileRepo::open(&data_dir.join("files.db"), files_wake.clone())?);
+        let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
+        let blobs = Arc::new(LocalBlobStore::open(&data_dir.join("blobs"), signer)?);
+        let files = Arc::new(FileService::new(file_repo.clone(), blobs.clone(), clock.clone(), settings.files.clone()));
+
+        // Notifications.
+        let notification_repo = Arc::new(SqliteNotificationRepo::open(&data_dir.join("notifications.db"))?);
+        let mailer = Arc::new(MaildirMailer::open(&data_dir.join("mail"), &settings.mail.from)?);
+        let notifications = Arc::new(NotificationService::new(mailer, notification_repo.clone()));
+
+        let handlers: Vec<Arc<dyn EventHandler>> = vec![
+            Arc::new(crate::files::consumers::CustomerEvents::new(files.clone())),
+            Arc::new(crate::notifications::consumers::CustomerEvents::new(notifications)),
+        ];
+        let relays = vec![
+            RelaySource { name: "customers", outbox: Arc::new(customer_repo.outbox()), wake: customers_wake },
+            RelaySource { name: "files", outbox: Arc::new(file_repo.outbox()), wake: files_wake },
+        ];
+        let probes: Vec<(&'static str, Arc<dyn Probe>)> = vec![
+            ("customers", Arc::new(customer_repo.db())),
+            ("files", file_repo.clone()),
+            ("blobs", blobs.clone()),
+            ("notifications", Arc::new(notification_repo.db())),
+            ("bus", bus.clone()),
+        ];
+
+        let state = AppState {
+            verifier: Arc::new(TokenVerifier::new(customers.public_key())),
+            jwks: Arc::new(customers.jwks()),
+            customers,
+            files: files.clone(),
+            login_limiter: Arc::new(LoginLimiter::new(
+                settings.auth.login_attempts_per_minute_per_ip,
+                settings.auth.login_attempts_per_minute_per_account,
+            )),
+            local_blobs: Some(blobs),
+            probes: Arc::new(probes),
+            clock,
+        };
+        let router = gateway::router(state, settings.gateway.json_body_limit_bytes);
+        Ok(Self { listener, router, public_url, relays, handlers, publisher, subscriber, files, settings })
+    }
+
+    /// The address the gateway is bound to.
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| self.settings.listen)
+    }
+
+    /// Where clients reach fmsd.
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.settings.data_dir
+    }
+
+    /// Runs until `shutdown` is cancelled, then stops in order within the grace period.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
+        // Relays outlive the gateway so events of the last requests still leave.
+        let relay_stop = CancellationToken::new();
+        let mut relays = JoinSet::new();
+        for source in self.relays {
+            relays.spawn(relay::run(source.name, source.outbox, self.publisher.clone(), source.wake, relay_stop.clone()));
+        }
+        let mut workers = JoinSet::new();
+        for handler in self.handlers {
+            let (subscriber, publisher, stop) = (self.subscriber.clone(), self.publisher.clone(), shutdown.clone());
+            workers.spawn(async move {
+                if let Err(error) = consumer::run(handler, subscriber, publisher, stop).await {
+                    tracing::error!(error = %format!("{error:#}"), "consumer failed to start");
+                }
+            });
+        }
+        workers.spawn(sweep_uploads(self.files, Duration::from_secs(self.settings.files.sweep_interval_secs), shutdown.clone()));
+
+        let server = tokio::spawn(gateway::serve(self.listener, self.router, shutdown.clone()));
+        shutdown.cancelled().await;
+        tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight work");
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut result = Ok(());
+        match tokio::time::timeout_at(deadline, server).await {
+            Ok(Ok(served)) => result = served,
+            Ok(Err(join_error)) => result = Err(join_error.into()),
+            Err(_) => tracing::warn!("requests still running at the deadline were cut off"),
+        }
+        drain(&mut workers, deadline, "consumers").await;
+        relay_stop.cancel();
+        drain(&mut relays, deadline + Duration::from_secs(5), "relays").await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Waits for `tasks` until `deadline`, then aborts what is left.
+async fn drain(tasks: &mut JoinSet<()>, deadline: tokio::time::Instant, what: &str) {
+    while !tasks.is_empty() {
+        match tokio::time::timeout_at(deadline, tasks.join_next()).await {
+            Ok(_) => {}
+            Err(_) => {
+                tracing::warn!(what, "still running at the deadline; aborted");
+                tasks.abort_all();
+                break;
+            }
+        }
+    }
+}
+
+/// Sweeps expired upload sessions every `interval`.
+async fn sweep_uploads(files: Arc<FileService>, interval: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let correlation_id = common::correlation::new_id();
+        match common::correlation::scope(correlation_id, files.sweep_expired_uploads()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "expired upload sessions swept"),
+            Err(error) => tracing::warn!(error = %error.report(), "failed to sweep upload sessions"),
+        }
+    }
+}

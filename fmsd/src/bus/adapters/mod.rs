@@ -1,0 +1,3 @@
+//! Bus backends.
+
+pub mod embedded;

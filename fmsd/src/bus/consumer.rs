@@ -1,0 +1,165 @@
+//! Runs one event handler for one consumer group.
+//!
+//! Each event is handled inside its envelope's correlation id. A transient failure (a store or
+//! the mailer unreachable) is retried with exponential backoff; after [`MAX_ATTEMPTS`], or at
+//! once for an event that can never succeed (a malformed payload), the event goes to
+//! `<topic>.dlq` with the error, so nothing is dropped silently. The position is committed only
+//! after the handler succeeded or the event was dead-lettered.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::events::Envelope;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::ports::{Delivery, Publisher, Subscriber, Subscription};
+use crate::error::{Error, Result};
+
+/// Attempts before a transiently failing event is dead-lettered.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// First retry delay; doubled on every attempt up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// Longest retry delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Handles the events of one topic for one service.
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    /// The consumer group, e.g. `fms-notifications`; also the key of its processed-event records.
+    fn group(&self) -> &'static str;
+    /// The topic it reads.
+    fn topic(&self) -> &'static str;
+    /// Handles one event; events it does not care about are `Ok`. Must be idempotent.
+    async fn handle(&self, envelope: &Envelope) -> Result<()>;
+}
+
+/// What goes on a dead-letter topic.
+#[derive(Debug, Serialize)]
+struct DeadLetter<'a> {
+    /// The consumer group that gave up.
+    group: &'a str,
+    /// Why, with the whole cause chain.
+    error: String,
+    /// How many times it was tried.
+    attempts: u32,
+    /// The original event.
+    envelope: &'a Envelope,
+}
+
+/// Subscribes `handler` and runs it until `shutdown`.
+pub async fn run(
+    handler: Arc<dyn EventHandler>,
+    subscriber: Arc<dyn Subscriber>,
+    publisher: Arc<dyn Publisher>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut subscription = subscriber.subscribe(handler.group(), handler.topic()).await?;
+    tracing::info!(group = handler.group(), topic = handler.topic(), "consumer started");
+    while let Some(delivery) = next_delivery(subscription.as_mut(), &shutdown).await {
+        let correlation_id = delivery.envelope.correlation_id.clone().unwrap_or_else(common::correlation::new_id);
+        let handled = common::correlation::scope(
+            correlation_id,
+            handle_with_retries(handler.as_ref(), publisher.as_ref(), &delivery, &shutdown),
+        )
+        .await;
+        if !handled {
+            // Shutdown came while backing off: leave it uncommitted, it is delivered again.
+            break;
+        }
+        commit_with_retries(subscription.as_mut(), &delivery, &shutdown).await;
+    }
+    tracing::info!(group = handler.group(), "consumer stopped");
+    Ok(())
+}
+
+/// The next event, riding out a bus that is briefly unreachable.
+async fn next_delivery(subscription: &mut dyn Subscription, shutdown: &CancellationToken) -> Option<Delivery> {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match subscription.next(shutdown).await {
+            Ok(delivery) => return delivery,
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "failed to read from the bus; will retry");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+                    () = shutdown.cancelled() => return None,
+                }
+            }
+        }
+    }
+}
+
+/// Handles one delivery; `false` if shutdown interrupted the retries.
+#[tracing::instrument(skip_all, fields(group = handler.group(), event_id = %delivery.envelope.id, event_type = %delivery.envelope.event_type))]
+async fn handle_with_retries(
+    handler: &dyn EventHandler,
+    publisher: &dyn Publisher,
+    delivery: &Delivery,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let error = match handler.handle(&delivery.envelope).await {
+            Ok(()) => return true,
+            Err(error) => error,
+        };
+        if !error.is_transient() || attempts >= MAX_ATTEMPTS {
+            dead_letter(handler, publisher, delivery, &error, attempts, shutdown).await;
+            return true;
+        }
+        tracing::warn!(attempts, error = %error.report(), "event handler failed; will retry");
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+            () = shutdown.cancelled() => return false,
+        }
+    }
+}
+
+/// Publishes the event and its error to `<topic>.dlq`, retrying until the bus takes it.
+async fn dead_letter(
+    handler: &dyn EventHandler,
+    publisher: &dyn Publisher,
+    delivery: &Delivery,
+    error: &Error,
+    attempts: u32,
+    shutdown: &CancellationToken,
+) {
+    let error_text = error.report();
+    tracing::error!(attempts, error = %error_text, "event dead-lettered");
+    let letter = DeadLetter { group: handler.group(), error: error_text, attempts, envelope: &delivery.envelope };
+    let dead = Envelope {
+        id: uuid::Uuid::now_v7(),
+        event_type: format!("{}.dead_letter", delivery.envelope.event_type),
+        version: 1,
+        occurred_at: chrono::Utc::now(),
+        correlation_id: delivery.envelope.correlation_id.clone(),
+        key: delivery.envelope.key.clone(),
+        payload: serde_json::to_value(&letter).unwrap_or_default(),
+    };
+    let topic = format!("{}.dlq", delivery.topic);
+    let mut backoff = FIRST_BACKOFF;
+    while let Err(error) = publisher.publish(&topic, &dead).await {
+        tracing::warn!(error = %format!("{error:#}"), "failed to dead-letter; will retry");
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Commits, retrying while the bus is briefly unreachable; an uncommitted event is handled
+/// again after a restart, which idempotent handlers make harmless.
+async fn commit_with_retries(subscription: &mut dyn Subscription, delivery: &Delivery, shutdown: &CancellationToken) {
+    let mut backoff = FIRST_BACKOFF;
+    while let Err(error) = subscription.commit(delivery).await {
+        tracing::warn!(error = %format!("{error:#}"), "failed to commit; will retry");
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+            () = shutdown.cancelled() => return,
+        }
+    }
+}

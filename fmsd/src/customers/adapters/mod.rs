@@ -1,0 +1,3 @@
+//! Customer stores.
+
+pub mod sqlite;

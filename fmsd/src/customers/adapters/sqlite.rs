@@ -1,0 +1,308 @@
+//! Customers in SQLite through diesel: the embedded default.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use common::events::Outgoing;
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
+use crate::db::outbox::{enqueue, SqliteOutbox};
+use crate::db::{map_error, Sqlite};
+use crate::error::{Error, Result};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/customers");
+
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        email -> Text,
+        email_key -> Text,
+        name -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        family_id -> Text,
+        customer_id -> Text,
+        expires_at -> BigInt,
+        used -> Bool,
+        revoked -> Bool,
+    }
+}
+
+/// A customers row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = customers)]
+struct CustomerRow {
+    id: String,
+    email: String,
+    email_key: String,
+    name: String,
+    password_hash: String,
+    created_at: i64,
+}
+
+impl CustomerRow {
+    fn into_customer(self) -> Result<Customer> {
+        Ok(Customer {
+            id: parse_uuid(&self.id)?,
+            email: self.email,
+            email_key: self.email_key,
+            name: self.name,
+            password_hash: self.password_hash,
+            created_at: from_millis(self.created_at),
+        })
+    }
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(Error::internal)
+}
+
+fn from_millis(millis: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(millis).single().unwrap_or_default()
+}
+
+/// The customers database.
+#[derive(Debug, Clone)]
+pub struct SqliteCustomerRepo {
+    /// The service's own database file.
+    db: Sqlite,
+    /// Woken after a commit that wrote events, so the relay publishes them at once.
+    wake: Arc<Notify>,
+}
+
+impl SqliteCustomerRepo {
+    /// Opens (or creates and migrates) the database at `path`.
+    pub fn open(path: &Path, wake: Arc<Notify>) -> anyhow::Result<Self> {
+        Ok(Self { db: Sqlite::open(path, MIGRATIONS)?, wake })
+    }
+
+    /// The outbox in this database, for the relay.
+    pub fn outbox(&self) -> SqliteOutbox {
+        SqliteOutbox::new(self.db.clone())
+    }
+
+    /// The database, for `/readyz`.
+    pub fn db(&self) -> Sqlite {
+        self.db.clone()
+    }
+
+    /// Runs `work` in an immediate transaction that also enqueues `events`, then wakes the relay.
+    async fn write<T, F>(&self, events: Vec<Outgoing>, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<T> + Send + 'static,
+    {
+        let n_events = events.len();
+        let value = self
+            .db
+            .run(move |connection| {
+                connection.immediate_transaction(|connection| {
+                    let value = work(connection)?;
+                    enqueue(connection, &events)?;
+                    Ok(value)
+                })
+            })
+            .await?;
+        if n_events > 0 {
+            self.wake.notify_one();
+        }
+        Ok(value)
+    }
+}
+
+#[async_trait]
+impl CustomerRepo for SqliteCustomerRepo {
+    async fn insert(&self, customer: &Customer, events: Vec<Outgoing>) -> Result<()> {
+        let row = CustomerRow {
+            id: customer.id.to_string(),
+            email: customer.email.clone(),
+            email_key: customer.email_key.clone(),
+            name: customer.name.clone(),
+            password_hash: customer.password_hash.clone(),
+            created_at: customer.created_at.timestamp_millis(),
+        };
+        self.write(events, move |connection| {
+            diesel::insert_into(customers::table)
+                .values(&row)
+                .execute(connection)
+                .map_err(|error| map_error(error, "an account with this e-mail address exists"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn by_email_key(&self, email_key: &str) -> Result<Option<Customer>> {
+        let email_key = email_key.to_owned();
+        self.db
+            .run(move |connection| {
+                customers::table
+                    .filter(customers::email_key.eq(email_key))
+                    .select(CustomerRow::as_select())
+                    .first(connection)
+                    .optional()?
+                    .map(CustomerRow::into_customer)
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn by_id(&self, id: Uuid) -> Result<Option<Customer>> {
+        self.db
+            .run(move |connection| {
+                customers::table
+                    .find(id.to_string())
+                    .select(CustomerRow::as_select())
+                    .first(connection)
+                    .optional()?
+                    .map(CustomerRow::into_customer)
+                    .transpose()
+            })
+            .await
+    }
+
+    async fn update_name(&self, id: Uuid, name: &str, events: Vec<Outgoing>) -> Result<Customer> {
+        let name = name.to_owned();
+        self.write(events, move |connection| {
+            diesel::update(customers::table.find(id.to_string()))
+                .set(customers::name.eq(name))
+                .returning(CustomerRow::as_returning())
+                .get_result(connection)
+                .optional()?
+                .ok_or_else(|| Error::NotFound("this account no longer exists".into()))?
+                .into_customer()
+        })
+        .await
+    }
+
+    async fn update_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        keep_session: Option<Uuid>,
+        events: Vec<Outgoing>,
+    ) -> Result<()> {
+        let password_hash = password_hash.to_owned();
+        self.write(events, move |connection| {
+            let n = diesel::update(customers::table.find(id.to_string()))
+                .set(customers::password_hash.eq(password_hash))
+                .execute(connection)?;
+            if n == 0 {
+                return Err(Error::NotFound("this account no longer exists".into()));
+            }
+            let keep = keep_session.map(|s| s.to_string()).unwrap_or_default();
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::customer_id.eq(id.to_string()))
+                    .filter(refresh_tokens::family_id.ne(keep)),
+            )
+            .set(refresh_tokens::revoked.eq(true))
+            .execute(connection)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(&self, id: Uuid, events: Vec<Outgoing>) -> Result<()> {
+        self.write(events, move |connection| {
+            diesel::delete(refresh_tokens::table.filter(refresh_tokens::customer_id.eq(id.to_string())))
+                .execute(connection)?;
+            let n = diesel::delete(customers::table.find(id.to_string())).execute(connection)?;
+            if n == 0 {
+                return Err(Error::NotFound("this account no longer exists".into()));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<()> {
+        let row = (
+            refresh_tokens::token_hash.eq(token.token_hash.clone()),
+            refresh_tokens::family_id.eq(token.family_id.to_string()),
+            refresh_tokens::customer_id.eq(token.customer_id.to_string()),
+            refresh_tokens::expires_at.eq(token.expires_at.timestamp_millis()),
+        );
+        self.write(Vec::new(), move |connection| {
+            diesel::insert_into(refresh_tokens::table).values(row).execute(connection)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next_hash: &str,
+        next_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation> {
+        let (presented_hash, next_hash) = (presented_hash.to_owned(), next_hash.to_owned());
+        self.write(Vec::new(), move |connection| {
+            let found: Option<(String, String, i64, bool, bool)> = refresh_tokens::table
+                .find(&presented_hash)
+                .select((
+                    refresh_tokens::family_id,
+                    refresh_tokens::customer_id,
+                    refresh_tokens::expires_at,
+                    refresh_tokens::used,
+                    refresh_tokens::revoked,
+                ))
+                .first(connection)
+                .optional()?;
+            let Some((family_id, customer_id, expires_at, used, revoked)) = found else {
+                return Ok(Rotation::Unknown);
+            };
+            if used || revoked {
+                diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(&family_id)))
+                    .set(refresh_tokens::revoked.eq(true))
+                    .execute(connection)?;
+                return Ok(Rotation::Reused);
+            }
+            if expires_at <= now.timestamp_millis() {
+                return Ok(Rotation::Expired);
+            }
+            diesel::update(refresh_tokens::table.find(&presented_hash))
+                .set(refresh_tokens::used.eq(true))
+                .execute(connection)?;
+            diesel::insert_into(refresh_tokens::table)
+                .values((
+                    refresh_tokens::token_hash.eq(next_hash),
+                    refresh_tokens::family_id.eq(&family_id),
+                    refresh_tokens::customer_id.eq(&customer_id),
+                    refresh_tokens::expires_at.eq(next_expires_at.timestamp_millis()),
+                ))
+                .execute(connection)?;
+            Ok(Rotation::Rotated { customer_id: parse_uuid(&customer_id)?, family_id: parse_uuid(&family_id)? })
+        })
+        .await
+    }
+
+    async fn revoke_session_of(&self, presented_hash: &str) -> Result<bool> {
+        let presented_hash = presented_hash.to_owned();
+        self.write(Vec::new(), move |connection| {
+            let family: Option<String> = refresh_tokens::table
+                .find(&presented_hash)
+                .select(refresh_tokens::family_id)
+                .first(connection)
+                .optional()?;
+            let Some(family) = family else { return Ok(false) };
+            diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)))
+                .set(refresh_tokens::revoked.eq(true))
+                .execute(connection)?;
+            Ok(true)
+        })
+        .await
+    }
+}

@@ -1,0 +1,15 @@
+//! Customers: registration, login and tokens, profile, account deletion.
+//!
+//! - [`domain`]: `Email`, `Password`, `DisplayName`, checked when built.
+//! - [`ports`]: `CustomerRepo`, the store it needs.
+//! - [`tokens`]: signs access tokens (Ed25519 JWTs) and makes refresh tokens.
+//! - [`service`]: the use cases.
+//! - [`consumers`]: the events it reacts to (none today).
+//! - [`adapters`]: `sqlite` for the embedded default.
+
+pub mod adapters;
+pub mod consumers;
+pub mod domain;
+pub mod ports;
+pub mod service;
+pub mod tokens;

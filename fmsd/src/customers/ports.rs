@@ -1,0 +1,93 @@
+//! What the customers service needs from a store, in its own words.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use common::events::Outgoing;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// A stored customer.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    /// Their id.
+    pub id: Uuid,
+    /// Their address as given (domain lowercased).
+    pub email: String,
+    /// Their address lowercased: unique.
+    pub email_key: String,
+    /// Their display name.
+    pub name: String,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+    /// When they registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new refresh token, stored by its hash only.
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// The session (login) it belongs to; every rotation stays in the family.
+    pub family_id: Uuid,
+    /// Whose it is.
+    pub customer_id: Uuid,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was valid: it is now used, and the successor is stored in its family.
+    Rotated {
+        /// Whose it is.
+        customer_id: Uuid,
+        /// The session.
+        family_id: Uuid,
+    },
+    /// It had been used (or revoked) before: a sign of theft, so the whole family is revoked now.
+    Reused,
+    /// It expired.
+    Expired,
+    /// No such token.
+    Unknown,
+}
+
+/// The customer store. Every method that changes state takes the events to publish and writes
+/// them to the outbox in the same transaction.
+#[async_trait]
+pub trait CustomerRepo: Send + Sync {
+    /// Stores a new customer; `Conflict` if the e-mail key is taken.
+    async fn insert(&self, customer: &Customer, events: Vec<Outgoing>) -> Result<()>;
+    /// The customer with this e-mail key.
+    async fn by_email_key(&self, email_key: &str) -> Result<Option<Customer>>;
+    /// The customer with this id.
+    async fn by_id(&self, id: Uuid) -> Result<Option<Customer>>;
+    /// Changes the display name; `NotFound` if gone.
+    async fn update_name(&self, id: Uuid, name: &str, events: Vec<Outgoing>) -> Result<Customer>;
+    /// Changes the password hash and revokes every session but `keep_session`.
+    async fn update_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        keep_session: Option<Uuid>,
+        events: Vec<Outgoing>,
+    ) -> Result<()>;
+    /// Deletes the customer and every refresh token of theirs.
+    async fn delete(&self, id: Uuid, events: Vec<Outgoing>) -> Result<()>;
+    /// Stores the first refresh token of a new session.
+    async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<()>;
+    /// Atomically: looks up `presented_hash`, and if it is valid marks it used and stores
+    /// `next_hash` in the same family, expiring at `next_expires_at`.
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next_hash: &str,
+        next_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation>;
+    /// Revokes the session `presented_hash` belongs to; `false` if no such token.
+    async fn revoke_session_of(&self, presented_hash: &str) -> Result<bool>;
+}

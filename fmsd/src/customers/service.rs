@@ -1,0 +1,253 @@
+//! The customers use cases: register, log in, refresh, log out, profile, password, deletion.
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::Duration;
+use common::api::{
+    ChangePasswordRequest, DeleteAccountRequest, LoginRequest, Profile, RegisterRequest, TokenPair,
+    UpdateProfileRequest,
+};
+use common::events::{CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, CustomerUpdated, Outgoing};
+use uuid::Uuid;
+
+use super::domain::{DisplayName, Email, Password};
+use super::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
+use super::tokens::{hash_refresh_token, new_refresh_token, TokenIssuer};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::settings::AuthSettings;
+
+/// The one message for a wrong password and an unknown e-mail, so neither tells which.
+const BAD_CREDENTIALS: &str = "the e-mail address or the password is wrong";
+
+/// The customers service.
+pub struct CustomerService {
+    /// Where customers and refresh tokens are kept.
+    repo: Arc<dyn CustomerRepo>,
+    /// Signs access tokens.
+    tokens: TokenIssuer,
+    /// Time, injectable for tests.
+    clock: Arc<dyn Clock>,
+    /// Token lifetimes.
+    settings: AuthSettings,
+}
+
+impl std::fmt::Debug for CustomerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerService").finish_non_exhaustive()
+    }
+}
+
+impl CustomerService {
+    /// A service over `repo`, signing with `tokens`.
+    pub fn new(repo: Arc<dyn CustomerRepo>, tokens: TokenIssuer, clock: Arc<dyn Clock>, settings: AuthSettings) -> Self {
+        Self { repo, tokens, clock, settings }
+    }
+
+    /// The access-token public keys, as a JWKS.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.tokens.jwks()
+    }
+
+    /// The raw access-token public key, for the gateway's verifier.
+    pub fn public_key(&self) -> &[u8] {
+        self.tokens.public_key()
+    }
+
+    /// Registers a customer; emits `customers.registered`.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, request: RegisterRequest) -> Result<Profile> {
+        let email = Email::parse(&request.email)?;
+        let password = Password::parse(&request.password)?;
+        let name = DisplayName::parse(&request.name)?;
+        let customer = Customer {
+            id: Uuid::now_v7(),
+            email: email.as_str().to_owned(),
+            email_key: email.key(),
+            name: name.as_str().to_owned(),
+            password_hash: hash_password(password).await?,
+            created_at: self.clock.now(),
+        };
+        let event = CustomerRegistered { customer_id: customer.id, email: customer.email.clone(), name: customer.name.clone() };
+        self.repo
+            .insert(&customer, vec![Outgoing::new(&event)])
+            .await
+            .map_err(|error| match error {
+                Error::Conflict(_) => Error::Conflict("an account with this e-mail address exists".into()),
+                other => other,
+            })?;
+        tracing::info!(customer_id = %customer.id, "customer registered");
+        Ok(profile(&customer))
+    }
+
+    /// Checks the credentials and opens a session.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, request: LoginRequest) -> Result<TokenPair> {
+        let customer = match Email::parse(&request.email) {
+            Ok(email) => self.repo.by_email_key(&email.key()).await?,
+            Err(_) => None,
+        };
+        // Verify against a dummy hash when there is no such customer, so both answers take as long.
+        let hash = customer.as_ref().map(|c| c.password_hash.clone());
+        let password_ok = verify_password(request.password, hash).await?;
+        let customer = match customer {
+            Some(customer) if password_ok => customer,
+            _ => return Err(Error::Unauthorized(BAD_CREDENTIALS.into())),
+        };
+        let session_id = Uuid::now_v7();
+        let (refresh_token, token_hash) = new_refresh_token();
+        self.repo
+            .insert_refresh_token(&NewRefreshToken {
+                token_hash,
+                family_id: session_id,
+                customer_id: customer.id,
+                expires_at: self.refresh_expiry(),
+            })
+            .await?;
+        tracing::info!(customer_id = %customer.id, "customer logged in");
+        self.token_pair(customer.id, session_id, refresh_token)
+    }
+
+    /// Trades a refresh token for a new pair; a reused token revokes its whole session.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        let (next_token, next_hash) = new_refresh_token();
+        let rotation = self
+            .repo
+            .rotate_refresh_token(&hash_refresh_token(refresh_token), &next_hash, self.refresh_expiry(), self.clock.now())
+            .await?;
+        match rotation {
+            Rotation::Rotated { customer_id, family_id } => self.token_pair(customer_id, family_id, next_token),
+            Rotation::Reused => {
+                tracing::warn!("a used refresh token was presented again; its session is revoked");
+                Err(Error::Unauthorized("the refresh token was already used; log in again".into()))
+            }
+            Rotation::Expired => Err(Error::Unauthorized("the refresh token has expired; log in again".into())),
+            Rotation::Unknown => Err(Error::Unauthorized("the refresh token is not valid; log in again".into())),
+        }
+    }
+
+    /// Ends the session the refresh token belongs to.
+    #[tracing::instrument(skip_all)]
+    pub async fn logout(&self, refresh_token: &str) -> Result<()> {
+        if !self.repo.revoke_session_of(&hash_refresh_token(refresh_token)).await? {
+            return Err(Error::Unauthorized("the refresh token is not valid".into()));
+        }
+        Ok(())
+    }
+
+    /// The customer's profile.
+    #[tracing::instrument(skip(self))]
+    pub async fn profile(&self, id: Uuid) -> Result<Profile> {
+        Ok(profile(&self.existing(id).await?))
+    }
+
+    /// Changes the profile fields given.
+    #[tracing::instrument(skip(self, request))]
+    pub async fn update_profile(&self, id: Uuid, request: UpdateProfileRequest) -> Result<Profile> {
+        let Some(name) = request.name else {
+            return self.profile(id).await;
+        };
+        let name = DisplayName::parse(&name)?;
+        let current = self.existing(id).await?;
+        let event = CustomerUpdated { customer_id: id, email: current.email, name: name.as_str().to_owned() };
+        let updated = self.repo.update_name(id, name.as_str(), vec![Outgoing::new(&event)]).await?;
+        Ok(profile(&updated))
+    }
+
+    /// Changes the password and ends every other session; emits `customers.password_changed`.
+    #[tracing::instrument(skip(self, request))]
+    pub async fn change_password(&self, id: Uuid, session_id: Uuid, request: ChangePasswordRequest) -> Result<()> {
+        let customer = self.existing(id).await?;
+        if !verify_password(request.current_password, Some(customer.password_hash.clone())).await? {
+            return Err(Error::Unauthorized("the current password is wrong".into()));
+        }
+        let new_password = Password::parse(&request.new_password)?;
+        let hash = hash_password(new_password).await?;
+        let event = CustomerPasswordChanged { customer_id: id, email: customer.email, name: customer.name };
+        self.repo.update_password(id, &hash, Some(session_id), vec![Outgoing::new(&event)]).await?;
+        tracing::info!(customer_id = %id, "password changed; other sessions revoked");
+        Ok(())
+    }
+
+    /// Deletes the account after checking the password; emits `customers.deleted`, on which the
+    /// files service purges what the customer stored.
+    #[tracing::instrument(skip(self, request))]
+    pub async fn delete_account(&self, id: Uuid, request: DeleteAccountRequest) -> Result<()> {
+        let customer = self.existing(id).await?;
+        if !verify_password(request.password, Some(customer.password_hash.clone())).await? {
+            return Err(Error::Unauthorized("the password is wrong".into()));
+        }
+        let event = CustomerDeleted { customer_id: id, email: customer.email, name: customer.name };
+        self.repo.delete(id, vec![Outgoing::new(&event)]).await?;
+        tracing::info!(customer_id = %id, "account deleted");
+        Ok(())
+    }
+
+    /// The customer, or 401 when a still-valid token outlived its account.
+    async fn existing(&self, id: Uuid) -> Result<Customer> {
+        self.repo
+            .by_id(id)
+            .await?
+            .ok_or_else(|| Error::Unauthorized("this account no longer exists".into()))
+    }
+
+    fn refresh_expiry(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now() + Duration::days(self.settings.refresh_token_ttl_days as i64)
+    }
+
+    fn token_pair(&self, customer_id: Uuid, session_id: Uuid, refresh_token: String) -> Result<TokenPair> {
+        Ok(TokenPair {
+            access_token: self.tokens.issue(customer_id, session_id, self.clock.now())?,
+            token_type: "Bearer".into(),
+            expires_in: self.tokens.ttl_secs(),
+            refresh_token,
+        })
+    }
+}
+
+fn profile(customer: &Customer) -> Profile {
+    Profile { id: customer.id, email: customer.email.clone(), name: customer.name.clone(), created_at: customer.created_at }
+}
+
+/// Hashes with argon2id (the crate's defaults follow OWASP: 19 MiB, 2 passes) off the async
+/// threads, since it is deliberately slow.
+async fn hash_password(password: Password) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|error| Error::internal(anyhow::anyhow!("failed to hash a password: {error}")))
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+/// Checks `password` against a PHC string (or, for `None`, against a dummy hash and answers
+/// `false`), off the async threads.
+async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|error| Error::internal(anyhow::anyhow!("a stored password hash is malformed: {error}")))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known)
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+/// A hash of a random password, made once, to verify against for unknown e-mails.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(uuid::Uuid::new_v4().to_string().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .unwrap_or_default()
+    })
+}

@@ -1,0 +1,147 @@
+//! Access and refresh tokens.
+//!
+//! Access tokens are JWTs signed with an Ed25519 key that fmsd makes on first start and keeps
+//! in `<data-dir>/keys/`; the public half is served as a JWKS so any gateway can check them.
+//! Refresh tokens are 256 random bits, handed out once and stored only as a SHA-256 hash.
+
+use std::path::Path;
+
+use anyhow::Context;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rand::RngCore;
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::gateway::auth::{AccessClaims, ISSUER};
+
+/// Signs access tokens.
+pub struct TokenIssuer {
+    /// The private key, PKCS#8.
+    encoding_key: EncodingKey,
+    /// The raw public key, for the JWKS and the gateway's verifier.
+    public_key: Vec<u8>,
+    /// The key id: a hash of the public key, so rotating keys later is unambiguous.
+    kid: String,
+    /// How long an access token lives.
+    ttl_secs: u64,
+}
+
+impl std::fmt::Debug for TokenIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenIssuer").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl TokenIssuer {
+    /// Loads the key pair at `path`, making one on first start.
+    pub fn load_or_create(path: &Path, ttl_secs: u64) -> anyhow::Result<Self> {
+        let pkcs8 = crate::keys::load_or_create_secret(path, || {
+            let document = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+                .map_err(|_| anyhow::anyhow!("failed to generate an Ed25519 key"))?;
+            Ok(document.as_ref().to_vec())
+        })
+        .context("failed to load the token signing key")?;
+        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
+            .map_err(|_| anyhow::anyhow!("{} is not an Ed25519 PKCS#8 key", path.display()))?;
+        let public_key = pair.public_key().as_ref().to_vec();
+        let kid = hex::encode(&Sha256::digest(&public_key)[..8]);
+        Ok(Self { encoding_key: EncodingKey::from_ed_der(&pkcs8), public_key, kid, ttl_secs })
+    }
+
+    /// The raw Ed25519 public key.
+    pub fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// Seconds an access token lives.
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
+    }
+
+    /// A signed access token for `customer_id` in session `session_id`.
+    pub fn issue(&self, customer_id: Uuid, session_id: Uuid, now: DateTime<Utc>) -> Result<String> {
+        let claims = AccessClaims {
+            sub: customer_id,
+            sid: session_id,
+            iat: now.timestamp(),
+            exp: now.timestamp() + self.ttl_secs as i64,
+            iss: ISSUER.into(),
+            aud: ISSUER.into(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding_key).map_err(Error::internal)
+    }
+
+    /// The public key as a JSON Web Key Set (RFC 7517, RFC 8037).
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "alg": "EdDSA",
+                "use": "sig",
+                "kid": self.kid,
+                "x": URL_SAFE_NO_PAD.encode(&self.public_key),
+            }]
+        })
+    }
+}
+
+/// A new refresh token and the hash to store.
+pub fn new_refresh_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_refresh_token(&token);
+    (token, hash)
+}
+
+/// The stored form of a refresh token.
+pub fn hash_refresh_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::auth::TokenVerifier;
+
+    #[test]
+    fn an_issued_token_verifies_with_the_public_key_only_and_survives_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt.pk8");
+        let issuer = TokenIssuer::load_or_create(&path, 60).unwrap();
+        let (customer, session) = (Uuid::now_v7(), Uuid::now_v7());
+        let token = issuer.issue(customer, session, Utc::now()).unwrap();
+        let reloaded = TokenIssuer::load_or_create(&path, 60).unwrap();
+        let claims = TokenVerifier::new(reloaded.public_key()).verify(&token, Utc::now()).unwrap();
+        assert_eq!((claims.sub, claims.sid), (customer, session));
+        assert_eq!(issuer.jwks()["keys"][0]["kid"], reloaded.jwks()["keys"][0]["kid"]);
+        let other = TokenIssuer::load_or_create(&dir.path().join("other.pk8"), 60).unwrap();
+        assert!(TokenVerifier::new(other.public_key()).verify(&token, Utc::now()).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let issuer = TokenIssuer::load_or_create(&dir.path().join("jwt.pk8"), 60).unwrap();
+        let token = issuer.issue(Uuid::now_v7(), Uuid::now_v7(), Utc::now() - chrono::Duration::seconds(120)).unwrap();
+        assert!(TokenVerifier::new(issuer.public_key()).verify(&token, Utc::now()).is_err());
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_stored_hashed() {
+        let (a, hash_a) = new_refresh_token();
+        let (b, _) = new_refresh_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(hash_refresh_token(&a), hash_a);
+        assert!(!hash_a.contains(&a));
+    }
+}

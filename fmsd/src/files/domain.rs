@@ -1,0 +1,566 @@
+//! File values that check themselves when built, and the records the service and its ports
+//! exchange; no I/O here.
+//!
+//! [`RemotePath`] is the heart of it: every path that reaches the service went through
+//! [`RemotePath::parse`], so no store ever sees `..`, an empty segment or a control character.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::Error;
+
+/// An absolute path in one owner's tree: `/` or `/a/b`, with no `.`, `..` or empty segment,
+/// no control character, at most [`RemotePath::MAX_BYTES`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RemotePath(String);
+
+impl RemotePath {
+    /// The longest path accepted, in bytes.
+    pub const MAX_BYTES: usize = 4096;
+    /// The longest segment (file or folder name) accepted, in bytes.
+    pub const MAX_SEGMENT_BYTES: usize = 255;
+
+    /// The root folder `/`, which always exists.
+    pub fn root() -> Self {
+        Self("/".to_owned())
+    }
+
+    /// Checks `raw` against every path rule; the error names the rule that was broken.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let invalid = |rule: &str| Error::Invalid(format!("the path must {rule}"));
+        if raw.is_empty() {
+            return Err(invalid("not be empty"));
+        }
+        if !raw.starts_with('/') {
+            return Err(invalid("start with '/' (it is absolute in your tree)"));
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(invalid(&format!("be at most {} bytes", Self::MAX_BYTES)));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(invalid("not contain NUL or control characters"));
+        }
+        if raw == "/" {
+            return Ok(Self::root());
+        }
+        if raw.ends_with('/') {
+            return Err(invalid("not end with '/' (only the root is '/')"));
+        }
+        for segment in raw[1..].split('/') {
+            check_segment(segment).map_err(|rule| invalid(&rule))?;
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The path as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is `/`.
+    pub fn is_root(&self) -> bool {
+        self.0 == "/"
+    }
+
+    /// The folder holding this entry; `None` for the root.
+    pub fn parent(&self) -> Option<RemotePath> {
+        if self.is_root() {
+            return None;
+        }
+        match self.0.rfind('/') {
+            Some(0) => Some(Self::root()),
+            Some(at) => Some(Self(self.0[..at].to_owned())),
+            None => None,
+        }
+    }
+
+    /// The last segment; empty for the root.
+    pub fn name(&self) -> &str {
+        match self.0.rfind('/') {
+            Some(at) => &self.0[at + 1..],
+            None => &self.0,
+        }
+    }
+
+    /// The entry `name` inside this folder; `name` must be a valid single segment.
+    pub fn join(&self, name: &str) -> Result<RemotePath, Error> {
+        if name.contains('/') {
+            return Err(Error::Invalid("a name must not contain '/'".into()));
+        }
+        let joined = if self.is_root() { format!("/{name}") } else { format!("{}/{name}", self.0) };
+        Self::parse(&joined)
+    }
+
+    /// Whether this path is `ancestor` or lies inside it (`/a/b` starts with `/a`, `/ab` does not).
+    pub fn starts_with(&self, ancestor: &RemotePath) -> bool {
+        ancestor.is_root()
+            || self.0 == ancestor.0
+            || (self.0.starts_with(&ancestor.0) && self.0.as_bytes().get(ancestor.0.len()) == Some(&b'/'))
+    }
+
+    /// Every folder from the top down to this path, the root excluded and this path included:
+    /// `/a/b/c` gives `/a`, `/a/b`, `/a/b/c`.
+    pub fn lineage(&self) -> Vec<RemotePath> {
+        let mut lineage = Vec::new();
+        let mut current = Some(self.clone());
+        while let Some(path) = current.filter(|path| !path.is_root()) {
+            current = path.parent();
+            lineage.push(path);
+        }
+        lineage.reverse();
+        lineage
+    }
+
+    /// The half-open byte range `[low, high)` that holds every path strictly inside this
+    /// folder, for range scans over paths sorted in byte order.
+    pub fn descendant_range(&self) -> (String, String) {
+        let low = if self.is_root() { "/".to_owned() } else { format!("{}/", self.0) };
+        // '0' is the byte right after '/', so `high` bounds every `low...` string.
+        let high = format!("{}0", &low[..low.len() - 1]);
+        (low, high)
+    }
+}
+
+impl std::fmt::Display for RemotePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks one segment; the error is the rule, phrased to follow "the path must".
+fn check_segment(segment: &str) -> Result<(), String> {
+    match segment {
+        "" => Err("not contain empty segments ('//')".into()),
+        "." => Err("not contain '.' segments".into()),
+        ".." => Err("not contain '..' segments".into()),
+        _ if segment.len() > RemotePath::MAX_SEGMENT_BYTES => {
+            Err(format!("have segments of at most {} bytes", RemotePath::MAX_SEGMENT_BYTES))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A SHA-256 digest as 64 lowercase hex characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sha256Hex(String);
+
+impl Sha256Hex {
+    /// Checks `raw`: 64 hex characters (uppercase is accepted and lowercased).
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        if raw.len() != 64 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Invalid("the sha256 must be 64 hexadecimal characters".into()));
+        }
+        Ok(Self(raw.to_ascii_lowercase()))
+    }
+
+    /// The digest of computed bytes.
+    pub fn from_digest(digest: &[u8]) -> Self {
+        Self(hex::encode(digest))
+    }
+
+    /// The lowercase hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of a blob in the blob store: 32 lowercase hex characters, random, never reused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        Self(Uuid::new_v4().simple().to_string())
+    }
+
+    /// Checks a key read back from a store or a URL.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        if raw.len() != 32 || !raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(Error::NotFound("no such blob".into()));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The blob store's name for an upload in progress (a staging folder, an S3 upload id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StagingId(pub String);
+
+impl StagingId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How a file of `size` bytes is cut into parts of `part_size` bytes (the last may be shorter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartPlan {
+    /// The file's size.
+    pub size: u64,
+    /// Size of every part but the last.
+    pub part_size: u64,
+}
+
+impl PartPlan {
+    /// The most parts an upload may have (S3's limit, kept everywhere so backends agree).
+    pub const MAX_PARTS: u64 = 10_000;
+
+    /// Checks that `size` fits in at most [`PartPlan::MAX_PARTS`] parts of `part_size`.
+    pub fn new(size: u64, part_size: u64) -> Result<Self, Error> {
+        if part_size == 0 {
+            return Err(Error::internal(anyhow::anyhow!("the part size must not be 0")));
+        }
+        if size.div_ceil(part_size) > Self::MAX_PARTS {
+            return Err(Error::Invalid(format!(
+                "the file is too large: at {part_size} bytes per part it needs more than {} parts",
+                Self::MAX_PARTS
+            )));
+        }
+        Ok(Self { size, part_size })
+    }
+
+    /// How many parts: `ceil(size / part_size)`, 0 for an empty file.
+    pub fn n_parts(&self) -> u32 {
+        u32::try_from(self.size.div_ceil(self.part_size)).unwrap_or(u32::MAX)
+    }
+
+    /// Offset and size of part `number` (1-based), if there is such a part.
+    pub fn part(&self, number: u32) -> Option<(u64, u64)> {
+        if number == 0 || number > self.n_parts() {
+            return None;
+        }
+        let offset = u64::from(number - 1) * self.part_size;
+        Some((offset, self.part_size.min(self.size - offset)))
+    }
+}
+
+/// A part the blob store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredPart {
+    /// 1-based part number.
+    pub number: u32,
+    /// Bytes held.
+    pub size: u64,
+}
+
+/// What the blob store assembled from the parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssembledBlob {
+    /// Bytes in the blob.
+    pub size: u64,
+    /// Their SHA-256.
+    pub sha256: Sha256Hex,
+}
+
+/// File or folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// Bytes in a blob.
+    File,
+    /// A folder.
+    Folder,
+}
+
+/// A file or folder in an owner's tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Stable id (kept across moves).
+    pub id: Uuid,
+    /// Whose tree.
+    pub owner: Uuid,
+    /// Where.
+    pub path: RemotePath,
+    /// File or folder.
+    pub kind: NodeKind,
+    /// Bytes (0 for a folder).
+    pub size: u64,
+    /// SHA-256 of a file's bytes.
+    pub sha256: Option<Sha256Hex>,
+    /// Where a file's bytes are.
+    pub blob_key: Option<BlobKey>,
+    /// When it last changed.
+    pub modified_at: DateTime<Utc>,
+}
+
+impl Node {
+    /// The implicit root folder of `owner`'s tree.
+    pub fn root(owner: Uuid, now: DateTime<Utc>) -> Self {
+        Self {
+            id: Uuid::nil(),
+            owner,
+            path: RemotePath::root(),
+            kind: NodeKind::Folder,
+            size: 0,
+            sha256: None,
+            blob_key: None,
+            modified_at: now,
+        }
+    }
+
+    /// Whether it is a folder.
+    pub fn is_folder(&self) -> bool {
+        self.kind == NodeKind::Folder
+    }
+}
+
+/// What to do at complete when the path already holds a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OverwritePolicy {
+    /// Refuse with a conflict.
+    #[default]
+    Fail,
+    /// Replace the file atomically.
+    Replace,
+}
+
+/// An upload session: a file being uploaded in parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    /// Its id, also the key a client resumes it by.
+    pub id: Uuid,
+    /// Who uploads.
+    pub owner: Uuid,
+    /// Where the file will be.
+    pub path: RemotePath,
+    /// The announced size.
+    pub size: u64,
+    /// The announced SHA-256, if any.
+    pub sha256: Option<Sha256Hex>,
+    /// What to do if a file is there at complete.
+    pub overwrite: OverwritePolicy,
+    /// Size of every part but the last.
+    pub part_size: u64,
+    /// The blob the bytes will become.
+    pub blob_key: BlobKey,
+    /// The blob store's staging of the parts.
+    pub staging_id: StagingId,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it is swept if not completed.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Upload {
+    /// How the file is cut into parts.
+    pub fn plan(&self) -> PartPlan {
+        PartPlan { size: self.size, part_size: self.part_size }
+    }
+}
+
+/// Blob-store work left over from a committed change: a blob to delete and, for an upload
+/// that never completed, its staging to abort. Recorded in the same transaction as the change
+/// so a crash before the clean-up only delays it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Garbage {
+    /// Its id in the repo, to forget it once done.
+    pub id: i64,
+    /// The blob to delete (deleting a missing blob is fine).
+    pub blob_key: BlobKey,
+    /// The staging to abort, if any.
+    pub staging_id: Option<StagingId>,
+}
+
+/// What a delete or a purge removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Removal {
+    /// Files removed.
+    pub n_files: u64,
+    /// Folders removed.
+    pub n_folders: u64,
+    /// Bytes of the removed files.
+    pub bytes_freed: u64,
+    /// The blobs and stagings to clean up now that the change is committed.
+    pub garbage: Vec<Garbage>,
+}
+
+/// An owner's storage, as the repo counts it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageCounts {
+    /// Bytes in files.
+    pub used_bytes: u64,
+    /// Bytes announced by unexpired upload sessions.
+    pub reserved_bytes: u64,
+    /// Number of files.
+    pub n_files: u64,
+    /// Number of folders.
+    pub n_folders: u64,
+}
+
+/// The position after which a listing page starts: the last name of the previous page, as an
+/// opaque token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(pub String);
+
+impl Cursor {
+    /// The token a client passes back.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+    }
+
+    /// Reads a token from a client.
+    pub fn decode(raw: &str) -> Result<Self, Error> {
+        let invalid = || Error::Invalid("the cursor is not valid; pass the next_cursor of the previous page".into());
+        let bytes = URL_SAFE_NO_PAD.decode(raw.trim_end_matches('=')).map_err(|_| invalid())?;
+        String::from_utf8(bytes).map(Self).map_err(|_| invalid())
+    }
+}
+
+/// How many entries a listing page holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimit(u32);
+
+impl PageLimit {
+    /// The page size when the client names none.
+    pub const DEFAULT: u32 = 100;
+    /// The largest page.
+    pub const MAX: u32 = 1000;
+
+    /// Checks `raw` (absent means [`PageLimit::DEFAULT`]).
+    pub fn parse(raw: Option<u32>) -> Result<Self, Error> {
+        match raw.unwrap_or(Self::DEFAULT) {
+            n @ 1..=Self::MAX => Ok(Self(n)),
+            _ => Err(Error::Invalid(format!("the limit must be between 1 and {}", Self::MAX))),
+        }
+    }
+
+    /// The number.
+    pub fn get(&self) -> u32 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn path(raw: &str) -> RemotePath {
+        RemotePath::parse(raw).unwrap()
+    }
+
+    fn rule(raw: &str) -> String {
+        match RemotePath::parse(raw) {
+            Err(Error::Invalid(message)) => message,
+            other => panic!("{raw:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_broken_rule_is_named() {
+        assert_eq!(rule(""), "the path must not be empty");
+        assert!(rule("a/b").contains("start with '/'"));
+        assert!(rule("/a/../b").contains("'..' segments"));
+        assert!(rule("/a/./b").contains("'.' segments"));
+        assert!(rule("/a//b").contains("empty segments"));
+        assert!(rule("/a/").contains("not end with '/'"));
+        assert!(rule("/a\0b").contains("control characters"));
+        assert!(rule("/a\nb").contains("control characters"));
+        assert!(rule(&format!("/{}", "x".repeat(256))).contains("at most 255 bytes"));
+        assert!(rule(&"/x".repeat(2049)).contains("at most 4096 bytes"));
+        assert!(RemotePath::parse(&format!("/{}", "x".repeat(255))).is_ok());
+        assert!(RemotePath::parse("/...").is_ok());
+        assert!(RemotePath::parse("/a b/é.txt").is_ok());
+    }
+
+    #[test]
+    fn parent_name_and_join() {
+        assert_eq!(path("/").parent(), None);
+        assert_eq!(path("/a").parent(), Some(RemotePath::root()));
+        assert_eq!(path("/a/b").parent(), Some(path("/a")));
+        assert_eq!(path("/a/b").name(), "b");
+        assert_eq!(path("/").name(), "");
+        assert_eq!(RemotePath::root().join("a").unwrap(), path("/a"));
+        assert_eq!(path("/a").join("b").unwrap(), path("/a/b"));
+        assert!(path("/a").join("..").is_err());
+        assert!(path("/a").join("b/c").is_err());
+        assert_eq!(path("/a/b/c").lineage(), vec![path("/a"), path("/a/b"), path("/a/b/c")]);
+        assert!(RemotePath::root().lineage().is_empty());
+    }
+
+    #[test]
+    fn starts_with_is_about_whole_segments() {
+        assert!(path("/a/b").starts_with(&path("/a")));
+        assert!(path("/a").starts_with(&path("/a")));
+        assert!(path("/a").starts_with(&RemotePath::root()));
+        assert!(!path("/ab").starts_with(&path("/a")));
+        assert!(!path("/a").starts_with(&path("/a/b")));
+    }
+
+    #[test]
+    fn part_plans() {
+        let plan = PartPlan::new(10, 4).unwrap();
+        assert_eq!(plan.n_parts(), 3);
+        assert_eq!(plan.part(1), Some((0, 4)));
+        assert_eq!(plan.part(3), Some((8, 2)));
+        assert_eq!(plan.part(0), None);
+        assert_eq!(plan.part(4), None);
+        assert_eq!(PartPlan::new(0, 4).unwrap().n_parts(), 0);
+        assert_eq!(PartPlan::new(8, 4).unwrap().n_parts(), 2);
+        assert!(PartPlan::new(10_001, 1).is_err());
+    }
+
+    #[test]
+    fn checksums_cursors_and_limits() {
+        assert_eq!(Sha256Hex::parse(&"AB".repeat(32)).unwrap().as_str(), "ab".repeat(32));
+        assert!(Sha256Hex::parse("abc").is_err());
+        assert!(Sha256Hex::parse(&"g".repeat(64)).is_err());
+        let cursor = Cursor("a name/with é".into());
+        assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        assert!(Cursor::decode("***").is_err());
+        assert_eq!(PageLimit::parse(None).unwrap().get(), 100);
+        assert!(PageLimit::parse(Some(0)).is_err());
+        assert!(PageLimit::parse(Some(1001)).is_err());
+        assert!(BlobKey::parse(BlobKey::generate().as_str()).is_ok());
+        assert!(BlobKey::parse("../etc/passwd").is_err());
+    }
+
+    /// A valid segment: printable, no '/', not `.` or `..`.
+    fn segment() -> impl Strategy<Value = String> {
+        "[^/\\p{Cc}]{1,20}".prop_filter("dot segments are invalid", |s| s != "." && s != "..")
+    }
+
+    proptest! {
+        #[test]
+        fn valid_paths_parse_to_themselves(segments in prop::collection::vec(segment(), 1..6)) {
+            let raw = format!("/{}", segments.join("/"));
+            let parsed = RemotePath::parse(&raw).unwrap();
+            prop_assert_eq!(parsed.as_str(), raw.as_str());
+            prop_assert_eq!(parsed.name(), segments.last().unwrap().as_str());
+            let parent = parsed.parent().unwrap();
+            prop_assert_eq!(parent.join(parsed.name()).unwrap(), parsed.clone());
+            prop_assert!(parsed.starts_with(&parent));
+            let (low, high) = parent.descendant_range();
+            prop_assert!(parsed.as_str() >= low.as_str() && parsed.as_str() < high.as_str());
+        }
+
+        #[test]
+        fn parsing_never_panics_and_accepted_paths_are_clean(raw in "\\PC*|/[a./]{0,12}") {
+            if let Ok(parsed) = RemotePath::parse(&raw) {
+                let text = parsed.as_str();
+                prop_assert!(text.starts_with('/'));
+                prop_assert!(!text.contains("//"));
+                prop_assert!(parsed.is_root() || !text.ends_with('/'));
+                prop_assert!(!text.split('/').any(|s| s == "." || s == ".."));
+                prop_assert_eq!(RemotePath::parse(text).unwrap(), parsed.clone());
+            }
+        }
+
+        #[test]
+        fn a_sibling_with_a_longer_name_is_outside_the_subtree(a in segment(), b in segment()) {
+            let folder = RemotePath::parse(&format!("/{a}")).unwrap();
+            let sibling = RemotePath::parse(&format!("/{a}{b}")).unwrap();
+            prop_assert!(!sibling.starts_with(&folder));
+            let (low, high) = folder.descendant_range();
+            prop_assert!(!(sibling.as_str() >= low.as_str() && sibling.as_str() < high.as_str()));
+        }
+    }
+}

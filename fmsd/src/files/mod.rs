@@ -1,0 +1,19 @@
+//! Files: each customer's tree of folders and files, resumable multipart uploads straight to the
+//! blob store, signed download links, a per-customer quota.
+//!
+//! - [`domain`]: `RemotePath` (every path rule, checked when built), `PartPlan`, `Node`,
+//!   `Upload` and the other records.
+//! - [`ports`]: `FileRepo` (tree, sessions, outbox) and `BlobStore` (multipart uploads in S3's
+//!   terms, signed URLs).
+//! - [`service`]: the use cases; `service::uploads` holds the upload protocol.
+//! - [`consumers`]: `CustomerEvents` purges a deleted customer's files.
+//! - [`adapters`]: `sqlite` for the tree, `local_fs` for the bytes (the embedded defaults).
+//!
+//! The gateway's `routes::files`, `routes::uploads` and `routes::blobs` are its HTTP face; the
+//! last one serves the signed URLs of `local_fs`.
+
+pub mod adapters;
+pub mod consumers;
+pub mod domain;
+pub mod ports;
+pub mod service;

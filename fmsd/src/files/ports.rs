@@ -1,0 +1,168 @@
+//! The stores the files service needs, in its own words: [`FileRepo`] for the tree and the
+//! upload sessions, [`BlobStore`] for the bytes.
+//!
+//! The repo's writes are whole use-case steps, each one transaction that re-checks its own
+//! preconditions, so a PostgreSQL adapter gives the same guarantees as the SQLite one. The blob
+//! store speaks S3's multipart language (start, part URLs, list parts, complete, abort, presigned
+//! GET), so an S3 adapter is a translation and the embedded store imitates it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use common::events::Outgoing;
+use uuid::Uuid;
+
+use super::domain::{
+    AssembledBlob, BlobKey, Garbage, Node, OverwritePolicy, PartPlan, RemotePath, Removal, Sha256Hex, StagingId,
+    StoredPart, Upload, UsageCounts,
+};
+use crate::error::Result;
+
+/// Builds the events of a change from its outcome, inside the change's transaction.
+pub type EventsFor<T> = Box<dyn FnOnce(&T) -> Vec<Outgoing> + Send>;
+
+/// A file about to become visible at the end of an upload.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    /// Its id.
+    pub id: Uuid,
+    /// Its size.
+    pub size: u64,
+    /// The checksum of the assembled bytes.
+    pub sha256: Sha256Hex,
+    /// When it appears.
+    pub modified_at: DateTime<Utc>,
+}
+
+/// Folders, files, upload sessions and the garbage they leave, per owner.
+///
+/// Every method is scoped by owner: another owner's entries are simply not there. Writes refuse
+/// an owner that was purged ([`crate::error::Error::Unauthorized`]). Writes that take events add
+/// them to the outbox in the same transaction.
+#[async_trait]
+pub trait FileRepo: Send + Sync {
+    /// Whether `owner`'s account was deleted and purged.
+    async fn is_owner_deleted(&self, owner: Uuid) -> Result<bool>;
+
+    /// The entry at `path` (never the root, which is implicit).
+    async fn get(&self, owner: Uuid, path: &RemotePath) -> Result<Option<Node>>;
+
+    /// Up to `limit` children of `folder` whose name sorts (bytewise) after `after`, in order.
+    async fn list(&self, owner: Uuid, folder: &RemotePath, after: Option<String>, limit: u32) -> Result<Vec<Node>>;
+
+    /// Creates the folder `path`. With `parents`, creates missing ancestors too and returns an
+    /// existing folder as is. Otherwise an existing entry is a conflict and a missing parent is
+    /// not found. A file in the way is always a conflict.
+    async fn mkdir(&self, owner: Uuid, path: &RemotePath, parents: bool, now: DateTime<Utc>) -> Result<Node>;
+
+    /// Moves the entry at `from` (with its subtree) to `to`, whose parent folder must exist and
+    /// which must be free; `to` never lies inside `from` (the caller checked).
+    async fn move_entry(
+        &self,
+        owner: Uuid,
+        from: &RemotePath,
+        to: &RemotePath,
+        now: DateTime<Utc>,
+        events: Vec<Outgoing>,
+    ) -> Result<Node>;
+
+    /// Deletes the entry at `path`; a non-empty folder only when `recursive` (else a conflict).
+    async fn delete(&self, owner: Uuid, path: &RemotePath, recursive: bool, events: EventsFor<Removal>)
+        -> Result<Removal>;
+
+    /// Bytes and entries `owner` stores, and bytes reserved by sessions unexpired at `now`.
+    async fn usage(&self, owner: Uuid, now: DateTime<Utc>) -> Result<UsageCounts>;
+
+    /// An unexpired session of `owner` for the same path, size and checksum, switched to
+    /// `overwrite`: what a re-run of the same upload resumes.
+    async fn resume_upload(
+        &self,
+        owner: Uuid,
+        path: &RemotePath,
+        size: u64,
+        sha256: &Sha256Hex,
+        overwrite: OverwritePolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Upload>>;
+
+    /// Stores a new session if the owner's used plus reserved bytes leave room for its size
+    /// within `quota` (else [`crate::error::Error::QuotaExceeded`]).
+    async fn insert_upload(&self, upload: &Upload, quota: u64, now: DateTime<Utc>) -> Result<()>;
+
+    /// `owner`'s session `id`, unless it expired at `now`.
+    async fn get_upload(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<Option<Upload>>;
+
+    /// Makes the uploaded file visible and ends the session, in one transaction: the parent
+    /// folder must still exist, a folder at the path is a conflict, a file there is replaced
+    /// only under [`OverwritePolicy::Replace`] (its blob becomes garbage, returned).
+    async fn finish_upload(&self, upload: &Upload, file: NewFile, events: Vec<Outgoing>) -> Result<(Node, Vec<Garbage>)>;
+
+    /// Ends `owner`'s session `id` without a file; its staging and blob become garbage.
+    async fn abort_upload(&self, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>>;
+
+    /// Ends up to `limit` sessions expired at `now`; returns how many and their garbage.
+    async fn sweep_expired_uploads(&self, now: DateTime<Utc>, limit: u32) -> Result<(u64, Vec<Garbage>)>;
+
+    /// Up to `limit` garbage items not yet cleaned up (left by a crash or a failed clean-up).
+    async fn pending_garbage(&self, limit: u32) -> Result<Vec<Garbage>>;
+
+    /// Forgets garbage items once the blob store let go of them.
+    async fn forget_garbage(&self, ids: &[i64]) -> Result<()>;
+
+    /// Removes everything `owner` has and marks the owner deleted (at `now`), once per
+    /// `event_id` of `consumer`: `None` if that event was already handled.
+    async fn purge_owner(
+        &self,
+        owner: Uuid,
+        consumer: &str,
+        event_id: &str,
+        now: DateTime<Utc>,
+        events: EventsFor<Removal>,
+    ) -> Result<Option<Removal>>;
+}
+
+/// Where file bytes live, uploaded in parts straight from the client.
+///
+/// An upload is staged under an id the store picks; the client `PUT`s each part to a URL the
+/// store signs; `complete` turns the parts into the blob `key`. Deleting or aborting something
+/// already gone succeeds, so clean-ups can be retried.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Starts staging an upload that will become `key`, cut as `plan` says.
+    async fn start_upload(&self, key: &BlobKey, plan: &PartPlan) -> Result<StagingId>;
+
+    /// Where the client `PUT`s part `number`, working until `expires_at`.
+    async fn part_url(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        number: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<String>;
+
+    /// The parts stored so far, by number.
+    async fn stored_parts(&self, key: &BlobKey, staging: &StagingId) -> Result<Vec<StoredPart>>;
+
+    /// Assembles the parts into the blob `key` and returns its size and SHA-256. If `expected`
+    /// is given and differs, [`crate::error::Error::Integrity`]: nothing appears at `key`, and
+    /// the staging stays with its parts forgotten, so they can be uploaded again.
+    async fn complete(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        plan: &PartPlan,
+        expected: Option<&Sha256Hex>,
+    ) -> Result<AssembledBlob>;
+
+    /// Drops the staging and its parts.
+    async fn abort(&self, key: &BlobKey, staging: &StagingId) -> Result<()>;
+
+    /// A URL that serves the blob (with `Range`) until `expires_at`, suggesting `file_name`.
+    async fn download_url(&self, key: &BlobKey, expires_at: DateTime<Utc>, file_name: &str) -> Result<String>;
+
+    /// Deletes the blob.
+    async fn delete(&self, key: &BlobKey) -> Result<()>;
+
+    /// Drops stagings started before `older_than` that nobody completed or aborted (left by a
+    /// crash between starting one and recording its session); returns how many.
+    async fn sweep(&self, older_than: DateTime<Utc>) -> Result<u64>;
+}

@@ -1,0 +1,101 @@
+//! `ApiError`: every error answer the gateway gives, in one shape and one `match`.
+//!
+//! The body is always `{"error": {"code": "...", "message": "..."}}`. A 5xx body says nothing
+//! internal; its cause chain is logged once, here.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use common::api::{codes, ErrorBody, ErrorDetail};
+
+use crate::error::Error;
+
+/// An error on its way to becoming an HTTP answer.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        Self(error.into())
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Error::TooLarge("the request body is too large".into())
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                Error::Invalid("send the body as JSON with `Content-Type: application/json`".into())
+            }
+            other => Error::Invalid(format!("the JSON body is not valid: {}", other.body_text())),
+        }
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::Invalid(format!("the query string is not valid: {}", rejection.body_text()))
+    }
+}
+
+impl From<PathRejection> for Error {
+    fn from(rejection: PathRejection) -> Self {
+        Error::Invalid(format!("the URL path is not valid: {}", rejection.body_text()))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self.0 {
+            Error::Invalid(_) => (StatusCode::BAD_REQUEST, codes::INVALID),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, codes::FORBIDDEN),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
+            Error::Conflict(_) => (StatusCode::CONFLICT, codes::CONFLICT),
+            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE),
+            Error::QuotaExceeded(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::QUOTA_EXCEEDED),
+            Error::Integrity(_) => (StatusCode::UNPROCESSABLE_ENTITY, codes::INTEGRITY),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED),
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, codes::UNAVAILABLE),
+            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
+        };
+        let message = match &self.0 {
+            Error::Unavailable(_) => "a backing store is unavailable; try again shortly".to_owned(),
+            Error::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
+            other => other.to_string(),
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %self.0.report(), "request failed");
+        }
+        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+        let mut response = (status, Json(body)).into_response();
+        if let Error::RateLimited { retry_after } = &self.0 {
+            let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// A JSON body extractor whose rejections are [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct JsonBody<T>(pub T);
+
+/// A query-string extractor whose rejections are [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct QueryParams<T>(pub T);
+
+/// A path-parameters extractor whose rejections are [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct PathParams<T>(pub T);
+
+/// The answer to a route that does not exist.
+pub async fn not_found() -> ApiError {
+    ApiError(Error::NotFound("no such endpoint".into()))
+}

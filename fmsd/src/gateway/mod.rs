@@ -1,0 +1,85 @@
+//! The HTTP front door, and the only code that knows HTTP.
+//!
+//! It checks access tokens ([`auth`]), limits login attempts ([`rate_limit`]), caps JSON bodies,
+//! tags every request with a correlation id ([`correlation`]) and turns every error into one JSON
+//! shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back.
+
+pub mod auth;
+pub mod correlation;
+pub mod error;
+pub mod rate_limit;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::clock::Clock;
+use crate::customers::service::CustomerService;
+use crate::files::adapters::local_fs::LocalBlobStore;
+use crate::files::service::FileService;
+use crate::health::Probe;
+
+/// What every handler can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Registration, login, tokens, profile.
+    pub customers: Arc<CustomerService>,
+    /// Folders, uploads, downloads.
+    pub files: Arc<FileService>,
+    /// Checks access tokens.
+    pub verifier: Arc<auth::TokenVerifier>,
+    /// The public keys, as served at `/.well-known/jwks.json`.
+    pub jwks: Arc<serde_json::Value>,
+    /// Login attempts per IP and per account.
+    pub login_limiter: Arc<rate_limit::LoginLimiter>,
+    /// The embedded blob store, when it is the one in use: its signed URLs point at fmsd.
+    pub local_blobs: Option<Arc<LocalBlobStore>>,
+    /// What `/readyz` checks, by name.
+    pub probes: Arc<Vec<(&'static str, Arc<dyn Probe>)>>,
+    /// Time, injectable for tests.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Every route, with the layers every request passes through.
+pub fn router(state: AppState, json_body_limit: usize) -> Router {
+    let api = Router::new()
+        .merge(routes::auth::router())
+        .merge(routes::me::router())
+        .merge(routes::files::router())
+        .merge(routes::uploads::router())
+        .layer(DefaultBodyLimit::max(json_body_limit));
+    // Part uploads stream bytes to disk; their size is checked against the part, not a cap.
+    let blobs = routes::blobs::router().layer(DefaultBodyLimit::disable());
+    Router::new()
+        .merge(api)
+        .merge(blobs)
+        .merge(routes::health::router())
+        .fallback(error::not_found)
+        .layer(middleware::from_fn(correlation::tag_request))
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError(crate::error::Error::internal(anyhow::anyhow!("a request handler panicked")))
+                .into_response_boxed()
+        }))
+        .with_state(state)
+}
+
+impl error::ApiError {
+    /// The response, for layers that need a concrete body type.
+    fn into_response_boxed(self) -> axum::response::Response {
+        axum::response::IntoResponse::into_response(self)
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown`; in-flight requests finish first.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
+    Ok(())
+}

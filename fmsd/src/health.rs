@@ -1,0 +1,19 @@
+//! What `/readyz` asks: every store and the bus implement [`Probe`].
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+/// Something that can say whether it is reachable.
+#[async_trait]
+pub trait Probe: Send + Sync {
+    /// `Ok` when it answers.
+    async fn probe(&self) -> Result<()>;
+}
+
+#[async_trait]
+impl Probe for crate::db::Sqlite {
+    async fn probe(&self) -> Result<()> {
+        self.ping().await
+    }
+}

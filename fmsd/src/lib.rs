@@ -1,0 +1,25 @@
+//! fmsd: the fms daemon. One process runs the gateway and the three services; they talk only
+//! through events on the bus.
+//!
+//! - [`app`]: wiring and lifecycle (`App::build`, `App::run`).
+//! - [`settings`]: configuration (defaults, file, `FMSD_*`, flags).
+//! - [`gateway`]: the HTTP front door; the only module that knows HTTP.
+//! - [`customers`], [`files`], [`notifications`]: the services, each `domain`, `ports`,
+//!   `service`, `consumers`, `adapters`.
+//! - [`bus`]: publisher/subscriber ports, the outbox relay, the consumer loop, the backends.
+//! - [`db`]: SQLite plumbing shared by the embedded adapters (pool, migrations, outbox tables).
+//! - [`error`], [`clock`], [`signing`], [`keys`], [`health`]: small shared pieces.
+
+pub mod app;
+pub mod bus;
+pub mod clock;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod files;
+pub mod gateway;
+pub mod health;
+pub mod keys;
+pub mod notifications;
+pub mod settings;
+pub mod signing;

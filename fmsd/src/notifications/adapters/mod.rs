@@ -1,0 +1,5 @@
+//! Mailers and the notifications store.
+
+pub mod maildir;
+pub mod message;
+pub mod sqlite;

@@ -58,6 +58,7 @@ pub enum Command {
     /// Show who is logged in
     Whoami,
     /// Upload files (and folders with -r)
+    #[command(override_usage = "fmsctl upload [OPTIONS] LOCAL... [REMOTE_DIR]")]
     Upload(UploadArgs),
     /// Download a file, resuming a previous partial download
     Download(DownloadArgs),
@@ -102,7 +103,7 @@ pub struct LoginArgs {
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// Local files or folders, then the remote folder when there are two or more [default: /]
-    #[arg(required = true, value_name = "LOCAL... [REMOTE_DIR]")]
+    #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Upload folders and everything in them
     #[arg(short, long)]

@@ -7,7 +7,6 @@
 //! single-use. Signed part and download URLs are fetched with [`Client::http`] and no
 //! `Authorization` header; [`crate::transfer`] does that.
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -157,7 +156,10 @@ impl Client {
 
     /// `POST /v1/auth/register`.
     pub async fn register(&self, request: &RegisterRequest) -> Result<Profile, ClientError> {
-        let request = self.http.post(self.endpoint("/v1/auth/register")).json(request);
+        let request = self
+            .http
+            .post(self.endpoint("/v1/auth/register"))
+            .json(request);
         self.decode(self.send(request).await?).await
     }
 
@@ -208,7 +210,10 @@ impl Client {
         let url = self.endpoint("/v1/files");
         let recursive = if recursive { "true" } else { "false" };
         let response = self
-            .send_authed(|http| http.delete(&url).query(&[("path", path), ("recursive", recursive)]))
+            .send_authed(|http| {
+                http.delete(&url)
+                    .query(&[("path", path), ("recursive", recursive)])
+            })
             .await?;
         self.decode(response).await
     }
@@ -251,7 +256,8 @@ impl Client {
 
     /// `GET /v1/uploads/{id}`: the session with fresh part URLs.
     pub async fn upload_session(&self, upload_id: Uuid) -> Result<UploadSession, ClientError> {
-        self.get_json(&format!("/v1/uploads/{upload_id}"), &[]).await
+        self.get_json(&format!("/v1/uploads/{upload_id}"), &[])
+            .await
     }
 
     /// `POST /v1/uploads/{id}/complete`.
@@ -424,7 +430,10 @@ impl Client {
         let body = RefreshRequest {
             refresh_token: old.refresh_token.clone(),
         };
-        let request = self.http.post(self.endpoint("/v1/auth/refresh")).json(&body);
+        let request = self
+            .http
+            .post(self.endpoint("/v1/auth/refresh"))
+            .json(&body);
         match self.send(request).await {
             Ok(response) => {
                 let pair: TokenPair = self.decode(response).await?;
@@ -447,6 +456,25 @@ impl Client {
             }
             Err(error) => Err(error),
         }
+    }
+}
+
+/// Puts the path (or other subject) a server error is about in front of its message.
+pub trait AtPath<T> {
+    /// `/a.txt: no such file or folder` for a server answer; other errors (not logged in,
+    /// unreachable) are not about the path and pass unchanged, as does a message that
+    /// already names it.
+    fn at_path(self, subject: &str) -> anyhow::Result<T>;
+}
+
+impl<T> AtPath<T> for Result<T, ClientError> {
+    fn at_path(self, subject: &str) -> anyhow::Result<T> {
+        self.map_err(|error| match &error {
+            ClientError::Api { message, .. } if !message.contains(subject) => {
+                anyhow::Error::new(error).context(subject.to_string())
+            }
+            _ => anyhow::Error::new(error),
+        })
     }
 }
 

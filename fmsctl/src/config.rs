@@ -53,7 +53,9 @@ impl Config {
         };
         let server = match (&global.server, &file.server) {
             (Some(flag), _) => normalize_server(flag).map_err(|reason| {
-                UsageError(format!("invalid --server (or FMSCTL_SERVER) '{flag}': {reason}"))
+                UsageError(format!(
+                    "invalid --server (or FMSCTL_SERVER) '{flag}': {reason}"
+                ))
             })?,
             (None, Some(from_file)) => normalize_server(from_file).map_err(|reason| {
                 anyhow::anyhow!("invalid server '{from_file}' in config.toml: {reason}")
@@ -136,7 +138,11 @@ mod tests {
     fn the_config_file_rejects_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, "server = \"http://h:1\"\ncredential_store = \"file\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "server = \"http://h:1\"\ncredential_store = \"file\"\n",
+        )
+        .unwrap();
         let file = read_config_file(&path).unwrap();
         assert_eq!(file.server.as_deref(), Some("http://h:1"));
         assert_eq!(file.credential_store, Some(CredentialStoreKind::File));

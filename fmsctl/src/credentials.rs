@@ -138,9 +138,7 @@ impl CredentialStore {
     pub fn save(&self, credentials: &Credentials) -> anyhow::Result<()> {
         match self.kind {
             CredentialStoreKind::File => self.file_update(Some(credentials)),
-            CredentialStoreKind::Keyring => {
-                self.keyring_save(credentials).map_err(keyring_failure)
-            }
+            CredentialStoreKind::Keyring => self.keyring_save(credentials).map_err(keyring_failure),
             CredentialStoreKind::Auto => match self.keyring_save(credentials) {
                 Ok(()) => {
                     // A record left in the file by an earlier fallback would now be stale.
@@ -220,7 +218,9 @@ impl CredentialStore {
     fn require_file_path(&self) -> anyhow::Result<&Path> {
         match &self.file_path {
             Some(path) => Ok(path),
-            None => bail!("cannot find a folder for the credentials file: set XDG_CONFIG_HOME or HOME"),
+            None => {
+                bail!("cannot find a folder for the credentials file: set XDG_CONFIG_HOME or HOME")
+            }
         }
     }
 
@@ -278,10 +278,7 @@ fn read_credentials_file(path: &Path) -> anyhow::Result<BTreeMap<String, Credent
 
 /// Writes the whole map to a 0600 temporary file next to `path`, then renames it into place,
 /// so a crash never leaves half a file and the secret is never readable by others.
-fn write_credentials_file(
-    path: &Path,
-    all: &BTreeMap<String, Credentials>,
-) -> anyhow::Result<()> {
+fn write_credentials_file(path: &Path, all: &BTreeMap<String, Credentials>) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .context("the credentials file has no parent folder")?;
@@ -320,7 +317,7 @@ mod tests {
         Credentials {
             access_token: format!("access-{token}"),
             refresh_token: format!("refresh-{token}"),
-            access_expires_at: Utc::now(),
+            access_expires_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
             email: "a@example.com".into(),
         }
     }
@@ -335,8 +332,18 @@ mod tests {
     #[test]
     fn file_store_keeps_one_record_per_server_with_mode_0600() {
         let dir = tempfile::tempdir().unwrap();
-        let one = CredentialStore::new(CredentialStoreKind::File, "http://one", Some(dir.path()), true);
-        let two = CredentialStore::new(CredentialStoreKind::File, "http://two", Some(dir.path()), true);
+        let one = CredentialStore::new(
+            CredentialStoreKind::File,
+            "http://one",
+            Some(dir.path()),
+            true,
+        );
+        let two = CredentialStore::new(
+            CredentialStoreKind::File,
+            "http://two",
+            Some(dir.path()),
+            true,
+        );
         assert_eq!(one.load().unwrap(), None);
 
         one.save(&sample("1")).unwrap();

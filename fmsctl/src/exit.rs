@@ -88,9 +88,10 @@ fn classify_client_error(error: &ClientError) -> Exit {
                 Exit::Failure
             }
         }
-        ClientError::Connect { .. } | ClientError::Transport { .. } | ClientError::Decode { .. } => {
-            Exit::Failure
-        }
+        ClientError::Connect { .. }
+        | ClientError::Transport { .. }
+        | ClientError::Decode { .. }
+        | ClientError::Store(_) => Exit::Failure,
     }
 }
 
@@ -121,7 +122,10 @@ mod tests {
         assert_eq!(classify(&api_error(404, "not_found")), Exit::NotFound);
         assert_eq!(classify(&api_error(409, "conflict")), Exit::Conflict);
         assert_eq!(classify(&api_error(413, "quota_exceeded")), Exit::Quota);
-        assert_eq!(classify(&api_error(413, "payload_too_large")), Exit::Failure);
+        assert_eq!(
+            classify(&api_error(413, "payload_too_large")),
+            Exit::Failure
+        );
         assert_eq!(classify(&api_error(500, "internal")), Exit::Failure);
     }
 

@@ -10,6 +10,9 @@
 //! `main` stays thin: [`run`] does the work and `main` turns its error into one line on stderr
 //! (`fmsctl: <message>`) and an exit code. A closed stdout is not an error.
 
+// Tests may unwrap: a panic there is a failed test with a clear location.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod cli;
 mod client;
 mod commands;

@@ -62,13 +62,6 @@ impl Progress {
         bar
     }
 
-    /// A spinner for work of unknown length, e.g. walking folders.
-    pub fn spinner(&self, message: impl Display) -> ProgressBar {
-        let bar = ProgressBar::new_spinner().with_message(message.to_string());
-        set_style(&bar, SPINNER_TEMPLATE);
-        self.add(bar)
-    }
-
     /// Switches a file bar from hashing to transferring.
     pub fn start_transfer(&self, bar: &ProgressBar) {
         bar.reset();
@@ -98,7 +91,6 @@ const HASHING_TEMPLATE: &str =
     "{spinner:.cyan} {prefix:30!} hashing  [{bar:25.cyan/blue}] {bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12}";
 const TRANSFER_TEMPLATE: &str =
     "{spinner:.green} {prefix:30!} [{bar:34.green/blue}] {bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12} ETA {eta}";
-const SPINNER_TEMPLATE: &str = "{spinner:.cyan} {msg}";
 
 fn set_style(bar: &ProgressBar, template: &str) {
     // The templates are constants, so a parse failure is a bug caught by the tests below;
@@ -115,7 +107,7 @@ mod tests {
 
     #[test]
     fn templates_parse() {
-        for template in [HASHING_TEMPLATE, TRANSFER_TEMPLATE, SPINNER_TEMPLATE] {
+        for template in [HASHING_TEMPLATE, TRANSFER_TEMPLATE] {
             ProgressStyle::with_template(template).unwrap();
         }
     }

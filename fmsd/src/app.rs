@@ -78,14 +78,20 @@ impl App {
     }
 
     /// Builds fmsd on `clock` (tests move a manual one).
-    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("failed to listen on {}", settings.listen))?;
-        let address = listener.local_addr().context("failed to read the bound address")?;
+        let address = listener
+            .local_addr()
+            .context("failed to read the bound address")?;
         let public_url = settings.public_url_for(address);
         let data_dir = settings.data_dir.clone();
-        std::fs::create_dir_all(&data_dir).with_context(|| format!("failed to create {}", data_dir.display()))?;
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("failed to create {}", data_dir.display()))?;
         let keys = data_dir.join("keys");
 
         let bus = Arc::new(EmbeddedBus::open(&data_dir.join("bus.db"))?);
@@ -94,29 +100,63 @@ impl App {
 
         // Customers.
         let customers_wake = Arc::new(Notify::new());
-        let customer_repo = Arc::new(SqliteCustomerRepo::open(&data_dir.join("customers.db"), customers_wake.clone())?);
-        let tokens = TokenIssuer::load_or_create(&keys.join("access-token-ed25519.pk8"), settings.auth.access_token_ttl_secs)?;
-        let customers = Arc::new(CustomerService::new(customer_repo.clone(), tokens, clock.clone(), settings.auth.clone()));
+        let customer_repo = Arc::new(SqliteCustomerRepo::open(
+            &data_dir.join("customers.db"),
+            customers_wake.clone(),
+        )?);
+        let tokens = TokenIssuer::load_or_create(
+            &keys.join("access-token-ed25519.pk8"),
+            settings.auth.access_token_ttl_secs,
+        )?;
+        let customers = Arc::new(CustomerService::new(
+            customer_repo.clone(),
+            tokens,
+            clock.clone(),
+            settings.auth.clone(),
+        ));
 
         // Files.
         let files_wake = Arc::new(Notify::new());
-        let file_repo = Arc::new(SqliteFileRepo::open(&data_dir.join("files.db"), files_wake.clone())?);
+        let file_repo = Arc::new(SqliteFileRepo::open(
+            &data_dir.join("files.db"),
+            files_wake.clone(),
+        )?);
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
         let blobs = Arc::new(LocalBlobStore::open(&data_dir.join("blobs"), signer)?);
-        let files = Arc::new(FileService::new(file_repo.clone(), blobs.clone(), clock.clone(), settings.files.clone()));
+        let files = Arc::new(FileService::new(
+            file_repo.clone(),
+            blobs.clone(),
+            clock.clone(),
+            settings.files.clone(),
+        ));
 
         // Notifications.
-        let notification_repo = Arc::new(SqliteNotificationRepo::open(&data_dir.join("notifications.db"))?);
-        let mailer = Arc::new(MaildirMailer::open(&data_dir.join("mail"), &settings.mail.from)?);
+        let notification_repo = Arc::new(SqliteNotificationRepo::open(
+            &data_dir.join("notifications.db"),
+        )?);
+        let mailer = Arc::new(MaildirMailer::open(
+            &data_dir.join("mail"),
+            &settings.mail.from,
+        )?);
         let notifications = Arc::new(NotificationService::new(mailer, notification_repo.clone()));
 
         let handlers: Vec<Arc<dyn EventHandler>> = vec![
             Arc::new(crate::files::consumers::CustomerEvents::new(files.clone())),
-            Arc::new(crate::notifications::consumers::CustomerEvents::new(notifications)),
+            Arc::new(crate::notifications::consumers::CustomerEvents::new(
+                notifications,
+            )),
         ];
         let relays = vec![
-            RelaySource { name: "customers", outbox: Arc::new(customer_repo.outbox()), wake: customers_wake },
-            RelaySource { name: "files", outbox: Arc::new(file_repo.outbox()), wake: files_wake },
+            RelaySource {
+                name: "customers",
+                outbox: Arc::new(customer_repo.outbox()),
+                wake: customers_wake,
+            },
+            RelaySource {
+                name: "files",
+                outbox: Arc::new(file_repo.outbox()),
+                wake: files_wake,
+            },
         ];
         let probes: Vec<(&'static str, Arc<dyn Probe>)> = vec![
             ("customers", Arc::new(customer_repo.db())),
@@ -140,12 +180,24 @@ impl App {
             clock,
         };
         let router = gateway::router(state, settings.gateway.json_body_limit_bytes);
-        Ok(Self { listener, router, public_url, relays, handlers, publisher, subscriber, files, settings })
+        Ok(Self {
+            listener,
+            router,
+            public_url,
+            relays,
+            handlers,
+            publisher,
+            subscriber,
+            files,
+            settings,
+        })
     }
 
     /// The address the gateway is bound to.
     pub fn address(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| self.settings.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.settings.listen)
     }
 
     /// Where clients reach fmsd.
@@ -165,22 +217,39 @@ impl App {
         let relay_stop = CancellationToken::new();
         let mut relays = JoinSet::new();
         for source in self.relays {
-            relays.spawn(relay::run(source.name, source.outbox, self.publisher.clone(), source.wake, relay_stop.clone()));
+            relays.spawn(relay::run(
+                source.name,
+                source.outbox,
+                self.publisher.clone(),
+                source.wake,
+                relay_stop.clone(),
+            ));
         }
         let mut workers = JoinSet::new();
         for handler in self.handlers {
-            let (subscriber, publisher, stop) = (self.subscriber.clone(), self.publisher.clone(), shutdown.clone());
+            let (subscriber, publisher, stop) = (
+                self.subscriber.clone(),
+                self.publisher.clone(),
+                shutdown.clone(),
+            );
             workers.spawn(async move {
                 if let Err(error) = consumer::run(handler, subscriber, publisher, stop).await {
                     tracing::error!(error = %format!("{error:#}"), "consumer failed to start");
                 }
             });
         }
-        workers.spawn(sweep_uploads(self.files, Duration::from_secs(self.settings.files.sweep_interval_secs), shutdown.clone()));
+        workers.spawn(sweep_uploads(
+            self.files,
+            Duration::from_secs(self.settings.files.sweep_interval_secs),
+            shutdown.clone(),
+        ));
 
         let server = tokio::spawn(gateway::serve(self.listener, self.router, shutdown.clone()));
         shutdown.cancelled().await;
-        tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight work");
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: finishing in-flight work"
+        );
         let deadline = tokio::time::Instant::now() + grace;
         let mut result = Ok(());
         match tokio::time::timeout_at(deadline, server).await {
@@ -221,7 +290,9 @@ async fn sweep_uploads(files: Arc<FileService>, interval: Duration, shutdown: Ca
         match common::correlation::scope(correlation_id, files.sweep_expired_uploads()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "expired upload sessions swept"),
-            Err(error) => tracing::warn!(error = %error.report(), "failed to sweep upload sessions"),
+            Err(error) => {
+                tracing::warn!(error = %error.report(), "failed to sweep upload sessions")
+            }
         }
     }
 }

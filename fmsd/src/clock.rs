@@ -30,12 +30,17 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock set to the present moment.
     pub fn new() -> Self {
-        Self { now: Arc::new(Mutex::new(Utc::now())) }
+        Self {
+            now: Arc::new(Mutex::new(Utc::now())),
+        }
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *now += by;
     }
 }
@@ -48,6 +53,9 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

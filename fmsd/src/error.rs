@@ -75,6 +75,9 @@ impl Error {
 
     /// Whether retrying the same call later may succeed (a consumer retries these).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Internal(_) | Self::RateLimited { .. })
+        matches!(
+            self,
+            Self::Unavailable(_) | Self::Internal(_) | Self::RateLimited { .. }
+        )
     }
 }

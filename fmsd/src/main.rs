@@ -50,19 +50,31 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let overrides = Overrides { listen: args.listen, data_dir: args.data_dir };
+    let overrides = Overrides {
+        listen: args.listen,
+        data_dir: args.data_dir,
+    };
     let settings = Settings::load(args.config.as_deref(), &overrides)?;
-    let format = if settings.log_format == "json" { LogFormat::Json } else { LogFormat::Pretty };
+    let format = if settings.log_format == "json" {
+        LogFormat::Json
+    } else {
+        LogFormat::Pretty
+    };
     telemetry::init("info,fmsd=info", format);
 
     let app = App::build(settings).await?;
     // The one line on stdout: scripts and tests read the bound address from it.
-    println!("fmsd listening on {}", app.public_url().as_str().trim_end_matches('/'));
+    println!(
+        "fmsd listening on {}",
+        app.public_url().as_str().trim_end_matches('/')
+    );
     tracing::info!(address = %app.address(), data_dir = %app.data_dir().display(), "fmsd started");
 
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    app.run(shutdown).await.context("fmsd stopped with an error")
+    app.run(shutdown)
+        .await
+        .context("fmsd stopped with an error")
 }
 
 /// Cancels `shutdown` on the first SIGTERM or SIGINT.

@@ -125,13 +125,17 @@ impl Default for FilesSettings {
 
 impl Default for GatewaySettings {
     fn default() -> Self {
-        Self { json_body_limit_bytes: 64 * 1024 }
+        Self {
+            json_body_limit_bytes: 64 * 1024,
+        }
     }
 }
 
 impl Default for MailSettings {
     fn default() -> Self {
-        Self { from: "fms <no-reply@fms.localhost>".into() }
+        Self {
+            from: "fms <no-reply@fms.localhost>".into(),
+        }
     }
 }
 
@@ -162,7 +166,11 @@ impl Settings {
     pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = config_file {
-            anyhow::ensure!(path.is_file(), "config file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.is_file(),
+                "config file {} does not exist",
+                path.display()
+            );
             figment = figment.merge(Toml::file_exact(path));
         }
         figment
@@ -175,7 +183,8 @@ impl Settings {
     /// The base of signed URLs.
     pub fn public_url_for(&self, bound: SocketAddr) -> Url {
         self.public_url.clone().unwrap_or_else(|| {
-            Url::parse(&format!("http://{bound}")).unwrap_or_else(|_| unreachable!("a socket address is a valid host"))
+            Url::parse(&format!("http://{bound}"))
+                .unwrap_or_else(|_| unreachable!("a socket address is a valid host"))
         })
     }
 }
@@ -187,8 +196,12 @@ mod tests {
     #[test]
     fn an_unknown_key_in_the_file_is_an_error() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("fmsd.toml", "listen = \"127.0.0.1:9\"\n[files]\nquota = 5\n")?;
-            let error = Settings::load(Some(Path::new("fmsd.toml")), &Overrides::default()).unwrap_err();
+            jail.create_file(
+                "fmsd.toml",
+                "listen = \"127.0.0.1:9\"\n[files]\nquota = 5\n",
+            )?;
+            let error =
+                Settings::load(Some(Path::new("fmsd.toml")), &Overrides::default()).unwrap_err();
             assert!(format!("{error:#}").contains("quota"), "{error:#}");
             Ok(())
         });
@@ -197,10 +210,16 @@ mod tests {
     #[test]
     fn env_wins_over_the_file_and_flags_win_over_env() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("fmsd.toml", "[files]\nquota_bytes = 5\npart_size_bytes = 7\n")?;
+            jail.create_file(
+                "fmsd.toml",
+                "[files]\nquota_bytes = 5\npart_size_bytes = 7\n",
+            )?;
             jail.set_env("FMSD_FILES__QUOTA_BYTES", "6");
             jail.set_env("FMSD_LISTEN", "127.0.0.1:1");
-            let overrides = Overrides { listen: Some("127.0.0.1:2".parse().unwrap()), data_dir: None };
+            let overrides = Overrides {
+                listen: Some("127.0.0.1:2".parse().unwrap()),
+                data_dir: None,
+            };
             let settings = Settings::load(Some(Path::new("fmsd.toml")), &overrides).unwrap();
             assert_eq!(settings.files.quota_bytes, 6);
             assert_eq!(settings.files.part_size_bytes, 7);

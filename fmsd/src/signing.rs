@@ -27,7 +27,9 @@ pub struct UrlSigner {
 
 impl std::fmt::Debug for UrlSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UrlSigner").field("base", &self.base.as_str()).finish_non_exhaustive()
+        f.debug_struct("UrlSigner")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,13 +76,23 @@ impl UrlSigner {
 
     /// Checks a signed request: a wrong signature is 403, a URL past its expiry too (with a
     /// message that says so, so a client knows to ask for a fresh one).
-    pub fn verify(&self, method: &str, path: &str, expires: i64, signature: &str, now: DateTime<Utc>) -> Result<()> {
-        let signature = hex::decode(signature).map_err(|_| Error::Forbidden("the URL signature is malformed".into()))?;
+    pub fn verify(
+        &self,
+        method: &str,
+        path: &str,
+        expires: i64,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let signature = hex::decode(signature)
+            .map_err(|_| Error::Forbidden("the URL signature is malformed".into()))?;
         self.mac(method, path, expires)
             .verify_slice(&signature)
             .map_err(|_| Error::Forbidden("the URL signature does not match".into()))?;
         if now.timestamp() > expires {
-            return Err(Error::Forbidden("the signed URL has expired; ask for a fresh one".into()));
+            return Err(Error::Forbidden(
+                "the signed URL has expired; ask for a fresh one".into(),
+            ));
         }
         Ok(())
     }
@@ -96,26 +108,47 @@ mod tests {
 
     fn parts(url: &Url) -> (i64, String) {
         let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
-        (query["expires"].parse().unwrap(), query["signature"].clone())
+        (
+            query["expires"].parse().unwrap(),
+            query["signature"].clone(),
+        )
     }
 
     #[test]
     fn a_signed_url_verifies_until_it_expires() {
         let now = Utc::now();
-        let url = signer().sign("PUT", "/blobs/parts/x/1", now + chrono::Duration::seconds(60));
+        let url = signer().sign(
+            "PUT",
+            "/blobs/parts/x/1",
+            now + chrono::Duration::seconds(60),
+        );
         let (expires, signature) = parts(&url);
-        assert!(signer().verify("PUT", "/blobs/parts/x/1", expires, &signature, now).is_ok());
+        assert!(signer()
+            .verify("PUT", "/blobs/parts/x/1", expires, &signature, now)
+            .is_ok());
         let later = now + chrono::Duration::seconds(61);
-        assert!(signer().verify("PUT", "/blobs/parts/x/1", expires, &signature, later).is_err());
+        assert!(signer()
+            .verify("PUT", "/blobs/parts/x/1", expires, &signature, later)
+            .is_err());
     }
 
     #[test]
     fn a_signature_binds_method_path_and_expiry() {
         let now = Utc::now();
-        let url = signer().sign("PUT", "/blobs/parts/x/1", now + chrono::Duration::seconds(60));
+        let url = signer().sign(
+            "PUT",
+            "/blobs/parts/x/1",
+            now + chrono::Duration::seconds(60),
+        );
         let (expires, signature) = parts(&url);
-        assert!(signer().verify("GET", "/blobs/parts/x/1", expires, &signature, now).is_err());
-        assert!(signer().verify("PUT", "/blobs/parts/x/2", expires, &signature, now).is_err());
-        assert!(signer().verify("PUT", "/blobs/parts/x/1", expires + 3600, &signature, now).is_err());
+        assert!(signer()
+            .verify("GET", "/blobs/parts/x/1", expires, &signature, now)
+            .is_err());
+        assert!(signer()
+            .verify("PUT", "/blobs/parts/x/2", expires, &signature, now)
+            .is_err());
+        assert!(signer()
+            .verify("PUT", "/blobs/parts/x/1", expires + 3600, &signature, now)
+            .is_err());
     }
 }

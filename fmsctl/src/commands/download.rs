@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
 use crate::cli::DownloadArgs;
-use crate::client::Client;
+use crate::client::{AtPath, Client};
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
 use crate::remote_path;
@@ -15,10 +15,7 @@ use crate::transfer::download::download;
 /// Downloads `REMOTE` to `LOCAL` (a file, or an existing folder), or to its name here.
 pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow::Result<()> {
     let remote = remote_path::normalize(&args.remote);
-    let link = client
-        .download_link(&remote)
-        .await
-        .with_context(|| remote.clone())?;
+    let link = client.download_link(&remote).await.at_path(&remote)?;
     let target = target_path(args.local.as_deref(), &link.name)?;
 
     let progress = Progress::new(output);

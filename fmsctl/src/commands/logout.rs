@@ -19,7 +19,8 @@ pub async fn run(client: &Client, output: Output) -> anyhow::Result<()> {
     match revoked {
         // 401: the session had already ended on the server.
         Err(error) if error.status() != Some(401) => {
-            return Err(error).context("credentials removed, but the server could not end the session");
+            return Err(error)
+                .context("credentials removed, but the server could not end the session");
         }
         _ => {}
     }

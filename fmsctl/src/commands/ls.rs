@@ -1,11 +1,10 @@
 //! `fmsctl ls [-l] [PATH]`: list a folder, every page of it.
 
-use anyhow::Context;
 use chrono::Local;
 use common::api::{Entry, EntryKind, Listing};
 
 use crate::cli::LsArgs;
-use crate::client::{Client, ClientError};
+use crate::client::{AtPath, Client, ClientError};
 use crate::output::Output;
 use crate::remote_path;
 
@@ -20,7 +19,7 @@ pub async fn run(client: &Client, output: Output, args: LsArgs) -> anyhow::Resul
                 entries: vec![entry],
                 next_cursor: None,
             },
-            None => return Err(error).with_context(|| path.clone()),
+            None => return Err(error).at_path(&path),
         },
     };
     if output.json {
@@ -81,7 +80,10 @@ fn print_long(output: Output, entries: &[Entry]) -> anyhow::Result<()> {
             EntryKind::Folder => 'd',
             EntryKind::File => '-',
         };
-        let modified = entry.modified_at.with_timezone(&Local).format("%Y-%m-%d %H:%M");
+        let modified = entry
+            .modified_at
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M");
         output.print_line(format_args!(
             "{kind} {size:>width$} {modified} {}",
             display_name(entry)

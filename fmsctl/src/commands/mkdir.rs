@@ -1,19 +1,14 @@
 //! `fmsctl mkdir [-p] PATH`: create a folder.
 
-use anyhow::Context;
-
 use crate::cli::MkdirArgs;
-use crate::client::Client;
+use crate::client::{AtPath, Client};
 use crate::output::Output;
 use crate::remote_path;
 
 /// Creates the folder (and its parents with `-p`).
 pub async fn run(client: &Client, output: Output, args: MkdirArgs) -> anyhow::Result<()> {
     let path = remote_path::normalize(&args.path);
-    let entry = client
-        .mkdir(&path, args.parents)
-        .await
-        .with_context(|| path.clone())?;
+    let entry = client.mkdir(&path, args.parents).await.at_path(&path)?;
     if output.json {
         return output.print_json(&entry);
     }

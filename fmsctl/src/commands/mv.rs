@@ -1,10 +1,9 @@
 //! `fmsctl mv FROM TO`: move or rename; like mv(1), a folder as `TO` means "into it".
 
-use anyhow::Context;
 use common::api::EntryKind;
 
 use crate::cli::MvArgs;
-use crate::client::{Client, ClientError};
+use crate::client::{AtPath, Client, ClientError};
 use crate::output::Output;
 use crate::remote_path;
 
@@ -12,10 +11,7 @@ use crate::remote_path;
 pub async fn run(client: &Client, output: Output, args: MvArgs) -> anyhow::Result<()> {
     let from = remote_path::normalize(&args.from);
     let to = destination(client, &from, &args.to).await?;
-    let entry = client
-        .move_entry(&from, &to)
-        .await
-        .with_context(|| from.clone())?;
+    let entry = client.move_entry(&from, &to).await.at_path(&from)?;
     if output.json {
         return output.print_json(&entry);
     }
@@ -32,6 +28,6 @@ async fn destination(client: &Client, from: &str, raw_to: &str) -> anyhow::Resul
         Ok(entry) if entry.kind == EntryKind::Folder && entry.path != from => Ok(into(&to)),
         Ok(_) => Ok(to),
         Err(ClientError::Api { status: 404, .. }) => Ok(to),
-        Err(error) => Err(error).with_context(|| to.clone()),
+        Err(error) => Err(error).at_path(&to),
     }
 }

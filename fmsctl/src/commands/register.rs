@@ -1,10 +1,9 @@
 //! `fmsctl register --email E --name N [--password-stdin]`: create an account.
 
-use anyhow::Context;
 use common::api::RegisterRequest;
 
 use crate::cli::RegisterArgs;
-use crate::client::Client;
+use crate::client::{AtPath, Client};
 use crate::output::Output;
 use crate::password::{read_password, Confirm};
 
@@ -16,10 +15,7 @@ pub async fn run(client: &Client, output: Output, args: RegisterArgs) -> anyhow:
         password,
         name: args.name,
     };
-    let profile = client
-        .register(&request)
-        .await
-        .with_context(|| args.email.clone())?;
+    let profile = client.register(&request).await.at_path(&args.email)?;
     if output.json {
         return output.print_json(&profile);
     }

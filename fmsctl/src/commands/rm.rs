@@ -1,19 +1,14 @@
 //! `fmsctl rm [-r] PATH`: delete a file, or a folder and everything in it.
 
-use anyhow::Context;
-
 use crate::cli::RmArgs;
-use crate::client::Client;
+use crate::client::{AtPath, Client};
 use crate::output::{human_bytes, Output};
 use crate::remote_path;
 
 /// Deletes and says what went.
 pub async fn run(client: &Client, output: Output, args: RmArgs) -> anyhow::Result<()> {
     let path = remote_path::normalize(&args.path);
-    let deleted = client
-        .delete(&path, args.recursive)
-        .await
-        .with_context(|| path.clone())?;
+    let deleted = client.delete(&path, args.recursive).await.at_path(&path)?;
     if output.json {
         return output.print_json(&deleted);
     }

@@ -9,14 +9,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use common::api::{Entry, Overwrite};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 
 use super::download::rate;
 use crate::cli::UploadArgs;
-use crate::client::Client;
+use crate::client::{AtPath, Client};
 use crate::exit::UsageError;
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
@@ -35,10 +34,7 @@ pub async fn run(client: Arc<Client>, output: Output, args: UploadArgs) -> anyho
         output.notice(format_args!("skipped {skipped}"));
     }
     for folder in &plan.folders {
-        client
-            .mkdir(folder, true)
-            .await
-            .with_context(|| folder.clone())?;
+        client.mkdir(folder, true).await.at_path(folder)?;
     }
 
     let progress = Progress::new(output);

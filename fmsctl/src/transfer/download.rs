@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::{backoff, CHUNK_SIZE, MAX_RETRIES};
-use crate::client::{error_from_response, Client};
+use crate::client::{error_from_response, AtPath, Client};
 
 /// Chunks waiting for the writer; bounds memory to this many network chunks.
 const WRITER_QUEUE: usize = 64;
@@ -97,7 +97,11 @@ pub async fn download(
         );
     }
     fs::rename(&part_path, target).with_context(|| {
-        format!("failed to rename {} to {}", part_path.display(), target.display())
+        format!(
+            "failed to rename {} to {}",
+            part_path.display(),
+            target.display()
+        )
     })?;
     Ok(Downloaded {
         path: target.to_path_buf(),
@@ -130,7 +134,9 @@ async fn fetch(
                 StatusCode::PARTIAL_CONTENT if range_start(&response) == Some(written) => {
                     receive(client, response, &mut written, link.size, &sender, bar).await
                 }
-                StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::RANGE_NOT_SATISFIABLE => {
+                StatusCode::OK
+                | StatusCode::PARTIAL_CONTENT
+                | StatusCode::RANGE_NOT_SATISFIABLE => {
                     // The server ignored or refused the range: take the file from the start.
                     if written > 0 {
                         tracing::info!("the server sent the whole file; starting over");
@@ -141,13 +147,15 @@ async fn fetch(
                     if response.status() == StatusCode::OK {
                         receive(client, response, &mut written, link.size, &sender, bar).await
                     } else {
-                        Err(anyhow::anyhow!("the server did not honour the byte range asked for"))
+                        Err(anyhow::anyhow!(
+                            "the server did not honour the byte range asked for"
+                        ))
                     }
                 }
                 StatusCode::FORBIDDEN if renewals < MAX_RETRIES => {
                     // The signed URL expired: ask for a new one for the same bytes.
                     renewals += 1;
-                    let fresh = client.download_link(remote).await.with_context(|| remote.to_string())?;
+                    let fresh = client.download_link(remote).await.at_path(remote)?;
                     if fresh.size != link.size || fresh.sha256 != link.sha256 {
                         bail!("{remote} changed on the server during the download; run it again");
                     }
@@ -277,7 +285,10 @@ mod tests {
 
     #[test]
     fn part_path_appends_the_suffix() {
-        assert_eq!(part_path_for(Path::new("/tmp/a.tar.gz")), Path::new("/tmp/a.tar.gz.part"));
+        assert_eq!(
+            part_path_for(Path::new("/tmp/a.tar.gz")),
+            Path::new("/tmp/a.tar.gz.part")
+        );
     }
 
     #[tokio::test]
@@ -288,7 +299,10 @@ mod tests {
         let (sender, receiver) = mpsc::channel(4);
         let writer_path = path.clone();
         let writer = tokio::task::spawn_blocking(move || write_part(&writer_path, 2, receiver));
-        sender.send(WriterCommand::Data(Bytes::from_static(b"c"))).await.unwrap();
+        sender
+            .send(WriterCommand::Data(Bytes::from_static(b"c")))
+            .await
+            .unwrap();
         drop(sender);
         let (digest, size) = writer.await.unwrap().unwrap();
         assert_eq!(size, 3);
@@ -308,7 +322,10 @@ mod tests {
         let writer_path = path.clone();
         let writer = tokio::task::spawn_blocking(move || write_part(&writer_path, 2, receiver));
         sender.send(WriterCommand::Restart).await.unwrap();
-        sender.send(WriterCommand::Data(Bytes::from_static(b"abc"))).await.unwrap();
+        sender
+            .send(WriterCommand::Data(Bytes::from_static(b"abc")))
+            .await
+            .unwrap();
         drop(sender);
         let (_, size) = writer.await.unwrap().unwrap();
         assert_eq!(size, 3);

@@ -19,8 +19,8 @@ pub async fn sha256_file(path: &Path, bar: ProgressBar) -> anyhow::Result<(Strin
 }
 
 fn sha256_blocking(path: &Path, bar: &ProgressBar) -> anyhow::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)
-        .with_context(|| format!("failed to open {}", path.display()))?;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
     let mut hasher = Sha256::new();
     let mut block = vec![0u8; HASH_BLOCK];
     let mut total = 0u64;

@@ -146,7 +146,10 @@ pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()
             job.total_bar.dec(counted);
         }
         match attempt {
-            Attempt::Stored => return Ok(()),
+            Attempt::Stored => {
+                tracing::debug!(part = part.number, bytes = part.size, "part stored");
+                return Ok(());
+            }
             Attempt::Expired(error) => {
                 if renewals == MAX_URL_REFRESHES {
                     return Err(error);
@@ -157,10 +160,9 @@ pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()
             Attempt::Transient(error) => {
                 failures += 1;
                 if failures > MAX_RETRIES {
-                    return Err(error.context(format!(
-                        "part {} failed {failures} times",
-                        part.number
-                    )));
+                    return Err(
+                        error.context(format!("part {} failed {failures} times", part.number))
+                    );
                 }
                 tracing::warn!(part = part.number, error = %format!("{error:#}"), "part failed; trying again");
                 tokio::time::sleep(backoff(failures)).await;
@@ -170,7 +172,12 @@ pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()
     }
 }
 
-async fn put_once(job: &PartJob<'_>, url: &str, part: &UploadPart, sent: Arc<AtomicU64>) -> Attempt {
+async fn put_once(
+    job: &PartJob<'_>,
+    url: &str,
+    part: &UploadPart,
+    sent: Arc<AtomicU64>,
+) -> Attempt {
     let file_bar = job.file_bar.clone();
     let total_bar = job.total_bar.clone();
     let count = move |n: u64| {
@@ -181,10 +188,9 @@ async fn put_once(job: &PartJob<'_>, url: &str, part: &UploadPart, sent: Arc<Ato
     let body = match body::file_range(job.path, part.offset, part.size, count).await {
         Ok(body) => body,
         Err(error) => {
-            return Attempt::Fatal(anyhow::Error::new(error).context(format!(
-                "failed to read {}",
-                job.path.display()
-            )))
+            return Attempt::Fatal(
+                anyhow::Error::new(error).context(format!("failed to read {}", job.path.display())),
+            )
         }
     };
     let request = job

@@ -111,7 +111,8 @@ fn walk(
         let metadata = match fs::metadata(&path) {
             Ok(metadata) => metadata,
             Err(_) if file_type.is_symlink() => {
-                plan.skipped.push(format!("{} (broken symlink)", path.display()));
+                plan.skipped
+                    .push(format!("{} (broken symlink)", path.display()));
                 continue;
             }
             Err(error) => {
@@ -125,9 +126,11 @@ fn walk(
                 size: metadata.len(),
             });
         } else if metadata.is_dir() {
-            plan.skipped.push(format!("{} (symlink to a folder)", path.display()));
+            plan.skipped
+                .push(format!("{} (symlink to a folder)", path.display()));
         } else {
-            plan.skipped.push(format!("{} (not a regular file)", path.display()));
+            plan.skipped
+                .push(format!("{} (not a regular file)", path.display()));
         }
     }
     Ok(())
@@ -136,8 +139,8 @@ fn walk(
 /// The name a local folder gets remotely; `None` for `/`, whose contents go straight in.
 fn folder_name(local: &Path) -> anyhow::Result<Option<String>> {
     // `.` and `..` have no name of their own; the real path has.
-    let real = fs::canonicalize(local)
-        .with_context(|| format!("cannot upload {}", local.display()))?;
+    let real =
+        fs::canonicalize(local).with_context(|| format!("cannot upload {}", local.display()))?;
     match real.file_name() {
         Some(_) => utf8_name(&real).map(Some),
         None => Ok(None),
@@ -184,16 +187,15 @@ mod tests {
         fs::write(root.join("pics/2024/x.jpg"), b"xxx").unwrap();
         fs::write(root.join("pics/top.jpg"), b"t").unwrap();
 
-        let plan = plan_upload(
-            &[root.join("a.txt"), root.join("pics")],
-            "backup",
-            true,
-        )
-        .unwrap();
+        let plan = plan_upload(&[root.join("a.txt"), root.join("pics")], "backup", true).unwrap();
         let remotes: Vec<&str> = plan.files.iter().map(|f| f.remote.as_str()).collect();
         assert_eq!(
             remotes,
-            ["/backup/a.txt", "/backup/pics/2024/x.jpg", "/backup/pics/top.jpg"]
+            [
+                "/backup/a.txt",
+                "/backup/pics/2024/x.jpg",
+                "/backup/pics/top.jpg"
+            ]
         );
         assert_eq!(plan.folders, ["/backup/pics/2024", "/backup/pics/empty"]);
         assert_eq!(plan.total_bytes(), 6);

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use super::hash::sha256_file;
 use super::part::{put_part, PartJob, PartUrls};
 use super::plan::PlannedFile;
-use crate::client::Client;
+use crate::client::{AtPath, Client};
 use crate::output::Output;
 use crate::progress::Progress;
 
@@ -74,7 +74,11 @@ impl Uploader {
         result
     }
 
-    async fn upload_with_bar(&self, file: &PlannedFile, bar: &ProgressBar) -> anyhow::Result<Entry> {
+    async fn upload_with_bar(
+        &self,
+        file: &PlannedFile,
+        bar: &ProgressBar,
+    ) -> anyhow::Result<Entry> {
         let (sha256, hashed_bytes) = sha256_file(&file.local, bar.clone()).await?;
         if hashed_bytes != file.size {
             bail!(
@@ -94,7 +98,7 @@ impl Uploader {
             .client
             .create_upload(&request)
             .await
-            .with_context(|| file.remote.clone())?;
+            .at_path(&file.remote)?;
         check_plan(&session, file.size)?;
 
         let stored_parts = session.parts.iter().filter(|part| part.stored).count();
@@ -119,12 +123,18 @@ impl Uploader {
 
         self.send_parts(&session, &file.local, bar)
             .await
-            .with_context(|| format!("failed to upload {} to {}", file.local.display(), file.remote))?;
+            .with_context(|| {
+                format!(
+                    "failed to upload {} to {}",
+                    file.local.display(),
+                    file.remote
+                )
+            })?;
 
         self.client
             .complete_upload(session.upload_id, &sha256)
             .await
-            .with_context(|| file.remote.clone())
+            .at_path(&file.remote)
     }
 
     async fn send_parts(

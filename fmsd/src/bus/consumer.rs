@@ -55,10 +55,20 @@ pub async fn run(
     publisher: Arc<dyn Publisher>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut subscription = subscriber.subscribe(handler.group(), handler.topic()).await?;
-    tracing::info!(group = handler.group(), topic = handler.topic(), "consumer started");
+    let mut subscription = subscriber
+        .subscribe(handler.group(), handler.topic())
+        .await?;
+    tracing::info!(
+        group = handler.group(),
+        topic = handler.topic(),
+        "consumer started"
+    );
     while let Some(delivery) = next_delivery(subscription.as_mut(), &shutdown).await {
-        let correlation_id = delivery.envelope.correlation_id.clone().unwrap_or_else(common::correlation::new_id);
+        let correlation_id = delivery
+            .envelope
+            .correlation_id
+            .clone()
+            .unwrap_or_else(common::correlation::new_id);
         let handled = common::correlation::scope(
             correlation_id,
             handle_with_retries(handler.as_ref(), publisher.as_ref(), &delivery, &shutdown),
@@ -75,7 +85,10 @@ pub async fn run(
 }
 
 /// The next event, riding out a bus that is briefly unreachable.
-async fn next_delivery(subscription: &mut dyn Subscription, shutdown: &CancellationToken) -> Option<Delivery> {
+async fn next_delivery(
+    subscription: &mut dyn Subscription,
+    shutdown: &CancellationToken,
+) -> Option<Delivery> {
     let mut backoff = FIRST_BACKOFF;
     loop {
         match subscription.next(shutdown).await {
@@ -130,7 +143,12 @@ async fn dead_letter(
 ) {
     let error_text = error.report();
     tracing::error!(attempts, error = %error_text, "event dead-lettered");
-    let letter = DeadLetter { group: handler.group(), error: error_text, attempts, envelope: &delivery.envelope };
+    let letter = DeadLetter {
+        group: handler.group(),
+        error: error_text,
+        attempts,
+        envelope: &delivery.envelope,
+    };
     let dead = Envelope {
         id: uuid::Uuid::now_v7(),
         event_type: format!("{}.dead_letter", delivery.envelope.event_type),
@@ -153,7 +171,11 @@ async fn dead_letter(
 
 /// Commits, retrying while the bus is briefly unreachable; an uncommitted event is handled
 /// again after a restart, which idempotent handlers make harmless.
-async fn commit_with_retries(subscription: &mut dyn Subscription, delivery: &Delivery, shutdown: &CancellationToken) {
+async fn commit_with_retries(
+    subscription: &mut dyn Subscription,
+    delivery: &Delivery,
+    shutdown: &CancellationToken,
+) {
     let mut backoff = FIRST_BACKOFF;
     while let Err(error) = subscription.commit(delivery).await {
         tracing::warn!(error = %format!("{error:#}"), "failed to commit; will retry");

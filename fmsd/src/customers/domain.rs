@@ -21,13 +21,20 @@ impl Email {
         if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid("it contains spaces or control characters"));
         }
-        let (local, domain) = trimmed.rsplit_once('@').ok_or_else(|| invalid("it has no @"))?;
+        let (local, domain) = trimmed
+            .rsplit_once('@')
+            .ok_or_else(|| invalid("it has no @"))?;
         if local.is_empty() || local.len() > 64 || local.contains('@') {
-            return Err(invalid("the part before @ must be 1 to 64 characters without another @"));
+            return Err(invalid(
+                "the part before @ must be 1 to 64 characters without another @",
+            ));
         }
-        let labels_ok = domain
-            .split('.')
-            .all(|label| !label.is_empty() && label.len() <= 63 && !label.starts_with('-') && !label.ends_with('-'));
+        let labels_ok = domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
         if !domain.contains('.') || !labels_ok {
             return Err(invalid("the domain after @ must look like example.com"));
         }
@@ -65,10 +72,16 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let n = raw.chars().count();
         if n < Self::MIN_CHARS {
-            return Err(Error::Invalid(format!("the password must have at least {} characters", Self::MIN_CHARS)));
+            return Err(Error::Invalid(format!(
+                "the password must have at least {} characters",
+                Self::MIN_CHARS
+            )));
         }
         if n > Self::MAX_CHARS {
-            return Err(Error::Invalid(format!("the password must have at most {} characters", Self::MAX_CHARS)));
+            return Err(Error::Invalid(format!(
+                "the password must have at most {} characters",
+                Self::MAX_CHARS
+            )));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -91,10 +104,14 @@ impl DisplayName {
             return Err(Error::Invalid("the name must not be empty".into()));
         }
         if trimmed.chars().count() > 100 {
-            return Err(Error::Invalid("the name must have at most 100 characters".into()));
+            return Err(Error::Invalid(
+                "the name must have at most 100 characters".into(),
+            ));
         }
         if trimmed.chars().any(char::is_control) {
-            return Err(Error::Invalid("the name must not contain control characters".into()));
+            return Err(Error::Invalid(
+                "the name must not contain control characters".into(),
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -112,9 +129,25 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "Ann@example.com");
-        assert_eq!(Email::parse("Ann@Example.COM").unwrap().key(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "an n@example.com", "a@b@example.com", "ann@-x.com", "ann@x..com"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
+            "Ann@example.com"
+        );
+        assert_eq!(
+            Email::parse("Ann@Example.COM").unwrap().key(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "an n@example.com",
+            "a@b@example.com",
+            "ann@-x.com",
+            "ann@x..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

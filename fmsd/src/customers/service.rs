@@ -9,7 +9,9 @@ use common::api::{
     ChangePasswordRequest, DeleteAccountRequest, LoginRequest, Profile, RegisterRequest, TokenPair,
     UpdateProfileRequest,
 };
-use common::events::{CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, CustomerUpdated, Outgoing};
+use common::events::{
+    CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, CustomerUpdated, Outgoing,
+};
 use uuid::Uuid;
 
 use super::domain::{DisplayName, Email, Password};
@@ -42,8 +44,18 @@ impl std::fmt::Debug for CustomerService {
 
 impl CustomerService {
     /// A service over `repo`, signing with `tokens`.
-    pub fn new(repo: Arc<dyn CustomerRepo>, tokens: TokenIssuer, clock: Arc<dyn Clock>, settings: AuthSettings) -> Self {
-        Self { repo, tokens, clock, settings }
+    pub fn new(
+        repo: Arc<dyn CustomerRepo>,
+        tokens: TokenIssuer,
+        clock: Arc<dyn Clock>,
+        settings: AuthSettings,
+    ) -> Self {
+        Self {
+            repo,
+            tokens,
+            clock,
+            settings,
+        }
     }
 
     /// The access-token public keys, as a JWKS.
@@ -70,12 +82,18 @@ impl CustomerService {
             password_hash: hash_password(password).await?,
             created_at: self.clock.now(),
         };
-        let event = CustomerRegistered { customer_id: customer.id, email: customer.email.clone(), name: customer.name.clone() };
+        let event = CustomerRegistered {
+            customer_id: customer.id,
+            email: customer.email.clone(),
+            name: customer.name.clone(),
+        };
         self.repo
             .insert(&customer, vec![Outgoing::new(&event)])
             .await
             .map_err(|error| match error {
-                Error::Conflict(_) => Error::Conflict("an account with this e-mail address exists".into()),
+                Error::Conflict(_) => {
+                    Error::Conflict("an account with this e-mail address exists".into())
+                }
                 other => other,
             })?;
         tracing::info!(customer_id = %customer.id, "customer registered");
@@ -116,23 +134,41 @@ impl CustomerService {
         let (next_token, next_hash) = new_refresh_token();
         let rotation = self
             .repo
-            .rotate_refresh_token(&hash_refresh_token(refresh_token), &next_hash, self.refresh_expiry(), self.clock.now())
+            .rotate_refresh_token(
+                &hash_refresh_token(refresh_token),
+                &next_hash,
+                self.refresh_expiry(),
+                self.clock.now(),
+            )
             .await?;
         match rotation {
-            Rotation::Rotated { customer_id, family_id } => self.token_pair(customer_id, family_id, next_token),
+            Rotation::Rotated {
+                customer_id,
+                family_id,
+            } => self.token_pair(customer_id, family_id, next_token),
             Rotation::Reused => {
                 tracing::warn!("a used refresh token was presented again; its session is revoked");
-                Err(Error::Unauthorized("the refresh token was already used; log in again".into()))
+                Err(Error::Unauthorized(
+                    "the refresh token was already used; log in again".into(),
+                ))
             }
-            Rotation::Expired => Err(Error::Unauthorized("the refresh token has expired; log in again".into())),
-            Rotation::Unknown => Err(Error::Unauthorized("the refresh token is not valid; log in again".into())),
+            Rotation::Expired => Err(Error::Unauthorized(
+                "the refresh token has expired; log in again".into(),
+            )),
+            Rotation::Unknown => Err(Error::Unauthorized(
+                "the refresh token is not valid; log in again".into(),
+            )),
         }
     }
 
     /// Ends the session the refresh token belongs to.
     #[tracing::instrument(skip_all)]
     pub async fn logout(&self, refresh_token: &str) -> Result<()> {
-        if !self.repo.revoke_session_of(&hash_refresh_token(refresh_token)).await? {
+        if !self
+            .repo
+            .revoke_session_of(&hash_refresh_token(refresh_token))
+            .await?
+        {
             return Err(Error::Unauthorized("the refresh token is not valid".into()));
         }
         Ok(())
@@ -152,22 +188,45 @@ impl CustomerService {
         };
         let name = DisplayName::parse(&name)?;
         let current = self.existing(id).await?;
-        let event = CustomerUpdated { customer_id: id, email: current.email, name: name.as_str().to_owned() };
-        let updated = self.repo.update_name(id, name.as_str(), vec![Outgoing::new(&event)]).await?;
+        let event = CustomerUpdated {
+            customer_id: id,
+            email: current.email,
+            name: name.as_str().to_owned(),
+        };
+        let updated = self
+            .repo
+            .update_name(id, name.as_str(), vec![Outgoing::new(&event)])
+            .await?;
         Ok(profile(&updated))
     }
 
     /// Changes the password and ends every other session; emits `customers.password_changed`.
     #[tracing::instrument(skip(self, request))]
-    pub async fn change_password(&self, id: Uuid, session_id: Uuid, request: ChangePasswordRequest) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        id: Uuid,
+        session_id: Uuid,
+        request: ChangePasswordRequest,
+    ) -> Result<()> {
         let customer = self.existing(id).await?;
-        if !verify_password(request.current_password, Some(customer.password_hash.clone())).await? {
+        if !verify_password(
+            request.current_password,
+            Some(customer.password_hash.clone()),
+        )
+        .await?
+        {
             return Err(Error::Unauthorized("the current password is wrong".into()));
         }
         let new_password = Password::parse(&request.new_password)?;
         let hash = hash_password(new_password).await?;
-        let event = CustomerPasswordChanged { customer_id: id, email: customer.email, name: customer.name };
-        self.repo.update_password(id, &hash, Some(session_id), vec![Outgoing::new(&event)]).await?;
+        let event = CustomerPasswordChanged {
+            customer_id: id,
+            email: customer.email,
+            name: customer.name,
+        };
+        self.repo
+            .update_password(id, &hash, Some(session_id), vec![Outgoing::new(&event)])
+            .await?;
         tracing::info!(customer_id = %id, "password changed; other sessions revoked");
         Ok(())
     }
@@ -180,7 +239,11 @@ impl CustomerService {
         if !verify_password(request.password, Some(customer.password_hash.clone())).await? {
             return Err(Error::Unauthorized("the password is wrong".into()));
         }
-        let event = CustomerDeleted { customer_id: id, email: customer.email, name: customer.name };
+        let event = CustomerDeleted {
+            customer_id: id,
+            email: customer.email,
+            name: customer.name,
+        };
         self.repo.delete(id, vec![Outgoing::new(&event)]).await?;
         tracing::info!(customer_id = %id, "account deleted");
         Ok(())
@@ -198,9 +261,16 @@ impl CustomerService {
         self.clock.now() + Duration::days(self.settings.refresh_token_ttl_days as i64)
     }
 
-    fn token_pair(&self, customer_id: Uuid, session_id: Uuid, refresh_token: String) -> Result<TokenPair> {
+    fn token_pair(
+        &self,
+        customer_id: Uuid,
+        session_id: Uuid,
+        refresh_token: String,
+    ) -> Result<TokenPair> {
         Ok(TokenPair {
-            access_token: self.tokens.issue(customer_id, session_id, self.clock.now())?,
+            access_token: self
+                .tokens
+                .issue(customer_id, session_id, self.clock.now())?,
             token_type: "Bearer".into(),
             expires_in: self.tokens.ttl_secs(),
             refresh_token,
@@ -209,7 +279,12 @@ impl CustomerService {
 }
 
 fn profile(customer: &Customer) -> Profile {
-    Profile { id: customer.id, email: customer.email.clone(), name: customer.name.clone(), created_at: customer.created_at }
+    Profile {
+        id: customer.id,
+        email: customer.email.clone(),
+        name: customer.name.clone(),
+        created_at: customer.created_at,
+    }
 }
 
 /// Hashes with argon2id (the crate's defaults follow OWASP: 19 MiB, 2 passes) off the async
@@ -232,9 +307,15 @@ async fn verify_password(password: String, hash: Option<String>) -> Result<bool>
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|error| Error::internal(anyhow::anyhow!("a stored password hash is malformed: {error}")))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known)
+        let parsed = PasswordHash::new(&hash).map_err(|error| {
+            Error::internal(anyhow::anyhow!(
+                "a stored password hash is malformed: {error}"
+            ))
+        })?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && known)
     })
     .await
     .map_err(Error::internal)?

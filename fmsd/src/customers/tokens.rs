@@ -33,7 +33,9 @@ pub struct TokenIssuer {
 
 impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenIssuer").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("TokenIssuer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -50,7 +52,12 @@ impl TokenIssuer {
             .map_err(|_| anyhow::anyhow!("{} is not an Ed25519 PKCS#8 key", path.display()))?;
         let public_key = pair.public_key().as_ref().to_vec();
         let kid = hex::encode(&Sha256::digest(&public_key)[..8]);
-        Ok(Self { encoding_key: EncodingKey::from_ed_der(&pkcs8), public_key, kid, ttl_secs })
+        Ok(Self {
+            encoding_key: EncodingKey::from_ed_der(&pkcs8),
+            public_key,
+            kid,
+            ttl_secs,
+        })
     }
 
     /// The raw Ed25519 public key.
@@ -120,19 +127,34 @@ mod tests {
         let (customer, session) = (Uuid::now_v7(), Uuid::now_v7());
         let token = issuer.issue(customer, session, Utc::now()).unwrap();
         let reloaded = TokenIssuer::load_or_create(&path, 60).unwrap();
-        let claims = TokenVerifier::new(reloaded.public_key()).verify(&token, Utc::now()).unwrap();
+        let claims = TokenVerifier::new(reloaded.public_key())
+            .verify(&token, Utc::now())
+            .unwrap();
         assert_eq!((claims.sub, claims.sid), (customer, session));
-        assert_eq!(issuer.jwks()["keys"][0]["kid"], reloaded.jwks()["keys"][0]["kid"]);
+        assert_eq!(
+            issuer.jwks()["keys"][0]["kid"],
+            reloaded.jwks()["keys"][0]["kid"]
+        );
         let other = TokenIssuer::load_or_create(&dir.path().join("other.pk8"), 60).unwrap();
-        assert!(TokenVerifier::new(other.public_key()).verify(&token, Utc::now()).is_err());
+        assert!(TokenVerifier::new(other.public_key())
+            .verify(&token, Utc::now())
+            .is_err());
     }
 
     #[test]
     fn an_expired_token_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let issuer = TokenIssuer::load_or_create(&dir.path().join("jwt.pk8"), 60).unwrap();
-        let token = issuer.issue(Uuid::now_v7(), Uuid::now_v7(), Utc::now() - chrono::Duration::seconds(120)).unwrap();
-        assert!(TokenVerifier::new(issuer.public_key()).verify(&token, Utc::now()).is_err());
+        let token = issuer
+            .issue(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                Utc::now() - chrono::Duration::seconds(120),
+            )
+            .unwrap();
+        assert!(TokenVerifier::new(issuer.public_key())
+            .verify(&token, Utc::now())
+            .is_err());
     }
 
     #[test]

@@ -37,7 +37,10 @@ impl std::fmt::Debug for Sqlite {
 struct Pragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, connection: &mut SqliteConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+    fn on_acquire(
+        &self,
+        connection: &mut SqliteConnection,
+    ) -> std::result::Result<(), diesel::r2d2::Error> {
         // FULL makes a commit durable on power loss, not only on a crash of fmsd.
         connection
             .batch_execute(
@@ -52,7 +55,8 @@ impl Sqlite {
     /// Opens (creating if needed) the database at `path` and runs `migrations` on it.
     pub fn open(path: &Path, migrations: EmbeddedMigrations) -> anyhow::Result<Self> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("failed to create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create {}", parent.display()))?;
         }
         let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
         let pool = Pool::builder()
@@ -88,7 +92,12 @@ impl Sqlite {
 
     /// Whether a query goes through.
     pub async fn ping(&self) -> Result<()> {
-        self.run(|connection| connection.batch_execute("SELECT 1").map_err(Error::unavailable)).await
+        self.run(|connection| {
+            connection
+                .batch_execute("SELECT 1")
+                .map_err(Error::unavailable)
+        })
+        .await
     }
 }
 
@@ -96,7 +105,9 @@ impl Sqlite {
 pub fn map_error(error: diesel::result::Error, conflict: &str) -> Error {
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
     match error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Error::Conflict(conflict.to_owned()),
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            Error::Conflict(conflict.to_owned())
+        }
         DieselError::NotFound => Error::NotFound("not found".into()),
         other => Error::internal(other),
     }

@@ -13,20 +13,24 @@ use super::Sqlite;
 use crate::bus::ports::{Outbox, OutboxEntry};
 use crate::error::{Error, Result};
 
-diesel::table! {
-    outbox (seq) {
-        seq -> BigInt,
-        topic -> Text,
-        envelope -> Text,
+/// The tables, as diesel sees them.
+#[allow(missing_docs)]
+mod schema {
+    diesel::table! {
+        outbox (seq) {
+            seq -> BigInt,
+            topic -> Text,
+            envelope -> Text,
+        }
+    }
+    diesel::table! {
+        processed_events (consumer, event_id) {
+            consumer -> Text,
+            event_id -> Text,
+        }
     }
 }
-
-diesel::table! {
-    processed_events (consumer, event_id) {
-        consumer -> Text,
-        event_id -> Text,
-    }
-}
+use schema::{outbox, processed_events};
 
 /// The SQL every service's first migration includes.
 pub const DDL: &str = "
@@ -46,7 +50,10 @@ pub fn enqueue(connection: &mut SqliteConnection, events: &[Outgoing]) -> Result
     for event in events {
         let envelope = serde_json::to_string(&event.envelope).map_err(Error::internal)?;
         diesel::insert_into(outbox::table)
-            .values((outbox::topic.eq(&event.topic), outbox::envelope.eq(envelope)))
+            .values((
+                outbox::topic.eq(&event.topic),
+                outbox::envelope.eq(envelope),
+            ))
             .execute(connection)
             .map_err(Error::internal)?;
     }
@@ -54,7 +61,11 @@ pub fn enqueue(connection: &mut SqliteConnection, events: &[Outgoing]) -> Result
 }
 
 /// Whether `consumer` already handled the event `event_id`.
-pub fn already_handled(connection: &mut SqliteConnection, consumer: &str, event_id: &str) -> Result<bool> {
+pub fn already_handled(
+    connection: &mut SqliteConnection,
+    consumer: &str,
+    event_id: &str,
+) -> Result<bool> {
     let n: i64 = processed_events::table
         .filter(processed_events::consumer.eq(consumer))
         .filter(processed_events::event_id.eq(event_id))
@@ -65,9 +76,16 @@ pub fn already_handled(connection: &mut SqliteConnection, consumer: &str, event_
 }
 
 /// Records that `consumer` handled `event_id`, inside the transaction of its effect.
-pub fn remember_handled(connection: &mut SqliteConnection, consumer: &str, event_id: &str) -> Result<()> {
+pub fn remember_handled(
+    connection: &mut SqliteConnection,
+    consumer: &str,
+    event_id: &str,
+) -> Result<()> {
     diesel::insert_or_ignore_into(processed_events::table)
-        .values((processed_events::consumer.eq(consumer), processed_events::event_id.eq(event_id)))
+        .values((
+            processed_events::consumer.eq(consumer),
+            processed_events::event_id.eq(event_id),
+        ))
         .execute(connection)
         .map_err(Error::internal)?;
     Ok(())
@@ -99,8 +117,13 @@ impl Outbox for SqliteOutbox {
                     .map_err(Error::internal)?;
                 rows.into_iter()
                     .map(|(seq, topic, envelope)| {
-                        let envelope: Envelope = serde_json::from_str(&envelope).map_err(Error::internal)?;
-                        Ok(OutboxEntry { seq, topic, envelope })
+                        let envelope: Envelope =
+                            serde_json::from_str(&envelope).map_err(Error::internal)?;
+                        Ok(OutboxEntry {
+                            seq,
+                            topic,
+                            envelope,
+                        })
                     })
                     .collect()
             })

@@ -42,7 +42,9 @@ impl EventHandler for CustomerEvents {
         }
         // A malformed payload can never succeed: `Invalid` is not transient, so it is
         // dead-lettered at once instead of retried.
-        let event: CustomerDeleted = envelope.decode().map_err(|error| Error::Invalid(error.to_string()))?;
+        let event: CustomerDeleted = envelope
+            .decode()
+            .map_err(|error| Error::Invalid(error.to_string()))?;
         self.service
             .purge_owner(event.customer_id, GROUP, &envelope.id.to_string())
             .await?;

@@ -89,7 +89,11 @@ impl RemotePath {
         if name.contains('/') {
             return Err(Error::Invalid("a name must not contain '/'".into()));
         }
-        let joined = if self.is_root() { format!("/{name}") } else { format!("{}/{name}", self.0) };
+        let joined = if self.is_root() {
+            format!("/{name}")
+        } else {
+            format!("{}/{name}", self.0)
+        };
         Self::parse(&joined)
     }
 
@@ -97,7 +101,8 @@ impl RemotePath {
     pub fn starts_with(&self, ancestor: &RemotePath) -> bool {
         ancestor.is_root()
             || self.0 == ancestor.0
-            || (self.0.starts_with(&ancestor.0) && self.0.as_bytes().get(ancestor.0.len()) == Some(&b'/'))
+            || (self.0.starts_with(&ancestor.0)
+                && self.0.as_bytes().get(ancestor.0.len()) == Some(&b'/'))
     }
 
     /// Every folder from the top down to this path, the root excluded and this path included:
@@ -116,7 +121,11 @@ impl RemotePath {
     /// The half-open byte range `[low, high)` that holds every path strictly inside this
     /// folder, for range scans over paths sorted in byte order.
     pub fn descendant_range(&self) -> (String, String) {
-        let low = if self.is_root() { "/".to_owned() } else { format!("{}/", self.0) };
+        let low = if self.is_root() {
+            "/".to_owned()
+        } else {
+            format!("{}/", self.0)
+        };
         // '0' is the byte right after '/', so `high` bounds every `low...` string.
         let high = format!("{}0", &low[..low.len() - 1]);
         (low, high)
@@ -135,9 +144,10 @@ fn check_segment(segment: &str) -> Result<(), String> {
         "" => Err("not contain empty segments ('//')".into()),
         "." => Err("not contain '.' segments".into()),
         ".." => Err("not contain '..' segments".into()),
-        _ if segment.len() > RemotePath::MAX_SEGMENT_BYTES => {
-            Err(format!("have segments of at most {} bytes", RemotePath::MAX_SEGMENT_BYTES))
-        }
+        _ if segment.len() > RemotePath::MAX_SEGMENT_BYTES => Err(format!(
+            "have segments of at most {} bytes",
+            RemotePath::MAX_SEGMENT_BYTES
+        )),
         _ => Ok(()),
     }
 }
@@ -150,7 +160,9 @@ impl Sha256Hex {
     /// Checks `raw`: 64 hex characters (uppercase is accepted and lowercased).
     pub fn parse(raw: &str) -> Result<Self, Error> {
         if raw.len() != 64 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::Invalid("the sha256 must be 64 hexadecimal characters".into()));
+            return Err(Error::Invalid(
+                "the sha256 must be 64 hexadecimal characters".into(),
+            ));
         }
         Ok(Self(raw.to_ascii_lowercase()))
     }
@@ -217,7 +229,9 @@ impl PartPlan {
     /// Checks that `size` fits in at most [`PartPlan::MAX_PARTS`] parts of `part_size`.
     pub fn new(size: u64, part_size: u64) -> Result<Self, Error> {
         if part_size == 0 {
-            return Err(Error::internal(anyhow::anyhow!("the part size must not be 0")));
+            return Err(Error::internal(anyhow::anyhow!(
+                "the part size must not be 0"
+            )));
         }
         if size.div_ceil(part_size) > Self::MAX_PARTS {
             return Err(Error::Invalid(format!(
@@ -352,7 +366,10 @@ pub struct Upload {
 impl Upload {
     /// How the file is cut into parts.
     pub fn plan(&self) -> PartPlan {
-        PartPlan { size: self.size, part_size: self.part_size }
+        PartPlan {
+            size: self.size,
+            part_size: self.part_size,
+        }
     }
 }
 
@@ -408,8 +425,14 @@ impl Cursor {
 
     /// Reads a token from a client.
     pub fn decode(raw: &str) -> Result<Self, Error> {
-        let invalid = || Error::Invalid("the cursor is not valid; pass the next_cursor of the previous page".into());
-        let bytes = URL_SAFE_NO_PAD.decode(raw.trim_end_matches('=')).map_err(|_| invalid())?;
+        let invalid = || {
+            Error::Invalid(
+                "the cursor is not valid; pass the next_cursor of the previous page".into(),
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD
+            .decode(raw.trim_end_matches('='))
+            .map_err(|_| invalid())?;
         String::from_utf8(bytes).map(Self).map_err(|_| invalid())
     }
 }
@@ -428,7 +451,10 @@ impl PageLimit {
     pub fn parse(raw: Option<u32>) -> Result<Self, Error> {
         match raw.unwrap_or(Self::DEFAULT) {
             n @ 1..=Self::MAX => Ok(Self(n)),
-            _ => Err(Error::Invalid(format!("the limit must be between 1 and {}", Self::MAX))),
+            _ => Err(Error::Invalid(format!(
+                "the limit must be between 1 and {}",
+                Self::MAX
+            ))),
         }
     }
 
@@ -482,7 +508,10 @@ mod tests {
         assert_eq!(path("/a").join("b").unwrap(), path("/a/b"));
         assert!(path("/a").join("..").is_err());
         assert!(path("/a").join("b/c").is_err());
-        assert_eq!(path("/a/b/c").lineage(), vec![path("/a"), path("/a/b"), path("/a/b/c")]);
+        assert_eq!(
+            path("/a/b/c").lineage(),
+            vec![path("/a"), path("/a/b"), path("/a/b/c")]
+        );
         assert!(RemotePath::root().lineage().is_empty());
     }
 
@@ -510,7 +539,10 @@ mod tests {
 
     #[test]
     fn checksums_cursors_and_limits() {
-        assert_eq!(Sha256Hex::parse(&"AB".repeat(32)).unwrap().as_str(), "ab".repeat(32));
+        assert_eq!(
+            Sha256Hex::parse(&"AB".repeat(32)).unwrap().as_str(),
+            "ab".repeat(32)
+        );
         assert!(Sha256Hex::parse("abc").is_err());
         assert!(Sha256Hex::parse(&"g".repeat(64)).is_err());
         let cursor = Cursor("a name/with é".into());

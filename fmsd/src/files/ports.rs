@@ -12,8 +12,8 @@ use common::events::Outgoing;
 use uuid::Uuid;
 
 use super::domain::{
-    AssembledBlob, BlobKey, Garbage, Node, OverwritePolicy, PartPlan, RemotePath, Removal, Sha256Hex, StagingId,
-    StoredPart, Upload, UsageCounts,
+    AssembledBlob, BlobKey, Garbage, Node, OverwritePolicy, PartPlan, RemotePath, Removal,
+    Sha256Hex, StagingId, StoredPart, Upload, UsageCounts,
 };
 use crate::error::Result;
 
@@ -47,12 +47,24 @@ pub trait FileRepo: Send + Sync {
     async fn get(&self, owner: Uuid, path: &RemotePath) -> Result<Option<Node>>;
 
     /// Up to `limit` children of `folder` whose name sorts (bytewise) after `after`, in order.
-    async fn list(&self, owner: Uuid, folder: &RemotePath, after: Option<String>, limit: u32) -> Result<Vec<Node>>;
+    async fn list(
+        &self,
+        owner: Uuid,
+        folder: &RemotePath,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<Node>>;
 
     /// Creates the folder `path`. With `parents`, creates missing ancestors too and returns an
     /// existing folder as is. Otherwise an existing entry is a conflict and a missing parent is
     /// not found. A file in the way is always a conflict.
-    async fn mkdir(&self, owner: Uuid, path: &RemotePath, parents: bool, now: DateTime<Utc>) -> Result<Node>;
+    async fn mkdir(
+        &self,
+        owner: Uuid,
+        path: &RemotePath,
+        parents: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Node>;
 
     /// Moves the entry at `from` (with its subtree) to `to`, whose parent folder must exist and
     /// which must be free; `to` never lies inside `from` (the caller checked).
@@ -66,8 +78,13 @@ pub trait FileRepo: Send + Sync {
     ) -> Result<Node>;
 
     /// Deletes the entry at `path`; a non-empty folder only when `recursive` (else a conflict).
-    async fn delete(&self, owner: Uuid, path: &RemotePath, recursive: bool, events: EventsFor<Removal>)
-        -> Result<Removal>;
+    async fn delete(
+        &self,
+        owner: Uuid,
+        path: &RemotePath,
+        recursive: bool,
+        events: EventsFor<Removal>,
+    ) -> Result<Removal>;
 
     /// Bytes and entries `owner` stores, and bytes reserved by sessions unexpired at `now`.
     async fn usage(&self, owner: Uuid, now: DateTime<Utc>) -> Result<UsageCounts>;
@@ -89,18 +106,28 @@ pub trait FileRepo: Send + Sync {
     async fn insert_upload(&self, upload: &Upload, quota: u64, now: DateTime<Utc>) -> Result<()>;
 
     /// `owner`'s session `id`, unless it expired at `now`.
-    async fn get_upload(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<Option<Upload>>;
+    async fn get_upload(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>)
+        -> Result<Option<Upload>>;
 
     /// Makes the uploaded file visible and ends the session, in one transaction: the parent
     /// folder must still exist, a folder at the path is a conflict, a file there is replaced
     /// only under [`OverwritePolicy::Replace`] (its blob becomes garbage, returned).
-    async fn finish_upload(&self, upload: &Upload, file: NewFile, events: Vec<Outgoing>) -> Result<(Node, Vec<Garbage>)>;
+    async fn finish_upload(
+        &self,
+        upload: &Upload,
+        file: NewFile,
+        events: Vec<Outgoing>,
+    ) -> Result<(Node, Vec<Garbage>)>;
 
     /// Ends `owner`'s session `id` without a file; its staging and blob become garbage.
     async fn abort_upload(&self, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>>;
 
     /// Ends up to `limit` sessions expired at `now`; returns how many and their garbage.
-    async fn sweep_expired_uploads(&self, now: DateTime<Utc>, limit: u32) -> Result<(u64, Vec<Garbage>)>;
+    async fn sweep_expired_uploads(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<(u64, Vec<Garbage>)>;
 
     /// Up to `limit` garbage items not yet cleaned up (left by a crash or a failed clean-up).
     async fn pending_garbage(&self, limit: u32) -> Result<Vec<Garbage>>;
@@ -127,8 +154,9 @@ pub trait FileRepo: Send + Sync {
 /// already gone succeeds, so clean-ups can be retried.
 #[async_trait]
 pub trait BlobStore: Send + Sync {
-    /// Starts staging an upload that will become `key`, cut as `plan` says.
-    async fn start_upload(&self, key: &BlobKey, plan: &PartPlan) -> Result<StagingId>;
+    /// Starts staging an upload that will become `key`, cut as `plan` says, at `started_at`
+    /// (which [`BlobStore::sweep`] compares with; a store may keep its own time instead).
+    async fn start_upload(&self, key: &BlobKey, plan: &PartPlan, started_at: DateTime<Utc>) -> Result<StagingId>;
 
     /// Where the client `PUT`s part `number`, working until `expires_at`.
     async fn part_url(
@@ -157,7 +185,12 @@ pub trait BlobStore: Send + Sync {
     async fn abort(&self, key: &BlobKey, staging: &StagingId) -> Result<()>;
 
     /// A URL that serves the blob (with `Range`) until `expires_at`, suggesting `file_name`.
-    async fn download_url(&self, key: &BlobKey, expires_at: DateTime<Utc>, file_name: &str) -> Result<String>;
+    async fn download_url(
+        &self,
+        key: &BlobKey,
+        expires_at: DateTime<Utc>,
+        file_name: &str,
+    ) -> Result<String>;
 
     /// Deletes the blob.
     async fn delete(&self, key: &BlobKey) -> Result<()>;

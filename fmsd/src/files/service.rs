@@ -7,11 +7,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use common::events::{FileDeleted, FileMoved, Outgoing};
 use uuid::Uuid;
 
-use super::domain::{Cursor, Garbage, Node, PageLimit, RemotePath, Removal, Sha256Hex, UsageCounts};
+use super::domain::{
+    Cursor, Garbage, Node, PageLimit, RemotePath, Removal, Sha256Hex, UsageCounts,
+};
 use super::ports::{BlobStore, FileRepo};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -42,7 +44,9 @@ pub struct FileService {
 
 impl std::fmt::Debug for FileService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileService").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("FileService")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,13 +87,24 @@ pub struct DownloadTicket {
 
 impl FileService {
     /// The service over `repo` and `blobs`.
-    pub fn new(repo: Arc<dyn FileRepo>, blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>, settings: FilesSettings) -> Self {
-        Self { repo, blobs, clock, settings }
+    pub fn new(
+        repo: Arc<dyn FileRepo>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        settings: FilesSettings,
+    ) -> Self {
+        Self {
+            repo,
+            blobs,
+            clock,
+            settings,
+        }
     }
 
-    /// Now, by the injected clock.
+    /// Now, by the injected clock, to the microsecond: what the stores keep, so an answer
+    /// never differs from what a later read returns.
     fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.clock.now().trunc_subsecs(6)
     }
 
     /// Refuses an owner whose account was deleted.
@@ -122,19 +137,34 @@ impl FileService {
 
     /// One page of the folder `path`, after `cursor`.
     #[tracing::instrument(skip(self))]
-    pub async fn list(&self, owner: Uuid, path: &RemotePath, cursor: Option<&str>, limit: PageLimit) -> Result<Page> {
+    pub async fn list(
+        &self,
+        owner: Uuid,
+        path: &RemotePath,
+        cursor: Option<&str>,
+        limit: PageLimit,
+    ) -> Result<Page> {
         self.ensure_active(owner).await?;
-        let after = cursor.map(Cursor::decode).transpose()?.map(|cursor| cursor.0);
+        let after = cursor
+            .map(Cursor::decode)
+            .transpose()?
+            .map(|cursor| cursor.0);
         self.folder(owner, path).await?;
         // One more than asked tells whether there is a next page.
         let mut entries = self.repo.list(owner, path, after, limit.get() + 1).await?;
         let next_cursor = if entries.len() > limit.get() as usize {
             entries.truncate(limit.get() as usize);
-            entries.last().map(|last| Cursor(last.path.name().to_owned()).encode())
+            entries
+                .last()
+                .map(|last| Cursor(last.path.name().to_owned()).encode())
         } else {
             None
         };
-        Ok(Page { folder: path.clone(), entries, next_cursor })
+        Ok(Page {
+            folder: path.clone(),
+            entries,
+            next_cursor,
+        })
     }
 
     /// The file or folder at `path`.
@@ -160,16 +190,29 @@ impl FileService {
 
     /// Moves or renames the entry at `from` to `to`.
     #[tracing::instrument(skip(self))]
-    pub async fn move_entry(&self, owner: Uuid, from: &RemotePath, to: &RemotePath) -> Result<Node> {
+    pub async fn move_entry(
+        &self,
+        owner: Uuid,
+        from: &RemotePath,
+        to: &RemotePath,
+    ) -> Result<Node> {
         self.ensure_active(owner).await?;
         if from.is_root() {
             return Err(Error::Invalid("the root folder '/' cannot be moved".into()));
         }
         if to.starts_with(from) && to != from {
-            return Err(Error::Invalid(format!("'{from}' cannot be moved into itself")));
+            return Err(Error::Invalid(format!(
+                "'{from}' cannot be moved into itself"
+            )));
         }
-        let event = FileMoved { owner_id: owner, from: from.to_string(), to: to.to_string() };
-        self.repo.move_entry(owner, from, to, self.now(), vec![Outgoing::new(&event)]).await
+        let event = FileMoved {
+            owner_id: owner,
+            from: from.to_string(),
+            to: to.to_string(),
+        };
+        self.repo
+            .move_entry(owner, from, to, self.now(), vec![Outgoing::new(&event)])
+            .await
     }
 
     /// Deletes the entry at `path`; a non-empty folder only when `recursive`.
@@ -177,7 +220,9 @@ impl FileService {
     pub async fn delete(&self, owner: Uuid, path: &RemotePath, recursive: bool) -> Result<Removal> {
         self.ensure_active(owner).await?;
         if path.is_root() {
-            return Err(Error::Invalid("the root folder '/' cannot be deleted".into()));
+            return Err(Error::Invalid(
+                "the root folder '/' cannot be deleted".into(),
+            ));
         }
         let deleted_path = path.to_string();
         let events = Box::new(move |removal: &Removal| {
@@ -198,7 +243,10 @@ impl FileService {
     pub async fn usage(&self, owner: Uuid) -> Result<UsageReport> {
         self.ensure_active(owner).await?;
         let counts = self.repo.usage(owner, self.now()).await?;
-        Ok(UsageReport { counts, quota_bytes: self.settings.quota_bytes })
+        Ok(UsageReport {
+            counts,
+            quota_bytes: self.settings.quota_bytes,
+        })
     }
 
     /// A signed URL for the file at `path`.
@@ -207,11 +255,22 @@ impl FileService {
         self.ensure_active(owner).await?;
         let node = self.entry(owner, path).await?;
         let (Some(key), Some(sha256)) = (node.blob_key.as_ref(), node.sha256.clone()) else {
-            return Err(Error::Invalid(format!("'{path}' is a folder; only files can be downloaded")));
+            return Err(Error::Invalid(format!(
+                "'{path}' is a folder; only files can be downloaded"
+            )));
         };
         let expires_at = self.now() + seconds(self.settings.download_url_ttl_secs);
-        let url = self.blobs.download_url(key, expires_at, path.name()).await?;
-        Ok(DownloadTicket { url, expires_at, size: node.size, sha256, name: path.name().to_owned() })
+        let url = self
+            .blobs
+            .download_url(key, expires_at, path.name())
+            .await?;
+        Ok(DownloadTicket {
+            url,
+            expires_at,
+            size: node.size,
+            sha256,
+            name: path.name().to_owned(),
+        })
     }
 
     /// Ends expired upload sessions, frees their staging, retries failed clean-ups and drops

@@ -60,16 +60,25 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         // Expiry is checked against the app's clock below, so tests can age a token.
         validation.validate_exp = false;
-        Self { key: DecodingKey::from_ed_der(public_key), validation }
+        Self {
+            key: DecodingKey::from_ed_der(public_key),
+            validation,
+        }
     }
 
     /// The claims of a token that is valid at `now`.
-    pub fn verify(&self, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<AccessClaims, Error> {
+    pub fn verify(
+        &self,
+        token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<AccessClaims, Error> {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
             .map_err(|_| Error::Unauthorized("the access token is not valid".into()))?;
         if claims.exp + LEEWAY_SECS < now.timestamp() {
-            return Err(Error::Unauthorized("the access token has expired; refresh it".into()));
+            return Err(Error::Unauthorized(
+                "the access token has expired; refresh it".into(),
+            ));
         }
         Ok(claims)
     }
@@ -87,18 +96,34 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| Error::Unauthorized("log in first: this endpoint needs `Authorization: Bearer <token>`".into()))?;
+            .ok_or_else(|| {
+                Error::Unauthorized(
+                    "log in first: this endpoint needs `Authorization: Bearer <token>`".into(),
+                )
+            })?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .ok_or_else(|| Error::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .ok_or_else(|| {
+                Error::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?;
         let claims = state.verifier.verify(token.trim(), state.clock.now())?;
         tracing::Span::current().record("customer_id", tracing::field::display(claims.sub));
-        Ok(Caller { customer_id: claims.sub, session_id: claims.sid })
+        Ok(Caller {
+            customer_id: claims.sub,
+            session_id: claims.sid,
+        })
     }
 }

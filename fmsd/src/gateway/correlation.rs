@@ -21,7 +21,11 @@ pub async fn tag_request(request: Request, next: Next) -> Response {
         .headers()
         .get(common::correlation::HEADER)
         .and_then(|value| value.to_str().ok())
-        .filter(|value| !value.is_empty() && value.len() <= MAX_LEN && value.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|value| {
+            !value.is_empty()
+                && value.len() <= MAX_LEN
+                && value.bytes().all(|b| b.is_ascii_graphic())
+        })
         .map(str::to_owned)
         .unwrap_or_else(common::correlation::new_id);
     let span = tracing::info_span!(
@@ -32,12 +36,19 @@ pub async fn tag_request(request: Request, next: Next) -> Response {
         customer_id = tracing::field::Empty,
     );
     let started = Instant::now();
-    let mut response = common::correlation::scope(id.clone(), next.run(request).instrument(span.clone())).await;
+    let mut response =
+        common::correlation::scope(id.clone(), next.run(request).instrument(span.clone())).await;
     span.in_scope(|| {
-        tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "handled");
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "handled"
+        );
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(common::correlation::HEADER, value);
+        response
+            .headers_mut()
+            .insert(common::correlation::HEADER, value);
     }
     response
 }

@@ -24,7 +24,9 @@ impl<E: Into<Error>> From<E> for ApiError {
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            JsonRejection::BytesRejection(_)
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 Error::TooLarge("the request body is too large".into())
             }
             JsonRejection::MissingJsonContentType(_) => {
@@ -37,13 +39,19 @@ impl From<JsonRejection> for Error {
 
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Self {
-        Error::Invalid(format!("the query string is not valid: {}", rejection.body_text()))
+        Error::Invalid(format!(
+            "the query string is not valid: {}",
+            rejection.body_text()
+        ))
     }
 }
 
 impl From<PathRejection> for Error {
     fn from(rejection: PathRejection) -> Self {
-        Error::Invalid(format!("the URL path is not valid: {}", rejection.body_text()))
+        Error::Invalid(format!(
+            "the URL path is not valid: {}",
+            rejection.body_text()
+        ))
     }
 }
 
@@ -70,11 +78,18 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self.0.report(), "request failed");
         }
-        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         if let Error::RateLimited { retry_after } = &self.0 {
             let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

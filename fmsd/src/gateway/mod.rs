@@ -63,8 +63,10 @@ pub fn router(state: AppState, json_body_limit: usize) -> Router {
         .fallback(error::not_found)
         .layer(middleware::from_fn(correlation::tag_request))
         .layer(CatchPanicLayer::custom(|_| {
-            error::ApiError(crate::error::Error::internal(anyhow::anyhow!("a request handler panicked")))
-                .into_response_boxed()
+            error::ApiError(crate::error::Error::internal(anyhow::anyhow!(
+                "a request handler panicked"
+            )))
+            .into_response_boxed()
         }))
         .with_state(state)
 }
@@ -77,9 +79,16 @@ impl error::ApiError {
 }
 
 /// Serves `router` on `listener` until `shutdown`; in-flight requests finish first.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await?;
     Ok(())
 }

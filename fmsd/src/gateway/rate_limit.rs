@@ -26,8 +26,12 @@ impl std::fmt::Debug for LoginLimiter {
 impl LoginLimiter {
     /// Allows `per_ip` and `per_account` attempts a minute (at least one each).
     pub fn new(per_ip: u32, per_account: u32) -> Self {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
-        Self { per_ip: RateLimiter::keyed(quota(per_ip)), per_account: RateLimiter::keyed(quota(per_account)) }
+        let quota =
+            |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_ip: RateLimiter::keyed(quota(per_ip)),
+            per_account: RateLimiter::keyed(quota(per_account)),
+        }
     }
 
     /// Counts one attempt from `ip` for `email`; `RateLimited` when either limit is exceeded.
@@ -36,7 +40,9 @@ impl LoginLimiter {
         self.per_ip
             .check_key(&ip)
             .and_then(|()| self.per_account.check_key(&email.trim().to_lowercase()))
-            .map_err(|not_until| Error::RateLimited { retry_after: not_until.wait_time_from(now) })
+            .map_err(|not_until| Error::RateLimited {
+                retry_after: not_until.wait_time_from(now),
+            })
     }
 }
 
@@ -50,8 +56,14 @@ mod tests {
         let (a, b) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
         assert!(limiter.check(a, "x@example.com").is_ok());
         assert!(limiter.check(b, "X@example.com ").is_ok());
-        assert!(matches!(limiter.check(b, "x@example.com"), Err(Error::RateLimited { .. })));
+        assert!(matches!(
+            limiter.check(b, "x@example.com"),
+            Err(Error::RateLimited { .. })
+        ));
         assert!(limiter.check(a, "y@example.com").is_ok());
-        assert!(matches!(limiter.check(a, "z@example.com"), Err(Error::RateLimited { .. })));
+        assert!(matches!(
+            limiter.check(a, "z@example.com"),
+            Err(Error::RateLimited { .. })
+        ));
     }
 }

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use common::events::{topics, CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, Envelope};
+use common::events::{
+    topics, CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, Envelope,
+};
 
 use super::domain::Template;
 use super::service::NotificationService;
@@ -39,13 +41,19 @@ impl EventHandler for CustomerEvents {
         let decode_error = |error: common::events::DecodeError| Error::Invalid(error.to_string());
         if envelope.is::<CustomerRegistered>() {
             let event: CustomerRegistered = envelope.decode().map_err(decode_error)?;
-            self.service.notify(&id, Template::Welcome, &event.email, &event.name).await
+            self.service
+                .notify(&id, Template::Welcome, &event.email, &event.name)
+                .await
         } else if envelope.is::<CustomerPasswordChanged>() {
             let event: CustomerPasswordChanged = envelope.decode().map_err(decode_error)?;
-            self.service.notify(&id, Template::PasswordChanged, &event.email, &event.name).await
+            self.service
+                .notify(&id, Template::PasswordChanged, &event.email, &event.name)
+                .await
         } else if envelope.is::<CustomerDeleted>() {
             let event: CustomerDeleted = envelope.decode().map_err(decode_error)?;
-            self.service.notify(&id, Template::AccountDeleted, &event.email, &event.name).await
+            self.service
+                .notify(&id, Template::AccountDeleted, &event.email, &event.name)
+                .await
         } else {
             Ok(())
         }

@@ -56,7 +56,10 @@ impl Template {
             ),
         };
         let text = format!("{}\n\n-- \nfms\n", paragraphs.join("\n\n"));
-        let html_paragraphs: String = paragraphs.iter().map(|p| format!("<p>{}</p>\n", escape_html(p))).collect();
+        let html_paragraphs: String = paragraphs
+            .iter()
+            .map(|p| format!("<p>{}</p>\n", escape_html(p)))
+            .collect();
         let html = format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{}<p>&mdash; fms</p>\n</body></html>\n",
             escape_html(subject),

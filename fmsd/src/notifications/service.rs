@@ -16,7 +16,8 @@ pub struct NotificationService {
 
 impl std::fmt::Debug for NotificationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NotificationService").finish_non_exhaustive()
+        f.debug_struct("NotificationService")
+            .finish_non_exhaustive()
     }
 }
 
@@ -30,7 +31,13 @@ impl NotificationService {
     /// The record is written after the send: a crash in between may send a mail twice, never
     /// lose one.
     #[tracing::instrument(skip(self, to, name))]
-    pub async fn notify(&self, event_id: &str, template: Template, to: &str, name: &str) -> Result<()> {
+    pub async fn notify(
+        &self,
+        event_id: &str,
+        template: Template,
+        to: &str,
+        name: &str,
+    ) -> Result<()> {
         if self.repo.already_handled(event_id).await? {
             tracing::debug!("event already mailed; skipped");
             return Ok(());

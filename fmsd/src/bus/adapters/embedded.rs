@@ -18,24 +18,28 @@ use crate::bus::ports::{Delivery, Publisher, Subscriber, Subscription};
 use crate::db::Sqlite;
 use crate::error::{Error, Result};
 
+/// The tables, as diesel sees them.
+#[allow(missing_docs)]
+mod schema {
+    diesel::table! {
+        events (position) {
+            position -> BigInt,
+            topic -> Text,
+            event_key -> Text,
+            envelope -> Text,
+        }
+    }
+    diesel::table! {
+        consumer_offsets (consumer_group, topic) {
+            consumer_group -> Text,
+            topic -> Text,
+            position -> BigInt,
+        }
+    }
+}
+use schema::{consumer_offsets, events};
+
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/bus");
-
-diesel::table! {
-    events (position) {
-        position -> BigInt,
-        topic -> Text,
-        event_key -> Text,
-        envelope -> Text,
-    }
-}
-
-diesel::table! {
-    consumer_offsets (consumer_group, topic) {
-        consumer_group -> Text,
-        topic -> Text,
-        position -> BigInt,
-    }
-}
 
 /// How often a waiting subscription looks for events published by another process.
 const FOREIGN_POLL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -78,7 +82,10 @@ impl Publisher for EmbeddedBus {
         );
         self.db
             .run(move |connection| {
-                diesel::insert_into(events::table).values(row).execute(connection).map_err(Error::unavailable)
+                diesel::insert_into(events::table)
+                    .values(row)
+                    .execute(connection)
+                    .map_err(Error::unavailable)
             })
             .await?;
         self.published.send_modify(|n| *n += 1);
@@ -148,7 +155,12 @@ impl EmbeddedSubscription {
             .await?;
         for (position, envelope) in rows {
             let envelope: Envelope = serde_json::from_str(&envelope).map_err(Error::internal)?;
-            self.buffered.push_back(Delivery { topic: self.topic.clone(), position, partition: 0, envelope });
+            self.buffered.push_back(Delivery {
+                topic: self.topic.clone(),
+                position,
+                partition: 0,
+                envelope,
+            });
         }
         Ok(())
     }
@@ -251,11 +263,14 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             publisher.publish("t", &event(7)).await.unwrap();
         });
-        let delivery = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.next(&shutdown))
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let delivery = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            subscription.next(&shutdown),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
         assert_eq!(delivery.envelope.payload["email"], "u7@example.com");
     }
 }

@@ -16,29 +16,33 @@ use crate::db::outbox::{enqueue, SqliteOutbox};
 use crate::db::{map_error, Sqlite};
 use crate::error::{Error, Result};
 
+/// The tables, as diesel sees them.
+#[allow(missing_docs)]
+mod schema {
+    diesel::table! {
+        customers (id) {
+            id -> Text,
+            email -> Text,
+            email_key -> Text,
+            name -> Text,
+            password_hash -> Text,
+            created_at -> BigInt,
+        }
+    }
+    diesel::table! {
+        refresh_tokens (token_hash) {
+            token_hash -> Text,
+            family_id -> Text,
+            customer_id -> Text,
+            expires_at -> BigInt,
+            used -> Bool,
+            revoked -> Bool,
+        }
+    }
+}
+use schema::{customers, refresh_tokens};
+
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/customers");
-
-diesel::table! {
-    customers (id) {
-        id -> Text,
-        email -> Text,
-        email_key -> Text,
-        name -> Text,
-        password_hash -> Text,
-        created_at -> BigInt,
-    }
-}
-
-diesel::table! {
-    refresh_tokens (token_hash) {
-        token_hash -> Text,
-        family_id -> Text,
-        customer_id -> Text,
-        expires_at -> BigInt,
-        used -> Bool,
-        revoked -> Bool,
-    }
-}
 
 /// A customers row.
 #[derive(Queryable, Selectable, Insertable)]
@@ -70,7 +74,9 @@ fn parse_uuid(text: &str) -> Result<Uuid> {
 }
 
 fn from_millis(millis: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(millis).single().unwrap_or_default()
+    Utc.timestamp_millis_opt(millis)
+        .single()
+        .unwrap_or_default()
 }
 
 /// The customers database.
@@ -85,7 +91,10 @@ pub struct SqliteCustomerRepo {
 impl SqliteCustomerRepo {
     /// Opens (or creates and migrates) the database at `path`.
     pub fn open(path: &Path, wake: Arc<Notify>) -> anyhow::Result<Self> {
-        Ok(Self { db: Sqlite::open(path, MIGRATIONS)?, wake })
+        Ok(Self {
+            db: Sqlite::open(path, MIGRATIONS)?,
+            wake,
+        })
     }
 
     /// The outbox in this database, for the relay.
@@ -216,8 +225,10 @@ impl CustomerRepo for SqliteCustomerRepo {
 
     async fn delete(&self, id: Uuid, events: Vec<Outgoing>) -> Result<()> {
         self.write(events, move |connection| {
-            diesel::delete(refresh_tokens::table.filter(refresh_tokens::customer_id.eq(id.to_string())))
-                .execute(connection)?;
+            diesel::delete(
+                refresh_tokens::table.filter(refresh_tokens::customer_id.eq(id.to_string())),
+            )
+            .execute(connection)?;
             let n = diesel::delete(customers::table.find(id.to_string())).execute(connection)?;
             if n == 0 {
                 return Err(Error::NotFound("this account no longer exists".into()));
@@ -235,7 +246,9 @@ impl CustomerRepo for SqliteCustomerRepo {
             refresh_tokens::expires_at.eq(token.expires_at.timestamp_millis()),
         );
         self.write(Vec::new(), move |connection| {
-            diesel::insert_into(refresh_tokens::table).values(row).execute(connection)?;
+            diesel::insert_into(refresh_tokens::table)
+                .values(row)
+                .execute(connection)?;
             Ok(())
         })
         .await
@@ -265,9 +278,11 @@ impl CustomerRepo for SqliteCustomerRepo {
                 return Ok(Rotation::Unknown);
             };
             if used || revoked {
-                diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(&family_id)))
-                    .set(refresh_tokens::revoked.eq(true))
-                    .execute(connection)?;
+                diesel::update(
+                    refresh_tokens::table.filter(refresh_tokens::family_id.eq(&family_id)),
+                )
+                .set(refresh_tokens::revoked.eq(true))
+                .execute(connection)?;
                 return Ok(Rotation::Reused);
             }
             if expires_at <= now.timestamp_millis() {
@@ -284,7 +299,10 @@ impl CustomerRepo for SqliteCustomerRepo {
                     refresh_tokens::expires_at.eq(next_expires_at.timestamp_millis()),
                 ))
                 .execute(connection)?;
-            Ok(Rotation::Rotated { customer_id: parse_uuid(&customer_id)?, family_id: parse_uuid(&family_id)? })
+            Ok(Rotation::Rotated {
+                customer_id: parse_uuid(&customer_id)?,
+                family_id: parse_uuid(&family_id)?,
+            })
         })
         .await
     }
@@ -297,7 +315,9 @@ impl CustomerRepo for SqliteCustomerRepo {
                 .select(refresh_tokens::family_id)
                 .first(connection)
                 .optional()?;
-            let Some(family) = family else { return Ok(false) };
+            let Some(family) = family else {
+                return Ok(false);
+            };
             diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)))
                 .set(refresh_tokens::revoked.eq(true))
                 .execute(connection)?;

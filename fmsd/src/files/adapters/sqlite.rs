@@ -22,7 +22,9 @@ use uuid::Uuid;
 use crate::db::outbox::SqliteOutbox;
 use crate::db::Sqlite;
 use crate::error::{Error, Result};
-use crate::files::domain::{Garbage, Node, OverwritePolicy, RemotePath, Removal, Sha256Hex, Upload, UsageCounts};
+use crate::files::domain::{
+    Garbage, Node, OverwritePolicy, RemotePath, Removal, Sha256Hex, Upload, UsageCounts,
+};
 use crate::files::ports::{EventsFor, FileRepo, NewFile};
 use crate::health::Probe;
 
@@ -44,7 +46,10 @@ pub struct SqliteFileRepo {
 impl SqliteFileRepo {
     /// Opens (creating and migrating if needed) the database at `path`.
     pub fn open(path: &Path, wake: Arc<Notify>) -> anyhow::Result<Self> {
-        Ok(Self { db: Sqlite::open(path, MIGRATIONS)?, wake })
+        Ok(Self {
+            db: Sqlite::open(path, MIGRATIONS)?,
+            wake,
+        })
     }
 
     /// The outbox in this database, for the relay.
@@ -92,7 +97,10 @@ impl From<diesel::result::Error> for TransactionError {
 
 /// Runs `work` inside `BEGIN IMMEDIATE ... COMMIT`: it takes the write lock up front, so two
 /// writers never both read and then collide at their first write.
-fn write<T>(connection: &mut SqliteConnection, work: impl FnOnce(&mut SqliteConnection) -> Result<T>) -> Result<T> {
+fn write<T>(
+    connection: &mut SqliteConnection,
+    work: impl FnOnce(&mut SqliteConnection) -> Result<T>,
+) -> Result<T> {
     connection
         .immediate_transaction(|connection| work(connection).map_err(TransactionError::Work))
         .map_err(|error| match error {
@@ -109,24 +117,41 @@ fn db_error(error: diesel::result::Error) -> Error {
 #[async_trait]
 impl FileRepo for SqliteFileRepo {
     async fn is_owner_deleted(&self, owner: Uuid) -> Result<bool> {
-        self.db.run(move |connection| tree::is_owner_deleted(connection, owner)).await
+        self.db
+            .run(move |connection| tree::is_owner_deleted(connection, owner))
+            .await
     }
 
     async fn get(&self, owner: Uuid, path: &RemotePath) -> Result<Option<Node>> {
         let path = path.clone();
-        self.db.run(move |connection| tree::get(connection, owner, &path)).await
+        self.db
+            .run(move |connection| tree::get(connection, owner, &path))
+            .await
     }
 
-    async fn list(&self, owner: Uuid, folder: &RemotePath, after: Option<String>, limit: u32) -> Result<Vec<Node>> {
+    async fn list(
+        &self,
+        owner: Uuid,
+        folder: &RemotePath,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<Node>> {
         let folder = folder.clone();
         self.db
             .run(move |connection| tree::list(connection, owner, &folder, after.as_deref(), limit))
             .await
     }
 
-    async fn mkdir(&self, owner: Uuid, path: &RemotePath, parents: bool, now: DateTime<Utc>) -> Result<Node> {
+    async fn mkdir(
+        &self,
+        owner: Uuid,
+        path: &RemotePath,
+        parents: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Node> {
         let path = path.clone();
-        self.write(move |connection| tree::mkdir(connection, owner, &path, parents, now)).await
+        self.write(move |connection| tree::mkdir(connection, owner, &path, parents, now))
+            .await
     }
 
     async fn move_entry(
@@ -138,8 +163,10 @@ impl FileRepo for SqliteFileRepo {
         events: Vec<Outgoing>,
     ) -> Result<Node> {
         let (from, to) = (from.clone(), to.clone());
-        self.write_with_events(move |connection| tree::move_entry(connection, owner, &from, &to, now, &events))
-            .await
+        self.write_with_events(move |connection| {
+            tree::move_entry(connection, owner, &from, &to, now, &events)
+        })
+        .await
     }
 
     async fn delete(
@@ -150,12 +177,16 @@ impl FileRepo for SqliteFileRepo {
         events: EventsFor<Removal>,
     ) -> Result<Removal> {
         let path = path.clone();
-        self.write_with_events(move |connection| tree::delete(connection, owner, &path, recursive, events))
-            .await
+        self.write_with_events(move |connection| {
+            tree::delete(connection, owner, &path, recursive, events)
+        })
+        .await
     }
 
     async fn usage(&self, owner: Uuid, now: DateTime<Utc>) -> Result<UsageCounts> {
-        self.db.run(move |connection| tree::usage(connection, owner, now)).await
+        self.db
+            .run(move |connection| tree::usage(connection, owner, now))
+            .await
     }
 
     async fn resume_upload(
@@ -168,35 +199,60 @@ impl FileRepo for SqliteFileRepo {
         now: DateTime<Utc>,
     ) -> Result<Option<Upload>> {
         let (path, sha256) = (path.clone(), sha256.clone());
-        self.write(move |connection| uploads::resume(connection, owner, &path, size, &sha256, overwrite, now))
-            .await
+        self.write(move |connection| {
+            uploads::resume(connection, owner, &path, size, &sha256, overwrite, now)
+        })
+        .await
     }
 
     async fn insert_upload(&self, upload: &Upload, quota: u64, now: DateTime<Utc>) -> Result<()> {
         let upload = upload.clone();
-        self.write(move |connection| uploads::insert(connection, &upload, quota, now)).await
-    }
-
-    async fn get_upload(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<Option<Upload>> {
-        self.db.run(move |connection| uploads::get(connection, owner, id, now)).await
-    }
-
-    async fn finish_upload(&self, upload: &Upload, file: NewFile, events: Vec<Outgoing>) -> Result<(Node, Vec<Garbage>)> {
-        let upload = upload.clone();
-        self.write_with_events(move |connection| uploads::finish(connection, &upload, &file, &events))
+        self.write(move |connection| uploads::insert_session(connection, &upload, quota, now))
             .await
     }
 
-    async fn abort_upload(&self, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>> {
-        self.write(move |connection| uploads::abort(connection, owner, id)).await
+    async fn get_upload(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Upload>> {
+        self.db
+            .run(move |connection| uploads::get_session(connection, owner, id, now))
+            .await
     }
 
-    async fn sweep_expired_uploads(&self, now: DateTime<Utc>, limit: u32) -> Result<(u64, Vec<Garbage>)> {
-        self.write(move |connection| uploads::sweep_expired(connection, now, limit)).await
+    async fn finish_upload(
+        &self,
+        upload: &Upload,
+        file: NewFile,
+        events: Vec<Outgoing>,
+    ) -> Result<(Node, Vec<Garbage>)> {
+        let upload = upload.clone();
+        self.write_with_events(move |connection| {
+            uploads::finish(connection, &upload, &file, &events)
+        })
+        .await
+    }
+
+    async fn abort_upload(&self, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>> {
+        self.write(move |connection| uploads::abort(connection, owner, id))
+            .await
+    }
+
+    async fn sweep_expired_uploads(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<(u64, Vec<Garbage>)> {
+        self.write(move |connection| uploads::sweep_expired(connection, now, limit))
+            .await
     }
 
     async fn pending_garbage(&self, limit: u32) -> Result<Vec<Garbage>> {
-        self.db.run(move |connection| uploads::pending_garbage(connection, limit)).await
+        self.db
+            .run(move |connection| uploads::pending_garbage(connection, limit))
+            .await
     }
 
     async fn forget_garbage(&self, ids: &[i64]) -> Result<()> {
@@ -204,7 +260,9 @@ impl FileRepo for SqliteFileRepo {
             return Ok(());
         }
         let ids = ids.to_vec();
-        self.db.run(move |connection| uploads::forget_garbage(connection, &ids)).await
+        self.db
+            .run(move |connection| uploads::forget_garbage(connection, &ids))
+            .await
     }
 
     async fn purge_owner(
@@ -216,8 +274,10 @@ impl FileRepo for SqliteFileRepo {
         events: EventsFor<Removal>,
     ) -> Result<Option<Removal>> {
         let (consumer, event_id) = (consumer.to_owned(), event_id.to_owned());
-        self.write_with_events(move |connection| tree::purge(connection, owner, &consumer, &event_id, now, events))
-            .await
+        self.write_with_events(move |connection| {
+            tree::purge(connection, owner, &consumer, &event_id, now, events)
+        })
+        .await
     }
 }
 

@@ -1,7 +1,7 @@
 //! What happens to a deleted customer's files: everything they stored goes, in one transaction
 //! that also records the event as handled, so a redelivered event has no second effect.
 
-use common::events::{OwnerPurged, Outgoing};
+use common::events::{Outgoing, OwnerPurged};
 use uuid::Uuid;
 
 use super::FileService;
@@ -13,7 +13,12 @@ impl FileService {
     /// now on; `consumer` and `event_id` make it idempotent. Returns what was removed, or
     /// `None` if this event was handled before.
     #[tracing::instrument(skip(self))]
-    pub async fn purge_owner(&self, owner: Uuid, consumer: &str, event_id: &str) -> Result<Option<Removal>> {
+    pub async fn purge_owner(
+        &self,
+        owner: Uuid,
+        consumer: &str,
+        event_id: &str,
+    ) -> Result<Option<Removal>> {
         let events = Box::new(move |removal: &Removal| {
             vec![Outgoing::new(&OwnerPurged {
                 owner_id: owner,
@@ -21,10 +26,17 @@ impl FileService {
                 bytes_freed: removal.bytes_freed,
             })]
         });
-        let removal = self.repo.purge_owner(owner, consumer, event_id, self.now(), events).await?;
+        let removal = self
+            .repo
+            .purge_owner(owner, consumer, event_id, self.now(), events)
+            .await?;
         if let Some(removal) = &removal {
             self.dispose(&removal.garbage).await;
-            tracing::info!(n_files = removal.n_files, bytes_freed = removal.bytes_freed, "purged a deleted owner");
+            tracing::info!(
+                n_files = removal.n_files,
+                bytes_freed = removal.bytes_freed,
+                "purged a deleted owner"
+            );
         }
         Ok(removal)
     }

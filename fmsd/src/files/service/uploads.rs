@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::{seconds, FileService};
 use crate::error::{Error, Result};
-use crate::files::domain::{BlobKey, Node, OverwritePolicy, PartPlan, RemotePath, Sha256Hex, StagingId, Upload};
+use crate::files::domain::{
+    BlobKey, Node, OverwritePolicy, PartPlan, RemotePath, Sha256Hex, StagingId, Upload,
+};
 use crate::files::ports::NewFile;
 
 /// What a client asks for when it starts an upload.
@@ -59,10 +61,16 @@ impl FileService {
     /// Starts an upload, or resumes the unfinished one of the same path, size and checksum;
     /// the flag says whether it was resumed.
     #[tracing::instrument(skip(self))]
-    pub async fn create_upload(&self, owner: Uuid, request: CreateUpload) -> Result<(UploadView, bool)> {
+    pub async fn create_upload(
+        &self,
+        owner: Uuid,
+        request: CreateUpload,
+    ) -> Result<(UploadView, bool)> {
         self.ensure_active(owner).await?;
         if request.path.is_root() {
-            return Err(Error::Invalid("a file cannot be uploaded to '/'; name the file".into()));
+            return Err(Error::Invalid(
+                "a file cannot be uploaded to '/'; name the file".into(),
+            ));
         }
         let plan = PartPlan::new(request.size, self.settings.part_size_bytes)?;
         if request.size > self.settings.quota_bytes {
@@ -71,19 +79,27 @@ impl FileService {
                 request.size, self.settings.quota_bytes
             )));
         }
-        self.check_target(owner, &request.path, request.overwrite).await?;
+        self.check_target(owner, &request.path, request.overwrite)
+            .await?;
         let now = self.now();
         if let Some(sha256) = &request.sha256 {
             let resumed = self
                 .repo
-                .resume_upload(owner, &request.path, request.size, sha256, request.overwrite, now)
+                .resume_upload(
+                    owner,
+                    &request.path,
+                    request.size,
+                    sha256,
+                    request.overwrite,
+                    now,
+                )
                 .await?;
             if let Some(upload) = resumed {
                 return Ok((self.view(upload).await?, true));
             }
         }
         let blob_key = BlobKey::generate();
-        let staging_id = self.blobs.start_upload(&blob_key, &plan).await?;
+        let staging_id = self.blobs.start_upload(&blob_key, &plan, now).await?;
         let upload = Upload {
             id: Uuid::new_v4(),
             owner,
@@ -97,8 +113,13 @@ impl FileService {
             created_at: now,
             expires_at: now + seconds(self.settings.upload_session_ttl_secs),
         };
-        if let Err(error) = self.repo.insert_upload(&upload, self.settings.quota_bytes, now).await {
-            self.abort_staging(&upload.blob_key, &upload.staging_id).await;
+        if let Err(error) = self
+            .repo
+            .insert_upload(&upload, self.settings.quota_bytes, now)
+            .await
+        {
+            self.abort_staging(&upload.blob_key, &upload.staging_id)
+                .await;
             return Err(error);
         }
         Ok((self.view(upload).await?, false))
@@ -115,7 +136,12 @@ impl FileService {
     /// Checks the parts and the checksum, then makes the file visible and ends the session.
     /// `sha256` is the checksum the client computed, if it sends one.
     #[tracing::instrument(skip(self))]
-    pub async fn complete_upload(&self, owner: Uuid, id: Uuid, sha256: Option<Sha256Hex>) -> Result<Node> {
+    pub async fn complete_upload(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        sha256: Option<Sha256Hex>,
+    ) -> Result<Node> {
         self.ensure_active(owner).await?;
         let upload = self.open_upload(owner, id).await?;
         let expected = match (&upload.sha256, sha256) {
@@ -130,8 +156,17 @@ impl FileService {
         };
         let plan = upload.plan();
         self.check_parts(&upload, &plan).await?;
-        self.check_target(owner, &upload.path, upload.overwrite).await?;
-        let assembled = self.blobs.complete(&upload.blob_key, &upload.staging_id, &plan, expected.as_ref()).await?;
+        self.check_target(owner, &upload.path, upload.overwrite)
+            .await?;
+        let assembled = self
+            .blobs
+            .complete(
+                &upload.blob_key,
+                &upload.staging_id,
+                &plan,
+                expected.as_ref(),
+            )
+            .await?;
         if assembled.size != upload.size {
             self.discard(owner, id).await;
             return Err(Error::Integrity(format!(
@@ -139,7 +174,12 @@ impl FileService {
                 assembled.size, upload.size
             )));
         }
-        let file = NewFile { id: Uuid::now_v7(), size: assembled.size, sha256: assembled.sha256, modified_at: self.now() };
+        let file = NewFile {
+            id: Uuid::now_v7(),
+            size: assembled.size,
+            sha256: assembled.sha256,
+            modified_at: self.now(),
+        };
         let event = FileUploaded {
             owner_id: owner,
             file_id: file.id,
@@ -147,7 +187,11 @@ impl FileService {
             size: file.size,
             sha256: file.sha256.as_str().to_owned(),
         };
-        match self.repo.finish_upload(&upload, file, vec![Outgoing::new(&event)]).await {
+        match self
+            .repo
+            .finish_upload(&upload, file, vec![Outgoing::new(&event)])
+            .await
+        {
             Ok((node, garbage)) => {
                 self.dispose(&garbage).await;
                 Ok(node)
@@ -156,11 +200,15 @@ impl FileService {
             // the session cannot complete any more.
             Err(Error::Conflict(message)) => {
                 self.discard(owner, id).await;
-                Err(Error::Conflict(format!("{message}; the upload was discarded")))
+                Err(Error::Conflict(format!(
+                    "{message}; the upload was discarded"
+                )))
             }
             Err(Error::NotFound(message)) => {
                 self.discard(owner, id).await;
-                Err(Error::NotFound(format!("{message}; the upload was discarded")))
+                Err(Error::NotFound(format!(
+                    "{message}; the upload was discarded"
+                )))
             }
             Err(error) => Err(error),
         }
@@ -185,13 +233,26 @@ impl FileService {
 
     /// The parent folder must exist; a folder at `path` is a conflict, and so is a file unless
     /// it may be replaced.
-    async fn check_target(&self, owner: Uuid, path: &RemotePath, overwrite: OverwritePolicy) -> Result<()> {
+    async fn check_target(
+        &self,
+        owner: Uuid,
+        path: &RemotePath,
+        overwrite: OverwritePolicy,
+    ) -> Result<()> {
         let parent = path.parent().unwrap_or_else(RemotePath::root);
         if !parent.is_root() {
             match self.repo.get(owner, &parent).await? {
                 Some(node) if node.is_folder() => {}
-                Some(_) => return Err(Error::NotFound(format!("'{parent}' is a file, not a folder"))),
-                None => return Err(Error::NotFound(format!("the folder '{parent}' does not exist"))),
+                Some(_) => {
+                    return Err(Error::NotFound(format!(
+                        "'{parent}' is a file, not a folder"
+                    )))
+                }
+                None => {
+                    return Err(Error::NotFound(format!(
+                        "the folder '{parent}' does not exist"
+                    )))
+                }
             }
         }
         match self.repo.get(owner, path).await? {
@@ -229,14 +290,18 @@ impl FileService {
             )));
         }
         if !missing.is_empty() {
-            return Err(Error::Conflict(format!("parts {} are not uploaded yet", list_numbers(&missing))));
+            return Err(Error::Conflict(format!(
+                "parts {} are not uploaded yet",
+                list_numbers(&missing)
+            )));
         }
         Ok(())
     }
 
     /// The session with fresh part URLs.
     async fn view(&self, upload: Upload) -> Result<UploadView> {
-        let urls_expire_at = (self.now() + seconds(self.settings.part_url_ttl_secs)).min(upload.expires_at);
+        let urls_expire_at =
+            (self.now() + seconds(self.settings.part_url_ttl_secs)).min(upload.expires_at);
         let plan = upload.plan();
         let stored: HashMap<u32, u64> = self
             .blobs
@@ -248,10 +313,23 @@ impl FileService {
         let mut parts = Vec::with_capacity(plan.n_parts() as usize);
         for number in 1..=plan.n_parts() {
             let (offset, size) = plan.part(number).unwrap_or_default();
-            let url = self.blobs.part_url(&upload.blob_key, &upload.staging_id, number, urls_expire_at).await?;
-            parts.push(PartView { number, offset, size, stored: stored.get(&number) == Some(&size), url });
+            let url = self
+                .blobs
+                .part_url(&upload.blob_key, &upload.staging_id, number, urls_expire_at)
+                .await?;
+            parts.push(PartView {
+                number,
+                offset,
+                size,
+                stored: stored.get(&number) == Some(&size),
+                url,
+            });
         }
-        Ok(UploadView { upload, parts, urls_expire_at })
+        Ok(UploadView {
+            upload,
+            parts,
+            urls_expire_at,
+        })
     }
 
     /// Ends a session that can no longer complete; failures are logged, the sweep retries.
@@ -260,7 +338,9 @@ impl FileService {
             Ok(garbage) => {
                 self.dispose(&garbage).await;
             }
-            Err(error) => tracing::warn!(error = %error.report(), "failed to discard the upload session"),
+            Err(error) => {
+                tracing::warn!(error = %error.report(), "failed to discard the upload session")
+            }
         }
     }
 

@@ -24,7 +24,10 @@ async fn register(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<RegisterRequest>,
 ) -> Result<(StatusCode, Json<Profile>), ApiError> {
-    Ok((StatusCode::CREATED, Json(state.customers.register(request).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.customers.register(request).await?),
+    ))
 }
 
 async fn login(
@@ -43,7 +46,10 @@ async fn refresh(
     Ok(Json(state.customers.refresh(&request.refresh_token).await?))
 }
 
-async fn logout(State(state): State<AppState>, JsonBody(request): JsonBody<RefreshRequest>) -> Result<StatusCode, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
     state.customers.logout(&request.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

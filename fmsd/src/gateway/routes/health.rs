@@ -31,12 +31,31 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     }))
     .await;
     let ready = checks.iter().all(|(_, ok)| *ok);
-    let stores: serde_json::Map<String, Value> =
-        checks.into_iter().map(|(name, ok)| (name.to_owned(), json!(if ok { "ok" } else { "unavailable" }))).collect();
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({"status": if ready { "ready" } else { "not ready" }, "stores": stores})))
+    let stores: serde_json::Map<String, Value> = checks
+        .into_iter()
+        .map(|(name, ok)| {
+            (
+                name.to_owned(),
+                json!(if ok { "ok" } else { "unavailable" }),
+            )
+        })
+        .collect();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({"status": if ready { "ready" } else { "not ready" }, "stores": stores})),
+    )
 }
 
-async fn jwks(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], Json<Value>) {
-    ([(axum::http::header::CACHE_CONTROL, "public, max-age=300")], Json(state.jwks.as_ref().clone()))
+async fn jwks(
+    State(state): State<AppState>,
+) -> ([(axum::http::HeaderName, &'static str); 1], Json<Value>) {
+    (
+        [(axum::http::header::CACHE_CONTROL, "public, max-age=300")],
+        Json(state.jwks.as_ref().clone()),
+    )
 }

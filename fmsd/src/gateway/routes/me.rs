@@ -26,7 +26,12 @@ async fn update(
     caller: Caller,
     JsonBody(request): JsonBody<UpdateProfileRequest>,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(state.customers.update_profile(caller.customer_id, request).await?))
+    Ok(Json(
+        state
+            .customers
+            .update_profile(caller.customer_id, request)
+            .await?,
+    ))
 }
 
 async fn change_password(
@@ -34,7 +39,10 @@ async fn change_password(
     caller: Caller,
     JsonBody(request): JsonBody<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.customers.change_password(caller.customer_id, caller.session_id, request).await?;
+    state
+        .customers
+        .change_password(caller.customer_id, caller.session_id, request)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -43,6 +51,9 @@ async fn delete(
     caller: Caller,
     JsonBody(request): JsonBody<DeleteAccountRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.customers.delete_account(caller.customer_id, request).await?;
+    state
+        .customers
+        .delete_account(caller.customer_id, request)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -25,15 +25,22 @@ pub struct MaildirMailer {
 
 impl std::fmt::Debug for MaildirMailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MaildirMailer").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("MaildirMailer")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
 impl MaildirMailer {
     /// A mailer writing into `dir` (created if missing).
     pub fn open(dir: &Path, from: &str) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-        Ok(Self { transport: AsyncFileTransport::new(dir), dir: dir.to_owned(), from: message::parse_from(from)? })
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("failed to create {}", dir.display()))?;
+        Ok(Self {
+            transport: AsyncFileTransport::new(dir),
+            dir: dir.to_owned(),
+            from: message::parse_from(from)?,
+        })
     }
 }
 
@@ -41,10 +48,12 @@ impl MaildirMailer {
 impl Mailer for MaildirMailer {
     async fn send(&self, mail: &Mail) -> Result<()> {
         let message = message::build(mail, &self.from)?;
-        self.transport
-            .send(message)
-            .await
-            .map_err(|error| Error::unavailable(anyhow::anyhow!(error).context(format!("failed to write a mail into {}", self.dir.display()))))?;
+        self.transport.send(message).await.map_err(|error| {
+            Error::unavailable(anyhow::anyhow!(error).context(format!(
+                "failed to write a mail into {}",
+                self.dir.display()
+            )))
+        })?;
         Ok(())
     }
 }

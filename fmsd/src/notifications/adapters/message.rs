@@ -17,11 +17,15 @@ pub fn build(mail: &Mail, from: &Mailbox) -> Result<Message> {
         .to(Mailbox::new(Some(mail.to_name.clone()), to))
         .subject(mail.subject.clone())
         .message_id(Some(format!("<{}>", mail.message_id)))
-        .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))
         .map_err(Error::internal)
 }
 
 /// Parses the configured `From:`.
 pub fn parse_from(from: &str) -> anyhow::Result<Mailbox> {
-    from.parse().map_err(|error| anyhow::anyhow!("mail.from {from:?} is not a valid mailbox: {error}"))
+    from.parse()
+        .map_err(|error| anyhow::anyhow!("mail.from {from:?} is not a valid mailbox: {error}"))
 }

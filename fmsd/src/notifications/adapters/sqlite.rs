@@ -25,7 +25,9 @@ pub struct SqliteNotificationRepo {
 impl SqliteNotificationRepo {
     /// Opens (or creates and migrates) the database at `path`.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        Ok(Self { db: Sqlite::open(path, MIGRATIONS)? })
+        Ok(Self {
+            db: Sqlite::open(path, MIGRATIONS)?,
+        })
     }
 
     /// The database, for `/readyz`.
@@ -38,11 +40,15 @@ impl SqliteNotificationRepo {
 impl NotificationRepo for SqliteNotificationRepo {
     async fn already_handled(&self, event_id: &str) -> Result<bool> {
         let event_id = event_id.to_owned();
-        self.db.run(move |connection| already_handled(connection, CONSUMER, &event_id)).await
+        self.db
+            .run(move |connection| already_handled(connection, CONSUMER, &event_id))
+            .await
     }
 
     async fn remember_handled(&self, event_id: &str) -> Result<()> {
         let event_id = event_id.to_owned();
-        self.db.run(move |connection| remember_handled(connection, CONSUMER, &event_id)).await
+        self.db
+            .run(move |connection| remember_handled(connection, CONSUMER, &event_id))
+            .await
     }
 }

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::files::domain::{BlobKey, Node, NodeKind, OverwritePolicy, RemotePath, Sha256Hex, StagingId, Upload};
+use crate::files::domain::{
+    BlobKey, Node, NodeKind, OverwritePolicy, RemotePath, Sha256Hex, StagingId, Upload,
+};
 
 diesel::table! {
     nodes (id) {
@@ -94,7 +96,9 @@ pub struct UploadRow {
 
 /// A stored value that does not parse: the database was changed behind fmsd's back.
 fn corrupt(what: &str, value: &str) -> Error {
-    Error::internal(anyhow::anyhow!("the files database holds a malformed {what}: {value:?}"))
+    Error::internal(anyhow::anyhow!(
+        "the files database holds a malformed {what}: {value:?}"
+    ))
 }
 
 /// A time as stored: microseconds since the Unix epoch.
@@ -152,7 +156,11 @@ impl NodeRow {
             id: node.id.to_string(),
             owner_id: node.owner.to_string(),
             path: node.path.to_string(),
-            parent: node.path.parent().unwrap_or_else(RemotePath::root).to_string(),
+            parent: node
+                .path
+                .parent()
+                .unwrap_or_else(RemotePath::root)
+                .to_string(),
             name: node.path.name().to_owned(),
             kind: match node.kind {
                 NodeKind::File => FILE,

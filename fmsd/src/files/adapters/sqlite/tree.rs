@@ -8,9 +8,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use uuid::Uuid;
 
-use super::schema::{self, deleted_owners, micros, nodes, uploads, NodeRow, UploadRow, FILE, FOLDER};
-use super::uploads::record_garbage;
 use super::db_error;
+use super::schema::{
+    self, deleted_owners, micros, nodes, uploads, NodeRow, UploadRow, FILE, FOLDER,
+};
+use super::uploads::record_garbage;
 use crate::db::outbox;
 use crate::error::{Error, Result};
 use crate::files::domain::{Node, NodeKind, RemotePath, Removal, UsageCounts};
@@ -35,7 +37,11 @@ pub fn ensure_owner_active(connection: &mut SqliteConnection, owner: Uuid) -> Re
 }
 
 /// The entry at `path`.
-pub fn get(connection: &mut SqliteConnection, owner: Uuid, path: &RemotePath) -> Result<Option<Node>> {
+pub fn get(
+    connection: &mut SqliteConnection,
+    owner: Uuid,
+    path: &RemotePath,
+) -> Result<Option<Node>> {
     nodes::table
         .filter(nodes::owner_id.eq(owner.to_string()))
         .filter(nodes::path.eq(path.as_str()))
@@ -65,7 +71,12 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(nodes::name.gt(after.to_owned()));
     }
-    query.load(connection).map_err(db_error)?.into_iter().map(NodeRow::into_node).collect()
+    query
+        .load(connection)
+        .map_err(db_error)?
+        .into_iter()
+        .map(NodeRow::into_node)
+        .collect()
 }
 
 /// The folder at `path` must exist (the root always does); a file there is a conflict.
@@ -76,7 +87,9 @@ fn ensure_folder(connection: &mut SqliteConnection, owner: Uuid, path: &RemotePa
     match get(connection, owner, path)? {
         Some(node) if node.is_folder() => Ok(()),
         Some(_) => Err(Error::Conflict(format!("'{path}' is a file, not a folder"))),
-        None => Err(Error::NotFound(format!("the folder '{path}' does not exist"))),
+        None => Err(Error::NotFound(format!(
+            "the folder '{path}' does not exist"
+        ))),
     }
 }
 
@@ -118,7 +131,9 @@ pub fn mkdir(
         }
         let parent = path.parent().unwrap_or_else(RemotePath::root);
         ensure_folder(connection, owner, &parent).map_err(|error| match error {
-            Error::NotFound(message) => Error::NotFound(format!("{message}; pass parents=true to create it")),
+            Error::NotFound(message) => {
+                Error::NotFound(format!("{message}; pass parents=true to create it"))
+            }
             other => other,
         })?;
         let folder = new_folder(owner, path, now);
@@ -129,7 +144,11 @@ pub fn mkdir(
     for ancestor in path.lineage() {
         let folder = match get(connection, owner, &ancestor)? {
             Some(node) if node.is_folder() => node,
-            Some(_) => return Err(Error::Conflict(format!("'{ancestor}' is a file, not a folder"))),
+            Some(_) => {
+                return Err(Error::Conflict(format!(
+                    "'{ancestor}' is a file, not a folder"
+                )))
+            }
             None => {
                 let folder = new_folder(owner, &ancestor, now);
                 insert(connection, &folder)?;
@@ -151,7 +170,8 @@ pub fn move_entry(
     events: &[Outgoing],
 ) -> Result<Node> {
     ensure_owner_active(connection, owner)?;
-    let mut node = get(connection, owner, from)?.ok_or_else(|| Error::NotFound(format!("'{from}' does not exist")))?;
+    let mut node = get(connection, owner, from)?
+        .ok_or_else(|| Error::NotFound(format!("'{from}' does not exist")))?;
     if get(connection, owner, to)?.is_some() || to.is_root() {
         return Err(Error::Conflict(format!("'{to}' already exists")));
     }
@@ -161,7 +181,8 @@ pub fn move_entry(
         // Every descendant's path and parent start with `from`; swap that prefix for `to`.
         // `substr` counts characters, so the cut is the character length of `from`.
         let (low, high) = from.descendant_range();
-        let rest_starts_at = i64::try_from(from.as_str().chars().count() + 1).map_err(Error::internal)?;
+        let rest_starts_at =
+            i64::try_from(from.as_str().chars().count() + 1).map_err(Error::internal)?;
         diesel::sql_query(
             "UPDATE nodes SET path = ? || substr(path, ?), parent = ? || substr(parent, ?) \
              WHERE owner_id = ? AND path >= ? AND path < ?",
@@ -202,7 +223,9 @@ fn remove_rows(connection: &mut SqliteConnection, rows: Vec<NodeRow>) -> Result<
         removal.n_files += 1;
         removal.bytes_freed += schema::size(row.size)?;
         if let Some(key) = row.blob_key.as_deref() {
-            removal.garbage.push(record_garbage(connection, &schema::blob_key(key)?, None)?);
+            removal
+                .garbage
+                .push(record_garbage(connection, &schema::blob_key(key)?, None)?);
         }
     }
     Ok(removal)
@@ -216,12 +239,15 @@ pub fn delete(
     recursive: bool,
     events: EventsFor<Removal>,
 ) -> Result<Removal> {
-    let node = get(connection, owner, path)?.ok_or_else(|| Error::NotFound(format!("'{path}' does not exist")))?;
+    let node = get(connection, owner, path)?
+        .ok_or_else(|| Error::NotFound(format!("'{path}' does not exist")))?;
     let owner_id = owner.to_string();
     let (low, high) = path.descendant_range();
-    let in_subtree = nodes::owner_id
-        .eq(owner_id.clone())
-        .and(nodes::path.eq(path.as_str()).or(nodes::path.ge(low.clone()).and(nodes::path.lt(high.clone()))));
+    let in_subtree = nodes::owner_id.eq(owner_id.clone()).and(
+        nodes::path.eq(path.as_str()).or(nodes::path
+            .ge(low.clone())
+            .and(nodes::path.lt(high.clone()))),
+    );
     if node.is_folder() && !recursive {
         let n_children: i64 = nodes::table
             .filter(nodes::owner_id.eq(&owner_id))
@@ -241,13 +267,19 @@ pub fn delete(
         .load(connection)
         .map_err(db_error)?;
     let removal = remove_rows(connection, rows)?;
-    diesel::delete(nodes::table.filter(in_subtree)).execute(connection).map_err(db_error)?;
+    diesel::delete(nodes::table.filter(in_subtree))
+        .execute(connection)
+        .map_err(db_error)?;
     outbox::enqueue(connection, &events(&removal))?;
     Ok(removal)
 }
 
 /// What `owner` stores, and what unexpired sessions reserve at `now`.
-pub fn usage(connection: &mut SqliteConnection, owner: Uuid, now: DateTime<Utc>) -> Result<UsageCounts> {
+pub fn usage(
+    connection: &mut SqliteConnection,
+    owner: Uuid,
+    now: DateTime<Utc>,
+) -> Result<UsageCounts> {
     let owner_id = owner.to_string();
     let (used, n_files): (i64, i64) = nodes::table
         .filter(nodes::owner_id.eq(&owner_id))
@@ -294,7 +326,9 @@ pub fn purge(
         .load(connection)
         .map_err(db_error)?;
     let mut removal = remove_rows(connection, rows)?;
-    diesel::delete(nodes::table.filter(nodes::owner_id.eq(&owner_id))).execute(connection).map_err(db_error)?;
+    diesel::delete(nodes::table.filter(nodes::owner_id.eq(&owner_id)))
+        .execute(connection)
+        .map_err(db_error)?;
     let sessions: Vec<UploadRow> = uploads::table
         .filter(uploads::owner_id.eq(&owner_id))
         .select(UploadRow::as_select())
@@ -302,11 +336,20 @@ pub fn purge(
         .map_err(db_error)?;
     for session in sessions {
         let upload = session.into_upload()?;
-        removal.garbage.push(record_garbage(connection, &upload.blob_key, Some(&upload.staging_id))?);
+        removal.garbage.push(record_garbage(
+            connection,
+            &upload.blob_key,
+            Some(&upload.staging_id),
+        )?);
     }
-    diesel::delete(uploads::table.filter(uploads::owner_id.eq(&owner_id))).execute(connection).map_err(db_error)?;
+    diesel::delete(uploads::table.filter(uploads::owner_id.eq(&owner_id)))
+        .execute(connection)
+        .map_err(db_error)?;
     diesel::insert_or_ignore_into(deleted_owners::table)
-        .values((deleted_owners::owner_id.eq(&owner_id), deleted_owners::deleted_at.eq(micros(now))))
+        .values((
+            deleted_owners::owner_id.eq(&owner_id),
+            deleted_owners::deleted_at.eq(micros(now)),
+        ))
         .execute(connection)
         .map_err(db_error)?;
     outbox::remember_handled(connection, consumer, event_id)?;

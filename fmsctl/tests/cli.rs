@@ -1,0 +1,149 @@
+//! The command line on its own, with no server: help, usage errors, exit codes, error lines.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::Fmsctl;
+
+/// Nothing listens on port 1 of loopback.
+const NOBODY: &str = "http://127.0.0.1:1";
+
+/// The error line: exactly one line, starting with `fmsctl: `.
+fn assert_one_error_line(stderr: &str) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one line on stderr, got:\n{stderr}"
+    );
+    assert!(lines[0].starts_with("fmsctl: "), "{stderr}");
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let run = Fmsctl::new(NOBODY).run(&["--help"]).ok();
+    assert!(run.stdout.contains("Exit codes:"), "{}", run.stdout);
+    for line in [
+        "0  success",
+        "2  usage error",
+        "3  not logged in",
+        "4  not found",
+        "5  conflict",
+        "6  quota exceeded",
+    ] {
+        assert!(
+            run.stdout.contains(line),
+            "--help lacks {line:?}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn commands_without_credentials_exit_3() {
+    let fmsctl = Fmsctl::new(NOBODY);
+    for args in [
+        &["ls"][..],
+        &["whoami"],
+        &["--json", "usage"],
+        &["rm", "/a"],
+    ] {
+        let run = fmsctl.run(args).expect_code(3);
+        assert_one_error_line(&run.stderr);
+        assert!(run.stderr.contains("not logged in"), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn unknown_flags_and_bad_arguments_exit_2() {
+    let fmsctl = Fmsctl::new(NOBODY);
+    fmsctl.run(&["ls", "--no-such-flag"]).expect_code(2);
+    fmsctl.run(&["no-such-command"]).expect_code(2);
+    fmsctl
+        .run(&["upload", "--parallel", "0", "a"])
+        .expect_code(2);
+    let run = fmsctl.run(&["--server", "ftp://x", "ls"]).expect_code(2);
+    assert_one_error_line(&run.stderr);
+}
+
+#[test]
+fn login_without_a_terminal_or_password_stdin_exits_2() {
+    let run = Fmsctl::new(NOBODY)
+        .run(&["login", "--email", "a@example.com"])
+        .expect_code(2);
+    assert_one_error_line(&run.stderr);
+    assert!(run.stderr.contains("--password-stdin"), "{}", run.stderr);
+}
+
+#[test]
+fn uploading_a_folder_needs_dash_r() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let run = Fmsctl::new(NOBODY).run(&["upload", folder]).expect_code(2);
+    assert!(run.stderr.contains("use -r"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unreachable_server_exits_1_with_one_clear_line() {
+    let fmsctl = Fmsctl::new(NOBODY);
+    let run = fmsctl
+        .run_with_stdin(
+            &["login", "--email", "a@example.com", "--password-stdin"],
+            Some("a long enough password\n"),
+        )
+        .expect_code(1);
+    assert_one_error_line(&run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach http://127.0.0.1:1"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("a long enough password"));
+
+    // With stored credentials the request is made, and fails the same way.
+    let credentials = serde_json::json!({
+        NOBODY: {
+            "access_token": "x",
+            "refresh_token": "y",
+            "access_expires_at": "2999-01-01T00:00:00Z",
+            "email": "a@example.com"
+        }
+    });
+    let dir = fmsctl.config_home().join("fmsctl");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("credentials.json"), credentials.to_string()).unwrap();
+    let run = fmsctl.run(&["whoami"]).expect_code(1);
+    assert_one_error_line(&run.stderr);
+    assert!(run.stderr.contains("cannot reach"), "{}", run.stderr);
+}
+
+#[test]
+fn a_broken_config_file_is_reported() {
+    let fmsctl = Fmsctl::new(NOBODY);
+    let dir = fmsctl.config_home().join("fmsctl");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), "sever = 'http://x'\n").unwrap();
+    let mut command = fmsctl.command(&["ls"]);
+    command.env_remove("FMSCTL_SERVER");
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_one_error_line(&stderr);
+    assert!(stderr.contains("config.toml"), "{stderr}");
+}
+
+#[test]
+fn the_config_file_names_the_server() {
+    let fmsctl = Fmsctl::new(NOBODY);
+    let dir = fmsctl.config_home().join("fmsctl");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), "server = 'http://127.0.0.1:2/'\n").unwrap();
+    let mut command = fmsctl.command(&["ls"]);
+    command.env_remove("FMSCTL_SERVER");
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("http://127.0.0.1:2;"), "{stderr}");
+}

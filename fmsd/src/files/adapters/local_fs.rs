@@ -1,0 +1,534 @@
+//! The embedded blob store: blobs as files in a folder, uploads staged the way S3 stages a
+//! multipart upload, parts and downloads through URLs on fmsd signed with [`UrlSigner`].
+//!
+//! Layout under the store's folder:
+//! - `objects/<ab>/<key>`: a blob (`ab` = the key's first two characters, so no folder grows
+//!   huge).
+//! - `staging/<id>/meta.json`: the blob key and the part plan of an upload in progress; written
+//!   last, so a staging without it does not exist.
+//! - `staging/<id>/data`: one file of the final size; each part `PUT` writes its bytes at the
+//!   part's offset, so parts arrive in any order, in parallel, and nothing is copied at the end.
+//! - `staging/<id>/parts/<n>`: the size of part `n`, written after its bytes reached the disk,
+//!   so the list of stored parts survives a restart and a half-written part is never listed.
+//!
+//! Complete syncs `data`, hashes it once (SHA-256, streaming) and renames it into `objects/`.
+//! A per-staging lock lets part writes run together but never during complete or abort.
+
+use std::collections::HashMap;
+use std::io::{ErrorKind, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::files::domain::{AssembledBlob, BlobKey, PartPlan, Sha256Hex, StagingId, StoredPart};
+use crate::files::ports::BlobStore;
+use crate::health::Probe;
+use crate::signing::UrlSigner;
+
+/// How many bytes complete reads at a time while hashing.
+const HASH_BUFFER: usize = 1024 * 1024;
+
+/// The blob store in a local folder.
+#[derive(Debug)]
+pub struct LocalBlobStore {
+    /// `<dir>/objects`: finished blobs.
+    objects: PathBuf,
+    /// `<dir>/staging`: uploads in progress.
+    staging: PathBuf,
+    /// Signs part and download URLs, and checks them when they come back.
+    signer: UrlSigner,
+    /// One read-write lock per staging in use.
+    locks: StagingLocks,
+}
+
+/// What `meta.json` says about a staging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StagingMeta {
+    /// The blob the upload becomes.
+    key: String,
+    /// The file's size.
+    size: u64,
+    /// Size of every part but the last.
+    part_size: u64,
+    /// When it was started, by the service's clock; the sweep compares with it.
+    started_at: DateTime<Utc>,
+}
+
+impl StagingMeta {
+    fn plan(&self) -> PartPlan {
+        PartPlan {
+            size: self.size,
+            part_size: self.part_size,
+        }
+    }
+}
+
+/// Per-staging locks: part writes share one, complete and abort take it alone.
+#[derive(Debug, Default)]
+struct StagingLocks(Mutex<HashMap<String, Weak<RwLock<()>>>>);
+
+impl StagingLocks {
+    fn get(&self, id: &str) -> Arc<RwLock<()>> {
+        let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(lock) = locks.get(id).and_then(Weak::upgrade) {
+            return lock;
+        }
+        locks.retain(|_, lock| lock.strong_count() > 0);
+        let lock = Arc::new(RwLock::new(()));
+        locks.insert(id.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+}
+
+/// The URL path a part is `PUT` to.
+pub fn part_url_path(staging_id: &str, number: u32) -> String {
+    format!("/blobs/parts/{staging_id}/{number}")
+}
+
+/// The URL path a blob is served from.
+pub fn file_url_path(key: &str) -> String {
+    format!("/blobs/files/{key}")
+}
+
+/// An I/O failure of the store's disk.
+fn io_error(error: std::io::Error, doing: &str) -> Error {
+    Error::internal(anyhow::Error::new(error).context(format!("failed to {doing}")))
+}
+
+/// What a staging that is gone answers.
+fn staging_gone() -> Error {
+    Error::NotFound("this upload no longer exists: it was completed, aborted or expired".into())
+}
+
+impl LocalBlobStore {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path, signer: UrlSigner) -> anyhow::Result<Self> {
+        let objects = dir.join("objects");
+        let staging = dir.join("staging");
+        for folder in [&objects, &staging] {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("failed to create {}", folder.display()))?;
+        }
+        Ok(Self {
+            objects,
+            staging,
+            signer,
+            locks: StagingLocks::default(),
+        })
+    }
+
+    /// The staging folder of `id`; an id that is not one of ours does not exist.
+    fn staging_dir(&self, id: &str) -> Result<PathBuf> {
+        if id.len() != 32 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(staging_gone());
+        }
+        Ok(self.staging.join(id))
+    }
+
+    /// Where the blob `key` lives.
+    fn object_path(&self, key: &BlobKey) -> PathBuf {
+        self.objects.join(&key.as_str()[..2]).join(key.as_str())
+    }
+
+    /// Checks a signed URL: the signature must match `method` and `path` and not be expired
+    /// at `now`; anything else is forbidden.
+    pub fn verify(
+        &self,
+        method: &str,
+        path: &str,
+        expires: Option<&str>,
+        signature: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (Some(expires), Some(signature)) = (expires, signature) else {
+            return Err(Error::Forbidden(
+                "this URL is not signed; ask fmsd for a signed one".into(),
+            ));
+        };
+        let expires = expires
+            .parse::<i64>()
+            .map_err(|_| Error::Forbidden("the URL's expiry is malformed".into()))?;
+        self.signer.verify(method, path, expires, signature, now)
+    }
+
+    /// Writes part `number` of staging `staging_id` from `body`, straight to its place in the
+    /// staging file. The body must be exactly the part's size (`announced` is the
+    /// `Content-Length`, if any); otherwise the part is not stored.
+    pub async fn store_part<S, E>(
+        &self,
+        staging_id: &str,
+        number: u32,
+        announced: Option<u64>,
+        mut body: S,
+    ) -> Result<StoredPart>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        let dir = self.staging_dir(staging_id)?;
+        let lock = self.locks.get(staging_id);
+        let _shared = lock.read().await;
+        let plan = read_meta(&dir).await?.plan();
+        let (offset, size) = plan.part(number).ok_or_else(|| {
+            Error::Invalid(format!(
+                "this upload has parts 1 to {}, not part {number}",
+                plan.n_parts()
+            ))
+        })?;
+        if let Some(announced) = announced.filter(|announced| *announced != size) {
+            return Err(Error::Invalid(format!(
+                "part {number} must be exactly {size} bytes but Content-Length is {announced}"
+            )));
+        }
+        // Forget the part before touching its bytes, so a failed rewrite is never listed.
+        let marker = dir.join("parts").join(number.to_string());
+        remove_if_present(&marker).await?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join("data"))
+            .await
+            .map_err(|error| match error.kind() {
+                ErrorKind::NotFound => staging_gone(),
+                _ => io_error(error, "open the staging file"),
+            })?;
+        file.seek(SeekFrom::Start(offset))
+            .await
+            .map_err(|error| io_error(error, "seek in the staging file"))?;
+        let mut written = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|error| {
+                Error::Invalid(format!("the part's body could not be read: {error}"))
+            })?;
+            if written + chunk.len() as u64 > size {
+                return Err(Error::Integrity(format!(
+                    "part {number} must be exactly {size} bytes; more arrived"
+                )));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|error| io_error(error, "write a part"))?;
+            written += chunk.len() as u64;
+        }
+        if written != size {
+            return Err(Error::Integrity(format!(
+                "part {number} must be exactly {size} bytes; {written} arrived"
+            )));
+        }
+        file.flush()
+            .await
+            .map_err(|error| io_error(error, "write a part"))?;
+        file.sync_data()
+            .await
+            .map_err(|error| io_error(error, "sync a part"))?;
+        write_atomically(&marker, size.to_string().as_bytes()).await?;
+        Ok(StoredPart { number, size })
+    }
+
+    /// Removes staging `id` once no part is being written to it; an unknown id is gone already.
+    async fn remove_staging(&self, id: &str) -> Result<()> {
+        let Ok(dir) = self.staging_dir(id) else {
+            return Ok(());
+        };
+        let lock = self.locks.get(id);
+        let _exclusive = lock.write().await;
+        remove_dir_if_present(&dir).await
+    }
+
+    /// The file holding blob `key`, for a verified download.
+    pub async fn file_for_download(&self, key: &str) -> Result<PathBuf> {
+        let path = self.object_path(&BlobKey::parse(key)?);
+        match tokio::fs::metadata(&path).await {
+            Ok(metadata) if metadata.is_file() => Ok(path),
+            Ok(_) => Err(Error::NotFound("no such file".into())),
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                Err(Error::NotFound("no such file".into()))
+            }
+            Err(error) => Err(io_error(error, "look up a blob")),
+        }
+    }
+}
+
+/// The staging's `meta.json`; a staging without one is gone.
+async fn read_meta(dir: &Path) -> Result<StagingMeta> {
+    match tokio::fs::read(dir.join("meta.json")).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(Error::internal),
+        Err(error) if error.kind() == ErrorKind::NotFound => Err(staging_gone()),
+        Err(error) => Err(io_error(error, "read a staging's meta.json")),
+    }
+}
+
+/// The parts whose marker is written, by number.
+async fn read_markers(dir: &Path) -> Result<Vec<StoredPart>> {
+    let mut entries = match tokio::fs::read_dir(dir.join("parts")).await {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == ErrorKind::NotFound => return Err(staging_gone()),
+        Err(error) => return Err(io_error(error, "list the stored parts")),
+    };
+    let mut parts = Vec::new();
+    while let Some(entry) = entries
+        .next_entry()
+        .await
+        .map_err(|error| io_error(error, "list the stored parts"))?
+    {
+        // Markers are named by number; anything else is a marker still being written.
+        let Some(number) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let text = match tokio::fs::read_to_string(entry.path()).await {
+            Ok(text) => text,
+            Err(error) if error.kind() == ErrorKind::NotFound => continue,
+            Err(error) => return Err(io_error(error, "read a part marker")),
+        };
+        let size = text
+            .trim()
+            .parse()
+            .map_err(|_| Error::internal(anyhow::anyhow!("a part marker is malformed")))?;
+        parts.push(StoredPart { number, size });
+    }
+    parts.sort_by_key(|part| part.number);
+    Ok(parts)
+}
+
+/// Removes a file, if it is there.
+async fn remove_if_present(path: &Path) -> Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(error) if error.kind() != ErrorKind::NotFound => Err(io_error(error, "remove a file")),
+        _ => Ok(()),
+    }
+}
+
+/// Removes a folder with its content, if it is there.
+async fn remove_dir_if_present(path: &Path) -> Result<()> {
+    match tokio::fs::remove_dir_all(path).await {
+        Err(error) if error.kind() != ErrorKind::NotFound => {
+            Err(io_error(error, "remove a folder"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, durably.
+async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temporary = path.with_extension(format!("{}.tmp", Uuid::new_v4().simple()));
+    let mut file = tokio::fs::File::create(&temporary)
+        .await
+        .map_err(|error| io_error(error, "create a file"))?;
+    file.write_all(bytes)
+        .await
+        .map_err(|error| io_error(error, "write a file"))?;
+    file.sync_all()
+        .await
+        .map_err(|error| io_error(error, "sync a file"))?;
+    tokio::fs::rename(&temporary, path)
+        .await
+        .map_err(|error| io_error(error, "rename a file"))
+}
+
+/// Syncs `path` and hashes it; blocking, for the blocking pool.
+fn sync_and_hash(path: &Path) -> std::io::Result<(u64, Sha256Hex)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    file.sync_all()?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; HASH_BUFFER];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((size, Sha256Hex::from_digest(&hasher.finalize())))
+}
+
+/// Makes a rename inside `dir` durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn start_upload(&self, key: &BlobKey, plan: &PartPlan, started_at: DateTime<Utc>) -> Result<StagingId> {
+        let id = Uuid::new_v4().simple().to_string();
+        let dir = self.staging.join(&id);
+        tokio::fs::create_dir_all(dir.join("parts"))
+            .await
+            .map_err(|error| io_error(error, "create a staging"))?;
+        // A sparse file of the final size: each part writes into its own range of it.
+        let data = tokio::fs::File::create(dir.join("data"))
+            .await
+            .map_err(|error| io_error(error, "create a staging"))?;
+        data.set_len(plan.size)
+            .await
+            .map_err(|error| io_error(error, "size a staging file"))?;
+        let meta = StagingMeta {
+            key: key.as_str().to_owned(),
+            size: plan.size,
+            part_size: plan.part_size,
+        };
+        write_atomically(
+            &dir.join("meta.json"),
+            &serde_json::to_vec(&meta).map_err(Error::internal)?,
+        )
+        .await?;
+        Ok(StagingId(id))
+    }
+
+    async fn part_url(
+        &self,
+        _key: &BlobKey,
+        staging: &StagingId,
+        number: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<String> {
+        Ok(self
+            .signer
+            .sign("PUT", &part_url_path(staging.as_str(), number), expires_at)
+            .to_string())
+    }
+
+    async fn stored_parts(&self, _key: &BlobKey, staging: &StagingId) -> Result<Vec<StoredPart>> {
+        read_markers(&self.staging_dir(staging.as_str())?).await
+    }
+
+    async fn complete(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        plan: &PartPlan,
+        expected: Option<&Sha256Hex>,
+    ) -> Result<AssembledBlob> {
+        let dir = self.staging_dir(staging.as_str())?;
+        let lock = self.locks.get(staging.as_str());
+        let _exclusive = lock.write().await;
+        let meta = read_meta(&dir).await?;
+        if meta.key != key.as_str() || meta.plan() != *plan {
+            return Err(Error::internal(anyhow::anyhow!(
+                "staging {} belongs to another upload",
+                staging.as_str()
+            )));
+        }
+        let stored = read_markers(&dir).await?;
+        let complete = stored.len() == plan.n_parts() as usize
+            && stored
+                .iter()
+                .all(|part| plan.part(part.number).map(|(_, size)| size) == Some(part.size));
+        if !complete {
+            return Err(Error::Conflict("not every part is uploaded yet".into()));
+        }
+        let data = dir.join("data");
+        let hashed = data.clone();
+        let (size, sha256) = tokio::task::spawn_blocking(move || sync_and_hash(&hashed))
+            .await
+            .map_err(Error::internal)?
+            .map_err(|error| io_error(error, "hash an upload"))?;
+        let mismatch = expected.filter(|expected| **expected != sha256);
+        if size != plan.size || mismatch.is_some() {
+            // Forget every part so the client sees them missing and sends them again.
+            remove_dir_if_present(&dir.join("parts")).await?;
+            tokio::fs::create_dir_all(dir.join("parts"))
+                .await
+                .map_err(|error| io_error(error, "reset a staging"))?;
+            return Err(Error::Integrity(match mismatch {
+                Some(expected) => format!(
+                    "the uploaded bytes have SHA-256 {}, not the expected {}; upload the parts again",
+                    sha256.as_str(),
+                    expected.as_str()
+                ),
+                None => format!("{size} bytes arrived but the upload announced {}; upload the parts again", plan.size),
+            }));
+        }
+        let object = self.object_path(key);
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let folder = object.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(folder)?;
+            std::fs::rename(&data, &object)?;
+            sync_dir(folder)
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(|error| io_error(error, "move an upload into place"))?;
+        remove_dir_if_present(&dir).await?;
+        Ok(AssembledBlob { size, sha256 })
+    }
+
+    async fn abort(&self, _key: &BlobKey, staging: &StagingId) -> Result<()> {
+        self.remove_staging(staging.as_str()).await
+    }
+
+    async fn download_url(
+        &self,
+        key: &BlobKey,
+        expires_at: DateTime<Utc>,
+        file_name: &str,
+    ) -> Result<String> {
+        let mut url = self
+            .signer
+            .sign("GET", &file_url_path(key.as_str()), expires_at);
+        url.query_pairs_mut().append_pair("name", file_name);
+        Ok(url.to_string())
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<()> {
+        remove_if_present(&self.object_path(key)).await
+    }
+
+    async fn sweep(&self, older_than: DateTime<Utc>) -> Result<u64> {
+        let mut entries = tokio::fs::read_dir(&self.staging)
+            .await
+            .map_err(|error| io_error(error, "list the stagings"))?;
+        let mut n_swept = 0;
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(|error| io_error(error, "list the stagings"))?
+        {
+            let modified = entry
+                .metadata()
+                .await
+                .and_then(|metadata| metadata.modified());
+            let Ok(modified) = modified else { continue };
+            if DateTime::<Utc>::from(modified) >= older_than {
+                continue;
+            }
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if self.staging_dir(&id).is_ok() {
+                self.remove_staging(&id).await?;
+                n_swept += 1;
+            }
+        }
+        Ok(n_swept)
+    }
+}
+
+#[async_trait]
+impl Probe for LocalBlobStore {
+    async fn probe(&self) -> Result<()> {
+        for folder in [&self.objects, &self.staging] {
+            tokio::fs::metadata(folder).await.map_err(|error| {
+                Error::unavailable(
+                    anyhow::Error::new(error)
+                        .context(format!("{} is not reachable", folder.display())),
+                )
+            })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! `/blobs/...`: the signed URLs of the embedded blob store. No token here: the signature is
+//! the permission, as with presigned S3 URLs.
+//!
+//! - `PUT /blobs/parts/{staging}/{n}?expires&signature`: streams one part to disk.
+//! - `GET /blobs/files/{key}?expires&signature[&name]`: serves a file, `Range` included.
+//!
+//! When another blob store is in use these URLs do not exist (404).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use common::api::PartStored;
+use serde::Deserialize;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use crate::error::Error;
+use crate::files::adapters::local_fs::{file_url_path, part_url_path, LocalBlobStore};
+use crate::gateway::error::{ApiError, PathParams, QueryParams};
+use crate::gateway::AppState;
+
+/// The embedded blob store's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/blobs/parts/{staging}/{number}", put(put_part))
+        .route("/blobs/files/{key}", get(get_file))
+}
+
+/// `?expires=&signature=` (and `&name=` on a download).
+#[derive(Debug, Deserialize)]
+struct Signed {
+    /// Unix seconds after which the URL stops working.
+    expires: Option<String>,
+    /// HMAC of method, path and expiry.
+    signature: Option<String>,
+    /// The file name to suggest to a browser; not signed, it only names the download.
+    name: Option<String>,
+}
+
+/// The embedded store, if it is the one in use.
+fn local_store(state: &AppState) -> Result<Arc<LocalBlobStore>, Error> {
+    state
+        .local_blobs
+        .clone()
+        .ok_or_else(|| Error::NotFound("the embedded blob store is not in use".into()))
+}
+
+async fn put_part(
+    State(state): State<AppState>,
+    PathParams((staging, number)): PathParams<(String, u32)>,
+    QueryParams(signed): QueryParams<Signed>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<PartStored>, ApiError> {
+    let store = local_store(&state)?;
+    let path = part_url_path(&staging, number);
+    store.verify(
+        "PUT",
+        &path,
+        signed.expires.as_deref(),
+        signed.signature.as_deref(),
+        state.clock.now(),
+    )?;
+    let announced = headers
+        .get(CONTENT_LENGTH)
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.parse::<u64>().ok())
+                .ok_or_else(|| Error::Invalid("the Content-Length header is malformed".into()))
+        })
+        .transpose()?;
+    let part = store
+        .store_part(&staging, number, announced, body.into_data_stream())
+        .await?;
+    Ok(Json(PartStored {
+        number: part.number,
+        size: part.size,
+    }))
+}
+
+async fn get_file(
+    State(state): State<AppState>,
+    PathParams(key): PathParams<String>,
+    QueryParams(signed): QueryParams<Signed>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let store = local_store(&state)?;
+    // HEAD is answered by this GET route and signed as a GET.
+    store.verify(
+        "GET",
+        &file_url_path(&key),
+        signed.expires.as_deref(),
+        signed.signature.as_deref(),
+        state.clock.now(),
+    )?;
+    let file = store.file_for_download(&key).await?;
+    let mut response = match ServeFile::new(file).oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=0"),
+    );
+    if let Some(disposition) = signed.name.as_deref().and_then(content_disposition) {
+        headers.insert(CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}
+
+/// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266).
+fn content_disposition(name: &str) -> Option<HeaderValue> {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    ))
+    .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_content_disposition_never_breaks_the_header() {
+        let value = content_disposition("a \"quoted\"\r\nname é.txt").unwrap();
+        let text = value.to_str().unwrap();
+        assert!(
+            text.starts_with("attachment; filename=\"a _quoted___name _.txt\""),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("filename*=UTF-8''a%20%22quoted%22%0D%0Aname%20%C3%A9.txt"),
+            "{text}"
+        );
+    }
+}

@@ -68,6 +68,12 @@ impl Progress {
         set_style(bar, TRANSFER_TEMPLATE);
     }
 
+    /// Switches a file bar to a spinner while the server checks the complete file.
+    pub fn start_finishing(&self, bar: &ProgressBar) {
+        set_style(bar, FINISHING_TEMPLATE);
+        bar.set_message("checking on the server");
+    }
+
     /// Runs `print` with the bars cleared, so a line printed on stdout does not tear them.
     pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
         self.multi.suspend(print)
@@ -91,6 +97,7 @@ const HASHING_TEMPLATE: &str =
     "{spinner:.cyan} {prefix:30!} hashing  [{bar:25.cyan/blue}] {bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12}";
 const TRANSFER_TEMPLATE: &str =
     "{spinner:.green} {prefix:30!} [{bar:34.green/blue}] {bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12} ETA {eta}";
+const FINISHING_TEMPLATE: &str = "{spinner:.green} {prefix:30!} {msg}";
 
 fn set_style(bar: &ProgressBar, template: &str) {
     // The templates are constants, so a parse failure is a bug caught by the tests below;
@@ -107,7 +114,7 @@ mod tests {
 
     #[test]
     fn templates_parse() {
-        for template in [HASHING_TEMPLATE, TRANSFER_TEMPLATE] {
+        for template in [HASHING_TEMPLATE, TRANSFER_TEMPLATE, FINISHING_TEMPLATE] {
             ProgressStyle::with_template(template).unwrap();
         }
     }

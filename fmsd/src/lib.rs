@@ -8,6 +8,7 @@
 //!   `service`, `consumers`, `adapters`.
 //! - [`bus`]: publisher/subscriber ports, the outbox relay, the consumer loop, the backends.
 //! - [`db`]: SQLite plumbing shared by the embedded adapters (pool, migrations, outbox tables).
+//! - [`store_url`]: which backend each port uses, by URL scheme.
 //! - [`error`], [`clock`], [`signing`], [`keys`], [`health`]: small shared pieces.
 
 pub mod app;
@@ -23,3 +24,4 @@ pub mod keys;
 pub mod notifications;
 pub mod settings;
 pub mod signing;
+pub mod store_url;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -33,6 +34,156 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     /// Outgoing mail.
     pub mail: MailSettings,
+    /// Which backend each port uses, by URL.
+    pub stores: StoresSettings,
+    /// The S3 blob store, when `stores.blobs` is `s3://`.
+    pub s3: S3Settings,
+    /// The Kafka bus, when `stores.bus` is `kafka://`.
+    pub kafka: KafkaSettings,
+    /// The SMTP mailer, when `stores.mail` is `smtp://`.
+    pub smtp: SmtpSettings,
+}
+
+/// Which backend each port uses, picked by the URL's scheme. A relative path after `sqlite://`
+/// or `file://` is inside `data_dir`; `sqlite:///abs/path.db` is absolute.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoresSettings {
+    /// Customers: `sqlite://customers.db` or `mongodb://HOST:PORT/DATABASE`.
+    pub customers: String,
+    /// Files metadata: `sqlite://files.db` or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+    pub files: String,
+    /// What notifications remembers: `sqlite://notifications.db` or `postgres://...`.
+    pub notifications: String,
+    /// File bytes: `file://blobs` or `s3://BUCKET` (see `[s3]`).
+    pub blobs: String,
+    /// The event bus: `sqlite://bus.db` (embedded) or `kafka://HOST:PORT[,HOST:PORT...]`.
+    pub bus: String,
+    /// Outgoing mail: `file://mail` (`.eml` files) or `smtp://HOST:PORT` (see `[smtp]`).
+    pub mail: String,
+}
+
+/// The S3 blob store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Settings {
+    /// The S3 endpoint; empty means AWS itself for `region`.
+    pub endpoint: Option<Url>,
+    /// The region the signatures name.
+    pub region: String,
+    /// Path-style addressing (`ENDPOINT/BUCKET/KEY`), which most self-hosted servers need.
+    pub path_style: bool,
+    /// The access key id.
+    pub access_key: Option<String>,
+    /// Or a file holding it.
+    pub access_key_file: Option<PathBuf>,
+    /// The secret key.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretString>,
+    /// Or a file holding it.
+    pub secret_key_file: Option<PathBuf>,
+    /// Prefix of every object key, to share a bucket.
+    pub key_prefix: String,
+}
+
+/// The Kafka bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaSettings {
+    /// Partitions of each topic fmsd creates.
+    pub partitions: i32,
+    /// Replicas of each topic fmsd creates.
+    pub replication_factor: i32,
+    /// Prefix of every topic name, to share a cluster between deployments.
+    pub topic_prefix: String,
+    /// Prefix of every consumer group (`<prefix>fms-files`, ...).
+    pub group_prefix: String,
+}
+
+/// The SMTP mailer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// `none`, `starttls` or `tls` (implicit TLS).
+    pub tls: String,
+    /// The login, if the server wants one.
+    pub username: Option<String>,
+    /// The password.
+    #[serde(skip_serializing)]
+    pub password: Option<SecretString>,
+    /// Or a file holding it.
+    pub password_file: Option<PathBuf>,
+}
+
+impl Default for StoresSettings {
+    fn default() -> Self {
+        Self {
+            customers: "sqlite://customers.db".into(),
+            files: "sqlite://files.db".into(),
+            notifications: "sqlite://notifications.db".into(),
+            blobs: "file://blobs".into(),
+            bus: "sqlite://bus.db".into(),
+            mail: "file://mail".into(),
+        }
+    }
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            region: "us-east-1".into(),
+            path_style: true,
+            access_key: None,
+            access_key_file: None,
+            secret_key: None,
+            secret_key_file: None,
+            key_prefix: String::new(),
+        }
+    }
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        Self {
+            partitions: 3,
+            replication_factor: 1,
+            topic_prefix: String::new(),
+            group_prefix: String::new(),
+        }
+    }
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            tls: "starttls".into(),
+            username: None,
+            password: None,
+            password_file: None,
+        }
+    }
+}
+
+/// A secret given inline or as a file (whose trailing newline is dropped); `None` if neither.
+pub fn read_secret(
+    inline: Option<&SecretString>,
+    file: Option<&Path>,
+) -> anyhow::Result<Option<SecretString>> {
+    match (inline, file) {
+        (Some(_), Some(path)) => {
+            anyhow::bail!("give a secret inline or as {}, not both", path.display())
+        }
+        (Some(secret), None) => Ok(Some(secret.clone())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read {}", path.display()))?;
+            Ok(Some(SecretString::from(
+                text.trim_end_matches(['\n', '\r']).to_owned(),
+            )))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// Customers: tokens and login limits.
@@ -95,6 +246,10 @@ impl Default for Settings {
             files: FilesSettings::default(),
             gateway: GatewaySettings::default(),
             mail: MailSettings::default(),
+            stores: StoresSettings::default(),
+            s3: S3Settings::default(),
+            kafka: KafkaSettings::default(),
+            smtp: SmtpSettings::default(),
         }
     }
 }

@@ -46,12 +46,12 @@ async fn list_all(client: &Client, path: &str) -> Result<Listing, ClientError> {
     Ok(listing)
 }
 
-/// When listing fails because `path` is a file (not because it is missing or the login is
-/// bad), the file's own entry.
+/// When listing fails because `path` is a file, the file's own entry. Only a server answer
+/// other than an authentication failure is worth the extra call.
 async fn file_instead(client: &Client, path: &str, error: &ClientError) -> Option<Entry> {
     match error.status() {
-        Some(400 | 409 | 422) => {}
-        _ => return None,
+        Some(401 | 403) | None => return None,
+        Some(_) => {}
     }
     match client.metadata(path).await {
         Ok(entry) if entry.kind == EntryKind::File => Some(entry),

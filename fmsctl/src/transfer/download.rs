@@ -25,7 +25,7 @@ use super::{backoff, CHUNK_SIZE, MAX_RETRIES};
 use crate::client::{error_from_response, AtPath, Client};
 
 /// Chunks waiting for the writer; bounds memory to this many network chunks.
-const WRITER_QUEUE: usize = 64;
+const WRITER_QUEUE: usize = 8;
 
 /// What `download` leaves behind.
 #[derive(Debug, Clone, PartialEq)]

@@ -25,7 +25,7 @@ use crate::client::{error_from_response, Client};
 const MAX_URL_REFRESHES: u32 = 3;
 
 /// Ask for fresh URLs this long before the current ones expire.
-const URL_EXPIRY_MARGIN_SECONDS: i64 = 15;
+const URL_EXPIRY_MARGIN_SECONDS: i64 = 5;
 
 /// The current signed URL of every part of one upload, renewed when they expire.
 pub struct PartUrls {

@@ -125,11 +125,13 @@ impl Uploader {
             .await
             .with_context(|| {
                 format!(
-                    "failed to upload {} to {}",
+                    "failed to upload {} to {} (run the command again to resume)",
                     file.local.display(),
                     file.remote
                 )
             })?;
+
+        self.progress.start_finishing(bar);
 
         self.client
             .complete_upload(session.upload_id, &sha256)

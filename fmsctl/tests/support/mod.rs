@@ -149,6 +149,11 @@ pub fn fmsd_binary() -> PathBuf {
 impl Fmsd {
     /// Starts `fmsd --listen 127.0.0.1:0 --data-dir DATA_DIR` and reads the URL it prints.
     pub fn start(data_dir: &Path, log: &Path) -> Self {
+        Self::start_with(data_dir, log, &[])
+    }
+
+    /// [`Fmsd::start`] with settings in `FMSD_*` variables, e.g. a small quota.
+    pub fn start_with(data_dir: &Path, log: &Path, settings: &[(&str, &str)]) -> Self {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -158,6 +163,7 @@ impl Fmsd {
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env_remove("FMSD_CONFIG")
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log_file)

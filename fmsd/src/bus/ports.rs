@@ -46,7 +46,8 @@ pub trait Subscription: Send {
 /// An event waiting in a service's outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxEntry {
-    /// Its place in the outbox.
+    /// Its place in the outbox, where the store has one (SQL); 0 elsewhere (the envelope id
+    /// identifies it).
     pub seq: i64,
     /// Where it goes.
     pub topic: String,
@@ -60,5 +61,5 @@ pub trait Outbox: Send + Sync {
     /// Up to `limit` unpublished events, oldest first.
     async fn pending(&self, limit: i64) -> Result<Vec<OutboxEntry>>;
     /// Forgets events once the bus holds them.
-    async fn mark_published(&self, seqs: &[i64]) -> Result<()>;
+    async fn mark_published(&self, entries: &[OutboxEntry]) -> Result<()>;
 }

@@ -53,15 +53,13 @@ pub async fn run(
 /// Publishes one batch; returns how many events went out.
 async fn relay_batch(outbox: &dyn Outbox, publisher: &dyn Publisher) -> anyhow::Result<usize> {
     let entries = outbox.pending(100).await?;
-    let mut published = Vec::with_capacity(entries.len());
-    for entry in &entries {
+    for (n_published, entry) in entries.iter().enumerate() {
         if let Err(error) = publisher.publish(&entry.topic, &entry.envelope).await {
             // Keep what went out; the rest is retried in order.
-            outbox.mark_published(&published).await?;
+            outbox.mark_published(&entries[..n_published]).await?;
             return Err(error.into());
         }
-        published.push(entry.seq);
     }
-    outbox.mark_published(&published).await?;
-    Ok(published.len())
+    outbox.mark_published(&entries).await?;
+    Ok(entries.len())
 }

@@ -130,8 +130,8 @@ impl Outbox for SqliteOutbox {
             .await
     }
 
-    async fn mark_published(&self, seqs: &[i64]) -> Result<()> {
-        let seqs = seqs.to_vec();
+    async fn mark_published(&self, entries: &[OutboxEntry]) -> Result<()> {
+        let seqs: Vec<i64> = entries.iter().map(|entry| entry.seq).collect();
         self.db
             .run(move |connection| {
                 diesel::delete(outbox::table.filter(outbox::seq.eq_any(seqs)))

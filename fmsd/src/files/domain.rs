@@ -6,10 +6,16 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::Error;
+
+mod records;
+
+pub use records::{
+    AssembledBlob, Garbage, Node, NodeKind, OverwritePolicy, Removal, StoredPart, Upload,
+    UsageCounts,
+};
 
 /// An absolute path in one owner's tree: `/` or `/a/b`, with no `.`, `..` or empty segment,
 /// no control character, at most [`RemotePath::MAX_BYTES`] bytes.
@@ -257,161 +263,6 @@ impl PartPlan {
     }
 }
 
-/// A part the blob store holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoredPart {
-    /// 1-based part number.
-    pub number: u32,
-    /// Bytes held.
-    pub size: u64,
-}
-
-/// What the blob store assembled from the parts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssembledBlob {
-    /// Bytes in the blob.
-    pub size: u64,
-    /// Their SHA-256.
-    pub sha256: Sha256Hex,
-}
-
-/// File or folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeKind {
-    /// Bytes in a blob.
-    File,
-    /// A folder.
-    Folder,
-}
-
-/// A file or folder in an owner's tree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    /// Stable id (kept across moves).
-    pub id: Uuid,
-    /// Whose tree.
-    pub owner: Uuid,
-    /// Where.
-    pub path: RemotePath,
-    /// File or folder.
-    pub kind: NodeKind,
-    /// Bytes (0 for a folder).
-    pub size: u64,
-    /// SHA-256 of a file's bytes.
-    pub sha256: Option<Sha256Hex>,
-    /// Where a file's bytes are.
-    pub blob_key: Option<BlobKey>,
-    /// When it last changed.
-    pub modified_at: DateTime<Utc>,
-}
-
-impl Node {
-    /// The implicit root folder of `owner`'s tree.
-    pub fn root(owner: Uuid, now: DateTime<Utc>) -> Self {
-        Self {
-            id: Uuid::nil(),
-            owner,
-            path: RemotePath::root(),
-            kind: NodeKind::Folder,
-            size: 0,
-            sha256: None,
-            blob_key: None,
-            modified_at: now,
-        }
-    }
-
-    /// Whether it is a folder.
-    pub fn is_folder(&self) -> bool {
-        self.kind == NodeKind::Folder
-    }
-}
-
-/// What to do at complete when the path already holds a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OverwritePolicy {
-    /// Refuse with a conflict.
-    #[default]
-    Fail,
-    /// Replace the file atomically.
-    Replace,
-}
-
-/// An upload session: a file being uploaded in parts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Upload {
-    /// Its id, also the key a client resumes it by.
-    pub id: Uuid,
-    /// Who uploads.
-    pub owner: Uuid,
-    /// Where the file will be.
-    pub path: RemotePath,
-    /// The announced size.
-    pub size: u64,
-    /// The announced SHA-256, if any.
-    pub sha256: Option<Sha256Hex>,
-    /// What to do if a file is there at complete.
-    pub overwrite: OverwritePolicy,
-    /// Size of every part but the last.
-    pub part_size: u64,
-    /// The blob the bytes will become.
-    pub blob_key: BlobKey,
-    /// The blob store's staging of the parts.
-    pub staging_id: StagingId,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it is swept if not completed.
-    pub expires_at: DateTime<Utc>,
-}
-
-impl Upload {
-    /// How the file is cut into parts.
-    pub fn plan(&self) -> PartPlan {
-        PartPlan {
-            size: self.size,
-            part_size: self.part_size,
-        }
-    }
-}
-
-/// Blob-store work left over from a committed change: a blob to delete and, for an upload
-/// that never completed, its staging to abort. Recorded in the same transaction as the change
-/// so a crash before the clean-up only delays it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Garbage {
-    /// Its id in the repo, to forget it once done.
-    pub id: i64,
-    /// The blob to delete (deleting a missing blob is fine).
-    pub blob_key: BlobKey,
-    /// The staging to abort, if any.
-    pub staging_id: Option<StagingId>,
-}
-
-/// What a delete or a purge removed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Removal {
-    /// Files removed.
-    pub n_files: u64,
-    /// Folders removed.
-    pub n_folders: u64,
-    /// Bytes of the removed files.
-    pub bytes_freed: u64,
-    /// The blobs and stagings to clean up now that the change is committed.
-    pub garbage: Vec<Garbage>,
-}
-
-/// An owner's storage, as the repo counts it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UsageCounts {
-    /// Bytes in files.
-    pub used_bytes: u64,
-    /// Bytes announced by unexpired upload sessions.
-    pub reserved_bytes: u64,
-    /// Number of files.
-    pub n_files: u64,
-    /// Number of folders.
-    pub n_folders: u64,
-}
-
 /// The position after which a listing page starts: the last name of the previous page, as an
 /// opaque token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,7 +321,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn path(raw: &str) -> RemotePath {
-        RemotePath::parse(raw).unwrap()
+        RemotePath::parse(raw).expect("a valid value")
     }
 
     fn rule(raw: &str) -> String {
@@ -504,8 +355,11 @@ mod tests {
         assert_eq!(path("/a/b").parent(), Some(path("/a")));
         assert_eq!(path("/a/b").name(), "b");
         assert_eq!(path("/").name(), "");
-        assert_eq!(RemotePath::root().join("a").unwrap(), path("/a"));
-        assert_eq!(path("/a").join("b").unwrap(), path("/a/b"));
+        assert_eq!(
+            RemotePath::root().join("a").expect("a valid value"),
+            path("/a")
+        );
+        assert_eq!(path("/a").join("b").expect("a valid value"), path("/a/b"));
         assert!(path("/a").join("..").is_err());
         assert!(path("/a").join("b/c").is_err());
         assert_eq!(
@@ -526,29 +380,34 @@ mod tests {
 
     #[test]
     fn part_plans() {
-        let plan = PartPlan::new(10, 4).unwrap();
+        let plan = PartPlan::new(10, 4).expect("a valid value");
         assert_eq!(plan.n_parts(), 3);
         assert_eq!(plan.part(1), Some((0, 4)));
         assert_eq!(plan.part(3), Some((8, 2)));
         assert_eq!(plan.part(0), None);
         assert_eq!(plan.part(4), None);
-        assert_eq!(PartPlan::new(0, 4).unwrap().n_parts(), 0);
-        assert_eq!(PartPlan::new(8, 4).unwrap().n_parts(), 2);
+        assert_eq!(PartPlan::new(0, 4).expect("a valid value").n_parts(), 0);
+        assert_eq!(PartPlan::new(8, 4).expect("a valid value").n_parts(), 2);
         assert!(PartPlan::new(10_001, 1).is_err());
     }
 
     #[test]
     fn checksums_cursors_and_limits() {
         assert_eq!(
-            Sha256Hex::parse(&"AB".repeat(32)).unwrap().as_str(),
+            Sha256Hex::parse(&"AB".repeat(32))
+                .expect("a valid value")
+                .as_str(),
             "ab".repeat(32)
         );
         assert!(Sha256Hex::parse("abc").is_err());
         assert!(Sha256Hex::parse(&"g".repeat(64)).is_err());
         let cursor = Cursor("a name/with é".into());
-        assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        assert_eq!(
+            Cursor::decode(&cursor.encode()).expect("a valid value"),
+            cursor
+        );
         assert!(Cursor::decode("***").is_err());
-        assert_eq!(PageLimit::parse(None).unwrap().get(), 100);
+        assert_eq!(PageLimit::parse(None).expect("a valid value").get(), 100);
         assert!(PageLimit::parse(Some(0)).is_err());
         assert!(PageLimit::parse(Some(1001)).is_err());
         assert!(BlobKey::parse(BlobKey::generate().as_str()).is_ok());
@@ -564,11 +423,11 @@ mod tests {
         #[test]
         fn valid_paths_parse_to_themselves(segments in prop::collection::vec(segment(), 1..6)) {
             let raw = format!("/{}", segments.join("/"));
-            let parsed = RemotePath::parse(&raw).unwrap();
+            let parsed = RemotePath::parse(&raw).expect("a valid value");
             prop_assert_eq!(parsed.as_str(), raw.as_str());
-            prop_assert_eq!(parsed.name(), segments.last().unwrap().as_str());
-            let parent = parsed.parent().unwrap();
-            prop_assert_eq!(parent.join(parsed.name()).unwrap(), parsed.clone());
+            prop_assert_eq!(parsed.name(), segments.last().expect("a valid value").as_str());
+            let parent = parsed.parent().expect("a valid value");
+            prop_assert_eq!(parent.join(parsed.name()).expect("a valid value"), parsed.clone());
             prop_assert!(parsed.starts_with(&parent));
             let (low, high) = parent.descendant_range();
             prop_assert!(parsed.as_str() >= low.as_str() && parsed.as_str() < high.as_str());
@@ -582,14 +441,14 @@ mod tests {
                 prop_assert!(!text.contains("//"));
                 prop_assert!(parsed.is_root() || !text.ends_with('/'));
                 prop_assert!(!text.split('/').any(|s| s == "." || s == ".."));
-                prop_assert_eq!(RemotePath::parse(text).unwrap(), parsed.clone());
+                prop_assert_eq!(RemotePath::parse(text).expect("a valid value"), parsed.clone());
             }
         }
 
         #[test]
         fn a_sibling_with_a_longer_name_is_outside_the_subtree(a in segment(), b in segment()) {
-            let folder = RemotePath::parse(&format!("/{a}")).unwrap();
-            let sibling = RemotePath::parse(&format!("/{a}{b}")).unwrap();
+            let folder = RemotePath::parse(&format!("/{a}")).expect("a valid value");
+            let sibling = RemotePath::parse(&format!("/{a}{b}")).expect("a valid value");
             prop_assert!(!sibling.starts_with(&folder));
             let (low, high) = folder.descendant_range();
             prop_assert!(!(sibling.as_str() >= low.as_str() && sibling.as_str() < high.as_str()));

@@ -17,3 +17,6 @@ pub mod consumers;
 pub mod domain;
 pub mod ports;
 pub mod service;
+
+#[cfg(test)]
+mod contract;

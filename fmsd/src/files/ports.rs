@@ -156,7 +156,12 @@ pub trait FileRepo: Send + Sync {
 pub trait BlobStore: Send + Sync {
     /// Starts staging an upload that will become `key`, cut as `plan` says, at `started_at`
     /// (which [`BlobStore::sweep`] compares with; a store may keep its own time instead).
-    async fn start_upload(&self, key: &BlobKey, plan: &PartPlan, started_at: DateTime<Utc>) -> Result<StagingId>;
+    async fn start_upload(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+    ) -> Result<StagingId>;
 
     /// Where the client `PUT`s part `number`, working until `expires_at`.
     async fn part_url(

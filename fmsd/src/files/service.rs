@@ -22,6 +22,9 @@ use crate::settings::FilesSettings;
 mod purge;
 mod uploads;
 
+#[cfg(test)]
+mod tests;
+
 pub use uploads::{CreateUpload, PartView, UploadView};
 
 /// How many sessions or garbage items one sweep step handles.

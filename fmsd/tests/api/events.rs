@@ -16,7 +16,8 @@ struct EnvelopeRow {
 }
 
 fn bus_envelopes(data_dir: &std::path::Path) -> Vec<Envelope> {
-    let mut connection = SqliteConnection::establish(&data_dir.join("bus.db").to_string_lossy()).unwrap();
+    let mut connection =
+        SqliteConnection::establish(&data_dir.join("bus.db").to_string_lossy()).unwrap();
     diesel::sql_query("SELECT envelope FROM events ORDER BY position")
         .load::<EnvelopeRow>(&mut connection)
         .unwrap()
@@ -29,10 +30,15 @@ fn bus_envelopes(data_dir: &std::path::Path) -> Vec<Envelope> {
 async fn registration_sends_one_welcome_mail_in_text_and_html() {
     let app = spawn_app().await;
     let (email, _) = app.register().await;
-    let mails = app.wait_for_mails(|mails| mails.iter().any(|m| m.contains(&email))).await;
+    let mails = app
+        .wait_for_mails(|mails| mails.iter().any(|m| m.contains(&email)))
+        .await;
     let mail = mails.iter().find(|m| m.contains(&email)).unwrap();
     assert!(mail.contains("Subject: Welcome to fms"), "{mail}");
-    assert!(mail.contains("text/plain") && mail.contains("text/html"), "{mail}");
+    assert!(
+        mail.contains("text/plain") && mail.contains("text/html"),
+        "{mail}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.mails().iter().filter(|m| m.contains(&email)).count(), 1);
 }
@@ -49,9 +55,13 @@ async fn the_correlation_id_of_the_request_is_in_the_event_envelope() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
-    let envelope = eventually(|| bus_envelopes(&app.data_dir).into_iter().find(|e| e.event_type == "customers.registered"))
-        .await
-        .expect("the event reaches the bus");
+    let envelope = eventually(|| {
+        bus_envelopes(&app.data_dir)
+            .into_iter()
+            .find(|e| e.event_type == "customers.registered")
+    })
+    .await
+    .expect("the event reaches the bus");
     assert_eq!(envelope.correlation_id.as_deref(), Some("corr-test-42"));
     assert_eq!(envelope.version, 1);
     assert_eq!(envelope.payload["email"], "corr@example.com");
@@ -66,13 +76,21 @@ async fn an_event_delivered_twice_mails_once() {
         name: "Twice".into(),
     });
     // Publish the very same envelope twice, as a relay that crashed before marking it would.
-    let bus = fmsd::bus::adapters::embedded::EmbeddedBus::open(&app.data_dir.join("bus.db")).unwrap();
+    let bus =
+        fmsd::bus::adapters::embedded::EmbeddedBus::open(&app.data_dir.join("bus.db")).unwrap();
     use fmsd::bus::ports::Publisher;
     bus.publish(&event.topic, &event.envelope).await.unwrap();
     bus.publish(&event.topic, &event.envelope).await.unwrap();
-    app.wait_for_mails(|mails| mails.iter().any(|m| m.contains("twice@example.com"))).await;
+    app.wait_for_mails(|mails| mails.iter().any(|m| m.contains("twice@example.com")))
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(app.mails().iter().filter(|m| m.contains("twice@example.com")).count(), 1);
+    assert_eq!(
+        app.mails()
+            .iter()
+            .filter(|m| m.contains("twice@example.com"))
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -85,13 +103,17 @@ async fn an_event_committed_but_not_published_before_a_crash_is_published_on_res
         email: "outbox@example.com".into(),
         name: "Outbox".into(),
     });
-    let mut connection = SqliteConnection::establish(&app.data_dir.join("customers.db").to_string_lossy()).unwrap();
+    let mut connection =
+        SqliteConnection::establish(&app.data_dir.join("customers.db").to_string_lossy()).unwrap();
     fmsd::db::outbox::enqueue(&mut connection, &[event]).unwrap();
     drop(connection);
-    assert!(read_mails(&app.data_dir.join("mail")).iter().all(|m| !m.contains("outbox@example.com")));
+    assert!(read_mails(&app.data_dir.join("mail"))
+        .iter()
+        .all(|m| !m.contains("outbox@example.com")));
 
     let app = app.restart().await;
-    app.wait_for_mails(|mails| mails.iter().any(|m| m.contains("outbox@example.com"))).await;
+    app.wait_for_mails(|mails| mails.iter().any(|m| m.contains("outbox@example.com")))
+        .await;
 }
 
 #[tokio::test]
@@ -101,6 +123,12 @@ async fn data_survives_a_restart() {
     let app = app.restart().await;
     let tokens = app.login(&user.email, &user.password).await;
     // The signing key survived too: the old access token still verifies.
-    assert_eq!(app.get("/v1/me", Some(&user.token)).await.status(), StatusCode::OK);
-    assert_eq!(app.get("/v1/me", Some(&tokens.access_token)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/me", Some(&user.token)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/v1/me", Some(&tokens.access_token)).await.status(),
+        StatusCode::OK
+    );
 }

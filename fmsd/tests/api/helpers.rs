@@ -58,7 +58,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     start(dir, ManualClock::new(), configure).await
 }
 
-async fn start(dir: Arc<tempfile::TempDir>, clock: ManualClock, configure: impl FnOnce(&mut Settings)) -> TestApp {
+async fn start(
+    dir: Arc<tempfile::TempDir>,
+    clock: ManualClock,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse().expect("an address"),
         data_dir: dir.path().to_owned(),
@@ -67,13 +71,18 @@ async fn start(dir: Arc<tempfile::TempDir>, clock: ManualClock, configure: impl 
     };
     settings.files.part_size_bytes = 1024 * 1024;
     configure(&mut settings);
-    let app = App::build_with_clock(settings, Arc::new(clock.clone())).await.expect("the app builds");
+    let app = App::build_with_clock(settings, Arc::new(clock.clone()))
+        .await
+        .expect("the app builds");
     let address = format!("http://{}", app.address());
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(app.run(shutdown.clone()));
     TestApp {
         address,
-        client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("a client"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("a client"),
         data_dir: dir.path().to_owned(),
         clock,
         shutdown,
@@ -87,20 +96,27 @@ impl TestApp {
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
         let clock = self.clock.clone();
-        start(self._dir.clone(), clock, |settings| settings.files.part_size_bytes = 1024 * 1024).await
+        start(self._dir.clone(), clock, |settings| {
+            settings.files.part_size_bytes = 1024 * 1024
+        })
+        .await
     }
 
     /// Stops the app and waits until it has.
     pub async fn stop(&mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
-            task.await.expect("the app task joins").expect("the app stops cleanly");
+            task.await
+                .expect("the app task joins")
+                .expect("the app stops cleanly");
         }
     }
 
     /// A request to `path` (relative to the app), with `token` as bearer if given.
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
-        let builder = self.client.request(method, format!("{}{}", self.address, path));
+        let builder = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
         match token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -109,17 +125,28 @@ impl TestApp {
 
     /// GET `path`.
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(Method::GET, path, token).send().await.expect("the request is sent")
+        self.request(Method::GET, path, token)
+            .send()
+            .await
+            .expect("the request is sent")
     }
 
     /// POST `body` as JSON to `path`.
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.request(Method::POST, path, token).json(body).send().await.expect("the request is sent")
+        self.request(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("the request is sent")
     }
 
     /// PATCH `body` as JSON to `path`.
     pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.request(Method::PATCH, path, token).json(body).send().await.expect("the request is sent")
+        self.request(Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("the request is sent")
     }
 
     /// DELETE `path`, with an optional JSON body.
@@ -137,16 +164,36 @@ impl TestApp {
         let email = format!("user-{}@example.com", Uuid::new_v4().simple());
         let password = "correct horse battery".to_owned();
         let response = self
-            .post("/v1/auth/register", None, &json!({"email": email, "password": password, "name": "Test User"}))
+            .post(
+                "/v1/auth/register",
+                None,
+                &json!({"email": email, "password": password, "name": "Test User"}),
+            )
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
         (email, password)
     }
 
     /// Logs in; panics unless it works.
     pub async fn login(&self, email: &str, password: &str) -> TokenPair {
-        let response = self.post("/v1/auth/login", None, &json!({"email": email, "password": password})).await;
-        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
+        let response = self
+            .post(
+                "/v1/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
         response.json().await.expect("a token pair")
     }
 
@@ -154,8 +201,19 @@ impl TestApp {
     pub async fn register_and_login(&self) -> TestUser {
         let (email, password) = self.register().await;
         let tokens = self.login(&email, &password).await;
-        let profile: Profile = self.get("/v1/me", Some(&tokens.access_token)).await.json().await.expect("a profile");
-        TestUser { token: tokens.access_token, refresh_token: tokens.refresh_token, email, password, id: profile.id }
+        let profile: Profile = self
+            .get("/v1/me", Some(&tokens.access_token))
+            .await
+            .json()
+            .await
+            .expect("a profile");
+        TestUser {
+            token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            email,
+            password,
+            id: profile.id,
+        }
     }
 
     /// The `.eml` files written so far.
@@ -182,7 +240,9 @@ impl Drop for TestApp {
 
 /// The contents of every `.eml` file in `dir`.
 pub fn read_mails(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     entries
         .filter_map(Result::ok)
         .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
@@ -205,7 +265,13 @@ pub async fn eventually<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
 pub async fn error_code(response: Response) -> (StatusCode, String, String) {
     let status = response.status();
     let body: Value = response.json().await.expect("an error answer is JSON");
-    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error.code in {body}")).to_owned();
-    let message = body["error"]["message"].as_str().unwrap_or_else(|| panic!("no error.message in {body}")).to_owned();
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error.code in {body}"))
+        .to_owned();
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error.message in {body}"))
+        .to_owned();
     (status, code, message)
 }

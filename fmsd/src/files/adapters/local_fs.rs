@@ -365,7 +365,12 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 #[async_trait]
 impl BlobStore for LocalBlobStore {
-    async fn start_upload(&self, key: &BlobKey, plan: &PartPlan, started_at: DateTime<Utc>) -> Result<StagingId> {
+    async fn start_upload(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+    ) -> Result<StagingId> {
         let id = Uuid::new_v4().simple().to_string();
         let dir = self.staging.join(&id);
         tokio::fs::create_dir_all(dir.join("parts"))
@@ -382,6 +387,7 @@ impl BlobStore for LocalBlobStore {
             key: key.as_str().to_owned(),
             size: plan.size,
             part_size: plan.part_size,
+            started_at,
         };
         write_atomically(
             &dir.join("meta.json"),
@@ -500,16 +506,24 @@ impl BlobStore for LocalBlobStore {
             .await
             .map_err(|error| io_error(error, "list the stagings"))?
         {
-            let modified = entry
-                .metadata()
-                .await
-                .and_then(|metadata| metadata.modified());
-            let Ok(modified) = modified else { continue };
-            if DateTime::<Utc>::from(modified) >= older_than {
-                continue;
-            }
             let id = entry.file_name().to_string_lossy().into_owned();
-            if self.staging_dir(&id).is_ok() {
+            let Ok(dir) = self.staging_dir(&id) else {
+                continue;
+            };
+            let started_at = match read_meta(&dir).await {
+                Ok(meta) => meta.started_at,
+                // A staging whose start never finished: its folder's age is all there is.
+                Err(Error::NotFound(_)) => match entry
+                    .metadata()
+                    .await
+                    .and_then(|metadata| metadata.modified())
+                {
+                    Ok(modified) => DateTime::<Utc>::from(modified),
+                    Err(_) => continue,
+                },
+                Err(error) => return Err(error),
+            };
+            if started_at < older_than {
                 self.remove_staging(&id).await?;
                 n_swept += 1;
             }

@@ -153,8 +153,8 @@ mod tests {
 
     #[test]
     fn a_content_disposition_never_breaks_the_header() {
-        let value = content_disposition("a \"quoted\"\r\nname é.txt").unwrap();
-        let text = value.to_str().unwrap();
+        let value = content_disposition("a \"quoted\"\r\nname é.txt").expect("a header");
+        let text = value.to_str().expect("a header");
         assert!(
             text.starts_with("attachment; filename=\"a _quoted___name _.txt\""),
             "{text}"

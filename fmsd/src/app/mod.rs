@@ -1,6 +1,8 @@
 //! Wiring: picks the adapters, builds the services, binds the listener, and runs everything
 //! until shutdown.
 //!
+//! [`wiring`] picks each port's adapter from its store URL.
+//!
 //! `App::build` does all the I/O that can fail at start (opening stores, binding the port), so
 //! a misconfiguration is reported before anything runs. `App::run` spawns the gateway, one
 //! outbox relay per service and one consumer per event handler, and on shutdown lets in-flight
@@ -18,26 +20,22 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::bus::adapters::embedded::EmbeddedBus;
 use crate::bus::consumer::{self, EventHandler};
 use crate::bus::ports::{Outbox, Publisher, Subscriber};
 use crate::bus::relay;
 use crate::clock::{Clock, SystemClock};
-use crate::customers::adapters::sqlite::SqliteCustomerRepo;
 use crate::customers::service::CustomerService;
 use crate::customers::tokens::TokenIssuer;
-use crate::files::adapters::local_fs::LocalBlobStore;
-use crate::files::adapters::sqlite::SqliteFileRepo;
 use crate::files::service::FileService;
 use crate::gateway::auth::TokenVerifier;
 use crate::gateway::rate_limit::LoginLimiter;
 use crate::gateway::{self, AppState};
 use crate::health::Probe;
-use crate::notifications::adapters::maildir::MaildirMailer;
-use crate::notifications::adapters::sqlite::SqliteNotificationRepo;
 use crate::notifications::service::NotificationService;
 use crate::settings::Settings;
 use crate::signing::UrlSigner;
+
+pub mod wiring;
 
 /// A service's outbox and the signal its repo gives after writing to it.
 struct RelaySource {
@@ -94,22 +92,17 @@ impl App {
             .with_context(|| format!("failed to create {}", data_dir.display()))?;
         let keys = data_dir.join("keys");
 
-        let bus = Arc::new(EmbeddedBus::open(&data_dir.join("bus.db"))?);
-        let publisher: Arc<dyn Publisher> = bus.clone();
-        let subscriber: Arc<dyn Subscriber> = bus.clone();
+        let bus = wiring::bus(&settings).await?;
 
         // Customers.
         let customers_wake = Arc::new(Notify::new());
-        let customer_repo = Arc::new(SqliteCustomerRepo::open(
-            &data_dir.join("customers.db"),
-            customers_wake.clone(),
-        )?);
+        let customer_store = wiring::customers(&settings, customers_wake.clone()).await?;
         let tokens = TokenIssuer::load_or_create(
             &keys.join("access-token-ed25519.pk8"),
             settings.auth.access_token_ttl_secs,
         )?;
         let customers = Arc::new(CustomerService::new(
-            customer_repo.clone(),
+            customer_store.port.clone(),
             tokens,
             clock.clone(),
             settings.auth.clone(),
@@ -117,28 +110,23 @@ impl App {
 
         // Files.
         let files_wake = Arc::new(Notify::new());
-        let file_repo = Arc::new(SqliteFileRepo::open(
-            &data_dir.join("files.db"),
-            files_wake.clone(),
-        )?);
+        let file_store = wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
-        let blobs = Arc::new(LocalBlobStore::open(&data_dir.join("blobs"), signer)?);
+        let (blob_store, local_blobs) = wiring::blobs(&settings, signer).await?;
         let files = Arc::new(FileService::new(
-            file_repo.clone(),
-            blobs.clone(),
+            file_store.port.clone(),
+            blob_store.port.clone(),
             clock.clone(),
             settings.files.clone(),
         ));
 
         // Notifications.
-        let notification_repo = Arc::new(SqliteNotificationRepo::open(
-            &data_dir.join("notifications.db"),
-        )?);
-        let mailer = Arc::new(MaildirMailer::open(
-            &data_dir.join("mail"),
-            &settings.mail.from,
-        )?);
-        let notifications = Arc::new(NotificationService::new(mailer, notification_repo.clone()));
+        let notification_store = wiring::notifications(&settings).await?;
+        let mailer = wiring::mailer(&settings).await?;
+        let notifications = Arc::new(NotificationService::new(
+            mailer,
+            notification_store.port.clone(),
+        ));
 
         let handlers: Vec<Arc<dyn EventHandler>> = vec![
             Arc::new(crate::files::consumers::CustomerEvents::new(files.clone())),
@@ -146,25 +134,27 @@ impl App {
                 notifications,
             )),
         ];
-        let relays = vec![
-            RelaySource {
-                name: "customers",
-                outbox: Arc::new(customer_repo.outbox()),
-                wake: customers_wake,
-            },
-            RelaySource {
-                name: "files",
-                outbox: Arc::new(file_repo.outbox()),
-                wake: files_wake,
-            },
-        ];
+        let mut relays = Vec::new();
+        for (name, store_outbox, wake) in [
+            ("customers", &customer_store.outbox, customers_wake),
+            ("files", &file_store.outbox, files_wake),
+        ] {
+            if let Some(outbox) = store_outbox {
+                relays.push(RelaySource {
+                    name,
+                    outbox: outbox.clone(),
+                    wake,
+                });
+            }
+        }
         let probes: Vec<(&'static str, Arc<dyn Probe>)> = vec![
-            ("customers", Arc::new(customer_repo.db())),
-            ("files", file_repo.clone()),
-            ("blobs", blobs.clone()),
-            ("notifications", Arc::new(notification_repo.db())),
-            ("bus", bus.clone()),
+            ("customers", customer_store.probe),
+            ("files", file_store.probe),
+            ("blobs", blob_store.probe),
+            ("notifications", notification_store.probe),
+            ("bus", bus.probe),
         ];
+        let (publisher, subscriber) = (bus.publisher, bus.subscriber);
 
         let state = AppState {
             verifier: Arc::new(TokenVerifier::new(customers.public_key())),
@@ -175,7 +165,7 @@ impl App {
                 settings.auth.login_attempts_per_minute_per_ip,
                 settings.auth.login_attempts_per_minute_per_account,
             )),
-            local_blobs: Some(blobs),
+            local_blobs,
             probes: Arc::new(probes),
             clock,
         };

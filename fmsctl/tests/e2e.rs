@@ -1,0 +1,424 @@
+//! End to end: the real `fmsd` (started on port 0 with its own data folder) driven by the real
+//! `fmsctl`. Build both first: `cargo build --workspace --bins`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::{assert_same_file, random_file, sha256_of, Fmsctl, Fmsd};
+
+const MIB: usize = 1024 * 1024;
+
+/// Registers `email` and logs in, both with `--password-stdin`.
+fn register_and_login(fmsctl: &Fmsctl, email: &str, password: &str) {
+    let stdin = format!("{password}\n");
+    fmsctl
+        .run_with_stdin(
+            &[
+                "register",
+                "--email",
+                email,
+                "--name",
+                "Test User",
+                "--password-stdin",
+            ],
+            Some(&stdin),
+        )
+        .ok();
+    login(fmsctl, email, password);
+}
+
+fn login(fmsctl: &Fmsctl, email: &str, password: &str) {
+    let stdin = format!("{password}\n");
+    let run = fmsctl
+        .run_with_stdin(
+            &["login", "--email", email, "--password-stdin"],
+            Some(&stdin),
+        )
+        .ok();
+    assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+}
+
+/// The `--json ls` entry named `name` in `folder`, if any.
+fn listed(fmsctl: &Fmsctl, folder: &str, name: &str) -> Option<serde_json::Value> {
+    let listing = fmsctl.run(&["--json", "ls", folder]).ok().json();
+    assert_eq!(listing["path"], folder);
+    listing["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["name"] == name)
+        .cloned()
+}
+
+/// Waits up to 10 s for a `.eml` under `<data>/mail/` that greets `email`.
+fn wait_for_welcome_mail(data_dir: &Path, email: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if mail_files(&data_dir.join("mail")).iter().any(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            text.contains(email) && text.contains("Welcome")
+        }) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no welcome mail for {email} under {} within 10 s",
+            data_dir.join("mail").display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn mail_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(mail_files(&path));
+        } else if path.extension().is_some_and(|extension| extension == "eml") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn files_round_trip_and_survive_a_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let log = root.path().join("fmsd.log");
+    let server = Fmsd::start(&data_dir, &log);
+    let mut fmsctl = Fmsctl::new(&server.url);
+    let email = "alice@example.com";
+    let password = "correct horse battery staple";
+
+    register_and_login(&fmsctl, email, password);
+    let profile = fmsctl.run(&["--json", "whoami"]).ok().json();
+    assert_eq!(profile["email"], email);
+    let text = fmsctl.run(&["whoami"]).ok().stdout;
+    assert!(text.contains(email), "{text}");
+
+    fmsctl.run(&["mkdir", "-p", "/docs"]).ok();
+    fmsctl.run(&["mkdir", "-p", "/docs"]).ok();
+    fmsctl.run(&["mkdir", "/docs"]).expect_code(5);
+
+    // 50 MiB of random bytes: several parts, sent in parallel.
+    let big = root.path().join("big.bin");
+    random_file(&big, 50 * MIB, 1);
+    let big_sha = sha256_of(&big);
+    fmsctl.run(&["upload", big.to_str().unwrap(), "/docs"]).ok();
+
+    let long = fmsctl.run(&["ls", "-l", "/docs"]).ok().stdout;
+    let line = long
+        .lines()
+        .find(|line| line.ends_with(" big.bin"))
+        .unwrap_or_else(|| panic!("big.bin missing from `ls -l /docs`:\n{long}"));
+    assert!(
+        line.starts_with('-') && line.contains(&(50 * MIB).to_string()),
+        "{line}"
+    );
+    let entry = listed(&fmsctl, "/docs", "big.bin").expect("big.bin is listed");
+    assert_eq!(entry["size"], 50 * MIB as u64);
+    assert_eq!(entry["sha256"], big_sha.as_str());
+    assert_eq!(entry["kind"], "file");
+
+    // Uploading over it again needs --overwrite.
+    fmsctl
+        .run(&["upload", big.to_str().unwrap(), "docs"])
+        .expect_code(5);
+
+    let downloaded = root.path().join("downloaded.bin");
+    let result = fmsctl
+        .run(&[
+            "--json",
+            "download",
+            "/docs/big.bin",
+            downloaded.to_str().unwrap(),
+        ])
+        .ok()
+        .json();
+    assert_eq!(result["size"], 50 * MIB as u64);
+    assert_eq!(result["sha256"], big_sha.as_str());
+    assert_same_file(&big, &downloaded);
+
+    fmsctl.run(&["mv", "/docs/big.bin", "/docs/moved.bin"]).ok();
+    assert!(listed(&fmsctl, "/docs", "big.bin").is_none());
+    assert!(listed(&fmsctl, "/docs", "moved.bin").is_some());
+    let deleted = fmsctl.run(&["--json", "rm", "/docs/moved.bin"]).ok().json();
+    assert_eq!(deleted["n_files"], 1);
+    assert!(listed(&fmsctl, "/docs", "moved.bin").is_none());
+
+    // `mv` into an existing folder, `ls` of a file, `rm -r` of a folder.
+    fmsctl.run(&["mkdir", "archive"]).ok();
+    let small = root.path().join("small.txt");
+    std::fs::write(&small, b"hello\n").unwrap();
+    fmsctl.run(&["upload", small.to_str().unwrap()]).ok();
+    let moved = fmsctl
+        .run(&["--json", "mv", "small.txt", "archive"])
+        .ok()
+        .json();
+    assert_eq!(moved["path"], "/archive/small.txt");
+    let run = fmsctl.run(&["ls", "/archive/small.txt"]).ok();
+    assert_eq!(run.stdout.trim(), "small.txt");
+    fmsctl.run(&["rm", "/archive"]).expect_code(5);
+    let deleted = fmsctl.run(&["--json", "rm", "-r", "/archive"]).ok().json();
+    assert_eq!(
+        (deleted["n_files"].as_u64(), deleted["n_folders"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(listed(&fmsctl, "/", "archive").is_none());
+
+    // More entries than one page holds: `ls` follows the cursor to the end.
+    let tree = root.path().join("tree");
+    for index in 0..130 {
+        std::fs::create_dir_all(tree.join(format!("folder-{index:03}"))).unwrap();
+    }
+    fmsctl.run(&["upload", "-r", tree.to_str().unwrap()]).ok();
+    let listing = fmsctl.run(&["--json", "ls", "/tree"]).ok().json();
+    assert_eq!(listing["entries"].as_array().unwrap().len(), 130);
+    assert_eq!(fmsctl.run(&["ls", "tree"]).ok().stdout.lines().count(), 130);
+
+    // A reader that goes away early is no error.
+    let mut child = fmsctl
+        .command(&["ls", "-l", "/tree"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+    fmsctl.run(&["rm", "/nope"]).expect_code(4);
+    fmsctl.run(&["download", "/nope"]).expect_code(4);
+
+    // An empty file, and a small one kept across the restart.
+    let empty = root.path().join("empty.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let keep = root.path().join("keep.bin");
+    random_file(&keep, 3 * MIB + 17, 2);
+    let uploaded = fmsctl
+        .run(&[
+            "--json",
+            "upload",
+            empty.to_str().unwrap(),
+            keep.to_str().unwrap(),
+            "/docs",
+        ])
+        .ok()
+        .json();
+    let sizes: Vec<u64> = uploaded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [0, 3 * MIB as u64 + 17]);
+    let empty_copy = root.path().join("empty-copy.txt");
+    fmsctl
+        .run(&["download", "/docs/empty.txt", empty_copy.to_str().unwrap()])
+        .ok();
+    assert_same_file(&empty, &empty_copy);
+
+    let usage = fmsctl.run(&["--json", "usage"]).ok().json();
+    assert_eq!(usage["used_bytes"], 3 * MIB as u64 + 17);
+
+    wait_for_welcome_mail(&data_dir, email);
+
+    let status = server.stop();
+    assert!(status.success(), "fmsd exited with {status} after SIGTERM");
+
+    // Same data folder, new port: log in again and find the file as it was.
+    let server = Fmsd::start(&data_dir, &log);
+    fmsctl.server = server.url.clone();
+    login(&fmsctl, email, password);
+    let entry = listed(&fmsctl, "/docs", "keep.bin").expect("keep.bin survives the restart");
+    assert_eq!(entry["sha256"], sha256_of(&keep).as_str());
+    let keep_copy = root.path().join("keep-copy.bin");
+    fmsctl
+        .run(&["download", "/docs/keep.bin", keep_copy.to_str().unwrap()])
+        .ok();
+    assert_same_file(&keep, &keep_copy);
+
+    let logged_out = fmsctl.run(&["--json", "logout"]).ok().json();
+    assert_eq!(logged_out["logged_out"], true);
+    fmsctl.run(&["ls"]).expect_code(3);
+    drop(server);
+}
+
+#[test]
+fn an_interrupted_upload_resumes_where_it_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(
+        &fmsctl,
+        "resume@example.com",
+        "correct horse battery staple",
+    );
+
+    let big = root.path().join("resume.bin");
+    random_file(&big, 64 * MIB, 3);
+
+    // Send one part at a time and stop fmsctl dead once the server holds the first.
+    let mut child = fmsctl
+        .command(&[
+            "-v",
+            "upload",
+            "--parallel",
+            "1",
+            big.to_str().unwrap(),
+            "/",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, seen) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match seen.recv_timeout(left) {
+            Ok(line) if line.contains("part stored") => break,
+            Ok(_) => {}
+            Err(_) => panic!("fmsctl stored no part within 60 s\n{}", server.log_text()),
+        }
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "fmsctl finished before it could be interrupted"
+    );
+    assert!(listed(&fmsctl, "/", "resume.bin").is_none());
+
+    let run = fmsctl.run(&["upload", big.to_str().unwrap(), "/"]).ok();
+    assert!(
+        run.stderr.contains("resuming the upload of /resume.bin"),
+        "the second run did not resume:\n{}",
+        run.stderr
+    );
+    let entry = listed(&fmsctl, "/", "resume.bin").expect("resume.bin is listed");
+    assert_eq!(entry["sha256"], sha256_of(&big).as_str());
+    let copy = root.path().join("copy.bin");
+    fmsctl
+        .run(&["download", "/resume.bin", copy.to_str().unwrap()])
+        .ok();
+    assert_same_file(&big, &copy);
+
+    // A download that stopped part way leaves `NAME.part`; the next run fetches only the rest.
+    let resumed = root.path().join("resumed.bin");
+    let part = root.path().join("resumed.bin.part");
+    let original = std::fs::read(&big).unwrap();
+    std::fs::write(&part, &original[..20 * MIB + 5]).unwrap();
+    fmsctl
+        .run(&["download", "/resume.bin", resumed.to_str().unwrap()])
+        .ok();
+    assert_same_file(&big, &resumed);
+    assert!(!part.exists());
+
+    // A `.part` that is not a prefix of the file fails the checksum and is deleted.
+    let mut wrong = original[..MIB].to_vec();
+    wrong[100] ^= 0xff;
+    std::fs::write(&part, &wrong).unwrap();
+    let run = fmsctl
+        .run(&["download", "/resume.bin", resumed.to_str().unwrap()])
+        .expect_code(1);
+    assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
+    assert!(!part.exists());
+}
+
+/// The stored credentials file of `fmsctl`, as JSON.
+fn stored_credentials(fmsctl: &Fmsctl) -> serde_json::Value {
+    let path = fmsctl.config_home().join("fmsctl/credentials.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_json::from_str::<serde_json::Value>(&text).unwrap()[&fmsctl.server].clone()
+}
+
+fn store_credentials(fmsctl: &Fmsctl, credentials: serde_json::Value) {
+    let path = fmsctl.config_home().join("fmsctl/credentials.json");
+    let all = serde_json::json!({ fmsctl.server.clone(): credentials });
+    std::fs::write(path, all.to_string()).unwrap();
+}
+
+#[test]
+fn tokens_refresh_silently_and_the_quota_holds() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &[
+            ("FMSD_AUTH__ACCESS_TOKEN_TTL_SECS", "1"),
+            ("FMSD_FILES__QUOTA_BYTES", &(8 * MIB).to_string()),
+            ("FMSD_FILES__PART_SIZE_BYTES", &MIB.to_string()),
+            ("FMSD_FILES__PART_URL_TTL_SECS", "2"),
+        ],
+    );
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(
+        &fmsctl,
+        "refresh@example.com",
+        "correct horse battery staple",
+    );
+    let first = stored_credentials(&fmsctl);
+
+    // Expired (or about to be) by the clock: refreshed before the request.
+    fmsctl.run(&["whoami"]).ok();
+    let second = stored_credentials(&fmsctl);
+    assert_ne!(first["refresh_token"], second["refresh_token"]);
+
+    // Expired although the stored expiry says otherwise: the 401 triggers one refresh.
+    let mut lying = second.clone();
+    lying["access_expires_at"] = "2999-01-01T00:00:00Z".into();
+    store_credentials(&fmsctl, lying);
+    // The server allows a few seconds of clock skew past the 1 s lifetime.
+    std::thread::sleep(Duration::from_millis(7500));
+    fmsctl.run(&["ls"]).ok();
+    let third = stored_credentials(&fmsctl);
+    assert_ne!(second["refresh_token"], third["refresh_token"]);
+
+    // Many small parts whose URLs expire every two seconds.
+    let five = root.path().join("five.bin");
+    random_file(&five, 5 * MIB + 1, 4);
+    fmsctl
+        .run(&["upload", "--parallel", "2", five.to_str().unwrap()])
+        .ok();
+    let copy = root.path().join("five-copy.bin");
+    fmsctl
+        .run(&["download", "/five.bin", copy.to_str().unwrap()])
+        .ok();
+    assert_same_file(&five, &copy);
+
+    let four = root.path().join("four.bin");
+    random_file(&four, 4 * MIB, 5);
+    let run = fmsctl
+        .run(&["upload", four.to_str().unwrap()])
+        .expect_code(6);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+
+    // A refresh token the server no longer knows: log in again.
+    let mut revoked = stored_credentials(&fmsctl);
+    revoked["refresh_token"] = "not-a-token".into();
+    revoked["access_expires_at"] = "2000-01-01T00:00:00Z".into();
+    store_credentials(&fmsctl, revoked);
+    let run = fmsctl.run(&["ls"]).expect_code(3);
+    assert!(run.stderr.contains("fmsctl login"), "{}", run.stderr);
+}

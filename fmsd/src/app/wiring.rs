@@ -1,0 +1,223 @@
+//! Picks each port's adapter from its store URL (`[stores]`), so services never know which
+//! backend they run on. Embedded adapters are always built; each real-stack adapter sits behind
+//! a cargo feature, and a build without it says so in plain words.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::bus::adapters::embedded::EmbeddedBus;
+use crate::bus::ports::{Outbox, Publisher, Subscriber};
+use crate::customers::adapters::sqlite::SqliteCustomerRepo;
+use crate::customers::ports::CustomerRepo;
+use crate::files::adapters::local_fs::LocalBlobStore;
+use crate::files::adapters::sqlite::SqliteFileRepo;
+use crate::files::ports::{BlobStore, FileRepo};
+use crate::health::Probe;
+use crate::notifications::adapters::maildir::MaildirMailer;
+use crate::notifications::adapters::sqlite::SqliteNotificationRepo;
+use crate::notifications::ports::{Mailer, NotificationRepo};
+use crate::settings::Settings;
+use crate::signing::UrlSigner;
+use crate::store_url::{unsupported, StoreUrl};
+
+/// A store with its outbox (for stores that keep one) and its readiness probe.
+pub struct Wired<T: ?Sized> {
+    /// The port.
+    pub port: Arc<T>,
+    /// The events it committed and has not published, for the relay.
+    pub outbox: Option<Arc<dyn Outbox>>,
+    /// What `/readyz` asks.
+    pub probe: Arc<dyn Probe>,
+}
+
+/// The bus, both halves.
+pub struct Bus {
+    /// Publishes.
+    pub publisher: Arc<dyn Publisher>,
+    /// Subscribes.
+    pub subscriber: Arc<dyn Subscriber>,
+    /// What `/readyz` asks.
+    pub probe: Arc<dyn Probe>,
+}
+
+fn store(settings: &Settings, what: &str, url: &str) -> anyhow::Result<StoreUrl> {
+    StoreUrl::parse(what, url, &settings.data_dir)
+}
+
+/// The bus from `stores.bus`.
+pub async fn bus(settings: &Settings) -> anyhow::Result<Bus> {
+    match store(settings, "bus", &settings.stores.bus)? {
+        StoreUrl::Sqlite(path) => {
+            let bus = Arc::new(EmbeddedBus::open(&path)?);
+            Ok(Bus {
+                publisher: bus.clone(),
+                subscriber: bus.clone(),
+                probe: bus,
+            })
+        }
+        #[cfg(feature = "kafka")]
+        StoreUrl::Kafka(brokers) => {
+            let bus = Arc::new(
+                crate::bus::adapters::kafka::KafkaBus::connect(&brokers, &settings.kafka).await?,
+            );
+            Ok(Bus {
+                publisher: bus.clone(),
+                subscriber: bus.clone(),
+                probe: bus,
+            })
+        }
+        #[cfg(not(feature = "kafka"))]
+        StoreUrl::Kafka(_) => Err(crate::store_url::not_built("bus", "kafka")),
+        other => Err(unsupported("bus", &other, "sqlite:// or kafka://")),
+    }
+}
+
+/// The customer store from `stores.customers`.
+pub async fn customers(
+    settings: &Settings,
+    wake: Arc<Notify>,
+) -> anyhow::Result<Wired<dyn CustomerRepo>> {
+    match store(settings, "customers", &settings.stores.customers)? {
+        StoreUrl::Sqlite(path) => {
+            let repo = SqliteCustomerRepo::open(&path, wake)?;
+            Ok(Wired {
+                outbox: Some(Arc::new(repo.outbox())),
+                probe: Arc::new(repo.db()),
+                port: Arc::new(repo),
+            })
+        }
+        #[cfg(feature = "mongodb")]
+        StoreUrl::Mongodb(url) => {
+            let repo = Arc::new(
+                crate::customers::adapters::mongo::MongoCustomerRepo::connect(&url, wake).await?,
+            );
+            Ok(Wired {
+                outbox: Some(repo.outbox()),
+                probe: repo.clone(),
+                port: repo,
+            })
+        }
+        #[cfg(not(feature = "mongodb"))]
+        StoreUrl::Mongodb(_) => Err(crate::store_url::not_built("customers", "mongodb")),
+        other => Err(unsupported("customers", &other, "sqlite:// or mongodb://")),
+    }
+}
+
+/// The file-metadata store from `stores.files`.
+pub async fn files(settings: &Settings, wake: Arc<Notify>) -> anyhow::Result<Wired<dyn FileRepo>> {
+    match store(settings, "files", &settings.stores.files)? {
+        StoreUrl::Sqlite(path) => {
+            let repo = Arc::new(SqliteFileRepo::open(&path, wake)?);
+            Ok(Wired {
+                outbox: Some(Arc::new(repo.outbox())),
+                probe: repo.clone(),
+                port: repo,
+            })
+        }
+        #[cfg(feature = "postgres")]
+        StoreUrl::Postgres(url) => {
+            let repo = Arc::new(
+                crate::files::adapters::postgres::PostgresFileRepo::connect(&url, wake).await?,
+            );
+            Ok(Wired {
+                outbox: Some(repo.outbox()),
+                probe: repo.clone(),
+                port: repo,
+            })
+        }
+        #[cfg(not(feature = "postgres"))]
+        StoreUrl::Postgres(_) => Err(crate::store_url::not_built("files", "postgres")),
+        other => Err(unsupported("files", &other, "sqlite:// or postgres://")),
+    }
+}
+
+/// The blob store from `stores.blobs`, and the embedded one again when it is in use (its
+/// signed URLs are served by the gateway).
+pub async fn blobs(
+    settings: &Settings,
+    signer: UrlSigner,
+) -> anyhow::Result<(Wired<dyn BlobStore>, Option<Arc<LocalBlobStore>>)> {
+    match store(settings, "blobs", &settings.stores.blobs)? {
+        StoreUrl::File(path) => {
+            let blobs = Arc::new(LocalBlobStore::open(&path, signer)?);
+            Ok((
+                Wired {
+                    port: blobs.clone(),
+                    outbox: None,
+                    probe: blobs.clone(),
+                },
+                Some(blobs),
+            ))
+        }
+        #[cfg(feature = "s3")]
+        StoreUrl::S3(bucket) => {
+            let blobs = Arc::new(
+                crate::files::adapters::s3::S3BlobStore::connect(&bucket, &settings.s3).await?,
+            );
+            Ok((
+                Wired {
+                    port: blobs.clone(),
+                    outbox: None,
+                    probe: blobs,
+                },
+                None,
+            ))
+        }
+        #[cfg(not(feature = "s3"))]
+        StoreUrl::S3(_) => Err(crate::store_url::not_built("blobs", "s3")),
+        other => Err(unsupported("blobs", &other, "file:// or s3://")),
+    }
+}
+
+/// The notifications store from `stores.notifications`.
+pub async fn notifications(settings: &Settings) -> anyhow::Result<Wired<dyn NotificationRepo>> {
+    match store(settings, "notifications", &settings.stores.notifications)? {
+        StoreUrl::Sqlite(path) => {
+            let repo = SqliteNotificationRepo::open(&path)?;
+            Ok(Wired {
+                outbox: None,
+                probe: Arc::new(repo.db()),
+                port: Arc::new(repo),
+            })
+        }
+        #[cfg(feature = "postgres")]
+        StoreUrl::Postgres(url) => {
+            let repo = Arc::new(
+                crate::notifications::adapters::postgres::PostgresNotificationRepo::connect(&url)
+                    .await?,
+            );
+            Ok(Wired {
+                outbox: None,
+                probe: repo.clone(),
+                port: repo,
+            })
+        }
+        #[cfg(not(feature = "postgres"))]
+        StoreUrl::Postgres(_) => Err(crate::store_url::not_built("notifications", "postgres")),
+        other => Err(unsupported(
+            "notifications",
+            &other,
+            "sqlite:// or postgres://",
+        )),
+    }
+}
+
+/// The mailer from `stores.mail`.
+pub async fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    match store(settings, "mail", &settings.stores.mail)? {
+        StoreUrl::File(path) => Ok(Arc::new(MaildirMailer::open(&path, &settings.mail.from)?)),
+        #[cfg(feature = "smtp")]
+        StoreUrl::Smtp(host, port) => Ok(Arc::new(
+            crate::notifications::adapters::smtp::SmtpMailer::new(
+                &host,
+                port,
+                &settings.smtp,
+                &settings.mail.from,
+            )?,
+        )),
+        #[cfg(not(feature = "smtp"))]
+        StoreUrl::Smtp(..) => Err(crate::store_url::not_built("mail", "smtp")),
+        other => Err(unsupported("mail", &other, "file:// or smtp://")),
+    }
+}

@@ -1,0 +1,235 @@
+//! The service over the embedded adapters: which events each use case leaves in the outbox, and
+//! the purge of a deleted customer, handled once however often its event arrives.
+
+use std::sync::Arc;
+
+use common::events::{CustomerDeleted, CustomerRegistered, Envelope, FileUploaded};
+use url::Url;
+use uuid::Uuid;
+
+use super::{CreateUpload, FileService};
+use crate::bus::consumer::EventHandler;
+use crate::bus::ports::Outbox;
+use crate::clock::ManualClock;
+use crate::error::Error;
+use crate::files::adapters::local_fs::LocalBlobStore;
+use crate::files::adapters::sqlite::SqliteFileRepo;
+use crate::files::consumers::CustomerEvents;
+use crate::files::domain::{OverwritePolicy, PageLimit, RemotePath};
+use crate::settings::FilesSettings;
+use crate::signing::UrlSigner;
+
+struct Harness {
+    service: Arc<FileService>,
+    repo: Arc<SqliteFileRepo>,
+    blobs: Arc<LocalBlobStore>,
+    dir: tempfile::TempDir,
+}
+
+fn harness() -> Harness {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let repo =
+        Arc::new(SqliteFileRepo::open(&dir.path().join("files.db"), wake).expect("the repo opens"));
+    let signer = UrlSigner::new(
+        vec![9; 32],
+        Url::parse("http://127.0.0.1:1").expect("a URL"),
+    );
+    let blobs =
+        Arc::new(LocalBlobStore::open(&dir.path().join("blobs"), signer).expect("the store opens"));
+    let settings = FilesSettings {
+        part_size_bytes: 4,
+        ..FilesSettings::default()
+    };
+    let service = Arc::new(FileService::new(
+        repo.clone(),
+        blobs.clone(),
+        Arc::new(ManualClock::new()),
+        settings,
+    ));
+    Harness {
+        service,
+        repo,
+        blobs,
+        dir,
+    }
+}
+
+fn path(raw: &str) -> RemotePath {
+    RemotePath::parse(raw).expect("a valid path")
+}
+
+impl Harness {
+    /// Uploads `bytes` to `at` through the service and the store, as a client would.
+    async fn upload(&self, owner: Uuid, at: &str, bytes: &[u8]) {
+        let request = CreateUpload {
+            path: path(at),
+            size: bytes.len() as u64,
+            sha256: None,
+            overwrite: OverwritePolicy::Fail,
+        };
+        let (view, _) = self
+            .service
+            .create_upload(owner, request)
+            .await
+            .expect("create");
+        for part in &view.parts {
+            let url = Url::parse(&part.url).expect("a part URL");
+            let staging = url
+                .path()
+                .split('/')
+                .nth(3)
+                .expect("a staging id")
+                .to_owned();
+            let chunk = bytes::Bytes::copy_from_slice(
+                &bytes[part.offset as usize..(part.offset + part.size) as usize],
+            );
+            let body = futures::stream::iter([Ok::<_, std::io::Error>(chunk)]);
+            self.blobs
+                .store_part(&staging, part.number, None, body)
+                .await
+                .expect("a part");
+        }
+        self.service
+            .complete_upload(owner, view.upload.id, None)
+            .await
+            .expect("complete");
+    }
+
+    async fn event_types(&self) -> Vec<String> {
+        let pending = self.repo.outbox().pending(100).await.expect("the outbox");
+        pending
+            .into_iter()
+            .map(|entry| entry.envelope.event_type)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn each_change_leaves_its_event_in_the_outbox() {
+    let harness = harness();
+    let owner = Uuid::new_v4();
+    harness
+        .service
+        .mkdir(owner, &path("/a"), false)
+        .await
+        .expect("mkdir");
+    harness.upload(owner, "/a/f", b"hello").await;
+    harness
+        .service
+        .move_entry(owner, &path("/a"), &path("/b"))
+        .await
+        .expect("move");
+    harness
+        .service
+        .delete(owner, &path("/b"), true)
+        .await
+        .expect("delete");
+    assert_eq!(
+        harness.event_types().await,
+        ["files.uploaded", "files.moved", "files.deleted"]
+    );
+
+    let pending = harness.repo.outbox().pending(1).await.expect("the outbox");
+    let uploaded: FileUploaded = pending[0]
+        .envelope
+        .decode()
+        .expect("a files.uploaded payload");
+    assert_eq!(
+        (uploaded.owner_id, uploaded.path.as_str(), uploaded.size),
+        (owner, "/a/f", 5)
+    );
+    assert_eq!(
+        uploaded.sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"hello"))
+    );
+}
+
+#[tokio::test]
+async fn a_customer_deleted_event_handled_twice_purges_once() {
+    let harness = harness();
+    let (ann, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    harness.upload(ann, "/a.txt", b"ann's bytes").await;
+    harness.upload(bob, "/b.txt", b"bob's").await;
+    let handler = CustomerEvents::new(harness.service.clone());
+
+    let unrelated = Envelope::wrap(&CustomerRegistered {
+        customer_id: ann,
+        email: "a@example.com".into(),
+        name: "A".into(),
+    });
+    handler.handle(&unrelated).await.expect("ignored");
+    let deleted = Envelope::wrap(&CustomerDeleted {
+        customer_id: ann,
+        email: "a@example.com".into(),
+        name: "A".into(),
+    });
+    handler.handle(&deleted).await.expect("the purge");
+    handler
+        .handle(&deleted)
+        .await
+        .expect("the same event again");
+
+    let types = harness.event_types().await;
+    assert_eq!(
+        types
+            .iter()
+            .filter(|kind| *kind == "files.owner_purged")
+            .count(),
+        1,
+        "{types:?}"
+    );
+    let refused = harness
+        .service
+        .list(
+            ann,
+            &RemotePath::root(),
+            None,
+            PageLimit::parse(None).expect("a limit"),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Unauthorized(_))),
+        "{refused:?}"
+    );
+    let bobs = harness
+        .service
+        .list(
+            bob,
+            &RemotePath::root(),
+            None,
+            PageLimit::parse(None).expect("a limit"),
+        )
+        .await;
+    assert_eq!(bobs.expect("bob's listing").entries.len(), 1);
+    // Only Bob's blob is left on disk.
+    let objects = walk(&harness.dir.path().join("blobs/objects"));
+    assert_eq!(objects, 1);
+
+    // A malformed payload is not retried: it can never succeed.
+    let mut malformed = deleted.clone();
+    malformed.id = Uuid::now_v7();
+    malformed.payload = serde_json::json!({"customer_id": "not a uuid"});
+    let error = handler
+        .handle(&malformed)
+        .await
+        .expect_err("a malformed event");
+    assert!(!error.is_transient());
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| {
+                    if entry.path().is_dir() {
+                        walk(&entry.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

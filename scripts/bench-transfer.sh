@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Transfer benchmark (figures, not a test): a 1 GiB file up and down through fmsctl against the
+# embedded fmsd, side by side in the same run with curl on the same part and download URLs and
+# with a plain cp. Prints MB/s, the ratios, and the peak RSS of fmsd and fmsctl.
+#
+#   scripts/bench-transfer.sh [SIZE_MIB]      (default 1024)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size_mib=${1:-1024}
+parallel=${BENCH_PARALLEL:-4}
+
+for tool in curl python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 1; }
+done
+if [ ! -x /usr/bin/time ]; then
+  echo "bench: installing GNU time for peak RSS figures"
+  apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
+
+cargo build --release --locked -p fmsd -p fmsctl >&2
+bin=target/release
+work=$(mktemp -d)
+fmsd_pid=""
+cleanup() {
+  [ -n "$fmsd_pid" ] && kill -TERM "$fmsd_pid" 2>/dev/null && wait "$fmsd_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "bench: writing a ${size_mib} MiB random file" >&2
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$work/big.bin"
+bytes=$(stat -c %s "$work/big.bin")
+
+# fmsd under GNU time, so its peak RSS is reported when it stops.
+/usr/bin/time -v -o "$work/fmsd.time" "$bin/fmsd" --listen 127.0.0.1:0 --data-dir "$work/data" \
+  > "$work/fmsd.out" 2> "$work/fmsd.log" &
+fmsd_pid=$!
+for _ in $(seq 100); do grep -q 'listening on' "$work/fmsd.out" 2>/dev/null && break; sleep 0.1; done
+server=$(sed -n 's/^fmsd listening on //p' "$work/fmsd.out")
+[ -n "$server" ] || { echo "bench: fmsd did not start" >&2; cat "$work/fmsd.log" >&2; exit 1; }
+# The time wrapper's child is fmsd; signal it directly so it shuts down and time reports.
+fmsd_child=$(pgrep -P "$fmsd_pid" fmsd || echo "$fmsd_pid")
+
+export FMSCTL_SERVER=$server XDG_CONFIG_HOME=$work/config FMSCTL_CREDENTIAL_STORE=file
+printf 'benchmark password\n' | "$bin/fmsctl" -q register --email bench@example.com --name Bench --password-stdin >/dev/null
+printf 'benchmark password\n' | "$bin/fmsctl" -q login --email bench@example.com --password-stdin >/dev/null
+token=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(iter(d.values()))["access_token"])' \
+  "$work/config/fmsctl/credentials.json")
+
+now() { date +%s.%N; }
+mbps() { python3 -c "import sys; print(f'{int(sys.argv[1]) / 1e6 / float(sys.argv[2]):.0f}')" "$bytes" "$1"; }
+api() { curl -sS -f -H "authorization: Bearer $token" -H 'content-type: application/json' "$@"; }
+
+# 1. fmsctl upload and download (hashing included, as a user runs it).
+start=$(now)
+/usr/bin/time -v -o "$work/up.time" "$bin/fmsctl" -q upload "$work/big.bin" /
+t_up=$(python3 -c "print($(now) - $start)")
+start=$(now)
+/usr/bin/time -v -o "$work/down.time" "$bin/fmsctl" -q download /big.bin "$work/fmsctl-down.bin"
+t_down=$(python3 -c "print($(now) - $start)")
+cmp "$work/big.bin" "$work/fmsctl-down.bin"
+
+# 2. curl on the same protocol: split into the server's parts (not timed), PUT them with
+#    $parallel curls at once, complete; then curl -o the download URL.
+sha=$(sha256sum "$work/big.bin" | cut -d' ' -f1)
+session=$(api -X POST "$server/v1/uploads" -d "{\"path\":\"/curl.bin\",\"size\":$bytes,\"sha256\":\"$sha\"}")
+python3 - "$session" "$work" <<'PY'
+import json, sys
+session, work = json.loads(sys.argv[1]), sys.argv[2]
+with open(f"{work}/big.bin", "rb") as source, open(f"{work}/parts.txt", "w") as plan:
+    for part in session["parts"]:
+        source.seek(part["offset"])
+        name = f"{work}/part.{part['number']}"
+        with open(name, "wb") as out:
+            out.write(source.read(part["size"]))
+        plan.write(f"{name} {part['url']}\n")
+PY
+upload_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["upload_id"])' "$session")
+start=$(now)
+xargs -P "$parallel" -L 1 sh -c 'curl -sS -f -o /dev/null -T "$0" "$1"' < "$work/parts.txt"
+api -X POST "$server/v1/uploads/$upload_id/complete" -d '{}' >/dev/null
+t_curl_up=$(python3 -c "print($(now) - $start)")
+rm -f "$work"/part.*
+link=$(api "$server/v1/downloads?path=/curl.bin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
+start=$(now)
+curl -sS -f -o "$work/curl-down.bin" "$link"
+t_curl_down=$(python3 -c "print($(now) - $start)")
+
+# 3. A plain copy of the same bytes on the same disk.
+sync
+start=$(now)
+cp "$work/big.bin" "$work/copy.bin"
+sync
+t_cp=$(python3 -c "print($(now) - $start)")
+
+kill -TERM "$fmsd_child" 2>/dev/null || true
+wait "$fmsd_pid" 2>/dev/null || true
+fmsd_pid=""
+rss() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$1"; }
+
+printf '\n%-28s %10s %10s\n' "transfer of ${size_mib} MiB" "MB/s" "vs curl"
+printf '%-28s %10s %10s\n' "fmsctl upload" "$(mbps "$t_up")" "$(python3 -c "print(f'{$t_curl_up / $t_up:.2f}x')")"
+printf '%-28s %10s %10s\n' "curl -T (parallel $parallel)" "$(mbps "$t_curl_up")" "1.00x"
+printf '%-28s %10s %10s\n' "fmsctl download" "$(mbps "$t_down")" "$(python3 -c "print(f'{$t_curl_down / $t_down:.2f}x')")"
+printf '%-28s %10s %10s\n' "curl -o" "$(mbps "$t_curl_down")" "1.00x"
+printf '%-28s %10s\n' "cp" "$(mbps "$t_cp")"
+printf '\n%-28s %10s\n' "peak RSS" "MiB"
+printf '%-28s %10s\n' "fmsd (whole run)" "$(rss "$work/fmsd.time")"
+printf '%-28s %10s\n' "fmsctl upload" "$(rss "$work/up.time")"
+printf '%-28s %10s\n' "fmsctl download" "$(rss "$work/down.time")"
+echo "targets: fmsctl >= 0.9x curl; fmsd and fmsctl peak RSS < 64 MiB"

@@ -4,9 +4,11 @@
 //! user = the server URL, secret = the record as JSON. On a headless box or in CI the keyring is
 //! often unreachable; [`CredentialStoreKind::Auto`] then falls back to
 //! `$XDG_CONFIG_HOME/fmsctl/credentials.json` (a map server URL -> record, mode 0600) and says so
-//! once on stderr. Tests force the file store with `FMSCTL_CREDENTIAL_STORE=file`.
+//! on stderr when `login` saves there (a silent token refresh saves without a word). Tests force
+//! the file store with `FMSCTL_CREDENTIAL_STORE=file`.
 //!
-//! Tokens are secrets: [`Credentials`] never shows them in `Debug` output, and nothing here logs them.
+//! Tokens are secrets: [`Credentials`] never shows them in `Debug` output, and nothing here logs
+//! them.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -134,8 +136,18 @@ impl CredentialStore {
         }
     }
 
-    /// Saves `credentials` for this server, replacing what was there.
+    /// Saves `credentials` after a login, replacing what was there. When the keyring is not
+    /// reachable, says once that the file holds them.
     pub fn save(&self, credentials: &Credentials) -> anyhow::Result<()> {
+        self.save_with_notice(credentials, true)
+    }
+
+    /// Saves a refreshed pair. Silent: a refresh happens behind any command and is no news.
+    pub fn save_refreshed(&self, credentials: &Credentials) -> anyhow::Result<()> {
+        self.save_with_notice(credentials, false)
+    }
+
+    fn save_with_notice(&self, credentials: &Credentials, notice: bool) -> anyhow::Result<()> {
         match self.kind {
             CredentialStoreKind::File => self.file_update(Some(credentials)),
             CredentialStoreKind::Keyring => self.keyring_save(credentials).map_err(keyring_failure),
@@ -150,7 +162,9 @@ impl CredentialStore {
                 Err(error) => {
                     tracing::debug!(%error, "keyring unreachable; using the credentials file");
                     self.file_update(Some(credentials))?;
-                    self.notice_fallback();
+                    if notice {
+                        self.notice_fallback();
+                    }
                     Ok(())
                 }
             },

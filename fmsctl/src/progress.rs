@@ -93,10 +93,14 @@ impl Progress {
     }
 }
 
-const HASHING_TEMPLATE: &str =
-    "{spinner:.cyan} {prefix:30!} hashing  [{bar:25.cyan/blue}] {bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12}";
-const TRANSFER_TEMPLATE: &str =
-    "{spinner:.green} {prefix:30!} [{bar:34.green/blue}] {bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12} ETA {eta}";
+const HASHING_TEMPLATE: &str = concat!(
+    "{spinner:.cyan} {prefix:30!} hashing  [{bar:25.cyan/blue}] ",
+    "{bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12}"
+);
+const TRANSFER_TEMPLATE: &str = concat!(
+    "{spinner:.green} {prefix:30!} [{bar:34.green/blue}] ",
+    "{bytes:>11}/{total_bytes:11} {binary_bytes_per_sec:>12} ETA {eta}"
+);
 const FINISHING_TEMPLATE: &str = "{spinner:.green} {prefix:30!} {msg}";
 
 fn set_style(bar: &ProgressBar, template: &str) {

@@ -116,7 +116,10 @@ fn files_round_trip_and_survive_a_restart() {
     let big = root.path().join("big.bin");
     random_file(&big, 50 * MIB, 1);
     let big_sha = sha256_of(&big);
-    fmsctl.run(&["upload", big.to_str().unwrap(), "/docs"]).ok();
+    let run = fmsctl.run(&["upload", big.to_str().unwrap(), "/docs"]).ok();
+    assert!(run.stdout.contains("to /docs/big.bin"), "{}", run.stdout);
+    // stderr is no terminal here: no progress bars, nothing at all.
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
 
     let long = fmsctl.run(&["ls", "-l", "/docs"]).ok().stdout;
     let line = long

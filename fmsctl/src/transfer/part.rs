@@ -2,8 +2,9 @@
 //!
 //! A 403 means the signed URL expired: [`PartUrls`] asks the server for fresh ones (once for
 //! every part that noticed) and the part goes again without counting as a failure. A network
-//! error, 408, 429 or 5xx is retried up to [`MAX_RETRIES`] times with [`backoff`]; any other
-//! answer is final. The signed URL carries its own authorization: no `Authorization` header.
+//! error, 408, 429 or 5xx is retried up to [`MAX_RETRIES`] times with [`backoff`], with fresh
+//! URLs too (an expired URL refused mid-body looks like a broken pipe); any other answer is
+//! final. The signed URL carries its own authorization: no `Authorization` header.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -164,8 +165,16 @@ pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()
                         error.context(format!("part {} failed {failures} times", part.number))
                     );
                 }
-                tracing::warn!(part = part.number, error = %format!("{error:#}"), "part failed; trying again");
+                let reason = format!("{error:#}");
+                tracing::warn!(part = part.number, %reason, "part failed; trying again");
                 tokio::time::sleep(backoff(failures)).await;
+                // A server that refuses an expired URL before reading the body closes the
+                // connection, and the client sees a broken pipe instead of the 403: renew the
+                // URLs on every failure, so an expired one cannot exhaust the retries.
+                if let Err(renew_error) = job.urls.renew(generation).await {
+                    let reason = format!("{renew_error:#}");
+                    tracing::warn!(%reason, "could not renew the part URLs");
+                }
             }
             Attempt::Fatal(error) => return Err(error),
         }
@@ -230,3 +239,7 @@ fn check_stored(answer: &[u8], part: &UploadPart) -> Attempt {
         _ => Attempt::Stored,
     }
 }
+
+#[cfg(test)]
+#[path = "part_tests.rs"]
+mod tests;

@@ -18,6 +18,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use crate::error::{Error, Result};
 
 pub mod outbox;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 /// A pooled SQLite database.
 #[derive(Clone)]

@@ -8,6 +8,11 @@
 //! - [`service`]: the use cases; `service::uploads` holds the upload protocol.
 //! - [`consumers`]: `CustomerEvents` purges a deleted customer's files.
 //! - [`adapters`]: `sqlite` for the tree, `local_fs` for the bytes (the embedded defaults).
+//! - `contract` (tests only): what every `FileRepo` and `BlobStore` adapter must do, written once.
+//!
+//! Invariants: a file is visible only once its bytes were checked (size and SHA-256); its row,
+//! the end of its session and its `files.uploaded` event commit together; a blob that a commit
+//! made garbage is recorded in that commit, so a crash only delays its deletion.
 //!
 //! The gateway's `routes::files`, `routes::uploads` and `routes::blobs` are its HTTP face; the
 //! last one serves the signed URLs of `local_fs`.

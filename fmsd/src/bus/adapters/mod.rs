@@ -1,3 +1,5 @@
 //! Bus backends.
 
 pub mod embedded;
+#[cfg(feature = "kafka")]
+pub mod kafka;

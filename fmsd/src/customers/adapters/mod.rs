@@ -1,3 +1,5 @@
 //! Customer stores.
 
+#[cfg(feature = "mongodb")]
+pub mod mongo;
 pub mod sqlite;

@@ -13,21 +13,17 @@
 //!
 //! Complete syncs `data`, hashes it once (SHA-256, streaming) and renames it into `objects/`.
 //! A per-staging lock lets part writes run together but never during complete or abort.
+//! `disk` holds the folder plumbing (meta, markers, durable writes, the hash).
 
-use std::collections::HashMap;
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use anyhow::Context;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
-use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -36,8 +32,18 @@ use crate::files::ports::BlobStore;
 use crate::health::Probe;
 use crate::signing::UrlSigner;
 
-/// How many bytes complete reads at a time while hashing.
-const HASH_BUFFER: usize = 1024 * 1024;
+mod disk;
+
+use disk::{
+    io_error, read_markers, read_meta, remove_dir_if_present, remove_if_present, staging_gone,
+    sync_and_hash, sync_dir, write_atomically, StagingLocks, StagingMeta,
+};
+
+/// How long a part upload may go without receiving a byte.
+const PART_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How many bytes of a part are gathered before they are written.
+const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// The blob store in a local folder.
 #[derive(Debug)]
@@ -52,45 +58,6 @@ pub struct LocalBlobStore {
     locks: StagingLocks,
 }
 
-/// What `meta.json` says about a staging.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StagingMeta {
-    /// The blob the upload becomes.
-    key: String,
-    /// The file's size.
-    size: u64,
-    /// Size of every part but the last.
-    part_size: u64,
-    /// When it was started, by the service's clock; the sweep compares with it.
-    started_at: DateTime<Utc>,
-}
-
-impl StagingMeta {
-    fn plan(&self) -> PartPlan {
-        PartPlan {
-            size: self.size,
-            part_size: self.part_size,
-        }
-    }
-}
-
-/// Per-staging locks: part writes share one, complete and abort take it alone.
-#[derive(Debug, Default)]
-struct StagingLocks(Mutex<HashMap<String, Weak<RwLock<()>>>>);
-
-impl StagingLocks {
-    fn get(&self, id: &str) -> Arc<RwLock<()>> {
-        let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(lock) = locks.get(id).and_then(Weak::upgrade) {
-            return lock;
-        }
-        locks.retain(|_, lock| lock.strong_count() > 0);
-        let lock = Arc::new(RwLock::new(()));
-        locks.insert(id.to_owned(), Arc::downgrade(&lock));
-        lock
-    }
-}
-
 /// The URL path a part is `PUT` to.
 pub fn part_url_path(staging_id: &str, number: u32) -> String {
     format!("/blobs/parts/{staging_id}/{number}")
@@ -99,16 +66,6 @@ pub fn part_url_path(staging_id: &str, number: u32) -> String {
 /// The URL path a blob is served from.
 pub fn file_url_path(key: &str) -> String {
     format!("/blobs/files/{key}")
-}
-
-/// An I/O failure of the store's disk.
-fn io_error(error: std::io::Error, doing: &str) -> Error {
-    Error::internal(anyhow::Error::new(error).context(format!("failed to {doing}")))
-}
-
-/// What a staging that is gone answers.
-fn staging_gone() -> Error {
-    Error::NotFound("this upload no longer exists: it was completed, aborted or expired".into())
 }
 
 impl LocalBlobStore {
@@ -205,8 +162,20 @@ impl LocalBlobStore {
         file.seek(SeekFrom::Start(offset))
             .await
             .map_err(|error| io_error(error, "seek in the staging file"))?;
+        // The body arrives in small chunks; writing them in large blocks saves system calls.
+        let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
         let mut written = 0u64;
-        while let Some(chunk) = body.next().await {
+        loop {
+            // A client that stops sending must not hold the staging's lock for ever.
+            let next = tokio::time::timeout(PART_IDLE_TIMEOUT, body.next())
+                .await
+                .map_err(|_| {
+                    Error::Invalid(format!(
+                        "no bytes of part {number} arrived for {} s; send it again",
+                        PART_IDLE_TIMEOUT.as_secs()
+                    ))
+                })?;
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|error| {
                 Error::Invalid(format!("the part's body could not be read: {error}"))
             })?;
@@ -228,7 +197,8 @@ impl LocalBlobStore {
         file.flush()
             .await
             .map_err(|error| io_error(error, "write a part"))?;
-        file.sync_data()
+        file.get_ref()
+            .sync_data()
             .await
             .map_err(|error| io_error(error, "sync a part"))?;
         write_atomically(&marker, size.to_string().as_bytes()).await?;
@@ -257,110 +227,6 @@ impl LocalBlobStore {
             Err(error) => Err(io_error(error, "look up a blob")),
         }
     }
-}
-
-/// The staging's `meta.json`; a staging without one is gone.
-async fn read_meta(dir: &Path) -> Result<StagingMeta> {
-    match tokio::fs::read(dir.join("meta.json")).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(Error::internal),
-        Err(error) if error.kind() == ErrorKind::NotFound => Err(staging_gone()),
-        Err(error) => Err(io_error(error, "read a staging's meta.json")),
-    }
-}
-
-/// The parts whose marker is written, by number.
-async fn read_markers(dir: &Path) -> Result<Vec<StoredPart>> {
-    let mut entries = match tokio::fs::read_dir(dir.join("parts")).await {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == ErrorKind::NotFound => return Err(staging_gone()),
-        Err(error) => return Err(io_error(error, "list the stored parts")),
-    };
-    let mut parts = Vec::new();
-    while let Some(entry) = entries
-        .next_entry()
-        .await
-        .map_err(|error| io_error(error, "list the stored parts"))?
-    {
-        // Markers are named by number; anything else is a marker still being written.
-        let Some(number) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let text = match tokio::fs::read_to_string(entry.path()).await {
-            Ok(text) => text,
-            Err(error) if error.kind() == ErrorKind::NotFound => continue,
-            Err(error) => return Err(io_error(error, "read a part marker")),
-        };
-        let size = text
-            .trim()
-            .parse()
-            .map_err(|_| Error::internal(anyhow::anyhow!("a part marker is malformed")))?;
-        parts.push(StoredPart { number, size });
-    }
-    parts.sort_by_key(|part| part.number);
-    Ok(parts)
-}
-
-/// Removes a file, if it is there.
-async fn remove_if_present(path: &Path) -> Result<()> {
-    match tokio::fs::remove_file(path).await {
-        Err(error) if error.kind() != ErrorKind::NotFound => Err(io_error(error, "remove a file")),
-        _ => Ok(()),
-    }
-}
-
-/// Removes a folder with its content, if it is there.
-async fn remove_dir_if_present(path: &Path) -> Result<()> {
-    match tokio::fs::remove_dir_all(path).await {
-        Err(error) if error.kind() != ErrorKind::NotFound => {
-            Err(io_error(error, "remove a folder"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, durably.
-async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temporary = path.with_extension(format!("{}.tmp", Uuid::new_v4().simple()));
-    let mut file = tokio::fs::File::create(&temporary)
-        .await
-        .map_err(|error| io_error(error, "create a file"))?;
-    file.write_all(bytes)
-        .await
-        .map_err(|error| io_error(error, "write a file"))?;
-    file.sync_all()
-        .await
-        .map_err(|error| io_error(error, "sync a file"))?;
-    tokio::fs::rename(&temporary, path)
-        .await
-        .map_err(|error| io_error(error, "rename a file"))
-}
-
-/// Syncs `path` and hashes it; blocking, for the blocking pool.
-fn sync_and_hash(path: &Path) -> std::io::Result<(u64, Sha256Hex)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    file.sync_all()?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; HASH_BUFFER];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
-    Ok((size, Sha256Hex::from_digest(&hasher.finalize())))
-}
-
-/// Makes a rename inside `dir` durable.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }
 
 #[async_trait]

@@ -5,7 +5,7 @@
 //! (owner, parent, name), whose BINARY collation is the byte order the API promises. A subtree
 //! is a range scan on `path` (see [`RemotePath::descendant_range`]).
 //!
-//! [`tree`] holds the tree's queries, [`uploads`] the sessions' and the garbage's, [`schema`] the
+//! `tree` holds the tree's queries, `uploads` the sessions' and the garbage's, `schema` the
 //! tables.
 
 use std::path::Path;

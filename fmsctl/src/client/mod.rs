@@ -1,0 +1,268 @@
+//! The typed HTTP client of the fms API: one method per endpoint `fmsctl` uses.
+//!
+//! Every non-2xx answer becomes a [`ClientError::Api`] with the status and the server's
+//! `{"error": {"code", "message"}}`. Authenticated calls load the stored [`Credentials`] once,
+//! refresh the access token before a request when it is (about to be) expired, and once more
+//! when the server answers 401; a refreshed pair is saved at once, because refresh tokens are
+//! single-use. Signed part and download URLs are fetched with [`Client::http`] and no
+//! `Authorization` header; [`crate::transfer`] does that.
+
+mod error;
+mod session;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use common::api::{
+    CompleteUploadRequest, CreateUploadRequest, Deleted, DownloadLink, Entry, Listing,
+    LoginRequest, MkdirRequest, MoveRequest, Profile, RefreshRequest, RegisterRequest, TokenPair,
+    UploadSession, Usage,
+};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+pub use self::error::{check_status, error_from_response, AtPath, ClientError};
+use self::session::SessionState;
+use crate::config::Config;
+use crate::credentials::{CredentialStore, Credentials};
+
+/// How long a plain API call may take.
+const API_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long `complete` may take: the server re-reads and checks the whole file.
+const COMPLETE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The fms API client for one server.
+pub struct Client {
+    /// One connection pool for API calls and signed URLs alike.
+    http: reqwest::Client,
+    /// The base URL without a trailing slash.
+    server: String,
+    /// Where the token pair is kept between commands.
+    store: CredentialStore,
+    /// The token pair in use; a mutex so concurrent calls refresh it only once.
+    session: Mutex<SessionState>,
+}
+
+impl Client {
+    /// A client for `config.server`, with credentials from `config`'s store.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("fmsctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(300))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|error| anyhow::anyhow!("failed to set up the HTTP client: {error}"))?;
+        let store = CredentialStore::new(
+            config.credential_store,
+            &config.server,
+            config.config_dir.as_deref(),
+            config.output.quiet,
+        );
+        Ok(Self {
+            http,
+            server: config.server.clone(),
+            store,
+            session: Mutex::new(SessionState::Unloaded),
+        })
+    }
+
+    /// The HTTP client, for signed URLs (which take no `Authorization` header).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The server's base URL.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Where the credentials are kept.
+    pub fn store(&self) -> &CredentialStore {
+        &self.store
+    }
+
+    /// `POST /v1/auth/register`.
+    pub async fn register(&self, request: &RegisterRequest) -> Result<Profile, ClientError> {
+        let request = self
+            .http
+            .post(self.endpoint("/v1/auth/register"))
+            .json(request);
+        self.decode(self.send(request).await?).await
+    }
+
+    /// `POST /v1/auth/login`; saves and returns the new credentials.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Credentials, ClientError> {
+        let body = LoginRequest {
+            email: email.to_string(),
+            password: password.to_string(),
+        };
+        let request = self.http.post(self.endpoint("/v1/auth/login")).json(&body);
+        let pair: TokenPair = self.decode(self.send(request).await?).await?;
+        let credentials = Credentials::from_token_pair(&pair, email, Utc::now());
+        self.store.save(&credentials)?;
+        *self.session.lock().await = SessionState::Loaded(credentials.clone());
+        Ok(credentials)
+    }
+
+    /// `POST /v1/auth/logout` with `refresh_token`, so the server ends the session.
+    pub async fn revoke(&self, refresh_token: &str) -> Result<(), ClientError> {
+        let body = RefreshRequest {
+            refresh_token: refresh_token.to_string(),
+        };
+        let request = self.http.post(self.endpoint("/v1/auth/logout")).json(&body);
+        self.send(request).await.map(drop)
+    }
+
+    /// `GET /v1/me`.
+    pub async fn me(&self) -> Result<Profile, ClientError> {
+        self.get_json("/v1/me", &[]).await
+    }
+
+    /// `GET /v1/files`: one page of a folder.
+    pub async fn list(&self, path: &str, cursor: Option<&str>) -> Result<Listing, ClientError> {
+        let mut query = vec![("path", path)];
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor));
+        }
+        self.get_json("/v1/files", &query).await
+    }
+
+    /// `GET /v1/files/metadata`.
+    pub async fn metadata(&self, path: &str) -> Result<Entry, ClientError> {
+        self.get_json("/v1/files/metadata", &[("path", path)]).await
+    }
+
+    /// `DELETE /v1/files`.
+    pub async fn delete(&self, path: &str, recursive: bool) -> Result<Deleted, ClientError> {
+        let url = self.endpoint("/v1/files");
+        let recursive = if recursive { "true" } else { "false" };
+        let response = self
+            .send_authed(|http| {
+                http.delete(&url)
+                    .query(&[("path", path), ("recursive", recursive)])
+            })
+            .await?;
+        self.decode(response).await
+    }
+
+    /// `POST /v1/folders`.
+    pub async fn mkdir(&self, path: &str, parents: bool) -> Result<Entry, ClientError> {
+        let body = MkdirRequest {
+            path: path.to_string(),
+            parents,
+        };
+        self.post_json("/v1/folders", &body).await
+    }
+
+    /// `POST /v1/files/move`.
+    pub async fn move_entry(&self, from: &str, to: &str) -> Result<Entry, ClientError> {
+        let body = MoveRequest {
+            from: from.to_string(),
+            to: to.to_string(),
+        };
+        self.post_json("/v1/files/move", &body).await
+    }
+
+    /// `GET /v1/usage`.
+    pub async fn usage(&self) -> Result<Usage, ClientError> {
+        self.get_json("/v1/usage", &[]).await
+    }
+
+    /// `POST /v1/uploads`; the flag says whether the server resumed an unfinished session (200).
+    pub async fn create_upload(
+        &self,
+        request: &CreateUploadRequest,
+    ) -> Result<(UploadSession, bool), ClientError> {
+        let url = self.endpoint("/v1/uploads");
+        let response = self
+            .send_authed(|http| http.post(&url).json(request).timeout(API_TIMEOUT))
+            .await?;
+        let resumed = response.status() == StatusCode::OK;
+        Ok((self.decode(response).await?, resumed))
+    }
+
+    /// `GET /v1/uploads/{id}`: the session with fresh part URLs.
+    pub async fn upload_session(&self, upload_id: Uuid) -> Result<UploadSession, ClientError> {
+        self.get_json(&format!("/v1/uploads/{upload_id}"), &[])
+            .await
+    }
+
+    /// `POST /v1/uploads/{id}/complete`.
+    pub async fn complete_upload(
+        &self,
+        upload_id: Uuid,
+        sha256: &str,
+    ) -> Result<Entry, ClientError> {
+        let url = self.endpoint(&format!("/v1/uploads/{upload_id}/complete"));
+        let body = CompleteUploadRequest {
+            sha256: Some(sha256.to_string()),
+        };
+        let response = self
+            .send_authed(|http| http.post(&url).json(&body).timeout(COMPLETE_TIMEOUT))
+            .await?;
+        self.decode(response).await
+    }
+
+    /// `GET /v1/downloads`.
+    pub async fn download_link(&self, path: &str) -> Result<DownloadLink, ClientError> {
+        self.get_json("/v1/downloads", &[("path", path)]).await
+    }
+
+    /// Turns a failed `reqwest` call into a [`ClientError`] that names the server.
+    pub fn transport_error(&self, error: reqwest::Error) -> ClientError {
+        error::from_reqwest(&self.server, error)
+    }
+
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.server)
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        let url = self.endpoint(path);
+        let response = self
+            .send_authed(|http| http.get(&url).query(query).timeout(API_TIMEOUT))
+            .await?;
+        self.decode(response).await
+    }
+
+    async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let url = self.endpoint(path);
+        let response = self
+            .send_authed(|http| http.post(&url).json(body).timeout(API_TIMEOUT))
+            .await?;
+        self.decode(response).await
+    }
+
+    /// Sends an unauthenticated request; a non-2xx answer becomes an error.
+    async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
+        let response = request
+            .timeout(API_TIMEOUT)
+            .send()
+            .await
+            .map_err(|error| self.transport_error(error))?;
+        check_status(response).await
+    }
+
+    async fn decode<T: DeserializeOwned>(&self, response: Response) -> Result<T, ClientError> {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(error))?;
+        serde_json::from_slice(&body).map_err(|error| ClientError::Decode {
+            server: self.server.clone(),
+            reason: error.to_string(),
+        })
+    }
+}

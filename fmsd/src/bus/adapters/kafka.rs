@@ -1,0 +1,373 @@
+//! The Kafka bus: events on Kafka topics through rdkafka (its bundled librdkafka).
+//!
+//! Publishing is idempotent with `acks=all` and keyed by the envelope's key, so one aggregate's
+//! events land on one partition, in order, once. The payload is the envelope as JSON; `type`,
+//! `id` and `correlation_id` are repeated as headers for consumers outside fms. Every logical
+//! topic name gets `topic_prefix` and every consumer group `group_prefix`, so deployments (and
+//! tests) can share a cluster. Topics are created up front: brokers like tansu do not create
+//! them on first use.
+//!
+//! A subscription is one consumer in its group. Offsets are committed only by
+//! [`Subscription::commit`] (no auto-commit), so a restarted consumer resumes after the last
+//! event a handler finished. A message that is not an envelope is dead-lettered here, since no
+//! handler could ever take it (see [`subscription`]).
+//!
+//! Tested against tansu 0.6.0 (`fmsd/tests/contracts/bus.rs`); the settings below are the
+//! ones that work there, and each says why it is set.
+
+mod subscription;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use common::events::Envelope;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::TopicPartitionList;
+
+use crate::bus::ports::{Publisher, Subscriber, Subscription};
+use crate::error::{Error, Result};
+use crate::settings::KafkaSettings;
+
+use subscription::KafkaSubscription;
+
+/// How long a publish may wait for the broker's acknowledgement before it fails. The relay
+/// retries a failed publish, so a bounded wait turns a dead broker into a logged retry instead
+/// of a relay silently stuck for librdkafka's default five minutes.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long `/readyz` waits for the broker's metadata.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long start-up waits for created topics to show in the metadata.
+const TOPIC_WAIT: Duration = Duration::from_secs(30);
+/// How long a single metadata request may take while waiting for topics.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The Kafka bus; cheap to share behind an `Arc`.
+pub struct KafkaBus {
+    /// What publishers and subscriptions share.
+    shared: Arc<Shared>,
+}
+
+/// The producer, the admin client and the settings, shared with every subscription (which
+/// publishes undecodable messages to the dead-letter topic itself).
+struct Shared {
+    /// The bootstrap servers, for the consumers each subscription creates.
+    brokers: String,
+    /// Prefixes, partitions and replication.
+    settings: KafkaSettings,
+    /// One idempotent producer for the whole process; librdkafka batches and orders per partition.
+    producer: FutureProducer<TracingContext>,
+    /// Creates topics the first time they are used.
+    admin: AdminClient<TracingContext>,
+    /// Physical topics known to exist, so each is created (or checked) once per process.
+    known_topics: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for KafkaBus {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("KafkaBus")
+            .field("brokers", &self.shared.brokers)
+            .field("settings", &self.shared.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaBus {
+    /// Connects to `brokers` (`host:port[,host:port...]`), creates every topic of
+    /// [`common::events::topics::ALL`] and its `.dlq` (an existing topic is fine) and waits until
+    /// the metadata shows them.
+    pub async fn connect(brokers: &str, settings: &KafkaSettings) -> anyhow::Result<KafkaBus> {
+        let producer: FutureProducer<TracingContext> = client_config(brokers)
+            // Idempotence implies acks=all, retries and at most 5 requests in flight; it keeps a
+            // retried batch from being written twice or out of order. tansu 0.6.0 answers
+            // InitProducerId, so it works there.
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            // Java clients hash keys with murmur2; using the same partitioner keeps one key on
+            // one partition whichever client produced it.
+            .set("partitioner", "murmur2_random")
+            // The relay publishes one event at a time and waits for each acknowledgement, so
+            // lingering for a batch would only add latency to every event.
+            .set("linger.ms", "0")
+            .set("message.timeout.ms", millis(DELIVERY_TIMEOUT))
+            .create_with_context(TracingContext)
+            .context("failed to create the kafka producer")?;
+        let admin: AdminClient<TracingContext> = client_config(brokers)
+            .create_with_context(TracingContext)
+            .context("failed to create the kafka admin client")?;
+        let bus = KafkaBus {
+            shared: Arc::new(Shared {
+                brokers: brokers.to_owned(),
+                settings: settings.clone(),
+                producer,
+                admin,
+                known_topics: Mutex::new(HashSet::new()),
+            }),
+        };
+        let topics: Vec<String> = common::events::topics::ALL
+            .iter()
+            .flat_map(|topic| [topic.to_string(), format!("{topic}.dlq")])
+            .map(|topic| bus.shared.physical_topic(&topic))
+            .collect();
+        bus.shared
+            .ensure_topics(&topics)
+            .await
+            .with_context(|| format!("failed to create the kafka topics on {brokers}"))?;
+        tracing::info!(brokers, n_topics = topics.len(), "kafka bus connected");
+        Ok(bus)
+    }
+}
+
+impl Shared {
+    /// The broker's name for the logical topic `topic`.
+    fn physical_topic(&self, topic: &str) -> String {
+        format!("{}{topic}", self.settings.topic_prefix)
+    }
+
+    /// The broker's name for the logical consumer group `group`.
+    fn physical_group(&self, group: &str) -> String {
+        format!("{}{group}", self.settings.group_prefix)
+    }
+
+    /// Creates `topic` unless this process already knows it exists.
+    async fn ensure_topic(&self, topic: &str) -> Result<()> {
+        if self.known_topics().contains(topic) {
+            return Ok(());
+        }
+        self.ensure_topics(&[topic.to_owned()])
+            .await
+            .map_err(Error::unavailable)
+    }
+
+    /// The set of known topics; a poisoned lock only means a panic elsewhere, the set is fine.
+    fn known_topics(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.known_topics
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Creates `topics` (an existing one is fine) and waits until the metadata shows each with
+    /// all its partitions, so the first publish or subscribe does not race the creation.
+    async fn ensure_topics(&self, topics: &[String]) -> anyhow::Result<()> {
+        let new_topics: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|topic| {
+                let replication = TopicReplication::Fixed(self.settings.replication_factor);
+                NewTopic::new(topic, self.settings.partitions, replication)
+            })
+            .collect();
+        let options = AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT));
+        let results = self
+            .admin
+            .create_topics(&new_topics, &options)
+            .await
+            .context("failed to ask the broker to create topics")?;
+        for result in results {
+            match result {
+                Ok(topic) => tracing::info!(topic, "kafka topic created"),
+                Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => anyhow::bail!("failed to create topic {topic}: {code}"),
+            }
+        }
+        self.wait_for_topics(topics).await?;
+        self.known_topics().extend(topics.iter().cloned());
+        Ok(())
+    }
+
+    /// Polls the metadata until every topic in `topics` is there with its leaders known.
+    async fn wait_for_topics(&self, topics: &[String]) -> anyhow::Result<()> {
+        let deadline = Instant::now() + TOPIC_WAIT;
+        for topic in topics {
+            loop {
+                let producer = self.producer.clone();
+                let name = topic.clone();
+                let ready = tokio::task::spawn_blocking(move || {
+                    let metadata = producer
+                        .client()
+                        .fetch_metadata(Some(&name), METADATA_TIMEOUT)?;
+                    Ok::<_, KafkaError>(metadata.topics().iter().any(|found| {
+                        found.name() == name
+                            && found.error().is_none()
+                            && !found.partitions().is_empty()
+                            && found.partitions().iter().all(|p| p.leader() >= 0)
+                    }))
+                })
+                .await?;
+                match ready {
+                    Ok(true) => break,
+                    Ok(false) if Instant::now() < deadline => {}
+                    Ok(false) => anyhow::bail!("topic {topic} did not appear in the metadata"),
+                    Err(error) if Instant::now() < deadline => {
+                        tracing::debug!(topic, error = %error, "metadata not ready; will retry");
+                    }
+                    Err(error) => return Err(error).context("failed to fetch the topic metadata"),
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Produces one record and waits for the broker's acknowledgement.
+    async fn produce(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: OwnedHeaders,
+    ) -> Result<()> {
+        let record = FutureRecord::to(topic)
+            .key(key)
+            .payload(payload)
+            .headers(headers);
+        // A full local queue is waited out up to the delivery timeout; the delivery itself is
+        // bounded by `message.timeout.ms`.
+        self.producer
+            .send(record, DELIVERY_TIMEOUT)
+            .await
+            .map(|_| ())
+            .map_err(|(error, _)| Error::unavailable(error))
+    }
+}
+
+/// The headers repeated from the envelope for consumers that do not parse it.
+fn envelope_headers(envelope: &Envelope) -> OwnedHeaders {
+    let id = envelope.id.to_string();
+    let headers = OwnedHeaders::new()
+        .insert(Header {
+            key: "type",
+            value: Some(envelope.event_type.as_str()),
+        })
+        .insert(Header {
+            key: "id",
+            value: Some(id.as_str()),
+        });
+    match &envelope.correlation_id {
+        Some(correlation_id) => headers.insert(Header {
+            key: "correlation_id",
+            value: Some(correlation_id.as_str()),
+        }),
+        None => headers,
+    }
+}
+
+#[async_trait]
+impl Publisher for KafkaBus {
+    #[tracing::instrument(skip(self, envelope), fields(event_id = %envelope.id))]
+    async fn publish(&self, topic: &str, envelope: &Envelope) -> Result<()> {
+        let physical = self.shared.physical_topic(topic);
+        self.shared.ensure_topic(&physical).await?;
+        let payload = serde_json::to_vec(envelope).map_err(Error::internal)?;
+        self.shared
+            .produce(
+                &physical,
+                &envelope.key,
+                &payload,
+                envelope_headers(envelope),
+            )
+            .await
+    }
+}
+
+#[async_trait]
+impl Subscriber for KafkaBus {
+    #[tracing::instrument(skip(self))]
+    async fn subscribe(&self, group: &str, topic: &str) -> Result<Box<dyn Subscription>> {
+        let physical = self.shared.physical_topic(topic);
+        self.shared.ensure_topic(&physical).await?;
+        let subscription = KafkaSubscription::start(self.shared.clone(), group, topic)?;
+        Ok(Box::new(subscription))
+    }
+}
+
+#[async_trait]
+impl crate::health::Probe for KafkaBus {
+    async fn probe(&self) -> Result<()> {
+        let producer = self.shared.producer.clone();
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(None, PROBE_TIMEOUT)
+                .map(|_| ())
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::unavailable)
+    }
+}
+
+/// The settings every client (producer, admin, consumer) shares.
+fn client_config(brokers: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("client.id", "fmsd")
+        // librdkafka's log lines reach `tracing` through `TracingContext`.
+        .set_log_level(RDKafkaLogLevel::Info);
+    config
+}
+
+/// A duration as librdkafka's millisecond setting.
+fn millis(duration: Duration) -> String {
+    duration.as_millis().to_string()
+}
+
+/// Sends librdkafka's logs and errors, and consumer rebalances, to `tracing`.
+#[derive(Debug, Clone, Copy)]
+struct TracingContext;
+
+impl ClientContext for TracingContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => tracing::error!(facility, "librdkafka: {message}"),
+            RDKafkaLogLevel::Warning => tracing::warn!(facility, "librdkafka: {message}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(facility, "librdkafka: {message}");
+            }
+            RDKafkaLogLevel::Debug => tracing::debug!(facility, "librdkafka: {message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        // Connection losses are reported here and retried by librdkafka itself; calls that fail
+        // because of them return `Error::Unavailable` to their callers.
+        tracing::warn!(error = %error, "librdkafka: {reason}");
+    }
+}
+
+impl ConsumerContext for TracingContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(partitions) => {
+                tracing::info!(partitions = %describe(partitions), "kafka partitions assigned");
+            }
+            Rebalance::Revoke(partitions) => {
+                tracing::info!(partitions = %describe(partitions), "kafka partitions revoked");
+            }
+            Rebalance::Error(error) => tracing::warn!(error = %error, "kafka rebalance failed"),
+        }
+    }
+}
+
+/// `topic[partition]`, comma-separated, for logs.
+fn describe(partitions: &TopicPartitionList) -> String {
+    partitions
+        .elements()
+        .iter()
+        .map(|element| format!("{}[{}]", element.topic(), element.partition()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,226 @@
+//! One Kafka consumer in its consumer group: what [`Subscriber::subscribe`] hands out.
+//!
+//! Offsets are committed only when the consumer loop says an event was handled, and only for a
+//! partition this consumer still owns: after a rebalance the new owner resumes from the last
+//! committed offset and delivers the event again (at least once), while a late commit from the
+//! old owner could move the group's offset backwards.
+//!
+//! [`Subscriber::subscribe`]: crate::bus::ports::Subscriber::subscribe
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use common::events::Envelope;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+
+use super::{client_config, envelope_headers, Shared, TracingContext};
+use crate::bus::ports::{Delivery, Subscription};
+use crate::error::{Error, Result};
+
+/// The consumer type every subscription uses.
+type Consumer_ = StreamConsumer<TracingContext>;
+
+/// A consumer group member reading one topic.
+pub(super) struct KafkaSubscription {
+    /// The producer (for undecodable messages) and the settings.
+    shared: Arc<Shared>,
+    /// The group member. Declared before `_closer` so that the closer holds the last reference.
+    consumer: Arc<Consumer_>,
+    /// Closes the consumer off the async workers when the subscription is dropped.
+    _closer: CloseOffThread,
+    /// The group's name on the broker, for logs and dead letters.
+    group: String,
+    /// The logical topic, as the consumer loop knows it.
+    topic: String,
+    /// The topic's name on the broker.
+    physical_topic: String,
+    /// A message that is not an envelope, with the reason, whose dead-lettering failed; it is
+    /// tried again before anything else is read, so it is never skipped silently.
+    undecodable: Option<(OwnedMessage, String)>,
+}
+
+impl KafkaSubscription {
+    /// Creates a consumer in `group` (prefixed) and subscribes it to `topic` (prefixed); it
+    /// joins the group on its first read.
+    pub(super) fn start(shared: Arc<Shared>, group: &str, topic: &str) -> Result<Self> {
+        let physical_group = shared.physical_group(group);
+        let physical_topic = shared.physical_topic(topic);
+        let consumer: Consumer_ = client_config(&shared.brokers)
+            .set("group.id", &physical_group)
+            // Offsets move only when a handler finished (`commit`), never on a timer.
+            .set("enable.auto.commit", "false")
+            // A new group starts at the oldest event: nothing published before the first start
+            // of a service is lost.
+            .set("auto.offset.reset", "earliest")
+            .create_with_context(TracingContext)
+            .map_err(Error::unavailable)?;
+        consumer
+            .subscribe(&[&physical_topic])
+            .map_err(Error::unavailable)?;
+        let consumer = Arc::new(consumer);
+        Ok(Self {
+            shared,
+            _closer: CloseOffThread(Some(consumer.clone())),
+            consumer,
+            group: physical_group,
+            topic: topic.to_owned(),
+            physical_topic,
+            undecodable: None,
+        })
+    }
+
+    /// Commits `offset` as the next one to read on `partition`, if this consumer still owns it.
+    async fn commit_next(&self, partition: i32, offset: i64) -> Result<()> {
+        let consumer = self.consumer.clone();
+        let topic = self.physical_topic.clone();
+        let committed = tokio::task::spawn_blocking(move || {
+            if consumer
+                .assignment()?
+                .find_partition(&topic, partition)
+                .is_none()
+            {
+                return Ok(false);
+            }
+            let mut offsets = TopicPartitionList::new();
+            offsets.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
+            consumer.commit(&offsets, CommitMode::Sync)?;
+            Ok(true)
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(|error: rdkafka::error::KafkaError| Error::unavailable(error))?;
+        if !committed {
+            tracing::warn!(
+                group = %self.group,
+                topic = %self.physical_topic,
+                partition,
+                "partition no longer assigned; its new owner delivers the event again"
+            );
+        }
+        Ok(())
+    }
+
+    /// Publishes a message that is not an envelope to `<topic>.dlq`, then commits past it.
+    async fn dead_letter(&self, message: &OwnedMessage, reason: &str) -> Result<()> {
+        let header = |name: &str| {
+            message.headers().and_then(|headers| {
+                headers
+                    .iter()
+                    .find(|header| header.key == name)
+                    .and_then(|header| header.value)
+                    .map(|value| String::from_utf8_lossy(value).into_owned())
+            })
+        };
+        let key = message
+            .key()
+            .map(|key| String::from_utf8_lossy(key).into_owned())
+            .unwrap_or_default();
+        let payload = serde_json::json!({
+            "group": self.group,
+            "error": reason,
+            "attempts": 0,
+            "partition": message.partition(),
+            "offset": message.offset(),
+            "raw": String::from_utf8_lossy(message.payload().unwrap_or_default()),
+        });
+        let letter = Envelope {
+            id: uuid::Uuid::now_v7(),
+            event_type: format!(
+                "{}.dead_letter",
+                header("type").unwrap_or_else(|| "undecodable".to_owned())
+            ),
+            version: 1,
+            occurred_at: chrono::Utc::now(),
+            correlation_id: header("correlation_id"),
+            key,
+            payload,
+        };
+        let dead_letter_topic = format!("{}.dlq", self.physical_topic);
+        self.shared.ensure_topic(&dead_letter_topic).await?;
+        let bytes = serde_json::to_vec(&letter).map_err(Error::internal)?;
+        self.shared
+            .produce(
+                &dead_letter_topic,
+                &letter.key,
+                &bytes,
+                envelope_headers(&letter),
+            )
+            .await?;
+        // The consumer loop commits each event before it reads the next, so committing past
+        // this message never skips one that was read but not handled.
+        self.commit_next(message.partition(), message.offset() + 1)
+            .await
+    }
+}
+
+#[async_trait]
+impl Subscription for KafkaSubscription {
+    async fn next(&mut self, shutdown: &CancellationToken) -> Result<Option<Delivery>> {
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(None);
+            }
+            if let Some((message, reason)) = self.undecodable.take() {
+                if let Err(error) = self.dead_letter(&message, &reason).await {
+                    self.undecodable = Some((message, reason));
+                    return Err(error);
+                }
+                continue;
+            }
+            let message = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Ok(None),
+                received = self.consumer.recv() => received.map_err(Error::unavailable)?.detach(),
+            };
+            match serde_json::from_slice::<Envelope>(message.payload().unwrap_or_default()) {
+                Ok(envelope) => {
+                    return Ok(Some(Delivery {
+                        topic: self.topic.clone(),
+                        position: message.offset(),
+                        partition: message.partition(),
+                        envelope,
+                    }));
+                }
+                Err(error) => {
+                    let reason = format!("not an event envelope: {error}");
+                    tracing::error!(
+                        group = %self.group,
+                        topic = %self.physical_topic,
+                        partition = message.partition(),
+                        offset = message.offset(),
+                        error = %reason,
+                        "undecodable message; dead-lettering it"
+                    );
+                    self.undecodable = Some((message, reason));
+                }
+            }
+        }
+    }
+
+    async fn commit(&mut self, delivery: &Delivery) -> Result<()> {
+        // Kafka's committed offset is the next one to read.
+        self.commit_next(delivery.partition, delivery.position + 1)
+            .await
+    }
+}
+
+/// Drops the last reference to a consumer on a blocking thread: closing leaves the group, which
+/// waits for the broker and must not stall an async worker (or hang one if the broker is gone).
+struct CloseOffThread(Option<Arc<Consumer_>>);
+
+impl Drop for CloseOffThread {
+    fn drop(&mut self) {
+        let Some(consumer) = self.0.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || drop(consumer));
+            }
+            Err(_) => drop(consumer),
+        }
+    }
+}

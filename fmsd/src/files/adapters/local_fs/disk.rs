@@ -1,0 +1,174 @@
+//! The local blob store's folder plumbing: a staging's `meta.json` and part markers, the
+//! per-staging locks, durable writes and the streaming hash. Blocking work runs on the blocking
+//! pool.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::files::domain::{PartPlan, Sha256Hex, StoredPart};
+
+/// How many bytes complete reads at a time while hashing.
+const HASH_BUFFER: usize = 1024 * 1024;
+
+/// What `meta.json` says about a staging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct StagingMeta {
+    /// The blob the upload becomes.
+    pub(super) key: String,
+    /// The file's size.
+    pub(super) size: u64,
+    /// Size of every part but the last.
+    pub(super) part_size: u64,
+    /// When it was started, by the service's clock; the sweep compares with it.
+    pub(super) started_at: DateTime<Utc>,
+}
+
+impl StagingMeta {
+    pub(super) fn plan(&self) -> PartPlan {
+        PartPlan {
+            size: self.size,
+            part_size: self.part_size,
+        }
+    }
+}
+
+/// Per-staging locks: part writes share one, complete and abort take it alone.
+#[derive(Debug, Default)]
+pub(super) struct StagingLocks(Mutex<HashMap<String, Weak<RwLock<()>>>>);
+
+impl StagingLocks {
+    pub(super) fn get(&self, id: &str) -> Arc<RwLock<()>> {
+        let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(lock) = locks.get(id).and_then(Weak::upgrade) {
+            return lock;
+        }
+        locks.retain(|_, lock| lock.strong_count() > 0);
+        let lock = Arc::new(RwLock::new(()));
+        locks.insert(id.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+}
+
+/// An I/O failure of the store's disk.
+pub(super) fn io_error(error: std::io::Error, doing: &str) -> Error {
+    Error::internal(anyhow::Error::new(error).context(format!("failed to {doing}")))
+}
+
+/// What a staging that is gone answers.
+pub(super) fn staging_gone() -> Error {
+    Error::NotFound("this upload no longer exists: it was completed, aborted or expired".into())
+}
+
+/// The staging's `meta.json`; a staging without one is gone.
+pub(super) async fn read_meta(dir: &Path) -> Result<StagingMeta> {
+    match tokio::fs::read(dir.join("meta.json")).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(Error::internal),
+        Err(error) if error.kind() == ErrorKind::NotFound => Err(staging_gone()),
+        Err(error) => Err(io_error(error, "read a staging's meta.json")),
+    }
+}
+
+/// The parts whose marker is written, by number.
+pub(super) async fn read_markers(dir: &Path) -> Result<Vec<StoredPart>> {
+    let mut entries = match tokio::fs::read_dir(dir.join("parts")).await {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == ErrorKind::NotFound => return Err(staging_gone()),
+        Err(error) => return Err(io_error(error, "list the stored parts")),
+    };
+    let mut parts = Vec::new();
+    while let Some(entry) = entries
+        .next_entry()
+        .await
+        .map_err(|error| io_error(error, "list the stored parts"))?
+    {
+        // Markers are named by number; anything else is a marker still being written.
+        let Some(number) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let text = match tokio::fs::read_to_string(entry.path()).await {
+            Ok(text) => text,
+            Err(error) if error.kind() == ErrorKind::NotFound => continue,
+            Err(error) => return Err(io_error(error, "read a part marker")),
+        };
+        let size = text
+            .trim()
+            .parse()
+            .map_err(|_| Error::internal(anyhow::anyhow!("a part marker is malformed")))?;
+        parts.push(StoredPart { number, size });
+    }
+    parts.sort_by_key(|part| part.number);
+    Ok(parts)
+}
+
+/// Removes a file, if it is there.
+pub(super) async fn remove_if_present(path: &Path) -> Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(error) if error.kind() != ErrorKind::NotFound => Err(io_error(error, "remove a file")),
+        _ => Ok(()),
+    }
+}
+
+/// Removes a folder with its content, if it is there.
+pub(super) async fn remove_dir_if_present(path: &Path) -> Result<()> {
+    match tokio::fs::remove_dir_all(path).await {
+        Err(error) if error.kind() != ErrorKind::NotFound => {
+            Err(io_error(error, "remove a folder"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, durably.
+pub(super) async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temporary = path.with_extension(format!("{}.tmp", Uuid::new_v4().simple()));
+    let mut file = tokio::fs::File::create(&temporary)
+        .await
+        .map_err(|error| io_error(error, "create a file"))?;
+    file.write_all(bytes)
+        .await
+        .map_err(|error| io_error(error, "write a file"))?;
+    file.sync_all()
+        .await
+        .map_err(|error| io_error(error, "sync a file"))?;
+    tokio::fs::rename(&temporary, path)
+        .await
+        .map_err(|error| io_error(error, "rename a file"))
+}
+
+/// Syncs `path` and hashes it; blocking, for the blocking pool.
+pub(super) fn sync_and_hash(path: &Path) -> std::io::Result<(u64, Sha256Hex)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    file.sync_all()?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; HASH_BUFFER];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((size, Sha256Hex::from_digest(&hasher.finalize())))
+}
+
+/// Makes a rename inside `dir` durable.
+pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}

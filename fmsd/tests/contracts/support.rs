@@ -1,0 +1,50 @@
+//! Where the real servers are, and per-test isolation on them.
+//!
+//! Connection settings come from `FMS_TEST_*` variables, or else from
+//! `target/services/services.env`, which `scripts/services.sh start` writes. A missing setting
+//! or an unreachable server is a test failure with a message that says how to start them.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The settings `scripts/services.sh` wrote, parsed once.
+fn services_env() -> &'static HashMap<String, String> {
+    static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/services/services.env");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return HashMap::new();
+        };
+        text.lines()
+            .filter_map(|line| line.trim().trim_start_matches("export ").split_once('='))
+            .map(|(key, value)| {
+                (
+                    key.trim().to_owned(),
+                    value.trim().trim_matches(['"', '\'']).to_owned(),
+                )
+            })
+            .collect()
+    })
+}
+
+/// The real-server setting `name` (e.g. `FMS_TEST_POSTGRES_URL`); panics with directions if unset.
+pub fn require(name: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .or_else(|| services_env().get(name).cloned())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is not set: start the real servers with `scripts/services.sh start` \
+             (or run `scripts/test.sh`, which does)"
+            )
+        })
+}
+
+/// A name no other test uses, for databases, topic prefixes, key prefixes.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}

@@ -51,9 +51,11 @@ MAILDEV_PORT=1080
 
 S3_REGION=us-east-1
 S3_BUCKET=fms
-# garage only accepts key ids of the form GK + 24 hex digits and secrets of 64 hex digits
-GARAGE_ACCESS_KEY=GK0f0e5f7e57000000000000f5
-GARAGE_SECRET_KEY=f5f5f5f5000000000000000000000000000000000000000000000000000f3e5700
+# garage keys in the shape garage itself generates (GK + 24 hex digits; secret: 64 hex digits).
+# garage 2.5.0 would import any id of >= 8 chars [A-Za-z0-9._-] and any secret of >= 16 printable
+# ASCII chars (shorter ones make `server --default-bucket` exit: "Invalid default access key")
+GARAGE_ACCESS_KEY=GK02414b3e2a737b8c61cfdc8d
+GARAGE_SECRET_KEY=64c4d52631fa7a623802013588a41135807e49786900125a52d8fc5466deb0c2
 S3FS_ACCESS_KEY=fms-s3fs-access
 S3FS_SECRET_KEY=fms-s3fs-secret-key
 
@@ -149,21 +151,30 @@ mongo_up() {
   "$PY" -c "import pymongo; pymongo.MongoClient('mongodb://$HOST:$MONGO_PORT', serverSelectionTimeoutMS=2000).admin.command('ping')" 2>/dev/null
 }
 
+# aws CLIENT-ARGS...: the venv's aws-cli with this stack's config (region, path-style, s3v4) and
+# no interference from ~/.aws; the caller sets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+aws_cli() {
+  AWS_CONFIG_FILE="$STATE/aws.config" AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+    AWS_DEFAULT_REGION="$S3_REGION" AWS_MAX_ATTEMPTS=1 "$VENV/bin/aws" "$@"
+}
+
+write_aws_config() {
+  cat >"$STATE/aws.config" <<EOF
+[default]
+region = $S3_REGION
+s3 =
+    addressing_style = path
+    signature_version = s3v4
+EOF
+}
+
 # s3_up PORT ACCESS SECRET: a signed HEAD of the bucket succeeds (keys, region and bucket all work)
 s3_up() {
   local port=$1 ak=$2 sk=$3
-  [[ "$(http_status "http://$HOST:$port/")" != 000 ]] || return 1
-  [[ -x "$PY" ]] || return 0
-  "$PY" - "http://$HOST:$port" "$ak" "$sk" "$S3_REGION" "$S3_BUCKET" 2>/dev/null <<'PY'
-import sys, botocore.session
-from botocore.config import Config
-url, ak, sk, region, bucket = sys.argv[1:]
-s3 = botocore.session.get_session().create_client(
-    "s3", endpoint_url=url, region_name=region, aws_access_key_id=ak, aws_secret_access_key=sk,
-    config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
-                  connect_timeout=2, read_timeout=5))
-s3.head_bucket(Bucket=bucket)
-PY
+  tcp_open "$port" || return 1
+  [[ -x "$VENV/bin/aws" && -f "$STATE/aws.config" ]] || return 0
+  AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk aws_cli --endpoint-url "http://$HOST:$port" \
+    --cli-connect-timeout 2 --cli-read-timeout 5 s3api head-bucket --bucket "$S3_BUCKET" >/dev/null 2>&1
 }
 garage_up() { s3_up "$GARAGE_PORT" "$GARAGE_ACCESS_KEY" "$GARAGE_SECRET_KEY"; }
 s3fs_up() { s3_up "$S3FS_PORT" "$S3FS_ACCESS_KEY" "$S3FS_SECRET_KEY"; }
@@ -302,7 +313,14 @@ start_s3s_fs() {
 start_garage() {
   if ! garage_up && ! recorded_pid garage >/dev/null; then
     local dir="$STATE/garage"
+    # garage refuses to start if the stored default key has another secret: the stack is test data,
+    # so start afresh when the keys changed
+    if [[ -d "$dir/meta" && "$(cat "$dir/keys" 2>/dev/null)" != "$GARAGE_ACCESS_KEY:$GARAGE_SECRET_KEY" ]]; then
+      log "garage: keys changed, discarding $dir/meta and $dir/data"
+      rm -rf "$dir/meta" "$dir/data"
+    fi
     mkdir -p "$dir/meta" "$dir/data"
+    echo "$GARAGE_ACCESS_KEY:$GARAGE_SECRET_KEY" >"$dir/keys"
     [[ -s "$dir/rpc_secret" ]] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/rpc_secret"
     cat >"$dir/garage.toml" <<EOF
 metadata_dir = "$dir/meta"
@@ -349,13 +367,6 @@ owner_note() {
 
 write_env() {
   local tmp="$ENV_FILE.tmp"
-  cat >"$STATE/aws.config" <<EOF
-[default]
-region = $S3_REGION
-s3 =
-    addressing_style = path
-    signature_version = s3v4
-EOF
   {
     echo "# written by scripts/services.sh start — source it: . target/services/services.env"
     local kv
@@ -393,6 +404,7 @@ cmd_start() {
   exec 9>"$STATE/.lock"
   flock 9                                    # two concurrent starts: the second waits, then no-ops
   install_all
+  write_aws_config
   start_postgres
   start_tansu
   start_mongodb
@@ -492,8 +504,8 @@ def check(name, fn):
 
 def kafka():
     brokers, topic = env["FMS_TEST_KAFKA_BROKERS"], f"fms-{run_id}"
-    for fut in AdminClient({"bootstrap.servers": brokers}).create_topics(
-            [NewTopic(topic, num_partitions=1, replication_factor=1)]).values():
+    admin = AdminClient({"bootstrap.servers": brokers})  # keep a reference until the futures resolve
+    for fut in admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)]).values():
         fut.result(timeout=15)
     p = Producer({"bootstrap.servers": brokers})
     p.produce(topic, key=b"k", value=run_id.encode())
@@ -556,13 +568,10 @@ PY
       endpoint=$FMS_TEST_S3FS_ENDPOINT ak=$FMS_TEST_S3FS_ACCESS_KEY sk=$FMS_TEST_S3FS_SECRET_KEY
     fi
     local key="s3://$FMS_TEST_S3_BUCKET/smoke/$id.txt"
-    if AWS_CONFIG_FILE=$FMS_TEST_AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-       AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk AWS_DEFAULT_REGION=$FMS_TEST_S3_REGION \
-       bash -c '"$0" --endpoint-url "$1" s3 cp --only-show-errors "$2" "$3" &&
-                "$0" --endpoint-url "$1" s3 cp --only-show-errors "$3" "$4" &&
-                "$0" --endpoint-url "$1" s3 rm --only-show-errors "$3"' \
-         "$FMS_TEST_AWS" "$endpoint" "$tmp/up.txt" "$key" "$tmp/down-$name.txt" &&
-       cmp -s "$tmp/up.txt" "$tmp/down-$name.txt"; then
+    if AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk aws_cli --endpoint-url "$endpoint" s3 cp --only-show-errors "$tmp/up.txt" "$key" &&
+       AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk aws_cli --endpoint-url "$endpoint" s3 cp --only-show-errors "$key" "$tmp/down-$name.txt" &&
+       cmp -s "$tmp/up.txt" "$tmp/down-$name.txt" &&
+       AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk aws_cli --endpoint-url "$endpoint" s3 rm --only-show-errors "$key"; then
       log "check s3 ($name) ok (aws s3 cp up, down, identical, rm on $endpoint)"
     else
       log "check s3 ($name) FAILED"; failed=1

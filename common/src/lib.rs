@@ -6,6 +6,8 @@
 //! - [`correlation`]: the correlation id that follows a request through logs and events.
 //! - [`telemetry`]: one way to set up `tracing` for both binaries.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod api;
 pub mod correlation;
 pub mod events;

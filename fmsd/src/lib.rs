@@ -11,6 +11,8 @@
 //! - [`store_url`]: which backend each port uses, by URL scheme.
 //! - [`error`], [`clock`], [`signing`], [`keys`], [`health`]: small shared pieces.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod app;
 pub mod bus;
 pub mod clock;

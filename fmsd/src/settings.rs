@@ -345,6 +345,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment's large error.
 mod tests {
     use super::*;
 

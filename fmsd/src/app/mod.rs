@@ -185,9 +185,7 @@ impl App {
 
     /// The address the gateway is bound to.
     pub fn address(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| self.settings.listen)
+        self.listener.local_addr().unwrap_or(self.settings.listen)
     }
 
     /// Where clients reach fmsd.

@@ -2,6 +2,7 @@
 //! embedded in the binary and run at open, WAL so readers never wait for the writer.
 //!
 //! [`outbox`] holds the outbox and processed-event tables every service database has.
+//! With the `postgres` feature, `postgres` and `postgres_outbox` are the same for PostgreSQL.
 //!
 //! diesel is blocking, so every query runs on tokio's blocking pool through [`Sqlite::run`],
 //! which keeps the caller's tracing span.
@@ -20,6 +21,8 @@ use crate::error::{Error, Result};
 pub mod outbox;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres")]
+pub mod postgres_outbox;
 
 /// A pooled SQLite database.
 #[derive(Clone)]
@@ -43,11 +46,13 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
         &self,
         connection: &mut SqliteConnection,
     ) -> std::result::Result<(), diesel::r2d2::Error> {
-        // FULL makes a commit durable on power loss, not only on a crash of fmsd.
+        // busy_timeout first: switching to WAL itself takes a lock, and connections opened at
+        // the same moment must wait for it rather than fail. FULL makes a commit durable on
+        // power loss, not only on a crash of fmsd.
         connection
             .batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
             .map_err(diesel::r2d2::Error::QueryError)
     }

@@ -8,7 +8,8 @@
 //! - [`service`]: the use cases; `service::uploads` holds the upload protocol.
 //! - [`consumers`]: `CustomerEvents` purges a deleted customer's files.
 //! - [`adapters`]: `sqlite` for the tree, `local_fs` for the bytes (the embedded defaults).
-//! - `contract` (tests only): what every `FileRepo` and `BlobStore` adapter must do, written once.
+//! - `contract` (tests only): what every `BlobStore` adapter must do, written once; the
+//!   `FileRepo` contract is in `tests/contracts/files_repo.rs`.
 //!
 //! Invariants: a file is visible only once its bytes were checked (size and SHA-256); its row,
 //! the end of its session and its `files.uploaded` event commit together; a blob that a commit

@@ -169,5 +169,6 @@ async fn the_embedded_bus_keeps_the_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kafka_bus_keeps_the_contract() {
     let bus = kafka::connect(&kafka::isolated_settings()).await;
+    fmsd::health::Probe::probe(bus.as_ref()).await.unwrap();
     contract(bus.clone(), bus).await;
 }

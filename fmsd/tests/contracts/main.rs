@@ -2,7 +2,10 @@
 //! against every adapter — the embedded one and the real server (started by
 //! `scripts/services.sh start`). A real server that cannot be reached fails the test.
 
+#![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
+
 mod bus;
 mod customers;
+mod files_repo;
 mod notifications;
 mod support;

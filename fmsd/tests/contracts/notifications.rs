@@ -6,9 +6,6 @@
 //! keeps only that address's mail, so tests share one maildev; every PostgreSQL test makes a
 //! database of its own and drops it at the end.
 
-// Tests panic on purpose when a step fails.
-#![allow(clippy::unwrap_used)]
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

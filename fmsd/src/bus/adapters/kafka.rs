@@ -50,6 +50,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const TOPIC_WAIT: Duration = Duration::from_secs(30);
 /// How long a single metadata request may take while waiting for topics.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long topic creation may take, unreachable broker included: fmsd fails to start with a
+/// clear message after this instead of librdkafka's default minute.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The Kafka bus; cheap to share behind an `Arc`.
 pub struct KafkaBus {
@@ -166,7 +169,9 @@ impl Shared {
                 NewTopic::new(topic, self.settings.partitions, replication)
             })
             .collect();
-        let options = AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT));
+        let options = AdminOptions::new()
+            .request_timeout(Some(ADMIN_TIMEOUT))
+            .operation_timeout(Some(ADMIN_TIMEOUT));
         let results = self
             .admin
             .create_topics(&new_topics, &options)

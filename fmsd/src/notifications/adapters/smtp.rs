@@ -142,7 +142,6 @@ impl Mailer for SmtpMailer {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use std::io::Write;
 

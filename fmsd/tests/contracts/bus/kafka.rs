@@ -13,7 +13,10 @@ use fmsd::bus::ports::{Publisher, Subscriber};
 use fmsd::error::{Error, Result};
 use fmsd::settings::KafkaSettings;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::{event, next, stays_quiet};
@@ -40,6 +43,47 @@ pub async fn connect(settings: &KafkaSettings) -> Arc<KafkaBus> {
     .unwrap_or_else(|_| panic!("kafka at {brokers} did not answer within 20 s"))
     .unwrap_or_else(|error| panic!("kafka at {brokers} is unreachable: {error:#}"));
     Arc::new(bus)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_is_the_envelope_as_json_keyed_by_its_aggregate_with_headers() {
+    let settings = isolated_settings();
+    let bus = connect(&settings).await;
+    let envelope = event("aggregate-7", 0);
+    bus.publish(topics::FILES, &envelope).await.unwrap();
+
+    // Read it back with a plain Kafka consumer, as a service outside fms would.
+    let physical_topic = format!("{}{}", settings.topic_prefix, topics::FILES);
+    let reader: StreamConsumer = ClientConfig::new()
+        .set(
+            "bootstrap.servers",
+            support::require("FMS_TEST_KAFKA_BROKERS"),
+        )
+        .create()
+        .unwrap();
+    let mut partitions = TopicPartitionList::new();
+    for partition in 0..settings.partitions {
+        partitions
+            .add_partition_offset(&physical_topic, partition, Offset::Beginning)
+            .unwrap();
+    }
+    reader.assign(&partitions).unwrap();
+    let record = tokio::time::timeout(Duration::from_secs(15), reader.recv())
+        .await
+        .expect("no record within 15 s")
+        .unwrap();
+    assert_eq!(record.key(), Some(&b"aggregate-7"[..]));
+    let payload: Envelope = serde_json::from_slice(record.payload().unwrap()).unwrap();
+    assert_eq!(payload, envelope);
+    let headers: HashMap<&str, &[u8]> = record
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|header| (header.key, header.value.unwrap()))
+        .collect();
+    assert_eq!(headers["type"], b"test.counted");
+    assert_eq!(headers["id"], envelope.id.to_string().as_bytes());
+    assert_eq!(headers["correlation_id"], b"corr-aggregate-7-0");
 }
 
 /// A handler that rejects every event as something no retry can fix.
@@ -252,4 +296,18 @@ async fn two_instances_in_one_group_share_the_partitions_and_handle_each_event_o
         "the keys did not spread"
     );
     assert_eq!(instances_used.len(), 2, "one instance handled everything");
+}
+
+#[tokio::test]
+async fn connecting_to_a_broker_that_is_not_there_fails_within_seconds() {
+    let started = Instant::now();
+    let error = KafkaBus::connect("127.0.0.1:1", &isolated_settings())
+        .await
+        .expect_err("connected to nothing");
+    assert!(format!("{error:#}").contains("127.0.0.1:1"), "{error:#}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -4,7 +4,11 @@
 //!
 //! [`MongoOutbox::pending`] reads the documents that have events, oldest first (by
 //! `pending_since`, the time of their oldest event), and each document's events in the order
-//! they were written. [`MongoOutbox::mark_published`] `$unset`s events by envelope id; when the
+//! they were written (a new field is appended to a document; several set by one update are
+//! added in key order, which is the order the events were made, see `documents::event_key`).
+//! An embedded document keyed by envelope id rather than an array: nx-27017 stores a pushed
+//! sub-document as text and its `$pull` by condition removes the wrong elements, while
+//! `$set`/`$unset` of one path are plain on every server. [`MongoOutbox::mark_published`] `$unset`s events by envelope id; when the
 //! last event of a deleted customer's tombstone is gone, the tombstone goes too.
 
 use std::collections::HashMap;

@@ -1,0 +1,476 @@
+//! The S3 blob store: every upload is an S3 multipart upload whose parts the client `PUT`s
+//! straight to S3 through presigned URLs, so file bytes never pass through fmsd.
+//!
+//! Keys, under the configured `key_prefix` `P`:
+//! - `P<key>`: a blob (the key is 32 hex digits, so nothing else is ever taken for one).
+//! - `P<key>` while uploading: the multipart upload; the staging id is its `UploadId`.
+//! - `Pstaging/<key>`: the staging's record (JSON: the staging id, the multipart upload the
+//!   parts go to now, the part plan, when it was started). It exists exactly while the staging
+//!   does: written after the upload is created, deleted before it is aborted or once complete
+//!   succeeded. It is what lets the sweep honour the service's start time and work on servers
+//!   without `ListMultipartUploads`, and what keeps a staging usable after a failed check.
+//!
+//! The SHA-256 check: S3 keeps no whole-object SHA-256 of a multipart object (its checksums of
+//! parts combine into a checksum of checksums), and the bytes never pass through fmsd. So
+//! complete first checks every part's size from `ListParts`, then `CompleteMultipartUpload`,
+//! then streams the object back and hashes it (constant memory: chunk by chunk, never whole).
+//! On a mismatch the object is deleted and a new multipart upload replaces the consumed one in
+//! the record: the staging id stays valid with its parts forgotten, as the port asks. A
+//! complete cut short after assembling (crash, lost connection) leaves the object there with
+//! its record; the next complete sees that and checks it again.
+//!
+//! Part URLs sign `Content-Length`, so S3 itself refuses a part of the wrong size.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use s3::creds::Credentials;
+use s3::serde_types::Part;
+use s3::{Bucket, Region};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::files::domain::{AssembledBlob, BlobKey, PartPlan, Sha256Hex, StagingId, StoredPart};
+use crate::files::ports::BlobStore;
+use crate::health::Probe;
+use crate::settings::{read_secret, S3Settings};
+
+mod staging;
+mod sweep;
+mod wire;
+
+use staging::{Located, StagingCache, StagingRecord};
+use wire::{content_disposition, is_missing, presign_secs, to_error};
+
+/// How long reading an object back may go without receiving a byte.
+const READ_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The content type blobs are stored with (fmsd serves bytes, not documents).
+const BLOB_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// The blob store in an S3 bucket.
+pub struct S3BlobStore {
+    /// The bucket, for requests that answer at once (rust-s3's 60 s request timeout).
+    bucket: Box<Bucket>,
+    /// The same bucket without a whole-request timeout, for reading a large object back; an
+    /// idle timeout guards it instead.
+    streaming: Box<Bucket>,
+    /// The bucket's name, for messages.
+    bucket_name: String,
+    /// Put before every key, so deployments and tests can share a bucket.
+    prefix: String,
+    /// The multipart upload and plan of stagings seen lately, so part URLs cost no request.
+    cache: StagingCache,
+}
+
+impl fmt::Debug for S3BlobStore {
+    // By hand: the bucket holds the credentials, which must never reach a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3BlobStore")
+            .field("bucket", &self.bucket_name)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3BlobStore {
+    /// Connects to `bucket` as `settings` say and checks that it answers.
+    pub async fn connect(bucket: &str, settings: &S3Settings) -> anyhow::Result<S3BlobStore> {
+        let access_key = read_secret(
+            settings.access_key.clone().map(SecretString::from).as_ref(),
+            settings.access_key_file.as_deref(),
+        )
+        .context("failed to read the S3 access key")?
+        .context("[s3] needs access_key or access_key_file")?;
+        let secret_key = read_secret(
+            settings.secret_key.as_ref(),
+            settings.secret_key_file.as_deref(),
+        )
+        .context("failed to read the S3 secret key")?
+        .context("[s3] needs secret_key or secret_key_file")?;
+        let credentials = Credentials::new(
+            Some(access_key.expose_secret()),
+            Some(secret_key.expose_secret()),
+            None,
+            None,
+            None,
+        )
+        .context("the S3 credentials are not usable")?;
+        let (region, endpoint) = match &settings.endpoint {
+            Some(url) => {
+                let endpoint = url.as_str().trim_end_matches('/').to_owned();
+                let region = Region::Custom {
+                    region: settings.region.clone(),
+                    endpoint: endpoint.clone(),
+                };
+                (region, endpoint)
+            }
+            None => {
+                let region: Region = settings
+                    .region
+                    .parse()
+                    .with_context(|| format!("'{}' is not an S3 region", settings.region))?;
+                (region, format!("AWS S3 in {}", settings.region))
+            }
+        };
+        let mut handle = Bucket::new(bucket, region, credentials)
+            .with_context(|| format!("failed to set up the S3 bucket '{bucket}'"))?;
+        if settings.path_style {
+            handle = handle.with_path_style();
+        }
+        let mut streaming = handle.clone();
+        streaming.set_request_timeout(None);
+        let store = S3BlobStore {
+            bucket: handle,
+            streaming,
+            bucket_name: bucket.to_owned(),
+            prefix: settings.key_prefix.clone(),
+            cache: StagingCache::default(),
+        };
+        store.check_bucket().await.with_context(|| {
+            format!(
+                "the S3 bucket '{bucket}' at {endpoint} does not answer (check stores.blobs, \
+                 [s3] endpoint, region, path_style and the keys)"
+            )
+        })?;
+        Ok(store)
+    }
+
+    /// Lists at most one key under the prefix: the bucket exists and the keys are accepted.
+    async fn check_bucket(&self) -> Result<()> {
+        self.bucket
+            .list_page(self.prefix.clone(), None, None, None, Some(1))
+            .await
+            .map(|_| ())
+            .map_err(|error| to_error(error, "list the bucket"))
+    }
+
+    /// The object key of blob `key`.
+    fn object_path(&self, key: &BlobKey) -> String {
+        format!("{}{}", self.prefix, key.as_str())
+    }
+
+    /// Whether blob `key` exists.
+    async fn object_exists(&self, key: &BlobKey) -> Result<bool> {
+        match self.bucket.head_object(self.object_path(key)).await {
+            Ok((_, status)) => Ok(status != 404),
+            Err(error) if is_missing(&error) => Ok(false),
+            Err(error) => Err(to_error(error, "look up a blob")),
+        }
+    }
+
+    /// Deletes blob `key`; one that is not there is deleted already.
+    async fn delete_object(&self, key: &BlobKey) -> Result<()> {
+        match self.bucket.delete_object(self.object_path(key)).await {
+            Err(error) if !is_missing(&error) => Err(to_error(error, "delete a blob")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts a multipart upload of blob `key`; returns its upload id.
+    async fn create_upload(&self, key: &BlobKey) -> Result<String> {
+        self.bucket
+            .initiate_multipart_upload(&self.object_path(key), BLOB_CONTENT_TYPE)
+            .await
+            .map(|started| started.upload_id)
+            .map_err(|error| to_error(error, "start a multipart upload"))
+    }
+
+    /// Aborts multipart upload `upload_id` of the object `path`; one that is gone is aborted.
+    async fn abort_upload(&self, path: &str, upload_id: &str) -> Result<()> {
+        match self.bucket.abort_upload(path, upload_id).await {
+            Err(error) if !is_missing(&error) => Err(to_error(error, "abort a multipart upload")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Streams blob `key` back and hashes it: its size and SHA-256, `None` if it is not there.
+    /// Memory stays flat whatever the size: each chunk is hashed and dropped.
+    async fn hash_object(&self, key: &BlobKey) -> Result<Option<(u64, Sha256Hex)>> {
+        let doing = "read back an assembled upload";
+        let mut response = match self
+            .streaming
+            .get_object_stream(self.object_path(key))
+            .await
+        {
+            Ok(response) => response,
+            Err(error) if is_missing(&error) => return Ok(None),
+            Err(error) => return Err(to_error(error, doing)),
+        };
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        loop {
+            let next = tokio::time::timeout(READ_IDLE_TIMEOUT, response.bytes.next())
+                .await
+                .map_err(|_| {
+                    Error::unavailable(anyhow::anyhow!(
+                        "S3 sent no byte for {} s while an upload was read back",
+                        READ_IDLE_TIMEOUT.as_secs()
+                    ))
+                })?;
+            let Some(chunk) = next else { break };
+            let chunk = chunk.map_err(|error| to_error(error, doing))?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+        }
+        Ok(Some((size, Sha256Hex::from_digest(&hasher.finalize()))))
+    }
+
+    /// Turns the parts listed for `record` into the object: `CompleteMultipartUpload`, or for
+    /// an empty file (no parts, which S3 refuses to complete) an empty object.
+    async fn assemble(
+        &self,
+        key: &BlobKey,
+        record: &StagingRecord,
+        parts: Vec<wire::ListedPart>,
+    ) -> Result<()> {
+        let path = self.object_path(key);
+        let plan = record.plan();
+        let complete = parts.len() == plan.n_parts() as usize
+            && parts
+                .iter()
+                .all(|part| plan.part(part.number).map(|(_, size)| size) == Some(part.size));
+        if !complete {
+            return Err(Error::Conflict("not every part is uploaded yet".into()));
+        }
+        if parts.is_empty() {
+            self.bucket
+                .put_object_with_content_type(&path, &[], BLOB_CONTENT_TYPE)
+                .await
+                .map_err(|error| to_error(error, "store an empty blob"))?;
+            return self.abort_upload(&path, &record.upload_id).await;
+        }
+        let parts = parts
+            .into_iter()
+            .map(|part| Part {
+                part_number: part.number,
+                etag: part.etag,
+            })
+            .collect();
+        match self
+            .bucket
+            .complete_multipart_upload(&path, &record.upload_id, parts)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => Err(match wire::answer(&error).map(|answer| answer.code) {
+                Some(code) if code == "EntityTooSmall" => Error::Invalid(
+                    "S3 refuses parts smaller than 5 MiB (but the last); raise \
+                     files.part_size_bytes"
+                        .into(),
+                ),
+                Some(code) if code == "InvalidPart" || code == "InvalidPartOrder" => {
+                    Error::Conflict(
+                        "a part changed while the upload was completed; complete it again".into(),
+                    )
+                }
+                _ => to_error(error, "complete a multipart upload"),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    #[tracing::instrument(skip(self, plan), fields(key = key.as_str()))]
+    async fn start_upload(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+    ) -> Result<StagingId> {
+        let upload_id = self.create_upload(key).await?;
+        let record = StagingRecord::new(upload_id.clone(), plan, started_at);
+        if let Err(error) = self.write_record(key, &record).await {
+            if let Err(abort) = self.abort_upload(&self.object_path(key), &upload_id).await {
+                tracing::warn!(error = %abort.report(), "failed to abort an unrecorded upload; the sweep will retry");
+            }
+            return Err(error);
+        }
+        self.cache.remember(key, &record);
+        Ok(StagingId(upload_id))
+    }
+
+    #[tracing::instrument(skip(self, expires_at), fields(key = key.as_str()))]
+    async fn part_url(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        number: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Result<String> {
+        let (upload_id, plan) = match self.cache.get(key, staging) {
+            Some(known) => known,
+            None => {
+                let record = self.owned_record(key, staging).await?;
+                self.cache.remember(key, &record);
+                (record.upload_id.clone(), record.plan())
+            }
+        };
+        let (_, size) = plan.part(number).ok_or_else(|| {
+            Error::Invalid(format!(
+                "this upload has parts 1 to {}, not part {number}",
+                plan.n_parts()
+            ))
+        })?;
+        // Signed, so S3 refuses a body of any other length.
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(size));
+        let query = HashMap::from([
+            ("partNumber".to_owned(), number.to_string()),
+            ("uploadId".to_owned(), upload_id),
+        ]);
+        self.bucket
+            .presign_put(
+                self.object_path(key),
+                presign_secs(expires_at, Utc::now()),
+                Some(headers),
+                Some(query),
+            )
+            .await
+            .map_err(|error| to_error(error, "presign a part upload"))
+    }
+
+    #[tracing::instrument(skip(self), fields(key = key.as_str()))]
+    async fn stored_parts(&self, key: &BlobKey, staging: &StagingId) -> Result<Vec<StoredPart>> {
+        Ok(match self.locate(key, staging).await? {
+            Located::Open { parts, .. } => parts
+                .into_iter()
+                .map(|part| StoredPart {
+                    number: part.number,
+                    size: part.size,
+                })
+                .collect(),
+            // Assembled by a complete that did not finish: every part is in the object.
+            Located::Assembled { record } => {
+                let plan = record.plan();
+                (1..=plan.n_parts())
+                    .filter_map(|number| {
+                        plan.part(number)
+                            .map(|(_, size)| StoredPart { number, size })
+                    })
+                    .collect()
+            }
+        })
+    }
+
+    #[tracing::instrument(skip(self, plan, expected), fields(key = key.as_str()))]
+    async fn complete(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        plan: &PartPlan,
+        expected: Option<&Sha256Hex>,
+    ) -> Result<AssembledBlob> {
+        let record = match self.locate(key, staging).await? {
+            Located::Open { record, parts } => {
+                check_plan(&record, plan, staging)?;
+                self.assemble(key, &record, parts).await?;
+                record
+            }
+            Located::Assembled { record } => {
+                check_plan(&record, plan, staging)?;
+                record
+            }
+        };
+        let Some((size, sha256)) = self.hash_object(key).await? else {
+            return Err(Error::internal(anyhow::anyhow!(
+                "the assembled upload vanished from S3 before it was checked"
+            )));
+        };
+        let mismatch = expected.filter(|expected| **expected != sha256);
+        if size != plan.size || mismatch.is_some() {
+            // Nothing may stay at the key; a fresh multipart upload takes the parts again.
+            self.delete_object(key).await?;
+            self.replace_upload(key, record).await?;
+            return Err(Error::Integrity(match mismatch {
+                Some(expected) => format!(
+                    "the uploaded bytes have SHA-256 {}, not the expected {}; upload the parts again",
+                    sha256.as_str(),
+                    expected.as_str()
+                ),
+                None => format!(
+                    "{size} bytes arrived but the upload announced {}; upload the parts again",
+                    plan.size
+                ),
+            }));
+        }
+        // The record goes before success is reported, so no record ever names a live blob.
+        self.delete_record(key).await?;
+        self.cache.forget(key);
+        Ok(AssembledBlob { size, sha256 })
+    }
+
+    #[tracing::instrument(skip(self), fields(key = key.as_str()))]
+    async fn abort(&self, key: &BlobKey, staging: &StagingId) -> Result<()> {
+        let path = self.object_path(key);
+        if let Some(record) = self.read_record(key).await? {
+            if record.owns(staging) {
+                // Record first: a staging without one is gone, whatever happens next.
+                self.delete_record(key).await?;
+                self.abort_upload(&path, &record.upload_id).await?;
+            }
+        }
+        self.cache.forget(key);
+        self.abort_upload(&path, staging.as_str()).await
+    }
+
+    #[tracing::instrument(skip(self, expires_at, file_name), fields(key = key.as_str()))]
+    async fn download_url(
+        &self,
+        key: &BlobKey,
+        expires_at: DateTime<Utc>,
+        file_name: &str,
+    ) -> Result<String> {
+        let query = HashMap::from([(
+            "response-content-disposition".to_owned(),
+            content_disposition(file_name),
+        )]);
+        self.bucket
+            .presign_get(
+                self.object_path(key),
+                presign_secs(expires_at, Utc::now()),
+                Some(query),
+            )
+            .await
+            .map_err(|error| to_error(error, "presign a download"))
+    }
+
+    #[tracing::instrument(skip(self), fields(key = key.as_str()))]
+    async fn delete(&self, key: &BlobKey) -> Result<()> {
+        self.delete_object(key).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn sweep(&self, older_than: DateTime<Utc>) -> Result<u64> {
+        self.sweep_stagings(older_than).await
+    }
+}
+
+#[async_trait]
+impl Probe for S3BlobStore {
+    async fn probe(&self) -> Result<()> {
+        self.check_bucket().await.map_err(|error| match error {
+            Error::Internal(cause) => Error::Unavailable(cause),
+            other => other,
+        })
+    }
+}
+
+/// The plan complete is given must be the one the staging was started with.
+fn check_plan(record: &StagingRecord, plan: &PartPlan, staging: &StagingId) -> Result<()> {
+    if record.plan() == *plan {
+        Ok(())
+    } else {
+        Err(Error::internal(anyhow::anyhow!(
+            "staging {} was started with another part plan",
+            staging.as_str()
+        )))
+    }
+}

@@ -101,7 +101,7 @@ launch() {
   [[ -f "$STATE/$name.log" ]] && mv -f "$STATE/$name.log" "$STATE/$name.log.1"
   mkdir -p "$STATE/$name"
   # fds 8 and 9 hold this script's locks: the server must not inherit them
-  (cd "$STATE/$name" && exec setsid nohup "$@" >"$STATE/$name.log" 2>&1 </dev/null 8>&- 9>&-) &
+  (cd "$STATE/$name" && NO_COLOR=1 exec setsid nohup "$@" >"$STATE/$name.log" 2>&1 </dev/null 8>&- 9>&-) &
   echo $! >"$STATE/$name.pid"
 }
 

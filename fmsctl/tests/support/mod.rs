@@ -154,13 +154,18 @@ impl Fmsd {
 
     /// [`Fmsd::start`] with settings in `FMSD_*` variables, e.g. a small quota.
     pub fn start_with(data_dir: &Path, log: &Path, settings: &[(&str, &str)]) -> Self {
+        Self::start_at("127.0.0.1:0", data_dir, log, settings)
+    }
+
+    /// [`Fmsd::start_with`] on a given address (to restart on the same port).
+    pub fn start_at(listen: &str, data_dir: &Path, log: &Path, settings: &[(&str, &str)]) -> Self {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .unwrap();
         let mut child = Command::new(fmsd_binary())
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["--listen", listen, "--data-dir"])
             .arg(data_dir)
             .env_remove("FMSD_CONFIG")
             .envs(settings.iter().copied())
@@ -193,6 +198,11 @@ impl Fmsd {
             .unwrap_or_else(|| panic!("unexpected first line from fmsd: {line:?}"));
         server.url = url.trim().trim_end_matches('/').to_string();
         server
+    }
+
+    /// The `host:port` fmsd listens on.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     /// fmsd's stderr so far.

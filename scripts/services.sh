@@ -14,7 +14,7 @@
 #   PostgreSQL 15 (Debian)  5432     Kafka: tansu 0.6.0  9092     MongoDB: nx-27017 0.8.1  27017
 #   S3: garage 2.5.0  3900 (rpc 3901)    S3 #2: s3s-fs 0.14.1  9000    SMTP: maildev 2.2.1  1025/1080
 #
-# State (venv-independent: data, configs, pid files, logs) lives in target/services/. Cargo binaries
+# State (data, configs, pid files, logs, services.env) lives in target/services/. Cargo binaries
 # go to ~/.cargo/bin; the Python venv and the npm folder are cached in
 # ${FMS_TOOLS_DIR:-~/.cache/fms-tools} so other clones on this machine reuse them.
 # A first run on a fresh machine takes ~25 min (tansu and garage are compiled); later runs take seconds.

@@ -16,15 +16,36 @@ const MIB: usize = 1024 * 1024;
 const PASSWORD: &str = "correct horse battery staple";
 
 fn register_and_login(fmsctl: &Fmsctl, email: &str) {
-    fmsctl.run_with_stdin(&["register", "--email", email, "--name", "Stack User", "--password-stdin"], Some(PASSWORD)).ok();
-    fmsctl.run_with_stdin(&["login", "--email", email, "--password-stdin"], Some(PASSWORD)).ok();
+    fmsctl
+        .run_with_stdin(
+            &[
+                "register",
+                "--email",
+                email,
+                "--name",
+                "Stack User",
+                "--password-stdin",
+            ],
+            Some(PASSWORD),
+        )
+        .ok();
+    fmsctl
+        .run_with_stdin(
+            &["login", "--email", email, "--password-stdin"],
+            Some(PASSWORD),
+        )
+        .ok();
 }
 
 #[test]
 fn files_flow_through_s3_events_through_kafka_and_mail_through_smtp() {
     let stack = Stack::new();
     let root = tempfile::tempdir().unwrap();
-    let server = Fmsd::start_with(&root.path().join("data"), &root.path().join("fmsd.log"), &stack.env());
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &stack.env(),
+    );
     let fmsctl = Fmsctl::new(&server.url);
     let email = format!("{}@example.com", stack.tag);
     register_and_login(&fmsctl, &email);
@@ -32,36 +53,67 @@ fn files_flow_through_s3_events_through_kafka_and_mail_through_smtp() {
     // 64 MiB in parallel parts, straight to S3.
     let big = root.path().join("big.bin");
     random_file(&big, 64 * MIB, 11);
-    fmsctl.run(&["upload", "--parallel", "4", big.to_str().unwrap(), "/"]).ok();
+    fmsctl
+        .run(&["upload", "--parallel", "4", big.to_str().unwrap(), "/"])
+        .ok();
     let objects = stack.s3_objects();
-    assert_eq!(objects.len(), 1, "the bucket should hold exactly the uploaded object: {objects:?}");
+    assert_eq!(
+        objects.len(),
+        1,
+        "the bucket should hold exactly the uploaded object: {objects:?}"
+    );
     assert_eq!(objects[0].1, 64 * MIB as u64);
 
     let listing = fmsctl.run(&["--json", "ls", "/"]).ok().json();
-    let entry = listing["entries"].as_array().unwrap().iter().find(|e| e["name"] == "big.bin").unwrap().clone();
+    let entry = listing["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "big.bin")
+        .unwrap()
+        .clone();
     assert_eq!(entry["sha256"], sha256_of(&big).as_str());
     let copy = root.path().join("copy.bin");
-    fmsctl.run(&["download", "/big.bin", copy.to_str().unwrap()]).ok();
+    fmsctl
+        .run(&["download", "/big.bin", copy.to_str().unwrap()])
+        .ok();
     assert_same_file(&big, &copy);
 
     fmsctl.run(&["rm", "/big.bin"]).ok();
-    assert!(eventually(Duration::from_secs(10), || stack.s3_objects().is_empty()), "rm did not free the S3 object");
+    assert!(
+        eventually(Duration::from_secs(10), || stack.s3_objects().is_empty()),
+        "rm did not free the S3 object"
+    );
 
     // The events, as an independent Kafka client sees them.
     let customer_events = stack.kafka_envelopes("fms.customers.v1", 1);
-    let registered = customer_events.iter().find(|e| e["type"] == "customers.registered").expect("customers.registered");
+    let registered = customer_events
+        .iter()
+        .find(|e| e["type"] == "customers.registered")
+        .expect("customers.registered");
     assert_eq!(registered["payload"]["email"], email.as_str());
     assert!(registered["correlation_id"].is_string());
     let file_events = stack.kafka_envelopes("fms.files.v1", 2);
-    let types: Vec<&str> = file_events.iter().filter_map(|e| e["type"].as_str()).collect();
-    assert!(types.contains(&"files.uploaded") && types.contains(&"files.deleted"), "{types:?}");
+    let types: Vec<&str> = file_events
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert!(
+        types.contains(&"files.uploaded") && types.contains(&"files.deleted"),
+        "{types:?}"
+    );
 
     // The welcome mail, through the catcher's HTTP API.
-    assert!(eventually(Duration::from_secs(15), || !mails_to(&email).is_empty()), "no welcome mail for {email}");
+    assert!(
+        eventually(Duration::from_secs(15), || !mails_to(&email).is_empty()),
+        "no welcome mail for {email}"
+    );
     let mails = mails_to(&email);
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0]["subject"], "Welcome to fms");
-    assert!(mails[0]["html"].as_str().is_some_and(|html| html.contains("Welcome")));
+    assert!(mails[0]["html"]
+        .as_str()
+        .is_some_and(|html| html.contains("Welcome")));
     assert_eq!(server.stop().code(), Some(0));
 }
 
@@ -69,21 +121,51 @@ fn files_flow_through_s3_events_through_kafka_and_mail_through_smtp() {
 fn two_instances_on_one_stack_send_each_welcome_mail_once() {
     let stack = Stack::new();
     let root = tempfile::tempdir().unwrap();
-    let first = Fmsd::start_with(&root.path().join("a"), &root.path().join("a.log"), &stack.env());
-    let second = Fmsd::start_with(&root.path().join("b"), &root.path().join("b.log"), &stack.env());
-    let emails: Vec<String> = (0..20).map(|n| format!("{}-{n}@example.com", stack.tag)).collect();
+    let first = Fmsd::start_with(
+        &root.path().join("a"),
+        &root.path().join("a.log"),
+        &stack.env(),
+    );
+    let second = Fmsd::start_with(
+        &root.path().join("b"),
+        &root.path().join("b.log"),
+        &stack.env(),
+    );
+    let emails: Vec<String> = (0..20)
+        .map(|n| format!("{}-{n}@example.com", stack.tag))
+        .collect();
     for (n, email) in emails.iter().enumerate() {
         let server = if n % 2 == 0 { &first } else { &second };
         Fmsctl::new(&server.url)
-            .run_with_stdin(&["register", "--email", email, "--name", "Twin", "--password-stdin"], Some(PASSWORD))
+            .run_with_stdin(
+                &[
+                    "register",
+                    "--email",
+                    email,
+                    "--name",
+                    "Twin",
+                    "--password-stdin",
+                ],
+                Some(PASSWORD),
+            )
             .ok();
     }
-    let all_arrived = eventually(Duration::from_secs(60), || emails.iter().all(|email| !mails_to(email).is_empty()));
-    assert!(all_arrived, "not every welcome mail arrived\n{}\n{}", first.log_text(), second.log_text());
+    let all_arrived = eventually(Duration::from_secs(60), || {
+        emails.iter().all(|email| !mails_to(email).is_empty())
+    });
+    assert!(
+        all_arrived,
+        "not every welcome mail arrived\n{}\n{}",
+        first.log_text(),
+        second.log_text()
+    );
     // Give a duplicate time to show up, then count.
     std::thread::sleep(Duration::from_secs(3));
     let total: usize = emails.iter().map(|email| mails_to(email).len()).sum();
-    assert_eq!(total, 20, "each of the 20 registrations must mail exactly once");
+    assert_eq!(
+        total, 20,
+        "each of the 20 registrations must mail exactly once"
+    );
 }
 
 #[test]
@@ -100,7 +182,14 @@ fn an_upload_interrupted_by_an_fmsd_restart_resumes_byte_identical() {
 
     // One part at a time; stop fmsctl and restart fmsd once S3 holds the first part.
     let mut child = fmsctl
-        .command(&["-v", "upload", "--parallel", "1", big.to_str().unwrap(), "/"])
+        .command(&[
+            "-v",
+            "upload",
+            "--parallel",
+            "1",
+            big.to_str().unwrap(),
+            "/",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -122,16 +211,25 @@ fn an_upload_interrupted_by_an_fmsd_restart_resumes_byte_identical() {
         }
     }
     child.kill().unwrap();
-    assert!(!child.wait().unwrap().success(), "fmsctl finished before it could be interrupted");
+    assert!(
+        !child.wait().unwrap().success(),
+        "fmsctl finished before it could be interrupted"
+    );
     let address = server.address().to_owned();
     assert_eq!(server.stop().code(), Some(0));
 
     // Same address, so fmsctl's stored login still applies.
     let server = Fmsd::start_at(&address, &data, &log, &stack.env());
     let run = fmsctl.run(&["upload", big.to_str().unwrap(), "/"]).ok();
-    assert!(run.stderr.contains("resuming the upload of /resume.bin"), "did not resume:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("resuming the upload of /resume.bin"),
+        "did not resume:\n{}",
+        run.stderr
+    );
     let copy = root.path().join("copy.bin");
-    fmsctl.run(&["download", "/resume.bin", copy.to_str().unwrap()]).ok();
+    fmsctl
+        .run(&["download", "/resume.bin", copy.to_str().unwrap()])
+        .ok();
     assert_same_file(&big, &copy);
     assert_eq!(stack.s3_objects().len(), 1);
     assert_eq!(server.stop().code(), Some(0));

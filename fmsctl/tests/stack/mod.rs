@@ -16,11 +16,19 @@ use std::time::{Duration, Instant};
 fn services_env() -> &'static HashMap<String, String> {
     static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
     ENV.get_or_init(|| {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/services/services.env");
-        let Ok(text) = std::fs::read_to_string(path) else { return HashMap::new() };
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/services/services.env");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return HashMap::new();
+        };
         text.lines()
             .filter_map(|line| line.trim().trim_start_matches("export ").split_once('='))
-            .map(|(key, value)| (key.trim().to_owned(), value.trim().trim_matches(['"', '\'']).to_owned()))
+            .map(|(key, value)| {
+                (
+                    key.trim().to_owned(),
+                    value.trim().trim_matches(['"', '\'']).to_owned(),
+                )
+            })
             .collect()
     })
 }
@@ -57,20 +65,42 @@ impl Stack {
         let key_prefix = format!("{tag}/");
         let topic_prefix = format!("{tag}.");
         let fmsd_env = [
-            ("FMSD_STORES__CUSTOMERS", format!("{}/{tag}", require("FMS_TEST_MONGODB_URL").trim_end_matches('/'))),
+            (
+                "FMSD_STORES__CUSTOMERS",
+                format!(
+                    "{}/{tag}",
+                    require("FMS_TEST_MONGODB_URL").trim_end_matches('/')
+                ),
+            ),
             ("FMSD_STORES__FILES", with_database(&admin, &files_db)),
-            ("FMSD_STORES__NOTIFICATIONS", with_database(&admin, &notifications_db)),
-            ("FMSD_STORES__BLOBS", format!("s3://{}", require("FMS_TEST_S3_BUCKET"))),
+            (
+                "FMSD_STORES__NOTIFICATIONS",
+                with_database(&admin, &notifications_db),
+            ),
+            (
+                "FMSD_STORES__BLOBS",
+                format!("s3://{}", require("FMS_TEST_S3_BUCKET")),
+            ),
             ("FMSD_S3__ENDPOINT", require("FMS_TEST_S3_ENDPOINT")),
             ("FMSD_S3__REGION", require("FMS_TEST_S3_REGION")),
             ("FMSD_S3__ACCESS_KEY", require("FMS_TEST_S3_ACCESS_KEY")),
             ("FMSD_S3__SECRET_KEY", require("FMS_TEST_S3_SECRET_KEY")),
             ("FMSD_S3__KEY_PREFIX", key_prefix.clone()),
-            ("FMSD_STORES__BUS", format!("kafka://{}", require("FMS_TEST_KAFKA_BROKERS"))),
+            (
+                "FMSD_STORES__BUS",
+                format!("kafka://{}", require("FMS_TEST_KAFKA_BROKERS")),
+            ),
             ("FMSD_KAFKA__TOPIC_PREFIX", topic_prefix.clone()),
             ("FMSD_KAFKA__GROUP_PREFIX", format!("{tag}-")),
             ("FMSD_KAFKA__PARTITIONS", "3".to_owned()),
-            ("FMSD_STORES__MAIL", format!("smtp://{}:{}", require("FMS_TEST_SMTP_HOST"), require("FMS_TEST_SMTP_PORT"))),
+            (
+                "FMSD_STORES__MAIL",
+                format!(
+                    "smtp://{}:{}",
+                    require("FMS_TEST_SMTP_HOST"),
+                    require("FMS_TEST_SMTP_PORT")
+                ),
+            ),
             ("FMSD_SMTP__TLS", "none".to_owned()),
             // S3's smallest part is 5 MiB; small parts make an upload long enough to interrupt.
             ("FMSD_FILES__PART_SIZE_BYTES", (5 * 1024 * 1024).to_string()),
@@ -78,12 +108,20 @@ impl Stack {
         .into_iter()
         .map(|(key, value)| (key.to_owned(), value))
         .collect();
-        Self { tag, fmsd_env, key_prefix, topic_prefix }
+        Self {
+            tag,
+            fmsd_env,
+            key_prefix,
+            topic_prefix,
+        }
     }
 
     /// The settings as `(&str, &str)` pairs for `Fmsd::start_with`.
     pub fn env(&self) -> Vec<(&str, &str)> {
-        self.fmsd_env.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect()
+        self.fmsd_env
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect()
     }
 
     /// The objects under this test's key prefix, as `(key, size)`, listed by `aws s3api`.
@@ -107,7 +145,12 @@ impl Stack {
             .map(|objects| {
                 objects
                     .iter()
-                    .map(|object| (object["Key"].as_str().unwrap().to_owned(), object["Size"].as_u64().unwrap()))
+                    .map(|object| {
+                        (
+                            object["Key"].as_str().unwrap().to_owned(),
+                            object["Size"].as_u64().unwrap(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -115,15 +158,31 @@ impl Stack {
 
     /// Runs the AWS CLI against the test S3 server.
     pub fn aws(&self, args: &[&str]) -> String {
-        let output = Command::new(require("FMS_TEST_AWS"))
-            .args(["--endpoint-url", &require("FMS_TEST_S3_ENDPOINT"), "--region", &require("FMS_TEST_S3_REGION")])
+        let mut command = Command::new(require("FMS_TEST_AWS"));
+        if let Some(config) = std::env::var("FMS_TEST_AWS_CONFIG_FILE")
+            .ok()
+            .or_else(|| services_env().get("FMS_TEST_AWS_CONFIG_FILE").cloned())
+        {
+            command.env("AWS_CONFIG_FILE", config);
+        }
+        let output = command
+            .args([
+                "--endpoint-url",
+                &require("FMS_TEST_S3_ENDPOINT"),
+                "--region",
+                &require("FMS_TEST_S3_REGION"),
+            ])
             .args(args)
             .env("AWS_ACCESS_KEY_ID", require("FMS_TEST_S3_ACCESS_KEY"))
             .env("AWS_SECRET_ACCESS_KEY", require("FMS_TEST_S3_SECRET_KEY"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .output()
             .unwrap();
-        assert!(output.status.success(), "aws {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "aws {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout).unwrap()
     }
 
@@ -147,11 +206,20 @@ consumer.close()
 print(json.dumps(seen))
 "#;
         let output = Command::new(require("FMS_TEST_PYTHON"))
-            .args(["-c", script, &require("FMS_TEST_KAFKA_BROKERS"), &format!("{}{topic}", self.topic_prefix)])
+            .args([
+                "-c",
+                script,
+                &require("FMS_TEST_KAFKA_BROKERS"),
+                &format!("{}{topic}", self.topic_prefix),
+            ])
             .arg(at_least.to_string())
             .output()
             .unwrap();
-        assert!(output.status.success(), "the Kafka reader failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "the Kafka reader failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_slice(&output.stdout).unwrap()
     }
 }
@@ -159,14 +227,24 @@ print(json.dumps(seen))
 /// Mails maildev received for `to`, through its HTTP API.
 pub fn mails_to(to: &str) -> Vec<serde_json::Value> {
     let output = Command::new("curl")
-        .args(["-sS", "-f", &format!("{}/email", require("FMS_TEST_MAILDEV_URL"))])
+        .args([
+            "-sS",
+            "-f",
+            &format!("{}/email", require("FMS_TEST_MAILDEV_URL")),
+        ])
         .output()
         .unwrap();
-    assert!(output.status.success(), "maildev's API failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "maildev's API failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let all: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     all.into_iter()
         .filter(|mail| {
-            mail["to"].as_array().is_some_and(|list| list.iter().any(|r| r["address"].as_str() == Some(to)))
+            mail["to"]
+                .as_array()
+                .is_some_and(|list| list.iter().any(|r| r["address"].as_str() == Some(to)))
         })
         .collect()
 }
@@ -186,8 +264,15 @@ pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
 }
 
 fn psql(url: &str, sql: &str) {
-    let output = Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-c", sql]).output().unwrap();
-    assert!(output.status.success(), "psql {sql:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "psql {sql:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// `url` with its database (the path) replaced.

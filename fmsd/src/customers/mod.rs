@@ -5,7 +5,7 @@
 //! - [`tokens`]: signs access tokens (Ed25519 JWTs) and makes refresh tokens.
 //! - [`service`]: the use cases.
 //! - [`consumers`]: the events it reacts to (none today).
-//! - [`adapters`]: `sqlite` for the embedded default.
+//! - [`adapters`]: `sqlite` (the embedded default) and `mongo` (MongoDB).
 
 pub mod adapters;
 pub mod consumers;

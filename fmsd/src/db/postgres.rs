@@ -32,6 +32,8 @@ impl Postgres {
         tokio::task::spawn_blocking(move || {
             let pool = Pool::builder()
                 .max_size(16)
+                // Open connections as needed: many instances and tests share one server's limit.
+                .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(10))
                 .build(ConnectionManager::<PgConnection>::new(url))
                 .context("failed to connect to PostgreSQL")?;

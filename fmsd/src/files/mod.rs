@@ -7,7 +7,7 @@
 //!   terms, signed URLs).
 //! - [`service`]: the use cases; `service::uploads` holds the upload protocol.
 //! - [`consumers`]: `CustomerEvents` purges a deleted customer's files.
-//! - [`adapters`]: `sqlite` for the tree, `local_fs` for the bytes (the embedded defaults).
+//! - [`adapters`]: `sqlite` and `postgres` for the tree, `local_fs` and `s3` for the bytes.
 //! - `contract` (tests only): what every `BlobStore` adapter must do, written once; the
 //!   `FileRepo` contract is in `tests/contracts/files_repo.rs`.
 //!

@@ -4,7 +4,8 @@
 //! - [`ports`]: `Mailer` (sends) and `NotificationRepo` (remembers what was sent).
 //! - [`service`]: turns an event into a mail, once.
 //! - [`consumers`]: the customer events it reads.
-//! - [`adapters`]: `maildir` (`.eml` files, lettre's file transport) and `sqlite`.
+//! - [`adapters`]: `maildir` (`.eml` files, lettre's file transport) and `smtp` (lettre) mailers;
+//!   `sqlite` and `postgres` stores.
 
 pub mod adapters;
 pub mod consumers;

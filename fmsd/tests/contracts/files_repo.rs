@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use common::events::{FileDeleted, Outgoing};
 use fmsd::bus::ports::Outbox;
 use fmsd::error::Error;
@@ -51,7 +51,8 @@ fn session(owner: Uuid, at: &str, size: u64, now: chrono::DateTime<Utc>) -> Uplo
 /// What every file repo does.
 pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
     let (ann, bob) = (Uuid::new_v4(), Uuid::new_v4());
-    let now = Utc::now();
+    // To the microsecond, as the service passes it: what the stores keep.
+    let now = Utc::now().trunc_subsecs(6);
 
     // mkdir with and without parents, scoped by owner.
     assert!(matches!(

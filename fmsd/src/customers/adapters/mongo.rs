@@ -4,9 +4,9 @@
 //! single-document write, ordered so a crash between steps leaves a safe state):
 //! - `customers`: one document per customer, `_id` = the customer id, a unique (sparse) index
 //!   on `email_key`. The events of a change are written into the same document by the same
-//!   update (`pending`, see [`MongoOutbox`]). A deleted customer becomes a tombstone (`deleted`, the
-//!   e-mail key and personal fields removed, so the address can register again) until its
-//!   events are published; readers never see tombstones.
+//!   update (`pending`, see [`MongoOutbox`]). A deleted customer becomes a tombstone
+//!   (`deleted`, the e-mail key and personal fields removed, so the address can register
+//!   again) until its events are published; readers never see tombstones.
 //! - `refresh_tokens`: one document per token, `_id` = the token's SHA-256 hash, with its
 //!   family, owner, expiry and `used` / `revoked` flags. A rotation claims the presented token
 //!   with `find_one_and_update` on `{used: false, revoked: false, expires_at > now}`, so of two

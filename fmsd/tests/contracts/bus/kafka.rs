@@ -59,6 +59,8 @@ async fn a_record_is_the_envelope_as_json_keyed_by_its_aggregate_with_headers() 
             "bootstrap.servers",
             support::require("FMS_TEST_KAFKA_BROKERS"),
         )
+        .set("group.id", support::unique("test-reader-"))
+        .set("enable.auto.commit", "false")
         .create()
         .unwrap();
     let mut partitions = TopicPartitionList::new();
@@ -310,4 +312,21 @@ async fn connecting_to_a_broker_that_is_not_there_fails_within_seconds() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn scratch_eos() {
+    common::telemetry::init("debug", common::telemetry::LogFormat::Pretty);
+    let settings = isolated_settings();
+    let _bus = connect(&settings).await;
+    let physical_topic = format!("{}{}", settings.topic_prefix, topics::FILES);
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", support::require("FMS_TEST_KAFKA_BROKERS"))
+        .set("enable.idempotence", "true")
+        .set("debug", "eos")
+        .create()
+        .unwrap();
+    for _ in 0..2 {
+        producer.send(FutureRecord::to(&physical_topic).key("k").payload("x"), Duration::from_secs(5)).await.unwrap();
+    }
 }

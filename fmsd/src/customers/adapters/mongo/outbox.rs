@@ -8,8 +8,10 @@
 //! added in key order, which is the order the events were made, see `documents::event_key`).
 //! An embedded document keyed by envelope id rather than an array: nx-27017 stores a pushed
 //! sub-document as text and its `$pull` by condition removes the wrong elements, while
-//! `$set`/`$unset` of one path are plain on every server. [`MongoOutbox::mark_published`] `$unset`s events by envelope id; when the
-//! last event of a deleted customer's tombstone is gone, the tombstone goes too.
+//! `$set`/`$unset` of one path are plain on every server.
+//!
+//! [`MongoOutbox::mark_published`] `$unset`s events by envelope id; when the last event of a
+//! deleted customer's tombstone is gone, the tombstone goes too.
 
 use std::collections::HashMap;
 

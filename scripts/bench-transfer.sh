@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Transfer benchmark (figures, not a test): a 1 GiB file up and down through fmsctl against the
-# embedded fmsd, side by side in the same run with curl on the same part and download URLs and
-# with a plain cp. Prints MB/s, the ratios, and the peak RSS of fmsd and fmsctl.
+# Transfer benchmark (figures, not a test). Prints MB/s, the ratios and peak RSS.
 #
-#   scripts/bench-transfer.sh [SIZE_MIB]      (default 1024)
+#   scripts/bench-transfer.sh [SIZE_MIB]        embedded fmsd: fmsctl side by side with curl on
+#                                               the same part and download URLs, and a plain cp
+#   scripts/bench-transfer.sh --s3 [SIZE_MIB]   fmsd on S3 (garage from scripts/services.sh):
+#                                               fmsctl (presigned parts, straight to S3) side by
+#                                               side with `rclone copy` and `aws s3 cp`
+# SIZE_MIB defaults to 1024 (1 GiB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=embedded
+if [ "${1:-}" = "--s3" ]; then
+  mode=s3
+  shift
+fi
 size_mib=${1:-1024}
 parallel=${BENCH_PARALLEL:-4}
 
@@ -16,6 +24,16 @@ done
 if [ ! -x /usr/bin/time ]; then
   echo "bench: installing GNU time for peak RSS figures"
   apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
+
+if [ "$mode" = s3 ]; then
+  command -v rclone >/dev/null || { echo "bench: installing rclone" >&2; apt-get install -y rclone >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y rclone >/dev/null; }; }
+  bash scripts/services.sh start >&2
+  # shellcheck disable=SC1091
+  source target/services/services.env
+  export FMSD_STORES__BLOBS="s3://$FMS_TEST_S3_BUCKET" FMSD_S3__ENDPOINT="$FMS_TEST_S3_ENDPOINT" \
+    FMSD_S3__REGION="$FMS_TEST_S3_REGION" FMSD_S3__ACCESS_KEY="$FMS_TEST_S3_ACCESS_KEY" \
+    FMSD_S3__SECRET_KEY="$FMS_TEST_S3_SECRET_KEY" FMSD_S3__KEY_PREFIX="bench-$$/"
 fi
 
 cargo build --release --locked -p fmsd -p fmsctl >&2
@@ -61,11 +79,12 @@ start=$(now)
 t_down=$(python3 -c "print($(now) - $start)")
 cmp "$work/big.bin" "$work/fmsctl-down.bin"
 
+if [ "$mode" = embedded ]; then
 # 2. curl on the same protocol: split into the server's parts (not timed), PUT them with
-#    $parallel curls at once, complete; then curl -o the download URL.
-sha=$(sha256sum "$work/big.bin" | cut -d' ' -f1)
-session=$(api -X POST "$server/v1/uploads" -d "{\"path\":\"/curl.bin\",\"size\":$bytes,\"sha256\":\"$sha\"}")
-python3 - "$session" "$work" <<'PY'
+  #    $parallel curls at once, complete; then curl -o the download URL.
+  sha=$(sha256sum "$work/big.bin" | cut -d' ' -f1)
+  session=$(api -X POST "$server/v1/uploads" -d "{\"path\":\"/curl.bin\",\"size\":$bytes,\"sha256\":\"$sha\"}")
+  python3 - "$session" "$work" <<'PY'
 import json, sys
 session, work = json.loads(sys.argv[1]), sys.argv[2]
 with open(f"{work}/big.bin", "rb") as source, open(f"{work}/parts.txt", "w") as plan:
@@ -76,37 +95,77 @@ with open(f"{work}/big.bin", "rb") as source, open(f"{work}/parts.txt", "w") as 
             out.write(source.read(part["size"]))
         plan.write(f"{name} {part['url']}\n")
 PY
-upload_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["upload_id"])' "$session")
-start=$(now)
-xargs -P "$parallel" -L 1 sh -c 'curl -sS -f -o /dev/null -T "$0" "$1"' < "$work/parts.txt"
-api -X POST "$server/v1/uploads/$upload_id/complete" -d '{}' >/dev/null
-t_curl_up=$(python3 -c "print($(now) - $start)")
-rm -f "$work"/part.*
-link=$(api "$server/v1/downloads?path=/curl.bin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
-start=$(now)
-curl -sS -f -o "$work/curl-down.bin" "$link"
-t_curl_down=$(python3 -c "print($(now) - $start)")
-
-# 3. A plain copy of the same bytes on the same disk.
-sync
-start=$(now)
-cp "$work/big.bin" "$work/copy.bin"
-sync
-t_cp=$(python3 -c "print($(now) - $start)")
+  upload_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["upload_id"])' "$session")
+  start=$(now)
+  xargs -P "$parallel" -L 1 sh -c 'curl -sS -f -o /dev/null -T "$0" "$1"' < "$work/parts.txt"
+  api -X POST "$server/v1/uploads/$upload_id/complete" -d '{}' >/dev/null
+  t_curl_up=$(python3 -c "print($(now) - $start)")
+  rm -f "$work"/part.*
+  link=$(api "$server/v1/downloads?path=/curl.bin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
+  start=$(now)
+  curl -sS -f -o "$work/curl-down.bin" "$link"
+  t_curl_down=$(python3 -c "print($(now) - $start)")
+  
+  # 3. A plain copy of the same bytes on the same disk.
+  sync
+  start=$(now)
+  cp "$work/big.bin" "$work/copy.bin"
+  sync
+  t_cp=$(python3 -c "print($(now) - $start)")
+else
+# 2. The same bytes with rclone and aws-cli, to the same S3 server and bucket.
+  s3_prefix="s3://$FMS_TEST_S3_BUCKET/bench-$$-tools"
+  export AWS_ACCESS_KEY_ID=$FMS_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$FMS_TEST_S3_SECRET_KEY \
+    AWS_DEFAULT_REGION=$FMS_TEST_S3_REGION AWS_CONFIG_FILE=$FMS_TEST_AWS_CONFIG_FILE
+  export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other \
+    RCLONE_CONFIG_BENCH_ENDPOINT=$FMS_TEST_S3_ENDPOINT RCLONE_CONFIG_BENCH_REGION=$FMS_TEST_S3_REGION \
+    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=$FMS_TEST_S3_ACCESS_KEY \
+    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$FMS_TEST_S3_SECRET_KEY RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+  rclone_dst="bench:$FMS_TEST_S3_BUCKET/bench-$$-tools/rclone.bin"
+  start=$(now)
+  rclone copyto "$work/big.bin" "$rclone_dst"
+  t_rclone_up=$(python3 -c "print($(now) - $start)")
+  start=$(now)
+  rclone copyto "$rclone_dst" "$work/rclone-down.bin"
+  t_rclone_down=$(python3 -c "print($(now) - $start)")
+  start=$(now)
+  "$FMS_TEST_AWS" --endpoint-url "$FMS_TEST_S3_ENDPOINT" --only-show-errors s3 cp "$work/big.bin" "$s3_prefix/aws.bin"
+  t_aws_up=$(python3 -c "print($(now) - $start)")
+  start=$(now)
+  "$FMS_TEST_AWS" --endpoint-url "$FMS_TEST_S3_ENDPOINT" --only-show-errors s3 cp "$s3_prefix/aws.bin" "$work/aws-down.bin"
+  t_aws_down=$(python3 -c "print($(now) - $start)")
+  rclone purge "bench:$FMS_TEST_S3_BUCKET/bench-$$-tools" >/dev/null 2>&1 || true
+  "$bin/fmsctl" -q rm /big.bin >/dev/null || true
+fi
 
 kill -TERM "$fmsd_child" 2>/dev/null || true
 wait "$fmsd_pid" 2>/dev/null || true
 fmsd_pid=""
 rss() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$1"; }
 
-printf '\n%-28s %10s %10s\n' "transfer of ${size_mib} MiB" "MB/s" "vs curl"
-printf '%-28s %10s %10s\n' "fmsctl upload" "$(mbps "$t_up")" "$(python3 -c "print(f'{$t_curl_up / $t_up:.2f}x')")"
-printf '%-28s %10s %10s\n' "curl -T (parallel $parallel)" "$(mbps "$t_curl_up")" "1.00x"
-printf '%-28s %10s %10s\n' "fmsctl download" "$(mbps "$t_down")" "$(python3 -c "print(f'{$t_curl_down / $t_down:.2f}x')")"
-printf '%-28s %10s %10s\n' "curl -o" "$(mbps "$t_curl_down")" "1.00x"
-printf '%-28s %10s\n' "cp" "$(mbps "$t_cp")"
+ratio() { python3 -c "print(f'{$1 / $2:.2f}x')"; }
+if [ "$mode" = embedded ]; then
+  printf '\n%-28s %10s %10s\n' "${size_mib} MiB, embedded" "MB/s" "vs curl"
+  printf '%-28s %10s %10s\n' "fmsctl upload" "$(mbps "$t_up")" "$(ratio "$t_curl_up" "$t_up")"
+  printf '%-28s %10s %10s\n' "curl -T (parallel $parallel)" "$(mbps "$t_curl_up")" "1.00x"
+  printf '%-28s %10s %10s\n' "fmsctl download" "$(mbps "$t_down")" "$(ratio "$t_curl_down" "$t_down")"
+  printf '%-28s %10s %10s\n' "curl -o" "$(mbps "$t_curl_down")" "1.00x"
+  printf '%-28s %10s\n' "cp" "$(mbps "$t_cp")"
+  targets="fmsctl >= 0.9x curl; fmsd and fmsctl peak RSS < 64 MiB"
+else
+  best_up=$(python3 -c "print(min($t_rclone_up, $t_aws_up))")
+  best_down=$(python3 -c "print(min($t_rclone_down, $t_aws_down))")
+  printf '\n%-28s %10s %10s\n' "${size_mib} MiB, S3 (garage)" "MB/s" "vs best"
+  printf '%-28s %10s %10s\n' "fmsctl upload" "$(mbps "$t_up")" "$(ratio "$best_up" "$t_up")"
+  printf '%-28s %10s\n' "rclone copy (upload)" "$(mbps "$t_rclone_up")"
+  printf '%-28s %10s\n' "aws s3 cp (upload)" "$(mbps "$t_aws_up")"
+  printf '%-28s %10s %10s\n' "fmsctl download" "$(mbps "$t_down")" "$(ratio "$best_down" "$t_down")"
+  printf '%-28s %10s\n' "rclone copy (download)" "$(mbps "$t_rclone_down")"
+  printf '%-28s %10s\n' "aws s3 cp (download)" "$(mbps "$t_aws_down")"
+  targets="fmsctl >= 1.0x the best of rclone and aws; fmsd RSS flat while bytes flow"
+fi
 printf '\n%-28s %10s\n' "peak RSS" "MiB"
 printf '%-28s %10s\n' "fmsd (whole run)" "$(rss "$work/fmsd.time")"
 printf '%-28s %10s\n' "fmsctl upload" "$(rss "$work/up.time")"
 printf '%-28s %10s\n' "fmsctl download" "$(rss "$work/down.time")"
-echo "targets: fmsctl >= 0.9x curl; fmsd and fmsctl peak RSS < 64 MiB"
+echo "targets: $targets"

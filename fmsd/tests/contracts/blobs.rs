@@ -196,17 +196,17 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
         .await
         .expect("url");
     tokio::time::sleep(StdDuration::from_millis(3500)).await;
+    // AWS and fmsd answer 403; garage answers 400 ("Date is too old").
+    let refused = [StatusCode::FORBIDDEN, StatusCode::BAD_REQUEST];
     let status = http
         .get(&expiring_download)
         .send()
         .await
         .expect("an answer")
         .status();
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        put(&http, &expiring_part, &bytes[..PART as usize]).await,
-        StatusCode::FORBIDDEN
-    );
+    assert!(refused.contains(&status), "an expired download got {status}");
+    let status = put(&http, &expiring_part, &bytes[..PART as usize]).await;
+    assert!(refused.contains(&status), "an expired part URL got {status}");
     assert!(stored_numbers(store, &other_key, &other).await.is_empty());
 
     // Delete frees the blob; clean-ups are idempotent.

@@ -10,7 +10,7 @@
 //! A subscription is one consumer in its group. Offsets are committed only by
 //! [`Subscription::commit`] (no auto-commit), so a restarted consumer resumes after the last
 //! event a handler finished. A message that is not an envelope is dead-lettered here, since no
-//! handler could ever take it (see [`subscription`]).
+//! handler could ever take it (see `kafka/subscription.rs`).
 //!
 //! Tested against tansu 0.6.0 (`fmsd/tests/contracts/bus.rs`); the settings below are the
 //! ones that work there, and each says why it is set.
@@ -298,11 +298,15 @@ impl Subscriber for KafkaBus {
 #[async_trait]
 impl crate::health::Probe for KafkaBus {
     async fn probe(&self) -> Result<()> {
+        // One of our topics, not the whole cluster's metadata, which can be large when shared.
+        let topic = self
+            .shared
+            .physical_topic(common::events::topics::CUSTOMERS);
         let producer = self.shared.producer.clone();
         tokio::task::spawn_blocking(move || {
             producer
                 .client()
-                .fetch_metadata(None, PROBE_TIMEOUT)
+                .fetch_metadata(Some(&topic), PROBE_TIMEOUT)
                 .map(|_| ())
         })
         .await

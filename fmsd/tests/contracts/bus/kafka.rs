@@ -313,20 +313,3 @@ async fn connecting_to_a_broker_that_is_not_there_fails_within_seconds() {
         started.elapsed()
     );
 }
-
-#[tokio::test]
-async fn scratch_eos() {
-    common::telemetry::init("debug", common::telemetry::LogFormat::Pretty);
-    let settings = isolated_settings();
-    let _bus = connect(&settings).await;
-    let physical_topic = format!("{}{}", settings.topic_prefix, topics::FILES);
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", support::require("FMS_TEST_KAFKA_BROKERS"))
-        .set("enable.idempotence", "true")
-        .set("debug", "eos")
-        .create()
-        .unwrap();
-    for _ in 0..2 {
-        producer.send(FutureRecord::to(&physical_topic).key("k").payload("x"), Duration::from_secs(5)).await.unwrap();
-    }
-}

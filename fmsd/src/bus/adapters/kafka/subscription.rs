@@ -164,11 +164,21 @@ impl Subscription for KafkaSubscription {
                 return Ok(None);
             }
             if let Some((message, reason)) = self.undecodable.take() {
-                if let Err(error) = self.dead_letter(&message, &reason).await {
-                    self.undecodable = Some((message, reason));
-                    return Err(error);
+                // Shutdown does not wait for the broker: the message is not committed, so it is
+                // read (and dead-lettered) again after the restart.
+                let dead_lettered = tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => None,
+                    result = self.dead_letter(&message, &reason) => Some(result),
+                };
+                match dead_lettered {
+                    Some(Ok(())) => continue,
+                    Some(Err(error)) => {
+                        self.undecodable = Some((message, reason));
+                        return Err(error);
+                    }
+                    None => return Ok(None),
                 }
-                continue;
             }
             let message = tokio::select! {
                 biased;

@@ -211,7 +211,17 @@ impl S3BlobStore {
     /// upload vanished with nothing assembled gets a fresh upload, its parts forgotten.
     pub(super) async fn locate(&self, key: &BlobKey, staging: &StagingId) -> Result<Located> {
         let record = self.owned_record(key, staging).await?;
-        let listed = self.list_parts(key, &record.upload_id).await?;
+        // Only the plan's parts count; S3 would take others, but no URL of ours names one.
+        let plan = record.plan();
+        let listed = self
+            .list_parts(key, &record.upload_id)
+            .await?
+            .map(|parts| {
+                parts
+                    .into_iter()
+                    .filter(|part| plan.part(part.number).is_some())
+                    .collect::<Vec<_>>()
+            });
         if let Some(parts) = listed.as_ref().filter(|parts| !parts.is_empty()) {
             self.cache.remember(key, &record);
             return Ok(Located::Open {

@@ -8,8 +8,8 @@
 //! - [`service`]: the use cases; `service::uploads` holds the upload protocol.
 //! - [`consumers`]: `CustomerEvents` purges a deleted customer's files.
 //! - [`adapters`]: `sqlite` and `postgres` for the tree, `local_fs` and `s3` for the bytes.
-//! - `contract` (tests only): what every `BlobStore` adapter must do, written once; the
-//!   `FileRepo` contract is in `tests/contracts/files_repo.rs`.
+//! - The contracts every adapter keeps are written once in `tests/contracts/` (`files_repo.rs`
+//!   for `FileRepo`, `blobs.rs` for `BlobStore`).
 //!
 //! Invariants: a file is visible only once its bytes were checked (size and SHA-256); its row,
 //! the end of its session and its `files.uploaded` event commit together; a blob that a commit
@@ -23,6 +23,3 @@ pub mod consumers;
 pub mod domain;
 pub mod ports;
 pub mod service;
-
-#[cfg(test)]
-mod contract;

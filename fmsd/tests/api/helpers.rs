@@ -70,23 +70,6 @@ async fn start(
         ..Settings::default()
     };
     settings.files.part_size_bytes = 1024 * 1024;
-    // TEMPORARY (not to commit): the files metadata on PostgreSQL, one database per data dir.
-    {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        dir.path().hash(&mut hasher);
-        let name = format!("fms_api_{:x}", hasher.finish());
-        let admin = "postgres://postgres:postgres@127.0.0.1:5432/postgres".to_owned();
-        let statement = format!("CREATE DATABASE {name}");
-        tokio::task::spawn_blocking(move || {
-            use diesel::{Connection, RunQueryDsl};
-            let mut connection = diesel::PgConnection::establish(&admin).expect("postgres");
-            let _ = diesel::sql_query(statement).execute(&mut connection);
-        })
-        .await
-        .expect("create database");
-        settings.stores.files = format!("postgres://postgres:postgres@127.0.0.1:5432/{name}");
-    }
     configure(&mut settings);
     let app = App::build_with_clock(settings, Arc::new(clock.clone()))
         .await

@@ -410,15 +410,33 @@ impl BlobStore for S3BlobStore {
     #[tracing::instrument(skip(self), fields(key = key.as_str()))]
     async fn abort(&self, key: &BlobKey, staging: &StagingId) -> Result<()> {
         let path = self.object_path(key);
-        if let Some(record) = self.read_record(key).await? {
-            if record.owns(staging) {
-                // Record first: a staging without one is gone, whatever happens next.
-                self.delete_record(key).await?;
-                self.abort_upload(&path, &record.upload_id).await?;
+        let record = self
+            .read_record(key)
+            .await?
+            .filter(|record| record.owns(staging));
+        if record.is_none() {
+            self.cache.forget(key);
+        }
+        if let Some(record) = &record {
+            // Record first: a staging without one is gone, whatever happens next.
+            self.delete_record(key).await?;
+            self.cache.forget(key);
+            self.abort_upload(&path, &record.upload_id).await?;
+            if record.upload_id == staging.as_str() {
+                return Ok(());
             }
         }
-        self.cache.forget(key);
-        self.abort_upload(&path, staging.as_str()).await
+        // The first upload of a replaced staging, or one a failed abort left without its
+        // record: normally gone already. Servers differ in how they say so (s3s-fs answers 403
+        // for an upload id it does not know), so only an unreachable S3 is an error here.
+        match self.abort_upload(&path, staging.as_str()).await {
+            Err(error @ Error::Unavailable(_)) => Err(error),
+            Err(error) => {
+                tracing::debug!(error = %error.report(), "an upload without a record could not be aborted; taking it as gone");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
     }
 
     #[tracing::instrument(skip(self, expires_at, file_name), fields(key = key.as_str()))]

@@ -21,14 +21,14 @@ use crate::bus::ports::{Delivery, Subscription};
 use crate::error::{Error, Result};
 
 /// The consumer type every subscription uses.
-type Consumer_ = StreamConsumer<TracingContext>;
+type GroupConsumer = StreamConsumer<TracingContext>;
 
 /// A consumer group member reading one topic.
 pub(super) struct KafkaSubscription {
     /// The producer (for undecodable messages) and the settings.
     shared: Arc<Shared>,
     /// The group member. Declared before `_closer` so that the closer holds the last reference.
-    consumer: Arc<Consumer_>,
+    consumer: Arc<GroupConsumer>,
     /// Closes the consumer off the async workers when the subscription is dropped.
     _closer: CloseOffThread,
     /// The group's name on the broker, for logs and dead letters.
@@ -37,8 +37,8 @@ pub(super) struct KafkaSubscription {
     topic: String,
     /// The topic's name on the broker.
     physical_topic: String,
-    /// A message that is not an envelope, with the reason, whose dead-lettering failed; it is
-    /// tried again before anything else is read, so it is never skipped silently.
+    /// A message that is not an envelope, with the reason, waiting to be dead-lettered; it is
+    /// kept until that succeeds and nothing else is read before, so it is never skipped silently.
     undecodable: Option<(OwnedMessage, String)>,
 }
 
@@ -48,13 +48,17 @@ impl KafkaSubscription {
     pub(super) fn start(shared: Arc<Shared>, group: &str, topic: &str) -> Result<Self> {
         let physical_group = shared.physical_group(group);
         let physical_topic = shared.physical_topic(topic);
-        let consumer: Consumer_ = client_config(&shared.brokers)
+        let consumer: GroupConsumer = client_config(&shared.brokers)
             .set("group.id", &physical_group)
             // Offsets move only when a handler finished (`commit`), never on a timer.
             .set("enable.auto.commit", "false")
             // A new group starts at the oldest event: nothing published before the first start
             // of a service is lost.
             .set("auto.offset.reset", "earliest")
+            // The rest is librdkafka's default and tested against tansu 0.6.0: the classic group
+            // protocol with eager `range,roundrobin` assignment (two members split three
+            // partitions 2/1 after one heartbeat, 3 s); an instance that dies without leaving
+            // the group gives its partitions up after `session.timeout.ms` (45 s).
             .create_with_context(TracingContext)
             .map_err(Error::unavailable)?;
         consumer
@@ -219,7 +223,7 @@ impl Subscription for KafkaSubscription {
 
 /// Drops the last reference to a consumer on a blocking thread: closing leaves the group, which
 /// waits for the broker and must not stall an async worker (or hang one if the broker is gone).
-struct CloseOffThread(Option<Arc<Consumer_>>);
+struct CloseOffThread(Option<Arc<GroupConsumer>>);
 
 impl Drop for CloseOffThread {
     fn drop(&mut self) {

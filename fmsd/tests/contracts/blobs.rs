@@ -76,7 +76,12 @@ async fn upload_part(
         .part_url(key, staging, number, Utc::now() + Duration::minutes(5))
         .await
         .expect("url");
-    let status = put(http, &url, &bytes[offset as usize..(offset + size) as usize]).await;
+    let status = put(
+        http,
+        &url,
+        &bytes[offset as usize..(offset + size) as usize],
+    )
+    .await;
     assert!(status.is_success(), "part {number} was refused: {status}");
 }
 
@@ -154,7 +159,10 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
         .complete(&key, &staging, &plan, Some(&right))
         .await
         .expect("complete");
-    assert_eq!((assembled.size, assembled.sha256), (bytes.len() as u64, right));
+    assert_eq!(
+        (assembled.size, assembled.sha256),
+        (bytes.len() as u64, right)
+    );
     assert!(inspect.object_exists(&key).await);
     assert!(!inspect.staging_exists(&key, &staging).await);
     assert!(matches!(
@@ -211,7 +219,10 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
         .await
         .expect("an answer")
         .status();
-    assert!(refused.contains(&status), "an expired download got {status}");
+    assert!(
+        refused.contains(&status),
+        "an expired download got {status}"
+    );
     let status = try_put(&http, &expiring_part, &bytes[..PART as usize]).await;
     assert!(
         status.is_none_or(|status| refused.contains(&status)),

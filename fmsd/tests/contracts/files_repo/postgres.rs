@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use fmsd::error::Error;
 use fmsd::files::adapters::postgres::PostgresFileRepo;
 use fmsd::files::domain::RemotePath;
@@ -14,59 +13,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::{file_repo_works, outbox_holds_the_delete_event};
-use crate::support;
-
-/// A fresh database on the test server, dropped when this is.
-struct TestDatabase {
-    /// `FMS_TEST_POSTGRES_URL`, the server's admin database.
-    admin_url: String,
-    /// The database's name.
-    name: String,
-    /// The URL of the database itself.
-    url: String,
-}
-
-impl TestDatabase {
-    /// Creates a database no other test uses.
-    async fn create() -> Self {
-        let admin_url = support::require("FMS_TEST_POSTGRES_URL");
-        let name = support::unique("fms_test_");
-        let mut url = url::Url::parse(&admin_url).expect("FMS_TEST_POSTGRES_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        let statement = format!("CREATE DATABASE {name}");
-        let admin = admin_url.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut connection = PgConnection::establish(&admin).unwrap_or_else(|error| {
-                panic!("PostgreSQL (FMS_TEST_POSTGRES_URL) is not reachable: {error}")
-            });
-            diesel::sql_query(statement)
-                .execute(&mut connection)
-                .unwrap();
-        })
-        .await
-        .unwrap();
-        Self {
-            admin_url,
-            name,
-            url: url.to_string(),
-        }
-    }
-
-    /// Drops the database now, closing the connections a repo still holds to it.
-    fn drop_now(&self) {
-        // Best effort: a database left behind after a failure is harmless, named fms_test_*.
-        if let Ok(mut connection) = PgConnection::establish(&self.admin_url) {
-            let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            let _ = diesel::sql_query(statement).execute(&mut connection);
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        self.drop_now();
-    }
-}
+use crate::support::TestDatabase;
 
 #[tokio::test]
 async fn postgres_repo_keeps_the_file_repo_contract_and_writes_its_events_to_the_outbox() {

@@ -2,60 +2,12 @@
 
 use std::sync::Arc;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use fmsd::health::Probe;
 use fmsd::notifications::adapters::postgres::PostgresNotificationRepo;
 use fmsd::notifications::ports::NotificationRepo;
 
 use super::repo_contract;
-use crate::support;
-
-/// A fresh database on the test server, dropped when this is.
-pub struct TestDatabase {
-    /// `FMS_TEST_POSTGRES_URL`, the server's admin database.
-    admin_url: String,
-    /// The database's name.
-    name: String,
-    /// The URL of the database itself.
-    pub url: String,
-}
-
-impl TestDatabase {
-    /// Creates a database no other test uses.
-    pub async fn create() -> Self {
-        let admin_url = support::require("FMS_TEST_POSTGRES_URL");
-        let name = support::unique("fms_test_");
-        let mut url = url::Url::parse(&admin_url).expect("FMS_TEST_POSTGRES_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        let statement = format!("CREATE DATABASE {name}");
-        let admin = admin_url.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut connection = PgConnection::establish(&admin).unwrap_or_else(|error| {
-                panic!("PostgreSQL (FMS_TEST_POSTGRES_URL) is not reachable: {error}")
-            });
-            diesel::sql_query(statement)
-                .execute(&mut connection)
-                .unwrap();
-        })
-        .await
-        .unwrap();
-        Self {
-            admin_url,
-            name,
-            url: url.to_string(),
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // Best effort: a database left behind after a failure is harmless, named fms_test_*.
-        if let Ok(mut connection) = PgConnection::establish(&self.admin_url) {
-            let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            let _ = diesel::sql_query(statement).execute(&mut connection);
-        }
-    }
-}
+use crate::support::TestDatabase;
 
 #[tokio::test]
 async fn postgres_repo_keeps_the_repo_contract() {

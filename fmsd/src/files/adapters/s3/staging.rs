@@ -213,15 +213,12 @@ impl S3BlobStore {
         let record = self.owned_record(key, staging).await?;
         // Only the plan's parts count; S3 would take others, but no URL of ours names one.
         let plan = record.plan();
-        let listed = self
-            .list_parts(key, &record.upload_id)
-            .await?
-            .map(|parts| {
-                parts
-                    .into_iter()
-                    .filter(|part| plan.part(part.number).is_some())
-                    .collect::<Vec<_>>()
-            });
+        let listed = self.list_parts(key, &record.upload_id).await?.map(|parts| {
+            parts
+                .into_iter()
+                .filter(|part| plan.part(part.number).is_some())
+                .collect::<Vec<_>>()
+        });
         if let Some(parts) = listed.as_ref().filter(|parts| !parts.is_empty()) {
             self.cache.remember(key, &record);
             return Ok(Located::Open {

@@ -86,15 +86,7 @@ impl Sqlite {
         T: Send + 'static,
         F: FnOnce(&mut SqliteConnection) -> Result<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let mut connection: PooledConnection<_> = pool.get().map_err(Error::unavailable)?;
-            work(&mut connection)
-        })
-        .await
-        .map_err(Error::internal)?
+        run_pooled(&self.pool, work).await
     }
 
     /// Whether a query goes through.
@@ -106,6 +98,25 @@ impl Sqlite {
         })
         .await
     }
+}
+
+/// Runs `work` with a connection from `pool` on tokio's blocking pool, keeping the caller's
+/// span; no free connection in time is `Unavailable`.
+pub async fn run_pooled<C, T, F>(pool: &Pool<ConnectionManager<C>>, work: F) -> Result<T>
+where
+    C: diesel::r2d2::R2D2Connection + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce(&mut C) -> Result<T> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut connection: PooledConnection<_> = pool.get().map_err(Error::unavailable)?;
+        work(&mut connection)
+    })
+    .await
+    .map_err(Error::internal)?
 }
 
 /// Maps a diesel error: a unique-key violation is a conflict, anything else internal.

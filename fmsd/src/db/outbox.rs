@@ -1,4 +1,5 @@
-//! The outbox and processed-event tables, the same in every service's SQLite database.
+//! The outbox and processed-event tables, the same in every service's SQLite database (each
+//! service's first migration creates them).
 //!
 //! A service writes its events with [`enqueue`] inside the transaction that changes its state,
 //! so both commit or neither does; the relay reads them through [`SqliteOutbox`]. A consumer
@@ -31,19 +32,6 @@ mod schema {
     }
 }
 use schema::{outbox, processed_events};
-
-/// The SQL every service's first migration includes.
-pub const DDL: &str = "
-CREATE TABLE outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic TEXT NOT NULL,
-    envelope TEXT NOT NULL
-);
-CREATE TABLE processed_events (
-    consumer TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    PRIMARY KEY (consumer, event_id)
-);";
 
 /// Adds `events` to the outbox, inside the caller's transaction.
 pub fn enqueue(connection: &mut SqliteConnection, events: &[Outgoing]) -> Result<()> {

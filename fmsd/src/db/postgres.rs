@@ -56,15 +56,7 @@ impl Postgres {
         T: Send + 'static,
         F: FnOnce(&mut PgConnection) -> Result<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let mut connection = pool.get().map_err(Error::unavailable)?;
-            work(&mut connection)
-        })
-        .await
-        .map_err(Error::internal)?
+        super::run_pooled(&self.pool, work).await
     }
 
     /// Whether a query goes through.

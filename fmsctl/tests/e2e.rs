@@ -5,13 +5,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{assert_same_file, random_file, sha256_of, Fmsctl, Fmsd};
+use support::{
+    assert_same_file, random_file, sha256_of, upload_and_interrupt_after_first_part, Fmsctl, Fmsd,
+};
 
 const MIB: usize = 1024 * 1024;
 
@@ -274,43 +274,7 @@ fn an_interrupted_upload_resumes_where_it_stopped() {
     random_file(&big, 64 * MIB, 3);
 
     // Send one part at a time and stop fmsctl dead once the server holds the first.
-    let mut child = fmsctl
-        .command(&[
-            "-v",
-            "upload",
-            "--parallel",
-            "1",
-            big.to_str().unwrap(),
-            "/",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (lines, seen) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            let _ = lines.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match seen.recv_timeout(left) {
-            Ok(line) if line.contains("part stored") => break,
-            Ok(_) => {}
-            Err(_) => panic!("fmsctl stored no part within 60 s\n{}", server.log_text()),
-        }
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(
-        !status.success(),
-        "fmsctl finished before it could be interrupted"
-    );
+    upload_and_interrupt_after_first_part(&fmsctl, &big, || server.log_text());
     assert!(listed(&fmsctl, "/", "resume.bin").is_none());
 
     let run = fmsctl.run(&["upload", big.to_str().unwrap(), "/"]).ok();

@@ -1,16 +1,17 @@
 //! End to end on the real stack: the real `fmsd` on Kafka, MongoDB, PostgreSQL, S3 and SMTP,
 //! driven by the real `fmsctl`, and checked with clients that are not the project's.
 
+#![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
+
 mod stack;
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use stack::{eventually, mails_to, Stack};
-use support::{assert_same_file, random_file, sha256_of, Fmsctl, Fmsd};
+use support::{
+    assert_same_file, random_file, sha256_of, upload_and_interrupt_after_first_part, Fmsctl, Fmsd,
+};
 
 const MIB: usize = 1024 * 1024;
 const PASSWORD: &str = "correct horse battery staple";
@@ -181,40 +182,7 @@ fn an_upload_interrupted_by_an_fmsd_restart_resumes_byte_identical() {
     random_file(&big, 64 * MIB, 5);
 
     // One part at a time; stop fmsctl and restart fmsd once S3 holds the first part.
-    let mut child = fmsctl
-        .command(&[
-            "-v",
-            "upload",
-            "--parallel",
-            "1",
-            big.to_str().unwrap(),
-            "/",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (lines, seen) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match seen.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) if line.contains("part stored") => break,
-            Ok(_) => {}
-            Err(_) => panic!("fmsctl stored no part within 60 s\n{}", server.log_text()),
-        }
-    }
-    child.kill().unwrap();
-    assert!(
-        !child.wait().unwrap().success(),
-        "fmsctl finished before it could be interrupted"
-    );
+    upload_and_interrupt_after_first_part(&fmsctl, &big, || server.log_text());
     let address = server.address().to_owned();
     assert_eq!(server.stop().code(), Some(0));
 

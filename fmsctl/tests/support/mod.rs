@@ -306,3 +306,46 @@ pub fn assert_same_file(expected: &Path, actual: &Path) {
         offset += n as u64;
     }
 }
+
+/// Starts `fmsctl -v upload --parallel 1 FILE /` and kills it as soon as it reports its first
+/// stored part, leaving an interrupted upload; `log` is shown if no part is stored in 60 s.
+pub fn upload_and_interrupt_after_first_part(
+    fmsctl: &Fmsctl,
+    file: &Path,
+    log: impl Fn() -> String,
+) {
+    let mut child = fmsctl
+        .command(&[
+            "-v",
+            "upload",
+            "--parallel",
+            "1",
+            file.to_str().unwrap(),
+            "/",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, seen) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match seen.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.contains("part stored") => break,
+            Ok(_) => {}
+            Err(_) => panic!("fmsctl stored no part within 60 s\n{}", log()),
+        }
+    }
+    child.kill().unwrap();
+    assert!(
+        !child.wait().unwrap().success(),
+        "fmsctl finished before it could be interrupted"
+    );
+}

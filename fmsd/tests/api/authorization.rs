@@ -8,7 +8,7 @@ use common::api::{DownloadLink, Listing, UploadSession, Usage};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::files::{
+use crate::fixtures::{
     complete, count_files, create_upload, download_link, fetch, mkdir, put_part, upload, url,
 };
 use crate::helpers::{error_code, spawn_app};
@@ -154,7 +154,8 @@ async fn another_user_cannot_see_or_touch_an_upload_session() {
         );
     }
     // Resuming by path, size and checksum only finds one's own sessions.
-    let request = json!({"path": "/a.bin", "size": 4, "sha256": crate::files::sha256_hex(b"abcd")});
+    let request =
+        json!({"path": "/a.bin", "size": 4, "sha256": crate::fixtures::sha256_hex(b"abcd")});
     let (_, ann_resumable) = create_upload(&app, &ann.token, request.clone()).await;
     let (status, bobs): (StatusCode, UploadSession) =
         create_upload(&app, &bob.token, request).await;

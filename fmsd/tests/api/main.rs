@@ -4,9 +4,14 @@
 #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
 
 mod authorization;
+mod bad_file_requests;
 mod customers;
+mod downloads;
 mod events;
-mod files;
+mod fixtures;
 mod gateway;
 mod helpers;
+mod moves_and_deletes;
+mod tree;
+mod upload_lifecycle;
 mod uploads;

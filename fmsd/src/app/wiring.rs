@@ -152,6 +152,13 @@ pub async fn blobs(
         }
         #[cfg(feature = "s3")]
         StoreUrl::S3(bucket) => {
+            // S3 refuses parts under 5 MiB (all but the last), so say so now, not at the first upload.
+            const S3_MIN_PART: u64 = 5 * 1024 * 1024;
+            anyhow::ensure!(
+                settings.files.part_size_bytes >= S3_MIN_PART,
+                "files.part_size_bytes is {} but S3 needs parts of at least 5 MiB ({S3_MIN_PART} bytes)",
+                settings.files.part_size_bytes
+            );
             let blobs = Arc::new(
                 crate::files::adapters::s3::S3BlobStore::connect(&bucket, &settings.s3).await?,
             );

@@ -270,6 +270,30 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
         store.sweep(now - Duration::days(1)).await.expect("sweep"),
         0
     );
+
+    // An empty file has no part and completes as is.
+    let empty_plan = PartPlan::new(0, PART).expect("a plan");
+    let empty_key = BlobKey::generate();
+    let empty = store
+        .start_upload(&empty_key, &empty_plan, now)
+        .await
+        .expect("start");
+    assert!(stored_numbers(store, &empty_key, &empty).await.is_empty());
+    let nothing = Sha256Hex::from_digest(&sha2::Sha256::digest(b""));
+    let assembled = store
+        .complete(&empty_key, &empty, &empty_plan, Some(&nothing))
+        .await
+        .expect("complete");
+    assert_eq!((assembled.size, assembled.sha256), (0, nothing));
+    let url = store
+        .download_url(&empty_key, now + Duration::minutes(5), "empty")
+        .await
+        .expect("url");
+    let response = http.get(&url).send().await.expect("a download");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.bytes().await.expect("the body").is_empty());
+    store.delete(&empty_key).await.expect("delete");
+    assert!(!inspect.object_exists(&empty_key).await);
 }
 
 /// The local store, seen through its folder (the layout `local_fs` documents).

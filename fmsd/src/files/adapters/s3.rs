@@ -7,8 +7,10 @@
 //! - `Pstaging/<key>`: the staging's record (JSON: the staging id, the multipart upload the
 //!   parts go to now, the part plan, when it was started). It exists exactly while the staging
 //!   does: written after the upload is created, deleted before it is aborted or once complete
-//!   succeeded. It is what lets the sweep honour the service's start time and work on servers
-//!   without `ListMultipartUploads`, and what keeps a staging usable after a failed check.
+//!   succeeded (an upload a crash left without one is found by the sweep through
+//!   `ListMultipartUploads`). It is what lets the sweep honour the service's start time and
+//!   work on servers without `ListMultipartUploads`, and what keeps a staging usable after a
+//!   failed check.
 //!
 //! The SHA-256 check: S3 keeps no whole-object SHA-256 of a multipart object (its checksums of
 //! parts combine into a checksum of checksums), and the bytes never pass through fmsd. So
@@ -20,6 +22,14 @@
 //! its record; the next complete sees that and checks it again.
 //!
 //! Part URLs sign `Content-Length`, so S3 itself refuses a part of the wrong size.
+//!
+//! Servers differ (measured on garage 2.5.0 and s3s-fs 0.14.1): s3s-fs lists the parts of an
+//! upload id it does not know as none, answers 403 when such an upload is aborted and has no
+//! `ListMultipartUploads`; the record makes the adapter independent of all three.
+//!
+//! `staging` holds the record, `ListParts` and how a staging is found; `assemble` complete's
+//! two halves (assembling, hashing); `sweep` the clean-up; `wire` S3's error answers, the
+//! `ListParts` document and presigned-URL details.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -28,12 +38,9 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use s3::creds::Credentials;
-use s3::serde_types::Part;
 use s3::{Bucket, Region};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::files::domain::{AssembledBlob, BlobKey, PartPlan, Sha256Hex, StagingId, StoredPart};
@@ -41,6 +48,7 @@ use crate::files::ports::BlobStore;
 use crate::health::Probe;
 use crate::settings::{read_secret, S3Settings};
 
+mod assemble;
 mod staging;
 mod sweep;
 mod wire;
@@ -187,91 +195,6 @@ impl S3BlobStore {
         match self.bucket.abort_upload(path, upload_id).await {
             Err(error) if !is_missing(&error) => Err(to_error(error, "abort a multipart upload")),
             _ => Ok(()),
-        }
-    }
-
-    /// Streams blob `key` back and hashes it: its size and SHA-256, `None` if it is not there.
-    /// Memory stays flat whatever the size: each chunk is hashed and dropped.
-    async fn hash_object(&self, key: &BlobKey) -> Result<Option<(u64, Sha256Hex)>> {
-        let doing = "read back an assembled upload";
-        let mut response = match self
-            .streaming
-            .get_object_stream(self.object_path(key))
-            .await
-        {
-            Ok(response) => response,
-            Err(error) if is_missing(&error) => return Ok(None),
-            Err(error) => return Err(to_error(error, doing)),
-        };
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        loop {
-            let next = tokio::time::timeout(READ_IDLE_TIMEOUT, response.bytes.next())
-                .await
-                .map_err(|_| {
-                    Error::unavailable(anyhow::anyhow!(
-                        "S3 sent no byte for {} s while an upload was read back",
-                        READ_IDLE_TIMEOUT.as_secs()
-                    ))
-                })?;
-            let Some(chunk) = next else { break };
-            let chunk = chunk.map_err(|error| to_error(error, doing))?;
-            hasher.update(&chunk);
-            size += chunk.len() as u64;
-        }
-        Ok(Some((size, Sha256Hex::from_digest(&hasher.finalize()))))
-    }
-
-    /// Turns the parts listed for `record` into the object: `CompleteMultipartUpload`, or for
-    /// an empty file (no parts, which S3 refuses to complete) an empty object.
-    async fn assemble(
-        &self,
-        key: &BlobKey,
-        record: &StagingRecord,
-        parts: Vec<wire::ListedPart>,
-    ) -> Result<()> {
-        let path = self.object_path(key);
-        let plan = record.plan();
-        let complete = parts.len() == plan.n_parts() as usize
-            && parts
-                .iter()
-                .all(|part| plan.part(part.number).map(|(_, size)| size) == Some(part.size));
-        if !complete {
-            return Err(Error::Conflict("not every part is uploaded yet".into()));
-        }
-        if parts.is_empty() {
-            self.bucket
-                .put_object_with_content_type(&path, &[], BLOB_CONTENT_TYPE)
-                .await
-                .map_err(|error| to_error(error, "store an empty blob"))?;
-            return self.abort_upload(&path, &record.upload_id).await;
-        }
-        let parts = parts
-            .into_iter()
-            .map(|part| Part {
-                part_number: part.number,
-                etag: part.etag,
-            })
-            .collect();
-        match self
-            .bucket
-            .complete_multipart_upload(&path, &record.upload_id, parts)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => Err(match wire::answer(&error).map(|answer| answer.code) {
-                Some(code) if code == "EntityTooSmall" => Error::Invalid(
-                    "S3 refuses parts smaller than 5 MiB (but the last); raise \
-                     files.part_size_bytes"
-                        .into(),
-                ),
-                Some(code) if code == "InvalidPart" || code == "InvalidPartOrder" => {
-                    Error::Conflict(
-                        "a part changed while the upload was completed; complete it again".into(),
-                    )
-                }
-                _ => to_error(error, "complete a multipart upload"),
-            }),
         }
     }
 }

@@ -194,7 +194,7 @@ apt_install() {
 ensure_system_packages() {
   local need=()
   dpkg -s libpq-dev >/dev/null 2>&1 || need+=(libpq-dev)        # diesel's postgres feature links libpq
-  command -v cmake >/dev/null || need+=(cmake)                    # rdkafka's bundled librdkafka build
+  command -v cmake >/dev/null || need+=(cmake)                    # C builds inside the cargo installs
   command -v cc >/dev/null || need+=(build-essential)
   command -v pkg-config >/dev/null || need+=(pkg-config)
   command -v curl >/dev/null || need+=(curl)

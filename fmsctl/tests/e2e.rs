@@ -314,12 +314,6 @@ fn an_interrupted_upload_resumes_where_it_stopped() {
 }
 
 /// The stored credentials file of `fmsctl`, as JSON.
-fn stored_credentials(fmsctl: &Fmsctl) -> serde_json::Value {
-    let path = fmsctl.config_home().join("fmsctl/credentials.json");
-    let text = std::fs::read_to_string(path).unwrap();
-    serde_json::from_str::<serde_json::Value>(&text).unwrap()[&fmsctl.server].clone()
-}
-
 fn store_credentials(fmsctl: &Fmsctl, credentials: serde_json::Value) {
     let path = fmsctl.config_home().join("fmsctl/credentials.json");
     let all = serde_json::json!({ fmsctl.server.clone(): credentials });
@@ -345,11 +339,11 @@ fn tokens_refresh_silently_and_the_quota_holds() {
         "refresh@example.com",
         "correct horse battery staple",
     );
-    let first = stored_credentials(&fmsctl);
+    let first = fmsctl.stored_credentials();
 
     // Expired (or about to be) by the clock: refreshed before the request.
     fmsctl.run(&["whoami"]).ok();
-    let second = stored_credentials(&fmsctl);
+    let second = fmsctl.stored_credentials();
     assert_ne!(first["refresh_token"], second["refresh_token"]);
 
     // Expired although the stored expiry says otherwise: the 401 triggers one refresh.
@@ -359,7 +353,7 @@ fn tokens_refresh_silently_and_the_quota_holds() {
     // The server allows a few seconds of clock skew past the 1 s lifetime.
     std::thread::sleep(Duration::from_millis(7500));
     fmsctl.run(&["ls"]).ok();
-    let third = stored_credentials(&fmsctl);
+    let third = fmsctl.stored_credentials();
     assert_ne!(second["refresh_token"], third["refresh_token"]);
 
     // Many small parts whose URLs expire every two seconds.
@@ -382,7 +376,7 @@ fn tokens_refresh_silently_and_the_quota_holds() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 
     // A refresh token the server no longer knows: log in again.
-    let mut revoked = stored_credentials(&fmsctl);
+    let mut revoked = fmsctl.stored_credentials();
     revoked["refresh_token"] = "not-a-token".into();
     revoked["access_expires_at"] = "2000-01-01T00:00:00Z".into();
     store_credentials(&fmsctl, revoked);

@@ -20,6 +20,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Where the embedded stores keep their data.
     pub data_dir: PathBuf,
+    /// Where the signing keys are (made on first start); default `<data_dir>/keys`. Instances
+    /// that share a stack share this folder, so a token or URL from one works on every one.
+    pub keys_dir: Option<PathBuf>,
     /// The base URL clients reach fmsd at, used in signed URLs. Default: `http://<listen>`.
     pub public_url: Option<Url>,
     /// `pretty` or `json` log lines.
@@ -239,6 +242,7 @@ impl Default for Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: default_data_dir(),
+            keys_dir: None,
             public_url: None,
             log_format: "pretty".into(),
             shutdown_grace_secs: 30,

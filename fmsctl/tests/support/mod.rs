@@ -73,6 +73,13 @@ impl Fmsctl {
         }
     }
 
+    /// What the file credential store holds for this server, as JSON.
+    pub fn stored_credentials(&self) -> serde_json::Value {
+        let path = self.config_home().join("fmsctl/credentials.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()[&self.server].clone()
+    }
+
     /// The config home (`$XDG_CONFIG_HOME`).
     pub fn config_home(&self) -> &Path {
         self.config_home.path()

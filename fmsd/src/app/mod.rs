@@ -90,7 +90,10 @@ impl App {
         let data_dir = settings.data_dir.clone();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("failed to create {}", data_dir.display()))?;
-        let keys = data_dir.join("keys");
+        let keys = settings
+            .keys_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("keys"));
 
         let bus = wiring::bus(&settings).await?;
 

@@ -32,7 +32,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // File and database work runs on the blocking pool; a modest cap keeps the thread count (and
+    // with it the allocator's per-thread memory) bounded under load.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("fmsd: failed to start the runtime: {error}");

@@ -42,8 +42,9 @@ use disk::{
 /// How long a part upload may go without receiving a byte.
 const PART_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// How many bytes of a part are gathered before they are written.
-const WRITE_BUFFER: usize = 1024 * 1024;
+/// How many bytes of a part are gathered before they are written: large enough for few system
+/// calls, small enough that parallel parts keep fmsd's memory flat (tokio's file adds a copy).
+const WRITE_BUFFER: usize = 256 * 1024;
 
 /// The blob store in a local folder.
 #[derive(Debug)]

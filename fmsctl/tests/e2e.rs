@@ -285,6 +285,10 @@ fn an_interrupted_upload_resumes_where_it_stopped() {
     );
     let entry = listed(&fmsctl, "/", "resume.bin").expect("resume.bin is listed");
     assert_eq!(entry["sha256"], sha256_of(&big).as_str());
+    assert!(
+        fmsctl.upload_records().is_empty(),
+        "a completed upload leaves no record"
+    );
     let copy = root.path().join("copy.bin");
     fmsctl
         .run(&["download", "/resume.bin", copy.to_str().unwrap()])
@@ -311,6 +315,50 @@ fn an_interrupted_upload_resumes_where_it_stopped() {
         .expect_code(1);
     assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
     assert!(!part.exists());
+}
+
+#[test]
+fn a_file_changed_since_the_interrupted_run_is_uploaded_afresh() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(
+        &fmsctl,
+        "changed@example.com",
+        "correct horse battery staple",
+    );
+
+    let big = root.path().join("changed.bin");
+    random_file(&big, 64 * MIB, 7);
+    upload_and_interrupt_after_first_part(&fmsctl, &big, || server.log_text());
+    assert_eq!(
+        fmsctl.upload_records().len(),
+        1,
+        "the interrupted run left no record"
+    );
+
+    // Same size, other bytes, a later mtime: the server's first part is stale now.
+    random_file(&big, 64 * MIB, 8);
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let run = fmsctl.run(&["upload", big.to_str().unwrap(), "/"]).ok();
+    assert!(
+        !run.stderr.contains("resuming"),
+        "a changed file must not resume:\n{}",
+        run.stderr
+    );
+    let entry = listed(&fmsctl, "/", "changed.bin").expect("changed.bin is listed");
+    assert_eq!(entry["sha256"], sha256_of(&big).as_str());
+    let copy = root.path().join("copy.bin");
+    fmsctl
+        .run(&["download", "/changed.bin", copy.to_str().unwrap()])
+        .ok();
+    assert_same_file(&big, &copy);
 }
 
 /// The stored credentials file of `fmsctl`, as JSON.

@@ -1,11 +1,13 @@
 //! Moving bytes: the parallel part upload and the resumable download.
 //!
 //! - [`plan`]: turns local arguments into the remote folders and files an upload needs.
-//! - [`hash`]: the streaming SHA-256 that must be known before an upload starts.
+//! - [`hash`]: the streaming SHA-256 of a local file, computed while its parts go out.
+//! - [`record`]: the local record of an unfinished upload, so a re-run resumes it.
 //! - [`body`]: a part's bytes as a streamed request body that advances the progress bars.
 //! - [`part`]: one part `PUT`, with retries and fresh URLs when the signed ones expire.
-//! - [`upload`]: one file: hash, create (or resume) the session, send the missing parts, complete.
+//! - [`upload`]: one file: resume (or create) the session, send the missing parts, complete.
 //! - [`download`]: one file into `NAME.part` with `Range` resume, checked, then renamed.
+//! - [`sink`]: a download's writer and hashing threads, fed the same chunks side by side.
 //!
 //! Nothing here holds a whole file in memory: reads and writes go in [`CHUNK_SIZE`] pieces,
 //! and the number of pieces in flight is bounded.
@@ -15,6 +17,8 @@ pub mod download;
 pub mod hash;
 pub mod part;
 pub mod plan;
+pub mod record;
+pub mod sink;
 pub mod upload;
 
 use std::time::Duration;

@@ -1,8 +1,10 @@
-//! Uploading one file: hash it, create or resume the session, send the missing parts, complete.
+//! Uploading one file: resume or create the session, send the missing parts, complete.
 //!
-//! The server answers `POST /v1/uploads` with an unfinished session for the same path, size and
-//! SHA-256 when there is one, so running the same upload again after an interruption sends only
-//! the parts the server does not hold. Parts go out in parallel; a [`Semaphore`] shared by all
+//! The file is hashed on a background thread while its parts go out, and the SHA-256 is sent at
+//! `complete` (the server checks it there). Resuming thus cannot rely on the checksum: a local
+//! [`UploadRecord`], keyed by the server, the file (path, size, mtime) and the remote path,
+//! remembers the session, so running the same upload again after an interruption sends only the
+//! parts the server does not hold. Parts go out in parallel; a [`Semaphore`] shared by all
 //! files of a command bounds the number of `PUT`s in flight, whatever the number of files.
 
 use std::path::Path;
@@ -14,9 +16,10 @@ use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 use tokio::sync::Semaphore;
 
-use super::hash::sha256_file;
+use super::hash::BackgroundHash;
 use super::part::{put_part, PartJob, PartUrls};
 use super::plan::PlannedFile;
+use super::record::{LocalFile, UploadRecord};
 use crate::client::{AtPath, Client};
 use crate::output::Output;
 use crate::progress::Progress;
@@ -79,26 +82,40 @@ impl Uploader {
         file: &PlannedFile,
         bar: &ProgressBar,
     ) -> anyhow::Result<Entry> {
-        let (sha256, hashed_bytes) = sha256_file(&file.local, bar.clone()).await?;
-        if hashed_bytes != file.size {
+        // Hash while the session is found or made and the parts go out.
+        let hash = BackgroundHash::start(&file.local);
+        let local = LocalFile::of(&file.local)?;
+        if local.size != file.size {
             bail!(
-                "{} changed size while being read ({} bytes, then {}); try again",
+                "{} changed size since it was listed ({} bytes, then {}); try again",
                 file.local.display(),
                 file.size,
-                hashed_bytes
+                local.size
             );
         }
-        let request = CreateUploadRequest {
-            path: file.remote.clone(),
-            size: file.size,
-            sha256: Some(sha256.clone()),
-            overwrite: self.overwrite,
+        let record = UploadRecord::new(self.client.server(), &local, &file.remote);
+        let (session, resumed) = match self.recorded_session(&record, file).await? {
+            Some(session) => (session, true),
+            None => {
+                let request = CreateUploadRequest {
+                    path: file.remote.clone(),
+                    size: file.size,
+                    sha256: None,
+                    overwrite: self.overwrite,
+                };
+                let (session, resumed) = self
+                    .client
+                    .create_upload(&request)
+                    .await
+                    .at_path(&file.remote)?;
+                if let Err(error) = record.save(session.upload_id) {
+                    // Only a later resume needs the record; this upload goes on without it.
+                    let reason = format!("{error:#}");
+                    tracing::warn!(%reason, "could not record the upload for a resume");
+                }
+                (session, resumed)
+            }
         };
-        let (session, resumed) = self
-            .client
-            .create_upload(&request)
-            .await
-            .at_path(&file.remote)?;
         check_plan(&session, file.size)?;
 
         let stored_parts = session.parts.iter().filter(|part| part.stored).count();
@@ -133,10 +150,56 @@ impl Uploader {
 
         self.progress.start_finishing(bar);
 
-        self.client
+        let (sha256, hashed_bytes) = hash.finish().await?;
+        if hashed_bytes != file.size {
+            record.remove();
+            bail!(
+                "{} changed size while being read ({} bytes, then {}); try again",
+                file.local.display(),
+                file.size,
+                hashed_bytes
+            );
+        }
+        let completed = self
+            .client
             .complete_upload(session.upload_id, &sha256)
-            .await
-            .at_path(&file.remote)
+            .await;
+        // Keep the record only when resuming may help: after a network error or a 5xx. A 4xx
+        // (checksum mismatch, conflict, session gone) will not get better by resuming.
+        let may_resume = matches!(
+            &completed,
+            Err(error) if error.status().is_none_or(|status| status >= 500)
+        );
+        if !may_resume {
+            record.remove();
+        }
+        completed.at_path(&file.remote)
+    }
+
+    /// The session `record` names, if the server still has it for this path and size.
+    async fn recorded_session(
+        &self,
+        record: &UploadRecord,
+        file: &PlannedFile,
+    ) -> anyhow::Result<Option<UploadSession>> {
+        let Some(upload_id) = record.load() else {
+            return Ok(None);
+        };
+        match self.client.upload_session(upload_id).await {
+            Ok(session) if session.path == file.remote && session.size == file.size => {
+                Ok(Some(session))
+            }
+            Ok(_) => {
+                record.remove();
+                Ok(None)
+            }
+            Err(error) if error.status() == Some(404) => {
+                tracing::debug!(%upload_id, "the recorded upload is gone; starting afresh");
+                record.remove();
+                Ok(None)
+            }
+            Err(error) => Err(error).at_path(&file.remote),
+        }
     }
 
     async fn send_parts(

@@ -85,6 +85,19 @@ impl Fmsctl {
         self.config_home.path()
     }
 
+    /// The state home (`$XDG_STATE_HOME`), where unfinished uploads are recorded.
+    pub fn state_home(&self) -> PathBuf {
+        self.config_home.path().join("state")
+    }
+
+    /// The records of unfinished uploads, kept for resuming.
+    pub fn upload_records(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.state_home().join("fmsctl/uploads")) {
+            Ok(entries) => entries.map(|entry| entry.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// The command, with the environment set and isolated from the caller's.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(FMSCTL);
@@ -92,6 +105,7 @@ impl Fmsctl {
             .args(args)
             .env("FMSCTL_SERVER", &self.server)
             .env("XDG_CONFIG_HOME", self.config_home.path())
+            .env("XDG_STATE_HOME", self.state_home())
             .env("FMSCTL_CREDENTIAL_STORE", "file")
             .env_remove("FMSCTL_PARALLEL")
             .env_remove("RUST_LOG");

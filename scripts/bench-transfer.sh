@@ -121,12 +121,13 @@ else
     RCLONE_CONFIG_BENCH_ENDPOINT=$FMS_TEST_S3_ENDPOINT RCLONE_CONFIG_BENCH_REGION=$FMS_TEST_S3_REGION \
     RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=$FMS_TEST_S3_ACCESS_KEY \
     RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$FMS_TEST_S3_SECRET_KEY RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+  # rclone 1.60 fails on AWS_CA_BUNDLE (set on some machines), so it runs without it.
   rclone_dst="bench:$FMS_TEST_S3_BUCKET/bench-$$-tools/rclone.bin"
   start=$(now)
-  rclone copyto "$work/big.bin" "$rclone_dst"
+  env -u AWS_CA_BUNDLE rclone copyto "$work/big.bin" "$rclone_dst"
   t_rclone_up=$(python3 -c "print($(now) - $start)")
   start=$(now)
-  rclone copyto "$rclone_dst" "$work/rclone-down.bin"
+  env -u AWS_CA_BUNDLE rclone copyto "$rclone_dst" "$work/rclone-down.bin"
   t_rclone_down=$(python3 -c "print($(now) - $start)")
   start=$(now)
   "$FMS_TEST_AWS" --endpoint-url "$FMS_TEST_S3_ENDPOINT" --only-show-errors s3 cp "$work/big.bin" "$s3_prefix/aws.bin"
@@ -134,7 +135,7 @@ else
   start=$(now)
   "$FMS_TEST_AWS" --endpoint-url "$FMS_TEST_S3_ENDPOINT" --only-show-errors s3 cp "$s3_prefix/aws.bin" "$work/aws-down.bin"
   t_aws_down=$(python3 -c "print($(now) - $start)")
-  rclone purge "bench:$FMS_TEST_S3_BUCKET/bench-$$-tools" >/dev/null 2>&1 || true
+  env -u AWS_CA_BUNDLE rclone purge "bench:$FMS_TEST_S3_BUCKET/bench-$$-tools" >/dev/null 2>&1 || true
   "$bin/fmsctl" -q rm /big.bin >/dev/null || true
 fi
 

@@ -53,8 +53,9 @@ mod staging;
 mod sweep;
 mod wire;
 
+use super::content_disposition;
 use staging::{Located, StagingCache, StagingRecord};
-use wire::{content_disposition, is_missing, presign_secs, to_error};
+use wire::{is_missing, presign_secs, to_error};
 
 /// How long reading an object back may go without receiving a byte.
 const READ_IDLE_TIMEOUT: Duration = Duration::from_secs(60);

@@ -156,30 +156,6 @@ pub fn presign_secs(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> u32 {
     u32::try_from(secs).unwrap_or(1)
 }
 
-/// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266),
-/// the same header fmsd's own download route sends.
-pub fn content_disposition(name: &str) -> String {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::with_capacity(name.len() * 3);
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -269,13 +245,5 @@ mod tests {
         assert_eq!(presign_secs(now + Duration::milliseconds(1500), now), 2);
         assert_eq!(presign_secs(now - Duration::hours(1), now), 1);
         assert_eq!(presign_secs(now + Duration::days(30), now), 604_800);
-    }
-
-    #[test]
-    fn a_content_disposition_is_one_safe_header_line() {
-        assert_eq!(
-            content_disposition("a \"b\"\r\né.txt"),
-            "attachment; filename=\"a _b____.txt\"; filename*=UTF-8''a%20%22b%22%0D%0A%C3%A9.txt"
-        );
     }
 }

@@ -7,6 +7,7 @@ pub mod local_fs;
 pub mod postgres;
 #[cfg(feature = "s3")]
 pub mod s3;
+mod schema;
 pub mod sqlite;
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266):

@@ -28,7 +28,7 @@ use crate::files::domain::{
 use crate::files::ports::{EventsFor, FileRepo, NewFile};
 use crate::health::Probe;
 
-mod schema;
+use super::schema;
 mod tree;
 mod uploads;
 

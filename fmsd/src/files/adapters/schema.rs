@@ -1,6 +1,7 @@
-//! The files tables on PostgreSQL, written by hand to match `migrations/files-postgres`, and the
-//! rows read from them turned back into domain records. The rows hold what the SQLite adapter's
-//! hold (text ids, microsecond times), so both adapters return equal entries.
+//! The files tables, written by hand to match `migrations/files` (SQLite) and
+//! `migrations/files-postgres`, and the rows read from them turned back into domain records.
+//! Both databases hold the same columns (text ids, microsecond times, signed sizes), so both
+//! adapters share these rows and return equal entries.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -64,7 +65,8 @@ pub const FOLDER: &str = "folder";
 
 /// A row of `nodes`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = nodes, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = nodes, check_for_backend(diesel::sqlite::Sqlite))]
+#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
 pub struct NodeRow {
     pub id: String,
     pub owner_id: String,
@@ -80,7 +82,8 @@ pub struct NodeRow {
 
 /// A row of `uploads`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = uploads, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = uploads, check_for_backend(diesel::sqlite::Sqlite))]
+#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
 pub struct UploadRow {
     pub id: String,
     pub owner_id: String,
@@ -108,27 +111,27 @@ pub fn micros(at: DateTime<Utc>) -> i64 {
 }
 
 /// A stored time.
-fn time(micros: i64) -> Result<DateTime<Utc>> {
+pub fn time(micros: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(micros).ok_or_else(|| corrupt("time", &micros.to_string()))
 }
 
-/// A size as stored; `bigint` is signed.
+/// A size as stored; SQLite integers and `bigint` are signed.
 pub fn stored_size(size: u64) -> Result<i64> {
     i64::try_from(size).map_err(|_| Error::Invalid(format!("a size of {size} bytes is too large")))
 }
 
-/// A stored size or count.
+/// A stored size.
 pub fn size(stored: i64) -> Result<u64> {
     u64::try_from(stored).map_err(|_| corrupt("size", &stored.to_string()))
 }
 
 /// A stored id.
-fn uuid(stored: &str) -> Result<Uuid> {
+pub fn uuid(stored: &str) -> Result<Uuid> {
     Uuid::parse_str(stored).map_err(|_| corrupt("id", stored))
 }
 
 /// A stored path.
-fn path(stored: &str) -> Result<RemotePath> {
+pub fn path(stored: &str) -> Result<RemotePath> {
     RemotePath::parse(stored).map_err(|_| corrupt("path", stored))
 }
 

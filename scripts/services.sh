@@ -123,7 +123,9 @@ wait_until() {
   local name=$1 what=$2; shift 2
   local deadline=$((SECONDS + WAIT_SECS))
   until "$@"; do
-    if [[ -f "$STATE/$name.pid" ]] && ! recorded_pid "$name" >/dev/null; then
+    # liveness by PID alone: until the launched subshell has exec'd the server, its command line
+    # is still this script's
+    if [[ -f "$STATE/$name.pid" ]] && ! kill -0 "$(<"$STATE/$name.pid")" 2>/dev/null; then
       fail_with_log "$name" "$name exited before answering on $what"
     fi
     ((SECONDS < deadline)) || fail_with_log "$name" "$name did not answer on $what within ${WAIT_SECS}s"

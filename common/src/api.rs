@@ -26,11 +26,16 @@
 //! | `GET /.well-known/jwks.json` | | the access-token public keys (RFC 7517) |
 //! | `GET /healthz`, `GET /readyz` | | 200 when alive / when every store answers |
 //!
+//! Sharing (shares with customers, links, `/s/{token}`) is in [`sharing`].
+//!
 //! Every error is [`ErrorBody`]: `{"error": {"code": "...", "message": "..."}}`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub mod sharing;
+pub use sharing::*;
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +65,8 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     /// 409: it already exists, or the state does not allow it.
     pub const CONFLICT: &str = "conflict";
+    /// 410: it existed but is used up (an expired or exhausted link).
+    pub const GONE: &str = "gone";
     /// 413: the quota would be exceeded.
     pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
     /// 413: the body is larger than allowed.
@@ -128,6 +135,25 @@ pub struct Profile {
     pub name: String,
     /// When they registered.
     pub created_at: DateTime<Utc>,
+    /// Which mail they want.
+    #[serde(default)]
+    pub notifications: NotificationSettings,
+}
+
+/// Which mail a customer wants. Security mail (password changed, account deleted) always goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// Mail about activity: shares, links, file requests, quota. On by default.
+    pub activity_mail: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            activity_mail: true,
+        }
+    }
 }
 
 /// `PATCH /v1/me`: the fields to change.
@@ -137,6 +163,9 @@ pub struct UpdateProfileRequest {
     /// A new display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// New mail preferences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationSettings>,
 }
 
 /// `POST /v1/me/password`.

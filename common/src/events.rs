@@ -12,7 +12,7 @@ use uuid::Uuid;
 pub mod topics {
     /// Events about customers: registered, password changed, deleted.
     pub const CUSTOMERS: &str = "fms.customers.v1";
-    /// Events about files: uploaded, moved, deleted.
+    /// Events about files: uploaded, moved, deleted, shared, links, quota.
     pub const FILES: &str = "fms.files.v1";
     /// Every topic, for brokers that need them created up front.
     pub const ALL: &[&str] = &[CUSTOMERS, FILES];
@@ -178,15 +178,23 @@ event!(
     customer_id
 );
 
-/// A customer changed their profile (today: their display name).
+/// A customer changed their profile: display name or mail preferences.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerUpdated {
     /// The customer.
     pub customer_id: Uuid,
     /// Their e-mail address.
     pub email: String,
-    /// Their new display name.
+    /// Their display name.
     pub name: String,
+    /// Whether they want mail about activity (shares, links, quota); security mail always goes.
+    #[serde(default = "yes")]
+    pub activity_mail: bool,
+}
+
+/// The default of a preference that is on unless turned off.
+fn yes() -> bool {
+    true
 }
 event!(
     CustomerUpdated,
@@ -265,6 +273,98 @@ pub struct OwnerPurged {
     pub bytes_freed: u64,
 }
 event!(OwnerPurged, topics::FILES, "files.owner_purged", owner_id);
+
+/// An owner shared a file or folder with another customer; notifications tells the recipient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileShared {
+    /// The share.
+    pub share_id: Uuid,
+    /// Who shared.
+    pub owner_id: Uuid,
+    /// The owner's display name.
+    pub owner_name: String,
+    /// The owner's e-mail address.
+    pub owner_email: String,
+    /// Who it is shared with.
+    pub recipient_id: Uuid,
+    /// Where the mail goes.
+    pub recipient_email: String,
+    /// How the mail greets them.
+    pub recipient_name: String,
+    /// The shared item's name.
+    pub item_name: String,
+    /// `file` or `folder`.
+    pub kind: String,
+    /// `viewer` or `editor`.
+    pub role: String,
+}
+event!(FileShared, topics::FILES, "files.shared", owner_id);
+
+/// A link expires within a day; notifications tells its owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkExpiring {
+    /// The link.
+    pub link_id: Uuid,
+    /// Its owner.
+    pub owner_id: Uuid,
+    /// Where the mail goes.
+    pub owner_email: String,
+    /// How the mail greets them.
+    pub owner_name: String,
+    /// The linked item's name.
+    pub item_name: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+}
+event!(LinkExpiring, topics::FILES, "files.link_expiring", owner_id);
+
+/// Someone uploaded a file through a file-request link; notifications tells the owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkUploadReceived {
+    /// The link.
+    pub link_id: Uuid,
+    /// The folder's owner.
+    pub owner_id: Uuid,
+    /// Where the mail goes.
+    pub owner_email: String,
+    /// How the mail greets them.
+    pub owner_name: String,
+    /// The folder's name.
+    pub folder_name: String,
+    /// The new file's name.
+    pub file_name: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+event!(
+    LinkUploadReceived,
+    topics::FILES,
+    "files.link_upload_received",
+    owner_id
+);
+
+/// An owner's stored bytes crossed 80 % or 100 % of their quota; notifications warns them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaThresholdReached {
+    /// The owner.
+    pub owner_id: Uuid,
+    /// Where the mail goes.
+    pub owner_email: String,
+    /// How the mail greets them.
+    pub owner_name: String,
+    /// 80 or 100.
+    pub percent: u8,
+    /// Bytes stored now.
+    pub used_bytes: u64,
+    /// The quota.
+    pub quota_bytes: u64,
+}
+event!(
+    QuotaThresholdReached,
+    topics::FILES,
+    "files.quota_threshold_reached",
+    owner_id
+);
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,9 @@ pub enum Error {
     /// It exists already, or the state does not allow the change.
     #[error("{0}")]
     Conflict(String),
+    /// It existed but is used up: an expired link, or one with no downloads left.
+    #[error("{0}")]
+    Gone(String),
     /// The request body is larger than allowed.
     #[error("{0}")]
     TooLarge(String),

@@ -9,7 +9,7 @@
 //! - [`bus`]: publisher/subscriber ports, the outbox relay, the consumer loop, the backends.
 //! - [`db`]: SQLite plumbing shared by the embedded adapters (pool, migrations, outbox tables).
 //! - [`store_url`]: which backend each port uses, by URL scheme.
-//! - [`error`], [`clock`], [`signing`], [`keys`], [`health`]: small shared pieces.
+//! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`]: small shared pieces.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -24,6 +24,7 @@ pub mod gateway;
 pub mod health;
 pub mod keys;
 pub mod notifications;
+pub mod passwords;
 pub mod settings;
 pub mod signing;
 pub mod store_url;

@@ -217,8 +217,17 @@ pub struct FilesSettings {
     pub part_url_ttl_secs: u64,
     /// How long a download URL works.
     pub download_url_ttl_secs: u64,
-    /// How often expired upload sessions are swept.
+    /// How often expired upload sessions are swept (and links about to expire looked for).
     pub sweep_interval_secs: u64,
+    /// How long a download URL handed out through a share or a link works: short, so a revoked
+    /// share or link stops working soon even for a URL already handed out.
+    pub shared_download_url_ttl_secs: u64,
+    /// Lifetime of a link when its creator names none.
+    pub link_default_ttl_secs: u64,
+    /// The longest lifetime a link may have.
+    pub link_max_ttl_secs: u64,
+    /// Wrong link passwords allowed per link (and per client IP) per minute; more get 429.
+    pub link_password_attempts_per_minute: u32,
 }
 
 /// The HTTP front door.
@@ -235,6 +244,9 @@ pub struct GatewaySettings {
 pub struct MailSettings {
     /// The `From:` of every mail.
     pub from: String,
+    /// Activity mails to one customer within this many seconds of the last one are gathered
+    /// into one digest, sent when the window has passed (security mail is never held back).
+    pub digest_window_secs: u64,
 }
 
 impl Default for Settings {
@@ -278,6 +290,10 @@ impl Default for FilesSettings {
             part_url_ttl_secs: 3600,
             download_url_ttl_secs: 300,
             sweep_interval_secs: 600,
+            shared_download_url_ttl_secs: 60,
+            link_default_ttl_secs: 7 * 24 * 3600,
+            link_max_ttl_secs: 90 * 24 * 3600,
+            link_password_attempts_per_minute: 5,
         }
     }
 }
@@ -294,6 +310,7 @@ impl Default for MailSettings {
     fn default() -> Self {
         Self {
             from: "fms <no-reply@fms.localhost>".into(),
+            digest_window_secs: 300,
         }
     }
 }

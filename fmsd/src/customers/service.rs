@@ -1,9 +1,7 @@
 //! The customers use cases: register, log in, refresh, log out, profile, password, deletion.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::Duration;
 use common::api::{
     ChangePasswordRequest, DeleteAccountRequest, LoginRequest, Profile, RegisterRequest, TokenPair,
@@ -19,6 +17,7 @@ use super::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
 use super::tokens::{hash_refresh_token, new_refresh_token, TokenIssuer};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::passwords;
 use crate::settings::AuthSettings;
 
 /// The one message for a wrong password and an unknown e-mail, so neither tells which.
@@ -287,48 +286,12 @@ fn profile(customer: &Customer) -> Profile {
     }
 }
 
-/// Hashes with argon2id (the crate's defaults follow OWASP: 19 MiB, 2 passes) off the async
-/// threads, since it is deliberately slow.
+/// Hashes a customer's password with argon2id.
 async fn hash_password(password: Password) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|error| Error::internal(anyhow::anyhow!("failed to hash a password: {error}")))
-    })
-    .await
-    .map_err(Error::internal)?
+    passwords::hash(password.expose().to_owned()).await
 }
 
-/// Checks `password` against a PHC string (or, for `None`, against a dummy hash and answers
-/// `false`), off the async threads.
+/// Checks a password against a stored hash (or, for `None`, a dummy one).
 async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
-        let parsed = PasswordHash::new(&hash).map_err(|error| {
-            Error::internal(anyhow::anyhow!(
-                "a stored password hash is malformed: {error}"
-            ))
-        })?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-            && known)
-    })
-    .await
-    .map_err(Error::internal)?
-}
-
-/// A hash of a random password, made once, to verify against for unknown e-mails.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default()
-            .hash_password(uuid::Uuid::new_v4().to_string().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .unwrap_or_default()
-    })
+    passwords::verify(password, hash).await
 }

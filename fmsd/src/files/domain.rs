@@ -11,11 +11,13 @@ use uuid::Uuid;
 use crate::error::Error;
 
 mod records;
+mod sharing;
 
 pub use records::{
     AssembledBlob, Garbage, Node, NodeKind, OverwritePolicy, Removal, StoredPart, Upload,
     UsageCounts,
 };
+pub use sharing::{Link, LinkMode, LinkToken, Person, Role, Share};
 
 /// An absolute path in one owner's tree: `/` or `/a/b`, with no `.`, `..` or empty segment,
 /// no control character, at most [`RemotePath::MAX_BYTES`] bytes.

@@ -17,6 +17,10 @@ use super::domain::{
 };
 use crate::error::Result;
 
+mod sharing;
+
+pub use sharing::SharingRepo;
+
 /// Builds the events of a change from its outcome, inside the change's transaction.
 pub type EventsFor<T> = Box<dyn FnOnce(&T) -> Vec<Outgoing> + Send>;
 
@@ -45,6 +49,9 @@ pub trait FileRepo: Send + Sync {
 
     /// The entry at `path` (never the root, which is implicit).
     async fn get(&self, owner: Uuid, path: &RemotePath) -> Result<Option<Node>>;
+
+    /// `owner`'s entry with id `id`, wherever it is now.
+    async fn get_by_id(&self, owner: Uuid, id: Uuid) -> Result<Option<Node>>;
 
     /// Up to `limit` children of `folder` whose name sorts (bytewise) after `after`, in order.
     async fn list(
@@ -111,7 +118,8 @@ pub trait FileRepo: Send + Sync {
 
     /// Makes the uploaded file visible and ends the session, in one transaction: the parent
     /// folder must still exist, a folder at the path is a conflict, a file there is replaced
-    /// only under [`OverwritePolicy::Replace`] (its blob becomes garbage, returned).
+    /// only under [`OverwritePolicy::Replace`] (its blob becomes garbage, returned; the new file
+    /// keeps the replaced file's id, so shares and links of it still lead to it).
     async fn finish_upload(
         &self,
         upload: &Upload,

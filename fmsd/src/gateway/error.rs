@@ -63,6 +63,7 @@ impl IntoResponse for ApiError {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, codes::FORBIDDEN),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
             Error::Conflict(_) => (StatusCode::CONFLICT, codes::CONFLICT),
+            Error::Gone(_) => (StatusCode::GONE, codes::GONE),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE),
             Error::QuotaExceeded(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::QUOTA_EXCEEDED),
             Error::Integrity(_) => (StatusCode::UNPROCESSABLE_ENTITY, codes::INTEGRITY),

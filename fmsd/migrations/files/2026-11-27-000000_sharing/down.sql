@@ -1,0 +1,3 @@
+DROP TABLE links;
+DROP TABLE shares;
+DROP TABLE people;

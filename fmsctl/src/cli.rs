@@ -3,10 +3,12 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use common::api::sharing::ShareRole;
+use uuid::Uuid;
 
 use crate::credentials::CredentialStoreKind;
-use crate::exit;
+use crate::{duration, exit};
 
 /// The fms command line: log in, upload, download, list, move, delete.
 #[derive(Debug, Parser)]
@@ -72,6 +74,12 @@ pub enum Command {
     Rm(RmArgs),
     /// Show storage used and the quota
     Usage,
+    /// Share a file or folder with someone, or make a public link to it
+    Share(ShareArgs),
+    /// List what others shared with you, what you shared, and your links
+    Shares(SharesArgs),
+    /// Revoke a share or a link, or leave a share made with you
+    Unshare(UnshareArgs),
 }
 
 /// `fmsctl register`.
@@ -119,26 +127,38 @@ pub struct UploadArgs {
         value_parser = clap::value_parser!(u16).range(1..=64)
     )]
     pub parallel: u16,
+    /// For a file request link: read its password from the first line of stdin
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// `fmsctl download`.
 #[derive(Debug, Args)]
 pub struct DownloadArgs {
-    /// The remote file
+    /// The remote file: a path, shared:NAME[/PATH], or a link's URL (no login needed)
     pub remote: String,
     /// Where to write it: a file, or an existing folder [default: its name, here]
     pub local: Option<PathBuf>,
+    /// Read the link's password from the first line of stdin instead of asking
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// `fmsctl ls`.
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// The remote folder
+    /// The remote folder: a path, shared:NAME[/PATH], or a link's URL (no login needed)
     #[arg(default_value = "/")]
     pub path: String,
     /// Long form: kind, size in bytes, modification time, name
     #[arg(short, long)]
     pub long: bool,
+    /// List the items others shared with you (reach them as shared:NAME)
+    #[arg(long, conflicts_with = "path")]
+    pub shared: bool,
+    /// Read the link's password from the first line of stdin instead of asking
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// `fmsctl mkdir`.
@@ -168,6 +188,87 @@ pub struct RmArgs {
     /// Delete a folder and everything in it
     #[arg(short, long)]
     pub recursive: bool,
+}
+
+/// `fmsctl share`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("how").required(true).args(["with", "link"])))]
+pub struct ShareArgs {
+    /// The file or folder to share, in your own files
+    pub path: String,
+    /// Share with this registered user
+    #[arg(long, value_name = "EMAIL")]
+    pub with: Option<String>,
+    /// What they may do [default: viewer]
+    #[arg(long, value_enum, requires = "with")]
+    pub role: Option<RoleArg>,
+    /// Make a public link instead, and print its URL
+    #[arg(long)]
+    pub link: bool,
+    /// How long the link works: 30m, 12h, 7d, 2w, or seconds [default: the server's, 7 days]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_seconds, requires = "link")]
+    pub expires: Option<u64>,
+    /// Protect the link with a password, read from the first line of stdin
+    #[arg(long, requires = "link")]
+    pub password_stdin: bool,
+    /// How many downloads the link allows
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..),
+        requires = "link"
+    )]
+    pub max_downloads: Option<u64>,
+    /// A file request for a folder: anyone with the link may upload into it, nobody may list it
+    #[arg(long, requires = "link", conflicts_with = "max_downloads")]
+    pub upload_only: bool,
+}
+
+/// What a recipient may do with a share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// List and download
+    Viewer,
+    /// Also upload, make folders, rename and delete inside
+    Editor,
+}
+
+impl From<RoleArg> for ShareRole {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Viewer => ShareRole::Viewer,
+            RoleArg::Editor => ShareRole::Editor,
+        }
+    }
+}
+
+/// `fmsctl shares`: with no flag, all three sections.
+#[derive(Debug, Args)]
+pub struct SharesArgs {
+    /// What others shared with you
+    #[arg(long)]
+    pub incoming: bool,
+    /// What you shared with others
+    #[arg(long)]
+    pub outgoing: bool,
+    /// Your public links, with their use counts
+    #[arg(long)]
+    pub links: bool,
+}
+
+/// `fmsctl unshare`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["target", "link"])))]
+pub struct UnshareArgs {
+    /// A share's id (as `fmsctl shares` shows it); with --with, the path you shared
+    #[arg(value_name = "SHARE_ID|PATH")]
+    pub target: Option<String>,
+    /// Revoke your share of PATH with this person
+    #[arg(long, value_name = "EMAIL", requires = "target")]
+    pub with: Option<String>,
+    /// Revoke the link with this id (as `fmsctl shares --links` shows it)
+    #[arg(long, value_name = "LINK_ID")]
+    pub link: Option<Uuid>,
 }
 
 #[cfg(test)]

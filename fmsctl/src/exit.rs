@@ -9,6 +9,8 @@
 //! | 4 | not found (404) |
 //! | 5 | conflict: already exists, or the state does not allow it (409) |
 //! | 6 | quota exceeded (server code `quota_exceeded`) |
+//! | 7 | forbidden: the share or link does not allow it (403), e.g. a viewer deleting |
+//! | 8 | gone: the link expired or has no downloads left (410) |
 //!
 //! The same table is printed at the end of `fmsctl --help` ([`HELP`]).
 
@@ -27,7 +29,9 @@ Exit codes:
   3  not logged in, or authentication failed
   4  not found
   5  conflict: already exists, or not allowed in this state
-  6  quota exceeded";
+  6  quota exceeded
+  7  forbidden: the share or link does not allow it
+  8  gone: the link expired or has no downloads left";
 
 /// The exit codes `fmsctl` uses; see the module documentation for the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +50,10 @@ pub enum Exit {
     Conflict = 5,
     /// 6: the quota would be exceeded.
     Quota = 6,
+    /// 7: the share or link does not allow it (a viewer writing, listing a file request).
+    Forbidden = 7,
+    /// 8: the link expired or has no downloads left.
+    Gone = 8,
 }
 
 impl From<Exit> for ExitCode {
@@ -59,11 +67,20 @@ impl From<Exit> for ExitCode {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Something named on the command line that is not there, found out without asking the server
+/// about it directly (no share by that name, no share of that path with that person): exit 4.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFoundError(pub String);
+
 /// Picks the exit code for `error` by looking through its whole cause chain.
 pub fn classify(error: &anyhow::Error) -> Exit {
     for cause in error.chain() {
         if cause.downcast_ref::<UsageError>().is_some() {
             return Exit::Usage;
+        }
+        if cause.downcast_ref::<NotFoundError>().is_some() {
+            return Exit::NotFound;
         }
         if let Some(client_error) = cause.downcast_ref::<ClientError>() {
             return classify_client_error(client_error);
@@ -84,6 +101,10 @@ fn classify_client_error(error: &ClientError) -> Exit {
                 Exit::NotFound
             } else if *status == 409 || code == codes::CONFLICT {
                 Exit::Conflict
+            } else if *status == 403 || code == codes::FORBIDDEN {
+                Exit::Forbidden
+            } else if *status == 410 || code == codes::GONE {
+                Exit::Gone
             } else {
                 Exit::Failure
             }
@@ -122,6 +143,8 @@ mod tests {
         assert_eq!(classify(&api_error(404, "not_found")), Exit::NotFound);
         assert_eq!(classify(&api_error(409, "conflict")), Exit::Conflict);
         assert_eq!(classify(&api_error(413, "quota_exceeded")), Exit::Quota);
+        assert_eq!(classify(&api_error(403, "forbidden")), Exit::Forbidden);
+        assert_eq!(classify(&api_error(410, "gone")), Exit::Gone);
         assert_eq!(
             classify(&api_error(413, "payload_too_large")),
             Exit::Failure
@@ -135,6 +158,8 @@ mod tests {
         assert_eq!(classify(&error), Exit::NotFound);
         let usage = anyhow::Error::new(UsageError("bad".into())).context("while parsing");
         assert_eq!(classify(&usage), Exit::Usage);
+        let missing = anyhow::Error::new(NotFoundError("no share".into())).context("shared:x");
+        assert_eq!(classify(&missing), Exit::NotFound);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //!   tokens live (OS keyring, or a 0600 file).
 //! - [`commands`]: one file per subcommand; [`transfer`]: the parallel, resumable upload and the
 //!   resumable, checked download; [`progress`]: the bars; [`output`]: text or `--json`.
+//! - [`remote_path`]: remote arguments as typed (own paths, `shared:NAME/...`, link URLs);
+//!   [`remote`]: those resolved against the server; [`duration`]: `7d` and friends.
 //! - [`exit`]: error kinds to exit codes, documented in `--help`.
 //!
 //! `main` stays thin: [`run`] does the work and `main` turns its error into one line on stderr
@@ -18,10 +20,12 @@ mod client;
 mod commands;
 mod config;
 mod credentials;
+mod duration;
 mod exit;
 mod output;
 mod password;
 mod progress;
+mod remote;
 mod remote_path;
 mod transfer;
 

@@ -36,6 +36,14 @@ impl Output {
         writeln!(stdout, "{line}").context("failed to write to stdout")
     }
 
+    /// Prints `rows` as aligned columns (two spaces apart, the last one unpadded) on stdout.
+    pub fn print_table(&self, rows: &[Vec<String>]) -> anyhow::Result<()> {
+        for line in table_lines(rows) {
+            self.print_line(line)?;
+        }
+        Ok(())
+    }
+
     /// Prints an informational line on stdout, unless `-q` or `--json`.
     pub fn info(&self, line: impl Display) -> anyhow::Result<()> {
         if self.quiet || self.json {
@@ -62,6 +70,34 @@ pub fn human_bytes(bytes: u64) -> String {
     indicatif::HumanBytes(bytes).to_string()
 }
 
+/// `rows` as aligned lines: every column as wide as its widest cell, but the last.
+fn table_lines(rows: &[Vec<String>]) -> Vec<String> {
+    let n_columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n_columns)
+        .map(|column| {
+            rows.iter()
+                .filter_map(|row| row.get(column))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (column, cell) in row.iter().enumerate() {
+                if column + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    let width = widths[column];
+                    line.push_str(&format!("{cell:<width$}  "));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
 /// Folds a message onto one line: the error line must stay one line whatever the server says.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -75,6 +111,18 @@ mod tests {
     fn sizes_read_well() {
         assert_eq!(human_bytes(0), "0 B");
         assert_eq!(human_bytes(50 * 1024 * 1024), "50.00 MiB");
+    }
+
+    #[test]
+    fn tables_line_up() {
+        let rows = vec![
+            vec!["ID".to_string(), "NAME".to_string(), "ROLE".to_string()],
+            vec!["1".to_string(), "photos".to_string(), "viewer".to_string()],
+        ];
+        assert_eq!(
+            table_lines(&rows),
+            ["ID  NAME    ROLE", "1   photos  viewer"]
+        );
     }
 
     #[test]

@@ -31,6 +31,8 @@ fn help_lists_the_exit_codes() {
         "4  not found",
         "5  conflict",
         "6  quota exceeded",
+        "7  forbidden",
+        "8  gone",
     ] {
         assert!(
             run.stdout.contains(line),
@@ -66,6 +68,126 @@ fn unknown_flags_and_bad_arguments_exit_2() {
         .expect_code(2);
     let run = fmsctl.run(&["--server", "ftp://x", "ls"]).expect_code(2);
     assert_one_error_line(&run.stderr);
+}
+
+#[test]
+fn sharing_arguments_are_checked_before_any_request() {
+    let fmsctl = Fmsctl::new(NOBODY);
+    for (args, says) in [
+        (&["share", "/a", "--link", "--expires", "3x"][..], "3x"),
+        (
+            &["share", "/a", "--link", "--expires", "0"],
+            "more than zero",
+        ),
+        (
+            &["share", "/a", "--link", "--expires", "1.5h"],
+            "not a duration",
+        ),
+        (
+            &["share", "/a", "--link", "--with", "b@example.com"],
+            "cannot be used",
+        ),
+        (&["share", "/a"], "--with"),
+        (
+            &["share", "/a", "--with", "b@example.com", "--role", "owner"],
+            "owner",
+        ),
+        (
+            &["share", "/a", "--with", "b@example.com", "--expires", "7d"],
+            "--link",
+        ),
+        (&["share", "/a", "--role", "editor", "--link"], "--with"),
+        (&["share", "/a", "--link", "--max-downloads", "0"], "0"),
+        (
+            &[
+                "share",
+                "/a",
+                "--link",
+                "--upload-only",
+                "--max-downloads",
+                "2",
+            ],
+            "cannot be used",
+        ),
+        (
+            &["share", "/a", "--with", "b@example.com", "--password-stdin"],
+            "--link",
+        ),
+        (
+            &["share", "shared:docs", "--with", "b@example.com"],
+            "your own",
+        ),
+        (&["unshare"], "required"),
+        (&["unshare", "not-an-id"], "--with"),
+        (&["unshare", "--link", "not-an-id"], "not-an-id"),
+        (
+            &[
+                "unshare",
+                "/a",
+                "--link",
+                "00000000-0000-0000-0000-000000000000",
+            ],
+            "cannot be used",
+        ),
+        (&["unshare", "--with", "b@example.com"], "required"),
+        (&["ls", "--shared", "/docs"], "cannot be used"),
+        (
+            &["download", "https://example.com/docs/a.txt"],
+            "not a link",
+        ),
+        (&["mkdir", "https://example.com/s/token"], "a link can be"),
+    ] {
+        let run = fmsctl.run(args).expect_code(2);
+        assert!(
+            run.stderr.contains(says),
+            "`fmsctl {}` should mention {says:?}:\n{}",
+            run.args,
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn a_file_request_takes_files_only_and_no_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.txt");
+    std::fs::write(&file, b"a").unwrap();
+    let link = format!("{NOBODY}/s/token");
+    let fmsctl = Fmsctl::new(NOBODY);
+    let run = fmsctl
+        .run(&["upload", "-r", dir.path().to_str().unwrap(), &link])
+        .expect_code(2);
+    assert!(run.stderr.contains("files only"), "{}", run.stderr);
+    let run = fmsctl
+        .run(&["upload", "--overwrite", file.to_str().unwrap(), &link])
+        .expect_code(2);
+    assert_one_error_line(&run.stderr);
+    // Otherwise the link is asked, with no login: the unreachable server is the failure.
+    let run = fmsctl
+        .run(&["upload", file.to_str().unwrap(), &link])
+        .expect_code(1);
+    assert!(run.stderr.contains("cannot reach"), "{}", run.stderr);
+    assert!(!run.stderr.contains("token"), "{}", run.stderr);
+}
+
+#[test]
+fn shares_need_a_login_but_links_do_not() {
+    let fmsctl = Fmsctl::new(NOBODY);
+    for args in [
+        &["shares"][..],
+        &["ls", "--shared"],
+        &["ls", "shared:docs"],
+        &["share", "/a", "--with", "b@example.com"],
+        &["unshare", "00000000-0000-0000-0000-000000000000"],
+    ] {
+        let run = fmsctl.run(args).expect_code(3);
+        assert_one_error_line(&run.stderr);
+    }
+    let run = fmsctl
+        .run(&["download", &format!("{NOBODY}/s/token")])
+        .expect_code(1);
+    assert!(run.stderr.contains("cannot reach"), "{}", run.stderr);
 }
 
 #[test]

@@ -202,3 +202,74 @@ fn an_upload_interrupted_by_an_fmsd_restart_resumes_byte_identical() {
     assert_eq!(stack.s3_objects().len(), 1);
     assert_eq!(server.stop().code(), Some(0));
 }
+
+#[test]
+fn a_share_is_downloaded_from_s3_and_mailed_to_the_recipient_once() {
+    let stack = Stack::new();
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &stack.env(),
+    );
+    let owner = Fmsctl::new(&server.url);
+    let recipient = Fmsctl::new(&server.url);
+    let owner_email = format!("{}-owner@example.com", stack.tag);
+    let recipient_email = format!("{}-recipient@example.com", stack.tag);
+    register_and_login(&owner, &owner_email);
+    register_and_login(&recipient, &recipient_email);
+
+    let plans = root.path().join("plans.bin");
+    random_file(&plans, 12 * MIB + 7, 31);
+    owner.run(&["mkdir", "/project"]).ok();
+    owner
+        .run(&["upload", plans.to_str().unwrap(), "/project"])
+        .ok();
+    // The server learns of new customers through Kafka: the recipient may be unknown at first.
+    let shared = eventually(Duration::from_secs(10), || {
+        owner
+            .run(&["share", "/project", "--with", &recipient_email])
+            .code
+            == 0
+    });
+    assert!(shared, "the share was not made\n{}", server.log_text());
+
+    let copy = root.path().join("copy.bin");
+    recipient
+        .run(&[
+            "download",
+            "shared:project/plans.bin",
+            copy.to_str().unwrap(),
+        ])
+        .ok();
+    assert_same_file(&plans, &copy);
+    assert_eq!(
+        stack.s3_objects().len(),
+        1,
+        "one object, read through the share"
+    );
+
+    let share_mails = || -> Vec<serde_json::Value> {
+        mails_to(&recipient_email)
+            .into_iter()
+            .filter(|mail| {
+                mail["subject"]
+                    .as_str()
+                    .is_some_and(|subject| subject.contains("shared 'project'"))
+            })
+            .collect()
+    };
+    assert!(
+        eventually(Duration::from_secs(20), || !share_mails().is_empty()),
+        "no share mail for {recipient_email}\n{}",
+        server.log_text()
+    );
+    // Give a duplicate time to show up, then count.
+    std::thread::sleep(Duration::from_secs(3));
+    let mails = share_mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0]["text"]
+        .as_str()
+        .is_some_and(|text| text.contains("Stack User") && text.contains("viewer")));
+    assert_eq!(server.stop().code(), Some(0));
+}

@@ -6,25 +6,32 @@
 //! when the server answers 401; a refreshed pair is saved at once, because refresh tokens are
 //! single-use. Signed part and download URLs are fetched with [`Client::http`] and no
 //! `Authorization` header; [`crate::transfer`] does that.
+//!
+//! - [`files`]: the file endpoints, in the caller's own [`Tree`] or inside a share.
+//! - [`sharing`]: shares with other customers and public links, as their owner manages them.
+//! - [`public`]: what anyone holding a link may do (`/s/{token}`), with no login.
+//! - [`targets`]: where an upload goes and where a download's fresh URL comes from.
 
 mod error;
+mod files;
+mod public;
 mod session;
+mod sharing;
+mod targets;
 
 use std::time::Duration;
 
 use chrono::Utc;
-use common::api::{
-    CompleteUploadRequest, CreateUploadRequest, Deleted, DownloadLink, Entry, Listing,
-    LoginRequest, MkdirRequest, MoveRequest, Profile, RefreshRequest, RegisterRequest, TokenPair,
-    UploadSession, Usage,
-};
-use reqwest::{RequestBuilder, Response, StatusCode};
+use common::api::{LoginRequest, Profile, RefreshRequest, RegisterRequest, TokenPair};
+use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
 pub use self::error::{check_status, error_from_response, AtPath, ClientError};
+pub use self::public::LinkAccess;
 use self::session::SessionState;
+pub use self::targets::{DownloadSource, UploadTarget};
 use crate::config::Config;
 use crate::credentials::{CredentialStore, Credentials};
 
@@ -33,6 +40,27 @@ const API_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long `complete` may take: the server re-reads and checks the whole file.
 const COMPLETE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Whose tree a path is in: the caller's own, or an item someone shared with the caller, where
+/// paths are relative to the shared item (`/` being the item itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tree {
+    /// The caller's own files.
+    #[default]
+    Own,
+    /// Inside the share with this id (`share=<id>` on every call).
+    Shared(Uuid),
+}
+
+impl Tree {
+    /// The query parameter that selects this tree; none for the caller's own.
+    fn query(self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Own => Vec::new(),
+            Self::Shared(share_id) => vec![("share", share_id.to_string())],
+        }
+    }
+}
 
 /// The fms API client for one server.
 pub struct Client {
@@ -119,97 +147,7 @@ impl Client {
 
     /// `GET /v1/me`.
     pub async fn me(&self) -> Result<Profile, ClientError> {
-        self.get_json("/v1/me", &[]).await
-    }
-
-    /// `GET /v1/files`: one page of a folder.
-    pub async fn list(&self, path: &str, cursor: Option<&str>) -> Result<Listing, ClientError> {
-        let mut query = vec![("path", path)];
-        if let Some(cursor) = cursor {
-            query.push(("cursor", cursor));
-        }
-        self.get_json("/v1/files", &query).await
-    }
-
-    /// `GET /v1/files/metadata`.
-    pub async fn metadata(&self, path: &str) -> Result<Entry, ClientError> {
-        self.get_json("/v1/files/metadata", &[("path", path)]).await
-    }
-
-    /// `DELETE /v1/files`.
-    pub async fn delete(&self, path: &str, recursive: bool) -> Result<Deleted, ClientError> {
-        let url = self.endpoint("/v1/files");
-        let recursive = if recursive { "true" } else { "false" };
-        let response = self
-            .send_authed(|http| {
-                http.delete(&url)
-                    .query(&[("path", path), ("recursive", recursive)])
-            })
-            .await?;
-        self.decode(response).await
-    }
-
-    /// `POST /v1/folders`.
-    pub async fn mkdir(&self, path: &str, parents: bool) -> Result<Entry, ClientError> {
-        let body = MkdirRequest {
-            path: path.to_string(),
-            parents,
-        };
-        self.post_json("/v1/folders", &body).await
-    }
-
-    /// `POST /v1/files/move`.
-    pub async fn move_entry(&self, from: &str, to: &str) -> Result<Entry, ClientError> {
-        let body = MoveRequest {
-            from: from.to_string(),
-            to: to.to_string(),
-        };
-        self.post_json("/v1/files/move", &body).await
-    }
-
-    /// `GET /v1/usage`.
-    pub async fn usage(&self) -> Result<Usage, ClientError> {
-        self.get_json("/v1/usage", &[]).await
-    }
-
-    /// `POST /v1/uploads`; the flag says whether the server resumed an unfinished session (200).
-    pub async fn create_upload(
-        &self,
-        request: &CreateUploadRequest,
-    ) -> Result<(UploadSession, bool), ClientError> {
-        let url = self.endpoint("/v1/uploads");
-        let response = self
-            .send_authed(|http| http.post(&url).json(request).timeout(API_TIMEOUT))
-            .await?;
-        let resumed = response.status() == StatusCode::OK;
-        Ok((self.decode(response).await?, resumed))
-    }
-
-    /// `GET /v1/uploads/{id}`: the session with fresh part URLs.
-    pub async fn upload_session(&self, upload_id: Uuid) -> Result<UploadSession, ClientError> {
-        self.get_json(&format!("/v1/uploads/{upload_id}"), &[])
-            .await
-    }
-
-    /// `POST /v1/uploads/{id}/complete`.
-    pub async fn complete_upload(
-        &self,
-        upload_id: Uuid,
-        sha256: &str,
-    ) -> Result<Entry, ClientError> {
-        let url = self.endpoint(&format!("/v1/uploads/{upload_id}/complete"));
-        let body = CompleteUploadRequest {
-            sha256: Some(sha256.to_string()),
-        };
-        let response = self
-            .send_authed(|http| http.post(&url).json(&body).timeout(COMPLETE_TIMEOUT))
-            .await?;
-        self.decode(response).await
-    }
-
-    /// `GET /v1/downloads`.
-    pub async fn download_link(&self, path: &str) -> Result<DownloadLink, ClientError> {
-        self.get_json("/v1/downloads", &[("path", path)]).await
+        self.get_json("/v1/me", Tree::Own, &[]).await
     }
 
     /// Turns a failed `reqwest` call into a [`ClientError`] that names the server.
@@ -221,26 +159,42 @@ impl Client {
         format!("{}{path}", self.server)
     }
 
+    /// An authenticated `GET` in `tree`, decoded.
     async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
+        tree: Tree,
         query: &[(&str, &str)],
     ) -> Result<T, ClientError> {
         let url = self.endpoint(path);
+        let tree_query = tree.query();
         let response = self
-            .send_authed(|http| http.get(&url).query(query).timeout(API_TIMEOUT))
+            .send_authed(|http| {
+                http.get(&url)
+                    .query(query)
+                    .query(&tree_query)
+                    .timeout(API_TIMEOUT)
+            })
             .await?;
         self.decode(response).await
     }
 
+    /// An authenticated `POST` of a JSON body in `tree`, decoded.
     async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
+        tree: Tree,
         body: &B,
     ) -> Result<T, ClientError> {
         let url = self.endpoint(path);
+        let tree_query = tree.query();
         let response = self
-            .send_authed(|http| http.post(&url).json(body).timeout(API_TIMEOUT))
+            .send_authed(|http| {
+                http.post(&url)
+                    .query(&tree_query)
+                    .json(body)
+                    .timeout(API_TIMEOUT)
+            })
             .await?;
         self.decode(response).await
     }

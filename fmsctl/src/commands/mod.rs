@@ -11,6 +11,9 @@ mod mkdir;
 mod mv;
 mod register;
 mod rm;
+mod share;
+mod shares;
+mod unshare;
 mod upload;
 mod usage;
 mod whoami;
@@ -37,5 +40,8 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Mv(args) => mv::run(&client, output, args).await,
         Command::Rm(args) => rm::run(&client, output, args).await,
         Command::Usage => usage::run(&client, output).await,
+        Command::Share(args) => share::run(&client, output, args).await,
+        Command::Shares(args) => shares::run(&client, output, args).await,
+        Command::Unshare(args) => unshare::run(&client, output, args).await,
     }
 }

@@ -1,33 +1,76 @@
-//! `fmsctl mv FROM TO`: move or rename; like mv(1), a folder as `TO` means "into it".
+//! `fmsctl mv FROM TO`: move or rename; like mv(1), a folder as `TO` means "into it". Inside a
+//! share (as an editor) both paths name the same share: `mv shared:D/a shared:D/b`.
 
 use common::api::EntryKind;
 
 use crate::cli::MvArgs;
-use crate::client::{AtPath, Client, ClientError};
+use crate::client::{AtPath, Client, ClientError, Tree};
+use crate::exit::UsageError;
 use crate::output::Output;
-use crate::remote_path;
+use crate::remote::{self, Located};
+use crate::remote_path::{self, RemoteSpec};
 
 /// Moves `FROM` to `TO`, or into `TO` when it is a folder (or ends with `/`).
 pub async fn run(client: &Client, output: Output, args: MvArgs) -> anyhow::Result<()> {
-    let from = remote_path::normalize(&args.from);
-    let to = destination(client, &from, &args.to).await?;
-    let entry = client.move_entry(&from, &to).await.at_path(&from)?;
+    let from = remote::locate(client, &args.from).await?;
+    let to = same_tree(&from, &args.from, &args.to)?;
+    let to = destination(client, &from, &to, &args.to).await?;
+    let entry = client
+        .move_entry(from.tree, &from.path, &to)
+        .await
+        .at_path(&from.label())?;
     if output.json {
         return output.print_json(&entry);
     }
-    output.info(format_args!("moved {from} to {}", entry.path))
+    output.info(format_args!(
+        "moved {} to {}",
+        from.label(),
+        from.shown.path(&entry.path)
+    ))
 }
 
-async fn destination(client: &Client, from: &str, raw_to: &str) -> anyhow::Result<String> {
-    let to = remote_path::normalize(raw_to);
-    let into = |folder: &str| remote_path::join(folder, remote_path::file_name(from));
-    if remote_path::names_a_folder(raw_to) || to == "/" {
-        return Ok(into(&to));
+/// `TO` as a path in `from`'s tree: moving between trees (mine and a share, two shares) is
+/// not a move.
+fn same_tree(from: &Located, raw_from: &str, raw_to: &str) -> anyhow::Result<String> {
+    let across = || {
+        UsageError(format!(
+            "{raw_from} and {raw_to} are not in the same tree: a move stays within your files \
+             or within one share"
+        ))
+    };
+    match (remote_path::parse(raw_from)?, remote_path::parse(raw_to)?) {
+        (RemoteSpec::Own(_), RemoteSpec::Own(to)) => Ok(to),
+        (
+            RemoteSpec::Shared {
+                name: from_name, ..
+            },
+            RemoteSpec::Shared { name, path },
+        ) if name == from_name || name == shared_id(from) => Ok(path),
+        _ => Err(across().into()),
     }
-    match client.metadata(&to).await {
-        Ok(entry) if entry.kind == EntryKind::Folder && entry.path != from => Ok(into(&to)),
-        Ok(_) => Ok(to),
-        Err(ClientError::Api { status: 404, .. }) => Ok(to),
-        Err(error) => Err(error).at_path(&to),
+}
+
+fn shared_id(located: &Located) -> String {
+    match located.tree {
+        Tree::Shared(id) => id.to_string(),
+        Tree::Own => String::new(),
+    }
+}
+
+async fn destination(
+    client: &Client,
+    from: &Located,
+    to: &str,
+    raw_to: &str,
+) -> anyhow::Result<String> {
+    let into = |folder: &str| remote_path::join(folder, remote_path::file_name(&from.path));
+    if remote_path::names_a_folder(raw_to) || to == "/" {
+        return Ok(into(to));
+    }
+    match client.metadata(from.tree, to).await {
+        Ok(entry) if entry.kind == EntryKind::Folder && entry.path != from.path => Ok(into(to)),
+        Ok(_) => Ok(to.to_string()),
+        Err(ClientError::Api { status: 404, .. }) => Ok(to.to_string()),
+        Err(error) => Err(error).at_path(&from.shown.path(to)),
     }
 }

@@ -1,14 +1,19 @@
-//! `fmsctl rm [-r] PATH`: delete a file, or a folder and everything in it.
+//! `fmsctl rm [-r] PATH`: delete a file, or a folder and everything in it (also inside a share,
+//! `shared:NAME/PATH`, as an editor).
 
 use crate::cli::RmArgs;
 use crate::client::{AtPath, Client};
 use crate::output::{human_bytes, Output};
-use crate::remote_path;
+use crate::remote;
 
 /// Deletes and says what went.
 pub async fn run(client: &Client, output: Output, args: RmArgs) -> anyhow::Result<()> {
-    let path = remote_path::normalize(&args.path);
-    let deleted = client.delete(&path, args.recursive).await.at_path(&path)?;
+    let located = remote::locate(client, &args.path).await?;
+    let path = located.label();
+    let deleted = client
+        .delete(located.tree, &located.path, args.recursive)
+        .await
+        .at_path(&path)?;
     if output.json {
         return output.print_json(&deleted);
     }

@@ -4,22 +4,28 @@
 //! to `/`. Folders (with `-r`) are recreated remotely first, then the files go a few at a time,
 //! their parts sharing `--parallel` slots. The first failure stops the command; running it
 //! again resumes every unfinished file where it stopped.
+//!
+//! The remote folder may be inside a share (`shared:NAME/PATH`, as an editor), or a file
+//! request link (`https://HOST/s/TOKEN`, no login): files only, each under its own name or, if
+//! that is taken, a free variant the server picks.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use common::api::sharing::LinkMode;
 use common::api::{Entry, Overwrite};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 
 use super::download::rate;
 use crate::cli::UploadArgs;
-use crate::client::{AtPath, Client};
+use crate::client::{AtPath, Client, Tree, UploadTarget};
 use crate::exit::UsageError;
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
-use crate::remote_path;
+use crate::remote;
+use crate::remote_path::{self, RemoteSpec, Shown};
 use crate::transfer::plan::{plan_upload, PlannedFile};
 use crate::transfer::upload::Uploader;
 
@@ -27,14 +33,21 @@ use crate::transfer::upload::Uploader;
 const FILES_AT_ONCE: usize = 4;
 
 /// Uploads and prints the entries made.
-pub async fn run(client: Arc<Client>, output: Output, args: UploadArgs) -> anyhow::Result<()> {
-    let (locals, remote_dir) = split_arguments(args.paths)?;
+pub async fn run(client: Arc<Client>, output: Output, mut args: UploadArgs) -> anyhow::Result<()> {
+    let (locals, remote) = split_arguments(std::mem::take(&mut args.paths))?;
+    let (target, shown, remote_dir) =
+        destination(&client, remote.as_deref(), &locals, &args).await?;
     let plan = plan_upload(&locals, &remote_dir, args.recursive)?;
     for skipped in &plan.skipped {
         output.notice(format_args!("skipped {skipped}"));
     }
-    for folder in &plan.folders {
-        client.mkdir(folder, true).await.at_path(folder)?;
+    if let UploadTarget::Tree(tree) = target {
+        for folder in &plan.folders {
+            client
+                .mkdir(tree, folder, true)
+                .await
+                .at_path(&shown.path(folder))?;
+        }
     }
 
     let progress = Progress::new(output);
@@ -52,25 +65,30 @@ pub async fn run(client: Arc<Client>, output: Output, args: UploadArgs) -> anyho
     let parallel = usize::from(args.parallel);
     let uploader = Uploader::new(
         Arc::clone(&client),
+        target,
         overwrite,
         parallel,
         progress.clone(),
         total_bar.clone(),
         output,
-    );
+    )
+    .showing(shown.clone());
 
     let started = Instant::now();
     let single = plan.files.len() == 1;
     let uploader = &uploader;
     let progress_ref = &progress;
+    let shown = &shown;
     let mut entries: Vec<(usize, Entry)> = futures::stream::iter(plan.files.iter().enumerate())
         .map(|(index, file)| async move {
             let file_started = Instant::now();
             let entry = uploader.upload(file).await?;
+            let to = shown.path(&entry.path);
             if !single {
-                progress_ref.suspend(|| report(output, file, None))?;
+                progress_ref.suspend(|| report(output, file, &to, None))?;
             } else {
-                report(output, file, Some(file_started.elapsed().as_secs_f64()))?;
+                let seconds = file_started.elapsed().as_secs_f64();
+                report(output, file, &to, Some(seconds))?;
             }
             Ok::<_, anyhow::Error>((index, entry))
         })
@@ -96,34 +114,78 @@ pub async fn run(client: Arc<Client>, output: Output, args: UploadArgs) -> anyho
     Ok(())
 }
 
-fn report(output: Output, file: &PlannedFile, seconds: Option<f64>) -> anyhow::Result<()> {
+fn report(
+    output: Output,
+    file: &PlannedFile,
+    to: &str,
+    seconds: Option<f64>,
+) -> anyhow::Result<()> {
     match seconds {
         Some(seconds) => output.info(format_args!(
-            "uploaded {} to {} ({} in {seconds:.1} s, {}/s)",
+            "uploaded {} to {to} ({} in {seconds:.1} s, {}/s)",
             file.local.display(),
-            file.remote,
             human_bytes(file.size),
             human_bytes(rate(file.size, seconds))
         )),
         None => output.info(format_args!(
-            "uploaded {} to {} ({})",
+            "uploaded {} to {to} ({})",
             file.local.display(),
-            file.remote,
             human_bytes(file.size)
         )),
     }
 }
 
-/// `LOCAL... [REMOTE_DIR]`: with two or more paths the last is the remote folder.
-fn split_arguments(mut paths: Vec<PathBuf>) -> anyhow::Result<(Vec<PathBuf>, String)> {
+/// Where the files go, how to show the remote paths, and the remote folder in that tree.
+async fn destination(
+    client: &Client,
+    remote: Option<&str>,
+    locals: &[PathBuf],
+    args: &UploadArgs,
+) -> anyhow::Result<(UploadTarget, Shown, String)> {
+    let Some(remote) = remote else {
+        return Ok((UploadTarget::Tree(Tree::Own), Shown::Own, "/".to_string()));
+    };
+    let RemoteSpec::Link(url) = remote_path::parse(remote)? else {
+        let located = remote::locate(client, remote).await?;
+        return Ok((
+            UploadTarget::Tree(located.tree),
+            located.shown,
+            located.path,
+        ));
+    };
+    if args.overwrite {
+        return Err(UsageError(
+            "--overwrite does not apply to a file request: a taken name gets a new one".into(),
+        )
+        .into());
+    }
+    if let Some(folder) = locals.iter().find(|local| local.is_dir()) {
+        return Err(UsageError(format!(
+            "{} is a folder: a file request takes files only",
+            folder.display()
+        ))
+        .into());
+    }
+    let (access, info) = remote::open_link(client, &url, args.password_stdin).await?;
+    if info.mode != LinkMode::Upload {
+        return Err(UsageError(format!(
+            "{url} is not a file request: it takes no uploads (download it with `fmsctl download              {url}` or list it with `fmsctl ls {url}`)"
+        ))
+        .into());
+    }
+    Ok((UploadTarget::Link(access), Shown::Link, "/".to_string()))
+}
+
+/// `LOCAL... [REMOTE_DIR]`: with two or more paths the last is the remote folder, as typed.
+fn split_arguments(mut paths: Vec<PathBuf>) -> anyhow::Result<(Vec<PathBuf>, Option<String>)> {
     if paths.len() < 2 {
-        return Ok((paths, "/".to_string()));
+        return Ok((paths, None));
     }
     let remote = paths.pop().unwrap_or_default();
     let remote = remote
         .to_str()
         .ok_or_else(|| UsageError(format!("{}: not valid UTF-8", remote.display())))?;
-    Ok((paths, remote_path::normalize(remote)))
+    Ok((paths, Some(remote.to_string())))
 }
 
 #[cfg(test)]
@@ -133,10 +195,10 @@ mod tests {
     #[test]
     fn the_last_of_several_paths_is_the_remote_folder() {
         let (locals, remote) = split_arguments(vec!["a.txt".into()]).unwrap();
-        assert_eq!((locals.len(), remote.as_str()), (1, "/"));
+        assert_eq!((locals.len(), remote), (1, None));
         let (locals, remote) =
             split_arguments(vec!["a.txt".into(), "b.txt".into(), "docs".into()]).unwrap();
         assert_eq!(locals, [PathBuf::from("a.txt"), PathBuf::from("b.txt")]);
-        assert_eq!(remote, "/docs");
+        assert_eq!(remote.as_deref(), Some("docs"));
     }
 }

@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 
 use super::sink::{self, SinkStopped, Sinks};
 use super::{backoff, MAX_RETRIES};
-use crate::client::{error_from_response, AtPath, Client};
+use crate::client::{error_from_response, AtPath, Client, DownloadSource};
 
 /// What `download` leaves behind.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,9 +40,11 @@ pub fn part_path_for(target: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Downloads the file behind `link` (the remote `remote`) to `target`.
+/// Downloads the file behind `link` to `target`; `source` gives a fresh link when this one
+/// expires, and `remote` names the file in messages.
 pub async fn download(
     client: &Client,
+    source: &DownloadSource,
     remote: &str,
     link: DownloadLink,
     target: &Path,
@@ -63,7 +65,7 @@ pub async fn download(
     bar.set_position(existing);
 
     let (sinks, threads) = sink::start(&part_path, existing);
-    let fetched = fetch(client, remote, &link, existing, sinks, bar).await;
+    let fetched = fetch(client, source, remote, &link, existing, sinks, bar).await;
     let finished = threads.finish().await;
     // A write error makes the fetch fail too ("sink stopped"); the write error says why.
     let (digest, size) = match (fetched, finished) {
@@ -98,6 +100,7 @@ pub async fn download(
 /// Fetches bytes `from..` of the file and hands them to the writer, resuming after failures.
 async fn fetch(
     client: &Client,
+    source: &DownloadSource,
     remote: &str,
     link: &DownloadLink,
     from: u64,
@@ -140,7 +143,7 @@ async fn fetch(
                 StatusCode::FORBIDDEN if renewals < MAX_RETRIES => {
                     // The signed URL expired: ask for a new one for the same bytes.
                     renewals += 1;
-                    let fresh = client.download_link(remote).await.at_path(remote)?;
+                    let fresh = client.download_link_from(source).await.at_path(remote)?;
                     if fresh.size != link.size || fresh.sha256 != link.sha256 {
                         bail!("{remote} changed on the server during the download; run it again");
                     }

@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::{backoff, body, MAX_RETRIES};
-use crate::client::{error_from_response, Client};
+use crate::client::{error_from_response, Client, UploadTarget};
 
 /// How many times one part may ask for fresh URLs before the 403 is taken as final.
 const MAX_URL_REFRESHES: u32 = 3;
@@ -30,8 +30,10 @@ const URL_EXPIRY_MARGIN_SECONDS: i64 = 5;
 
 /// The current signed URL of every part of one upload, renewed when they expire.
 pub struct PartUrls {
-    /// Asks `GET /v1/uploads/{id}` for fresh URLs.
+    /// Asks the server for fresh URLs.
     client: Arc<Client>,
+    /// Where the upload goes, which says whom to ask.
+    target: UploadTarget,
     /// The upload session.
     upload_id: Uuid,
     /// The URLs; behind a mutex so parts that hit a 403 together renew them once.
@@ -48,10 +50,11 @@ struct UrlState {
 }
 
 impl PartUrls {
-    /// The URLs of `session` as the server sent them.
-    pub fn new(client: Arc<Client>, session: &UploadSession) -> Self {
+    /// The URLs of `session` (an upload to `target`) as the server sent them.
+    pub fn new(client: Arc<Client>, target: UploadTarget, session: &UploadSession) -> Self {
         Self {
             client,
+            target,
             upload_id: session.upload_id,
             state: Mutex::new(UrlState {
                 urls: urls_of(session),
@@ -88,7 +91,7 @@ impl PartUrls {
         tracing::debug!(upload_id = %self.upload_id, "renewing the part URLs");
         let session = self
             .client
-            .upload_session(self.upload_id)
+            .upload_session_at(&self.target, self.upload_id)
             .await
             .context("failed to renew the part URLs")?;
         state.urls = urls_of(&session);

@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 use super::{put_part, PartJob, PartUrls};
-use crate::client::Client;
+use crate::client::{Client, Tree, UploadTarget};
 use crate::config::Config;
 use crate::credentials::{CredentialStore, CredentialStoreKind, Credentials};
 use crate::output::Output;
@@ -126,7 +126,7 @@ async fn run_part(server: &str) -> anyhow::Result<()> {
     std::fs::write(&file, vec![7u8; usize::try_from(PART_SIZE).unwrap()]).unwrap();
     let client = Arc::new(client(server, dir.path()));
     let first = session(server, 0);
-    let urls = PartUrls::new(Arc::clone(&client), &first);
+    let urls = PartUrls::new(Arc::clone(&client), UploadTarget::Tree(Tree::Own), &first);
     let file_bar = ProgressBar::hidden();
     let total_bar = ProgressBar::hidden();
     let job = PartJob {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use common::api::{CreateUploadRequest, Entry, Overwrite, UploadSession};
+use common::api::{Entry, Overwrite, UploadSession};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 use tokio::sync::Semaphore;
@@ -20,14 +20,17 @@ use super::hash::BackgroundHash;
 use super::part::{put_part, PartJob, PartUrls};
 use super::plan::PlannedFile;
 use super::record::{LocalFile, UploadRecord};
-use crate::client::{AtPath, Client};
+use crate::client::{AtPath, Client, UploadTarget};
 use crate::output::Output;
 use crate::progress::Progress;
+use crate::remote_path::Shown;
 
 /// Uploads files for one command, sharing bars and the limit on parts in flight.
 pub struct Uploader {
     /// The API client.
     client: Arc<Client>,
+    /// Where the files go.
+    target: UploadTarget,
     /// What to do when a remote file exists.
     overwrite: Overwrite,
     /// How many parts of one file to keep in flight.
@@ -40,12 +43,15 @@ pub struct Uploader {
     total_bar: ProgressBar,
     /// For the "resuming" notice.
     output: Output,
+    /// How remote paths appear in messages.
+    shown: Shown,
 }
 
 impl Uploader {
-    /// An uploader sending at most `parallel` parts at once.
+    /// An uploader to `target` sending at most `parallel` parts at once.
     pub fn new(
         client: Arc<Client>,
+        target: UploadTarget,
         overwrite: Overwrite,
         parallel: usize,
         progress: Progress,
@@ -55,13 +61,21 @@ impl Uploader {
         let parallel = parallel.max(1);
         Self {
             client,
+            target,
             overwrite,
             parallel,
             part_slots: Semaphore::new(parallel),
             progress,
             total_bar,
             output,
+            shown: Shown::Own,
         }
+    }
+
+    /// Names remote paths in messages as `shown` does (`shared:NAME/...`).
+    pub fn showing(mut self, shown: Shown) -> Self {
+        self.shown = shown;
+        self
     }
 
     /// Uploads one planned file and returns the entry the server made of it.
@@ -93,21 +107,16 @@ impl Uploader {
                 local.size
             );
         }
-        let record = UploadRecord::new(self.client.server(), &local, &file.remote);
+        let scope = self.target.record_scope(self.client.server());
+        let record = UploadRecord::new(&scope, &local, &file.remote);
         let (session, resumed) = match self.recorded_session(&record, file).await? {
             Some(session) => (session, true),
             None => {
-                let request = CreateUploadRequest {
-                    path: file.remote.clone(),
-                    size: file.size,
-                    sha256: None,
-                    overwrite: self.overwrite,
-                };
                 let (session, resumed) = self
                     .client
-                    .create_upload(&request)
+                    .start_upload(&self.target, &file.remote, file.size, self.overwrite)
                     .await
-                    .at_path(&file.remote)?;
+                    .at_path(&self.shown.path(&file.remote))?;
                 if let Err(error) = record.save(session.upload_id) {
                     // Only a later resume needs the record; this upload goes on without it.
                     let reason = format!("{error:#}");
@@ -129,7 +138,7 @@ impl Uploader {
             tracing::info!(upload_id = %session.upload_id, stored_parts, "resuming an upload");
             let message = format!(
                 "resuming the upload of {} ({stored_parts} of {} parts already on the server)",
-                file.remote,
+                self.shown.path(&file.remote),
                 session.parts.len()
             );
             self.progress.suspend(|| self.output.notice(message));
@@ -144,7 +153,7 @@ impl Uploader {
                 format!(
                     "failed to upload {} to {} (run the command again to resume)",
                     file.local.display(),
-                    file.remote
+                    self.shown.path(&file.remote)
                 )
             })?;
 
@@ -162,7 +171,7 @@ impl Uploader {
         }
         let completed = self
             .client
-            .complete_upload(session.upload_id, &sha256)
+            .complete_upload_at(&self.target, session.upload_id, &sha256)
             .await;
         // Keep the record only when resuming may help: after a network error or a 5xx. A 4xx
         // (checksum mismatch, conflict, session gone) will not get better by resuming.
@@ -173,7 +182,7 @@ impl Uploader {
         if !may_resume {
             record.remove();
         }
-        completed.at_path(&file.remote)
+        completed.at_path(&self.shown.path(&file.remote))
     }
 
     /// The session `record` names, if the server still has it for this path and size.
@@ -185,7 +194,7 @@ impl Uploader {
         let Some(upload_id) = record.load() else {
             return Ok(None);
         };
-        match self.client.upload_session(upload_id).await {
+        match self.client.upload_session_at(&self.target, upload_id).await {
             Ok(session) if session.path == file.remote && session.size == file.size => {
                 Ok(Some(session))
             }
@@ -198,7 +207,7 @@ impl Uploader {
                 record.remove();
                 Ok(None)
             }
-            Err(error) => Err(error).at_path(&file.remote),
+            Err(error) => Err(error).at_path(&self.shown.path(&file.remote)),
         }
     }
 
@@ -208,7 +217,7 @@ impl Uploader {
         local: &Path,
         bar: &ProgressBar,
     ) -> anyhow::Result<()> {
-        let urls = PartUrls::new(Arc::clone(&self.client), session);
+        let urls = PartUrls::new(Arc::clone(&self.client), self.target.clone(), session);
         let job = PartJob {
             client: &self.client,
             urls: &urls,

@@ -28,7 +28,7 @@ use crate::customers::service::CustomerService;
 use crate::customers::tokens::TokenIssuer;
 use crate::files::service::FileService;
 use crate::gateway::auth::TokenVerifier;
-use crate::gateway::rate_limit::LoginLimiter;
+use crate::gateway::rate_limit::{LinkPasswordLimiter, LoginLimiter};
 use crate::gateway::{self, AppState};
 use crate::health::Probe;
 use crate::notifications::service::NotificationService;
@@ -65,6 +65,8 @@ pub struct App {
     subscriber: Arc<dyn Subscriber>,
     /// For the periodic sweep of abandoned uploads.
     files: Arc<FileService>,
+    /// For the periodic flush of activity-mail digests.
+    notifications: Arc<NotificationService>,
     /// Settings, for intervals and the shutdown deadline.
     settings: Settings,
 }
@@ -113,12 +115,13 @@ impl App {
 
         // Files.
         let files_wake = Arc::new(Notify::new());
-        let file_store = wiring::files(&settings, files_wake.clone()).await?;
+        let (file_store, sharing_store) = wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
         let (blob_store, local_blobs) = wiring::blobs(&settings, signer).await?;
         let files = Arc::new(FileService::new(
             file_store.port.clone(),
             blob_store.port.clone(),
+            sharing_store,
             clock.clone(),
             settings.files.clone(),
         ));
@@ -129,12 +132,17 @@ impl App {
         let notifications = Arc::new(NotificationService::new(
             mailer,
             notification_store.port.clone(),
+            clock.clone(),
+            Duration::from_secs(settings.mail.digest_window_secs),
         ));
 
         let handlers: Vec<Arc<dyn EventHandler>> = vec![
             Arc::new(crate::files::consumers::CustomerEvents::new(files.clone())),
             Arc::new(crate::notifications::consumers::CustomerEvents::new(
-                notifications,
+                notifications.clone(),
+            )),
+            Arc::new(crate::notifications::consumers::FileEvents::new(
+                notifications.clone(),
             )),
         ];
         let mut relays = Vec::new();
@@ -168,8 +176,12 @@ impl App {
                 settings.auth.login_attempts_per_minute_per_ip,
                 settings.auth.login_attempts_per_minute_per_account,
             )),
+            link_limiter: Arc::new(LinkPasswordLimiter::new(
+                settings.files.link_password_attempts_per_minute,
+            )),
             local_blobs,
             probes: Arc::new(probes),
+            public_url: public_url.clone(),
             clock,
         };
         let router = gateway::router(state, settings.gateway.json_body_limit_bytes);
@@ -182,6 +194,7 @@ impl App {
             publisher,
             subscriber,
             files,
+            notifications,
             settings,
         })
     }
@@ -234,6 +247,7 @@ impl App {
             Duration::from_secs(self.settings.files.sweep_interval_secs),
             shutdown.clone(),
         ));
+        workers.spawn(flush_digests(self.notifications, shutdown.clone()));
 
         let server = tokio::spawn(gateway::serve(self.listener, self.router, shutdown.clone()));
         shutdown.cancelled().await;
@@ -283,6 +297,28 @@ async fn sweep_uploads(files: Arc<FileService>, interval: Duration, shutdown: Ca
             Ok(n) => tracing::info!(n, "expired upload sessions swept"),
             Err(error) => {
                 tracing::warn!(error = %error.report(), "failed to sweep upload sessions")
+            }
+        }
+    }
+}
+
+/// How often queued activity mails are looked at; a digest is due when its customer's window
+/// has passed, so this only bounds how late after that it goes.
+const DIGEST_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Sends the activity-mail digests that are due, every [`DIGEST_FLUSH_INTERVAL`].
+async fn flush_digests(notifications: Arc<NotificationService>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(DIGEST_FLUSH_INTERVAL) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let correlation_id = common::correlation::new_id();
+        match common::correlation::scope(correlation_id, notifications.flush_digests()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "activity-mail digests sent"),
+            Err(error) => {
+                tracing::warn!(error = %error.report(), "failed to send activity-mail digests")
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::customers::adapters::sqlite::SqliteCustomerRepo;
 use crate::customers::ports::CustomerRepo;
 use crate::files::adapters::local_fs::LocalBlobStore;
 use crate::files::adapters::sqlite::SqliteFileRepo;
-use crate::files::ports::{BlobStore, FileRepo};
+use crate::files::ports::{BlobStore, FileRepo, SharingRepo};
 use crate::health::Probe;
 use crate::notifications::adapters::maildir::MaildirMailer;
 use crate::notifications::adapters::sqlite::SqliteNotificationRepo;
@@ -104,27 +104,32 @@ pub async fn customers(
     }
 }
 
-/// The file-metadata store from `stores.files`.
-pub async fn files(settings: &Settings, wake: Arc<Notify>) -> anyhow::Result<Wired<dyn FileRepo>> {
+/// The file-metadata store from `stores.files`, which also keeps sharing's records.
+pub async fn files(
+    settings: &Settings,
+    wake: Arc<Notify>,
+) -> anyhow::Result<(Wired<dyn FileRepo>, Arc<dyn SharingRepo>)> {
     match store(settings, "files", &settings.stores.files)? {
         StoreUrl::Sqlite(path) => {
             let repo = Arc::new(SqliteFileRepo::open(&path, wake)?);
-            Ok(Wired {
+            let wired: Wired<dyn FileRepo> = Wired {
                 outbox: Some(Arc::new(repo.outbox())),
                 probe: repo.clone(),
-                port: repo,
-            })
+                port: repo.clone(),
+            };
+            Ok((wired, repo))
         }
         #[cfg(feature = "postgres")]
         StoreUrl::Postgres(url) => {
             let repo = Arc::new(
                 crate::files::adapters::postgres::PostgresFileRepo::connect(&url, wake).await?,
             );
-            Ok(Wired {
+            let wired: Wired<dyn FileRepo> = Wired {
                 outbox: Some(repo.outbox()),
                 probe: repo.clone(),
-                port: repo,
-            })
+                port: repo.clone(),
+            };
+            Ok((wired, repo))
         }
         #[cfg(not(feature = "postgres"))]
         StoreUrl::Postgres(_) => Err(crate::store_url::not_built("files", "postgres")),

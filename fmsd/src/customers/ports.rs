@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use common::api::NotificationSettings;
 use common::events::Outgoing;
 use uuid::Uuid;
 
@@ -22,6 +23,8 @@ pub struct Customer {
     pub password_hash: String,
     /// When they registered.
     pub created_at: DateTime<Utc>,
+    /// Which mail they want; activity mail is on until they turn it off.
+    pub notifications: NotificationSettings,
 }
 
 /// A new refresh token, stored by its hash only.
@@ -65,8 +68,14 @@ pub trait CustomerRepo: Send + Sync {
     async fn by_email_key(&self, email_key: &str) -> Result<Option<Customer>>;
     /// The customer with this id.
     async fn by_id(&self, id: Uuid) -> Result<Option<Customer>>;
-    /// Changes the display name; `NotFound` if gone.
-    async fn update_name(&self, id: Uuid, name: &str, events: Vec<Outgoing>) -> Result<Customer>;
+    /// Replaces the display name and the mail preferences; `NotFound` if gone.
+    async fn update_profile(
+        &self,
+        id: Uuid,
+        name: &str,
+        notifications: NotificationSettings,
+        events: Vec<Outgoing>,
+    ) -> Result<Customer>;
     /// Changes the password hash and revokes every session but `keep_session`.
     async fn update_password(
         &self,

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use common::api::{
-    ChangePasswordRequest, DeleteAccountRequest, LoginRequest, Profile, RegisterRequest, TokenPair,
-    UpdateProfileRequest,
+    ChangePasswordRequest, DeleteAccountRequest, LoginRequest, NotificationSettings, Profile,
+    RegisterRequest, TokenPair, UpdateProfileRequest,
 };
 use common::events::{
     CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, CustomerUpdated, Outgoing,
@@ -80,6 +80,7 @@ impl CustomerService {
             name: name.as_str().to_owned(),
             password_hash: hash_password(password).await?,
             created_at: self.clock.now(),
+            notifications: NotificationSettings::default(),
         };
         let event = CustomerRegistered {
             customer_id: customer.id,
@@ -179,22 +180,30 @@ impl CustomerService {
         Ok(profile(&self.existing(id).await?))
     }
 
-    /// Changes the profile fields given.
+    /// Changes the profile fields given (display name, mail preferences); emits
+    /// `customers.updated` with the whole new state. A request with no field changes nothing.
     #[tracing::instrument(skip(self, request))]
     pub async fn update_profile(&self, id: Uuid, request: UpdateProfileRequest) -> Result<Profile> {
-        let Some(name) = request.name else {
+        let UpdateProfileRequest {
+            name,
+            notifications,
+        } = request;
+        if name.is_none() && notifications.is_none() {
             return self.profile(id).await;
-        };
-        let name = DisplayName::parse(&name)?;
+        }
+        let name = name.as_deref().map(DisplayName::parse).transpose()?;
         let current = self.existing(id).await?;
+        let name = name.map_or(current.name, |name| name.as_str().to_owned());
+        let notifications = notifications.unwrap_or(current.notifications);
         let event = CustomerUpdated {
             customer_id: id,
             email: current.email,
-            name: name.as_str().to_owned(),
+            name: name.clone(),
+            activity_mail: notifications.activity_mail,
         };
         let updated = self
             .repo
-            .update_name(id, name.as_str(), vec![Outgoing::new(&event)])
+            .update_profile(id, &name, notifications, vec![Outgoing::new(&event)])
             .await?;
         Ok(profile(&updated))
     }
@@ -277,12 +286,14 @@ impl CustomerService {
     }
 }
 
+/// What a customer sees of their record.
 fn profile(customer: &Customer) -> Profile {
     Profile {
         id: customer.id,
         email: customer.email.clone(),
         name: customer.name.clone(),
         created_at: customer.created_at,
+        notifications: customer.notifications,
     }
 }
 

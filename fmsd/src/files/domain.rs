@@ -105,6 +105,33 @@ impl RemotePath {
         Self::parse(&joined)
     }
 
+    /// This path read relative to the folder `base`: `/b/c` under `/a` is `/a/b/c`, `/` under
+    /// `/a` is `/a`. The result is checked against every rule (its length may break one).
+    pub fn under(&self, base: &RemotePath) -> Result<RemotePath, Error> {
+        if self.is_root() {
+            return Ok(base.clone());
+        }
+        if base.is_root() {
+            return Ok(self.clone());
+        }
+        Self::parse(&format!("{}{}", base.0, self.0))
+    }
+
+    /// This path seen from inside `base` (the inverse of [`RemotePath::under`]); `None` if it
+    /// does not lie inside `base`.
+    pub fn relative_to(&self, base: &RemotePath) -> Option<RemotePath> {
+        if !self.starts_with(base) {
+            return None;
+        }
+        if base.is_root() {
+            return Some(self.clone());
+        }
+        match &self.0[base.0.len()..] {
+            "" => Some(Self::root()),
+            rest => Some(Self(rest.to_owned())),
+        }
+    }
+
     /// Whether this path is `ancestor` or lies inside it (`/a/b` starts with `/a`, `/ab` does not).
     pub fn starts_with(&self, ancestor: &RemotePath) -> bool {
         ancestor.is_root()
@@ -369,6 +396,21 @@ mod tests {
             vec![path("/a"), path("/a/b"), path("/a/b/c")]
         );
         assert!(RemotePath::root().lineage().is_empty());
+    }
+
+    #[test]
+    fn under_and_relative_to_are_inverses() {
+        let base = path("/a/b");
+        assert_eq!(path("/").under(&base).unwrap(), base);
+        assert_eq!(path("/c/d").under(&base).unwrap(), path("/a/b/c/d"));
+        assert_eq!(path("/c").under(&RemotePath::root()).unwrap(), path("/c"));
+        assert_eq!(path("/a/b/c/d").relative_to(&base), Some(path("/c/d")));
+        assert_eq!(path("/a/b").relative_to(&base), Some(RemotePath::root()));
+        assert_eq!(path("/a/bc").relative_to(&base), None);
+        assert_eq!(
+            path("/x").relative_to(&RemotePath::root()),
+            Some(path("/x"))
+        );
     }
 
     #[test]

@@ -14,17 +14,24 @@ use uuid::Uuid;
 use super::domain::{
     Cursor, Garbage, Node, PageLimit, RemotePath, Removal, Sha256Hex, UsageCounts,
 };
-use super::ports::{BlobStore, FileRepo};
+use super::ports::{BlobStore, FileRepo, SharingRepo};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::settings::FilesSettings;
 
+mod links;
+mod notices;
+mod public_links;
 mod purge;
+mod shares;
 mod uploads;
 
 #[cfg(test)]
 mod tests;
 
+pub use links::{LinkView, NewLink};
+pub use public_links::OpenLink;
+pub use shares::{Scope, ShareView};
 pub use uploads::{CreateUpload, PartView, UploadView};
 
 /// How many sessions or garbage items one sweep step handles.
@@ -39,6 +46,8 @@ pub struct FileService {
     repo: Arc<dyn FileRepo>,
     /// The bytes.
     blobs: Arc<dyn BlobStore>,
+    /// The directory of customers, shares and links.
+    sharing: Arc<dyn SharingRepo>,
     /// Time, injectable so tests can expire URLs and sessions.
     clock: Arc<dyn Clock>,
     /// Quota, part size, lifetimes.
@@ -89,16 +98,18 @@ pub struct DownloadTicket {
 }
 
 impl FileService {
-    /// The service over `repo` and `blobs`.
+    /// The service over `repo`, `blobs` and `sharing`.
     pub fn new(
         repo: Arc<dyn FileRepo>,
         blobs: Arc<dyn BlobStore>,
+        sharing: Arc<dyn SharingRepo>,
         clock: Arc<dyn Clock>,
         settings: FilesSettings,
     ) -> Self {
         Self {
             repo,
             blobs,
+            sharing,
             clock,
             settings,
         }
@@ -257,12 +268,19 @@ impl FileService {
     pub async fn download(&self, owner: Uuid, path: &RemotePath) -> Result<DownloadTicket> {
         self.ensure_active(owner).await?;
         let node = self.entry(owner, path).await?;
+        self.ticket(&node, seconds(self.settings.download_url_ttl_secs))
+            .await
+    }
+
+    /// A signed URL for the file `node`, working for `ttl`.
+    async fn ticket(&self, node: &Node, ttl: Duration) -> Result<DownloadTicket> {
+        let path = &node.path;
         let (Some(key), Some(sha256)) = (node.blob_key.as_ref(), node.sha256.clone()) else {
             return Err(Error::Invalid(format!(
                 "'{path}' is a folder; only files can be downloaded"
             )));
         };
-        let expires_at = self.now() + seconds(self.settings.download_url_ttl_secs);
+        let expires_at = self.now() + ttl;
         let url = self
             .blobs
             .download_url(key, expires_at, path.name())
@@ -276,8 +294,9 @@ impl FileService {
         })
     }
 
-    /// Ends expired upload sessions, frees their staging, retries failed clean-ups and drops
-    /// stagings no session knows; returns how many sessions ended.
+    /// Ends expired upload sessions, frees their staging, retries failed clean-ups, drops
+    /// stagings no session knows and warns the owners of links about to expire; returns how
+    /// many sessions ended.
     #[tracing::instrument(skip(self))]
     pub async fn sweep_expired_uploads(&self) -> Result<u64> {
         let now = self.now();
@@ -299,6 +318,7 @@ impl FileService {
         }
         let older_than = now - seconds(self.settings.upload_session_ttl_secs) - STAGING_GRACE;
         let n_stagings = self.blobs.sweep(older_than).await?;
+        self.warn_expiring_links().await?;
         if n_swept > 0 || n_stagings > 0 {
             tracing::info!(n_swept, n_stagings, "swept expired uploads");
         }

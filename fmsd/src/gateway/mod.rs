@@ -38,10 +38,14 @@ pub struct AppState {
     pub jwks: Arc<serde_json::Value>,
     /// Login attempts per IP and per account.
     pub login_limiter: Arc<rate_limit::LoginLimiter>,
+    /// Wrong link passwords per link and per IP.
+    pub link_limiter: Arc<rate_limit::LinkPasswordLimiter>,
     /// The embedded blob store, when it is the one in use: its signed URLs point at fmsd.
     pub local_blobs: Option<Arc<LocalBlobStore>>,
     /// What `/readyz` checks, by name.
     pub probes: Arc<Vec<(&'static str, Arc<dyn Probe>)>>,
+    /// Where clients reach fmsd (link URLs start with it).
+    pub public_url: url::Url,
     /// Time, injectable for tests.
     pub clock: Arc<dyn Clock>,
 }
@@ -53,6 +57,9 @@ pub fn router(state: AppState, json_body_limit: usize) -> Router {
         .merge(routes::me::router())
         .merge(routes::files::router())
         .merge(routes::uploads::router())
+        .merge(routes::shares::router())
+        .merge(routes::links::router())
+        .merge(routes::public_links::router())
         .layer(DefaultBodyLimit::max(json_body_limit));
     // Part uploads stream bytes to disk; their size is checked against the part, not a cap.
     let blobs = routes::blobs::router().layer(DefaultBodyLimit::disable());

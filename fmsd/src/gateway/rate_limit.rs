@@ -1,8 +1,12 @@
-//! Limits login attempts per client IP and per account, so neither a single client nor a
-//! distributed guesser can try passwords quickly. An exceeded limit is a 429 with `Retry-After`.
+//! Limits password guessing: login attempts per client IP and per account, and wrong link
+//! passwords per link and per client IP, so neither a single client nor a distributed guesser
+//! can try passwords quickly. An exceeded limit is a 429 with `Retry-After`.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -46,6 +50,89 @@ impl LoginLimiter {
     }
 }
 
+/// Wrong link passwords per link and per client IP. Only wrong guesses count, so a busy link
+/// with a password keeps working for everyone who knows it; once a limit is exceeded, every
+/// attempt on that link or from that IP waits out the limit before its password is even
+/// checked (the slow argon2 check is not spent on a guesser).
+pub struct LinkPasswordLimiter {
+    /// Wrong guesses per link (keyed by the token's hash).
+    per_link: DefaultKeyedRateLimiter<String>,
+    /// Wrong guesses per client IP.
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Links and IPs over their limit, until when.
+    blocked: Mutex<HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for LinkPasswordLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkPasswordLimiter")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Blocked entries kept before expired ones are dropped.
+const MAX_BLOCKED: usize = 10_000;
+
+impl LinkPasswordLimiter {
+    /// Allows `per_minute` wrong guesses a minute per link and per IP (at least one).
+    pub fn new(per_minute: u32) -> Self {
+        let quota =
+            Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_link: RateLimiter::keyed(quota),
+            per_ip: RateLimiter::keyed(quota),
+            blocked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `RateLimited` while the link or the IP is over its limit.
+    pub fn check(&self, link: &str, ip: IpAddr) -> Result<(), Error> {
+        let now = Instant::now();
+        let blocked = self
+            .blocked
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let until = [format!("link:{link}"), format!("ip:{ip}")]
+            .iter()
+            .filter_map(|key| blocked.get(key))
+            .filter(|until| **until > now)
+            .max()
+            .copied();
+        match until {
+            Some(until) => Err(Error::RateLimited {
+                retry_after: until - now,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a wrong guess; `RateLimited` (and blocked for the wait) when it was one too many.
+    pub fn failed(&self, link: &str, ip: IpAddr) -> Result<(), Error> {
+        let clock = DefaultClock::default();
+        let now = clock.now();
+        let over = self
+            .per_link
+            .check_key(&link.to_owned())
+            .and_then(|()| self.per_ip.check_key(&ip));
+        let Err(not_until) = over else {
+            return Ok(());
+        };
+        let wait = not_until.wait_time_from(now).max(Duration::from_secs(1));
+        let until = Instant::now() + wait;
+        let mut blocked = self
+            .blocked
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if blocked.len() >= MAX_BLOCKED {
+            let now = Instant::now();
+            blocked.retain(|_, until| *until > now);
+        }
+        blocked.insert(format!("link:{link}"), until);
+        blocked.insert(format!("ip:{ip}"), until);
+        Err(Error::RateLimited { retry_after: wait })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +152,23 @@ mod tests {
             limiter.check(a, "z@example.com"),
             Err(Error::RateLimited { .. })
         ));
+    }
+
+    #[test]
+    fn wrong_link_passwords_block_the_link_after_the_limit() {
+        let limiter = LinkPasswordLimiter::new(2);
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(limiter.check("l", ip).is_ok());
+        assert!(limiter.failed("l", ip).is_ok());
+        assert!(limiter.failed("l", ip).is_ok());
+        assert!(matches!(
+            limiter.failed("l", ip),
+            Err(Error::RateLimited { .. })
+        ));
+        assert!(matches!(
+            limiter.check("l", "127.0.0.2".parse().unwrap()),
+            Err(Error::RateLimited { .. })
+        ));
+        assert!(limiter.check("other", "127.0.0.3".parse().unwrap()).is_ok());
     }
 }

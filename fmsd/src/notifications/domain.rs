@@ -1,4 +1,18 @@
 //! Mails and their templates: every text fms sends is here.
+//!
+//! - [`templates`]: one [`Template`] per mail an event causes, with its words.
+//! - [`digest`]: the one mail that gathers a burst of activity mails.
+//!
+//! Every mail is plain text and HTML; the HTML escapes every text, since names are chosen by
+//! users. Activity mails (shares, links, quota) end with a footer that says how to stop them;
+//! security mails do not, since they cannot be stopped.
+
+use uuid::Uuid;
+
+pub mod digest;
+pub mod templates;
+
+pub use templates::{ItemKind, ShareRole, Template};
 
 /// A mail ready to send: plain text and HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,67 +31,124 @@ pub struct Mail {
     pub html: String,
 }
 
-/// Which mail to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Template {
-    /// After registration.
-    Welcome,
-    /// After a password change (a security mail: always sent).
-    PasswordChanged,
-    /// After an account deletion (a security mail: always sent).
-    AccountDeleted,
+/// Who a mail goes to: the customer (whose preferences and digest it counts against), their
+/// address and the name it greets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Where the mail goes.
+    pub email: String,
+    /// How the mail greets them.
+    pub name: String,
 }
 
-impl Template {
-    /// The mail for `name` at `to`, identified by `event_id`.
-    pub fn render(self, event_id: &str, to: &str, name: &str) -> Mail {
-        let (subject, paragraphs): (&str, Vec<String>) = match self {
-            Template::Welcome => (
-                "Welcome to fms",
-                vec![
-                    format!("Welcome to fms, {name}!"),
-                    "Your account is ready. Log in with `fmsctl login` and upload your first file with `fmsctl upload`.".into(),
-                ],
-            ),
-            Template::PasswordChanged => (
-                "Your fms password was changed",
-                vec![
-                    format!("Hello {name},"),
-                    "the password of your fms account was just changed, and every other session was logged out.".into(),
-                    "If this was not you, reset your password at once and contact your administrator.".into(),
-                ],
-            ),
-            Template::AccountDeleted => (
-                "Your fms account was deleted",
-                vec![
-                    format!("Goodbye {name},"),
-                    "your fms account and every file in it have been deleted. We are sorry to see you go.".into(),
-                ],
-            ),
-        };
-        let text = format!("{}\n\n-- \nfms\n", paragraphs.join("\n\n"));
-        let html_paragraphs: String = paragraphs
+/// An activity mail held back for the next digest: what the digest lists of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    /// The event it comes from; queued once, like a mail is sent once.
+    pub event_id: String,
+    /// Who it is for.
+    pub recipient: Recipient,
+    /// Its subject line.
+    pub subject: String,
+    /// Its main paragraph, which says what happened.
+    pub summary: String,
+}
+
+/// The mails queued for one customer, oldest first, to go out as one digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// What happened, in the order it was queued; never empty.
+    pub items: Vec<QueuedMail>,
+}
+
+/// The footer of every activity mail: how to stop them.
+pub const ACTIVITY_FOOTER: &str =
+    "You get this mail because activity mail is on for your account. \
+To stop it, send `PATCH /v1/me` with {\"notifications\": {\"activity_mail\": false}}. \
+Security mail (a changed password, a deleted account) is always sent.";
+
+/// One block of a mail body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// A paragraph of text.
+    Paragraph(String),
+    /// A list of items, each a title and a line under it.
+    List(Vec<(String, String)>),
+}
+
+/// A mail from its parts: the text is the blocks with a blank line between them, the HTML the
+/// same escaped; `footer` (if any) goes last, above the signature.
+pub fn assemble(
+    message_id: String,
+    recipient: &Recipient,
+    subject: &str,
+    blocks: &[Block],
+    footer: Option<&str>,
+) -> Mail {
+    let mut text_blocks: Vec<String> = blocks.iter().map(block_text).collect();
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n",
+        escape_html(subject)
+    );
+    for block in blocks {
+        html.push_str(&block_html(block));
+    }
+    if let Some(footer) = footer {
+        text_blocks.push(footer.to_owned());
+        html.push_str(&format!(
+            "<p style=\"font-size:small;color:#666\">{}</p>\n",
+            escape_html(footer)
+        ));
+    }
+    html.push_str("<p>&mdash; fms</p>\n</body></html>\n");
+    Mail {
+        message_id,
+        to: recipient.email.clone(),
+        to_name: recipient.name.clone(),
+        subject: subject.to_owned(),
+        text: format!("{}\n\n-- \nfms\n", text_blocks.join("\n\n")),
+        html,
+    }
+}
+
+/// A block as plain text.
+fn block_text(block: &Block) -> String {
+    match block {
+        Block::Paragraph(text) => text.clone(),
+        Block::List(items) => items
             .iter()
-            .map(|p| format!("<p>{}</p>\n", escape_html(p)))
-            .collect();
-        let html = format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{}<p>&mdash; fms</p>\n</body></html>\n",
-            escape_html(subject),
-            html_paragraphs
-        );
-        Mail {
-            message_id: format!("{event_id}@fms"),
-            to: to.to_owned(),
-            to_name: name.to_owned(),
-            subject: subject.to_owned(),
-            text,
-            html,
+            .map(|(title, line)| format!("- {title}\n  {line}"))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    }
+}
+
+/// A block as HTML, escaped.
+fn block_html(block: &Block) -> String {
+    match block {
+        Block::Paragraph(text) => format!("<p>{}</p>\n", escape_html(text)),
+        Block::List(items) => {
+            let items: String = items
+                .iter()
+                .map(|(title, line)| {
+                    format!(
+                        "<li><strong>{}</strong><br>{}</li>\n",
+                        escape_html(title),
+                        escape_html(line)
+                    )
+                })
+                .collect();
+            format!("<ul>\n{items}</ul>\n")
         }
     }
 }
 
 /// Escapes text for HTML, since names are chosen by users.
-fn escape_html(text: &str) -> String {
+pub fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -92,16 +163,52 @@ fn escape_html(text: &str) -> String {
     escaped
 }
 
+/// A user-chosen name made fit for one line (a subject): control characters become spaces.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_name_cannot_inject_html() {
-        let mail = Template::Welcome.render("e1", "a@example.com", "<script>x</script>");
-        assert!(mail.html.contains("&lt;script&gt;"));
-        assert!(!mail.html.contains("<script>"));
-        assert!(mail.text.contains("Welcome to fms, <script>x</script>!"));
-        assert_eq!(mail.message_id, "e1@fms");
+    fn html_special_characters_are_escaped() {
+        assert_eq!(
+            escape_html(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn a_name_on_one_line_has_no_line_break() {
+        assert_eq!(one_line("a\r\nb\tc"), "a  b c");
+    }
+
+    #[test]
+    fn a_list_is_escaped_in_html_and_indented_in_text() {
+        let recipient = Recipient {
+            customer_id: Uuid::nil(),
+            email: "a@example.com".into(),
+            name: "A".into(),
+        };
+        let mail = assemble(
+            "m@fms".into(),
+            &recipient,
+            "S <1>",
+            &[Block::List(vec![("<t>".into(), "l & m".into())])],
+            Some("stop <here>"),
+        );
+        assert!(mail
+            .text
+            .contains("- <t>\n  l & m\n\nstop <here>\n\n-- \nfms\n"));
+        assert!(mail.html.contains("<title>S &lt;1&gt;</title>"));
+        assert!(mail
+            .html
+            .contains("<li><strong>&lt;t&gt;</strong><br>l &amp; m</li>"));
+        assert!(mail.html.contains("stop &lt;here&gt;"));
+        assert!(!mail.html.contains("<t>"));
     }
 }

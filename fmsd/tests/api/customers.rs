@@ -1,5 +1,7 @@
 //! Registration, login, tokens, profile, password change and account deletion.
 
+mod preferences;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

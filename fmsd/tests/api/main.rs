@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
 
+mod activity_mail;
 mod authorization;
 mod bad_file_requests;
 mod customers;
@@ -11,7 +12,14 @@ mod events;
 mod fixtures;
 mod gateway;
 mod helpers;
+mod link_transfers;
+mod links;
+mod mail_parts;
 mod moves_and_deletes;
+mod share_boundaries;
+mod shared_access;
+mod shares;
+mod sharing_support;
 mod tree;
 mod upload_lifecycle;
 mod uploads;

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::api::NotificationSettings;
 use common::events::{
     CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, CustomerUpdated, Outgoing,
 };
@@ -35,6 +36,7 @@ fn customer(email: &str, name: &str) -> Customer {
         name: name.to_owned(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
         created_at: now(),
+        notifications: NotificationSettings::default(),
     }
 }
 
@@ -46,12 +48,18 @@ fn registered(customer: &Customer) -> Outgoing {
     })
 }
 
-fn updated(customer: &Customer, name: &str) -> Outgoing {
+fn updated(customer: &Customer, name: &str, activity_mail: bool) -> Outgoing {
     Outgoing::new(&CustomerUpdated {
         customer_id: customer.id,
         email: customer.email.clone(),
         name: name.to_owned(),
+        activity_mail,
     })
+}
+
+/// The mail preferences with activity mail `on` or off.
+fn activity_mail(on: bool) -> NotificationSettings {
+    NotificationSettings { activity_mail: on }
 }
 
 fn password_changed(customer: &Customer) -> Outgoing {
@@ -187,28 +195,87 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
     assert!(repo.by_id(twin.id).await.unwrap().is_none());
 
-    // Update the name; an unknown id is not found and writes no event.
-    let renamed = updated(&alice, "Alice B.");
+    // A new customer wants activity mail.
+    assert!(
+        repo.by_id(alice.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .notifications
+            .activity_mail
+    );
+
+    // Update the name and the mail preferences; an unknown id is not found and writes no event.
+    let renamed = updated(&alice, "Alice B.", true);
     let after = repo
-        .update_name(alice.id, "Alice B.", vec![renamed.clone()])
+        .update_profile(alice.id, "Alice B.", activity_mail(true), vec![renamed.clone()])
         .await
         .expect("update the name");
-    assert_eq!((after.id, after.name.as_str()), (alice.id, "Alice B."));
+    assert_eq!(
+        (after.id, after.name.as_str(), after.notifications),
+        (alice.id, "Alice B.", activity_mail(true))
+    );
     assert_eq!(
         repo.by_id(alice.id).await.unwrap().unwrap().name,
         "Alice B."
     );
+    let quiet = updated(&alice, "Alice B.", false);
+    let after = repo
+        .update_profile(alice.id, "Alice B.", activity_mail(false), vec![quiet.clone()])
+        .await
+        .expect("turn activity mail off");
+    assert_eq!(
+        (after.name.as_str(), after.notifications),
+        ("Alice B.", activity_mail(false))
+    );
+    let found = repo.by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(
+        (found.name.as_str(), found.notifications),
+        ("Alice B.", activity_mail(false))
+    );
+    let found = repo.by_email_key(&alice.email_key).await.unwrap().unwrap();
+    assert_eq!(found.notifications, activity_mail(false));
+    let loud = updated(&alice, "Alice B.", true);
+    let after = repo
+        .update_profile(alice.id, "Alice B.", activity_mail(true), vec![loud.clone()])
+        .await
+        .expect("turn activity mail on again");
+    assert_eq!(after.notifications, activity_mail(true));
+    assert!(
+        repo.by_id(alice.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .notifications
+            .activity_mail
+    );
     let nobody = customer("nobody@example.com", "Nobody");
     let error = repo
-        .update_name(nobody.id, "X", vec![updated(&nobody, "X")])
+        .update_profile(
+            nobody.id,
+            "X",
+            activity_mail(false),
+            vec![updated(&nobody, "X", false)],
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
 
+    // A customer stored with activity mail off keeps it off.
+    let carol = Customer {
+        notifications: activity_mail(false),
+        ..customer("carol@example.com", "Carol")
+    };
+    repo.insert(&carol, Vec::new()).await.expect("insert carol");
+    assert_eq!(
+        repo.by_id(carol.id).await.unwrap().unwrap().notifications,
+        activity_mail(false)
+    );
+
     // The outbox: in order, whole, gone once published (a second mark changes nothing).
     assert_eq!(
         pending(outbox).await,
-        expected(&[&alice_registered, &renamed])
+        expected(&[&alice_registered, &renamed, &quiet, &loud])
     );
     let first = outbox.pending(1).await.unwrap();
     assert_eq!(first.len(), 1);
@@ -217,8 +284,8 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
         .mark_published(&first)
         .await
         .expect("mark the first again");
-    assert_eq!(pending(outbox).await, expected(&[&renamed]));
-    drain(outbox, &[&renamed]).await;
+    assert_eq!(pending(outbox).await, expected(&[&renamed, &quiet, &loud]));
+    drain(outbox, &[&renamed, &quiet, &loud]).await;
 
     // Rotation: Rotated, then the same token again is Reused and revokes the family.
     let (first_token, first_family) = login(repo, alice.id, None).await;
@@ -319,7 +386,12 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
         .unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
     let error = repo
-        .update_name(alice.id, "Ghost", vec![updated(&alice, "Ghost")])
+        .update_profile(
+            alice.id,
+            "Ghost",
+            activity_mail(true),
+            vec![updated(&alice, "Ghost", true)],
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
@@ -345,7 +417,7 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
     // A change without events writes none; a deletion without events leaves nothing behind.
     let bob = customer("bob@example.com", "Bob");
     repo.insert(&bob, Vec::new()).await.expect("insert bob");
-    repo.update_name(bob.id, "Robert", Vec::new())
+    repo.update_profile(bob.id, "Robert", activity_mail(false), Vec::new())
         .await
         .unwrap();
     repo.delete(bob.id, Vec::new()).await.expect("delete bob");
@@ -416,11 +488,45 @@ async fn customers_on_mongodb() {
         .await
         .expect("the relay was woken");
 
-    // Published tombstones are gone from the collection, not just hidden.
     let client = mongodb::Client::with_uri_str(&url).await.unwrap();
     let customers = client
         .database(&database)
         .collection::<mongodb::bson::Document>("customers");
+
+    // A document written before mail preferences existed reads as activity mail on, and can
+    // be turned off.
+    let old = customer("old@example.com", "Old");
+    customers
+        .insert_one(doc! {
+            "_id": old.id.to_string(),
+            "email": &old.email,
+            "email_key": &old.email_key,
+            "name": &old.name,
+            "password_hash": &old.password_hash,
+            "created_at": old.created_at.timestamp_millis(),
+            "deleted": false,
+            "pending": {},
+            "pending_count": 0_i64,
+        })
+        .await
+        .unwrap();
+    let found = repo.by_id(old.id).await.unwrap().expect("the old customer");
+    assert_eq!(found.notifications, NotificationSettings::default());
+    assert!(found.notifications.activity_mail);
+    repo.update_profile(old.id, "Old", activity_mail(false), Vec::new())
+        .await
+        .unwrap();
+    assert!(
+        !repo
+            .by_id(old.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .notifications
+            .activity_mail
+    );
+
+    // Published tombstones are gone from the collection, not just hidden.
     assert_eq!(
         customers
             .count_documents(doc! { "deleted": true })

@@ -9,4 +9,5 @@ mod bus;
 mod customers;
 mod files_repo;
 mod notifications;
+mod sharing;
 mod support;

@@ -1,6 +1,7 @@
 //! Notifications' ports: the `Mailer` contract (run against the `.eml` mailer and SMTP into
-//! maildev), the `NotificationRepo` contract (SQLite and PostgreSQL), and the service over them
-//! (an event delivered twice mails once).
+//! maildev), the `NotificationRepo` contract (SQLite and PostgreSQL: handled events, the
+//! activity-mail preferences, last sends and the digest queue), and the service over them (an
+//! event delivered twice mails once; a burst of activity mail becomes one digest).
 //!
 //! Isolation: every mail goes to a recipient address no other test uses, and each read-back
 //! keeps only that address's mail, so tests share one maildev; every PostgreSQL test makes a
@@ -10,16 +11,18 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fmsd::clock::ManualClock;
 use fmsd::error::Error;
 use fmsd::notifications::adapters::maildir::MaildirMailer;
 use fmsd::notifications::adapters::sqlite::SqliteNotificationRepo;
-use fmsd::notifications::domain::Template;
+use fmsd::notifications::domain::{Recipient, Template};
 use fmsd::notifications::ports::{Mailer, NotificationRepo};
 use fmsd::notifications::service::NotificationService;
 
 use crate::support;
 use eml::EmlFolder;
 
+mod activity;
 mod eml;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -63,6 +66,15 @@ pub fn recipient() -> String {
     format!("{}@example.com", support::unique("rcpt-"))
 }
 
+/// A new customer at `email`, called Ada.
+pub fn customer(email: &str) -> Recipient {
+    Recipient {
+        customer_id: uuid::Uuid::new_v4(),
+        email: email.to_owned(),
+        name: "Ada".into(),
+    }
+}
+
 /// The mail for `address`, once there are at least `n` (or the wait is over).
 pub async fn wait_for(mailbox: &impl Mailbox, address: &str, n: usize) -> Vec<Received> {
     let deadline = Instant::now() + DELIVERY_WAIT;
@@ -80,7 +92,13 @@ pub async fn mailer_contract(mailer: Arc<dyn Mailer>, mailbox: &impl Mailbox) {
     let to = recipient();
     let event_id = support::unique("evt-");
     let name = "Ada <script>alert(1)</script>";
-    let mail = Template::Welcome.render(&event_id, &to, name);
+    let mail = Template::Welcome.render(
+        &event_id,
+        &Recipient {
+            name: name.into(),
+            ..customer(&to)
+        },
+    );
     mailer.send(&mail).await.unwrap();
 
     let received = wait_for(mailbox, &to, 1).await;
@@ -106,7 +124,7 @@ pub async fn mailer_contract(mailer: Arc<dyn Mailer>, mailbox: &impl Mailbox) {
 
     // A second mail to the same address arrives as a mail of its own.
     let second_id = support::unique("evt-");
-    let second = Template::PasswordChanged.render(&second_id, &to, "Ada");
+    let second = Template::PasswordChanged.render(&second_id, &customer(&to));
     mailer.send(&second).await.unwrap();
     let received = wait_for(mailbox, &to, 2).await;
     let mut ids: Vec<&str> = received
@@ -124,7 +142,7 @@ pub async fn mailer_contract(mailer: Arc<dyn Mailer>, mailbox: &impl Mailbox) {
     assert_eq!(changed.subject, "Your fms password was changed");
 
     // Something that is not an address is refused before anything is sent.
-    let bad = Template::Welcome.render(&support::unique("evt-"), "not an address", "Ada");
+    let bad = Template::Welcome.render(&support::unique("evt-"), &customer("not an address"));
     let error = mailer.send(&bad).await.unwrap_err();
     assert!(matches!(error, Error::Invalid(_)), "{error:?}");
 }
@@ -164,15 +182,21 @@ pub async fn service_contract(
     repo: Arc<dyn NotificationRepo>,
     mailbox: &impl Mailbox,
 ) {
-    let service = NotificationService::new(mailer, repo);
+    let service = NotificationService::new(
+        mailer,
+        repo,
+        Arc::new(ManualClock::new()),
+        Duration::from_secs(300),
+    );
     let to = recipient();
+    let ada = customer(&to);
     let event_id = support::unique("evt-");
     service
-        .notify(&event_id, Template::Welcome, &to, "Ada")
+        .notify(&event_id, Template::Welcome, &ada)
         .await
         .unwrap();
     service
-        .notify(&event_id, Template::Welcome, &to, "Ada")
+        .notify(&event_id, Template::Welcome, &ada)
         .await
         .unwrap();
     assert_eq!(wait_for(mailbox, &to, 1).await.len(), 1);
@@ -183,7 +207,7 @@ pub async fn service_contract(
 
     let deleted = support::unique("evt-");
     service
-        .notify(&deleted, Template::AccountDeleted, &to, "Ada")
+        .notify(&deleted, Template::AccountDeleted, &ada)
         .await
         .unwrap();
     assert_eq!(wait_for(mailbox, &to, 2).await.len(), 2);
@@ -210,6 +234,23 @@ async fn sqlite_repo_keeps_the_repo_contract() {
     let remembered = repo_contract(Arc::new(SqliteNotificationRepo::open(&path).unwrap())).await;
     let reopened = SqliteNotificationRepo::open(&path).unwrap();
     assert!(reopened.already_handled(&remembered).await.unwrap());
+}
+
+#[tokio::test]
+async fn sqlite_repo_keeps_the_activity_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notifications.db");
+    let kept = activity::repo_contract(Arc::new(SqliteNotificationRepo::open(&path).unwrap())).await;
+    let reopened = SqliteNotificationRepo::open(&path).unwrap();
+    activity::kept_after_reopening(&reopened, &kept).await;
+}
+
+#[tokio::test]
+async fn service_over_eml_and_sqlite_sends_a_burst_as_one_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mailer, folder) = eml_mailer(dir.path());
+    let repo = SqliteNotificationRepo::open(&dir.path().join("notifications.db")).unwrap();
+    activity::service_contract(mailer, Arc::new(repo), &folder).await;
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use common::api::NotificationSettings;
 use common::events::Outgoing;
 use mongodb::bson::{doc, Document};
 use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
@@ -39,7 +40,7 @@ mod outbox;
 
 use documents::{
     conflict_or_store_error, customer_document, decode_customer, flag, integer, is_duplicate_key,
-    store_error, text, update_with_events, uuid_field, PENDING_COUNT, PENDING_SINCE,
+    store_error, text, update_with_events, uuid_field, ACTIVITY_MAIL, PENDING_COUNT, PENDING_SINCE,
 };
 pub use outbox::MongoOutbox;
 
@@ -257,8 +258,17 @@ impl CustomerRepo for MongoCustomerRepo {
     }
 
     #[tracing::instrument(skip(self, name, events))]
-    async fn update_name(&self, id: Uuid, name: &str, events: Vec<Outgoing>) -> Result<Customer> {
-        let update = update_with_events(doc! { "name": name }, &events)?;
+    async fn update_profile(
+        &self,
+        id: Uuid,
+        name: &str,
+        notifications: NotificationSettings,
+        events: Vec<Outgoing>,
+    ) -> Result<Customer> {
+        let update = update_with_events(
+            doc! { "name": name, ACTIVITY_MAIL: notifications.activity_mail },
+            &events,
+        )?;
         let updated = self
             .customers
             .find_one_and_update(doc! { "_id": id.to_string(), "deleted": false }, update)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use common::api::NotificationSettings;
 use common::events::Outgoing;
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
@@ -27,6 +28,7 @@ mod schema {
             name -> Text,
             password_hash -> Text,
             created_at -> BigInt,
+            activity_mail -> Bool,
         }
     }
     diesel::table! {
@@ -54,6 +56,7 @@ struct CustomerRow {
     name: String,
     password_hash: String,
     created_at: i64,
+    activity_mail: bool,
 }
 
 impl CustomerRow {
@@ -65,6 +68,9 @@ impl CustomerRow {
             name: self.name,
             password_hash: self.password_hash,
             created_at: from_millis(self.created_at),
+            notifications: NotificationSettings {
+                activity_mail: self.activity_mail,
+            },
         })
     }
 }
@@ -141,6 +147,7 @@ impl CustomerRepo for SqliteCustomerRepo {
             name: customer.name.clone(),
             password_hash: customer.password_hash.clone(),
             created_at: customer.created_at.timestamp_millis(),
+            activity_mail: customer.notifications.activity_mail,
         };
         self.write(events, move |connection| {
             diesel::insert_into(customers::table)
@@ -181,11 +188,20 @@ impl CustomerRepo for SqliteCustomerRepo {
             .await
     }
 
-    async fn update_name(&self, id: Uuid, name: &str, events: Vec<Outgoing>) -> Result<Customer> {
+    async fn update_profile(
+        &self,
+        id: Uuid,
+        name: &str,
+        notifications: NotificationSettings,
+        events: Vec<Outgoing>,
+    ) -> Result<Customer> {
         let name = name.to_owned();
         self.write(events, move |connection| {
             diesel::update(customers::table.find(id.to_string()))
-                .set(customers::name.eq(name))
+                .set((
+                    customers::name.eq(name),
+                    customers::activity_mail.eq(notifications.activity_mail),
+                ))
                 .returning(CustomerRow::as_returning())
                 .get_result(connection)
                 .optional()?

@@ -8,6 +8,7 @@ pub mod postgres;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod schema;
+mod sharing_schema;
 pub mod sqlite;
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266):

@@ -40,6 +40,7 @@ use crate::files::ports::{EventsFor, FileRepo, NewFile};
 use crate::health::Probe;
 
 use super::schema;
+mod sharing;
 mod tree;
 mod uploads;
 
@@ -193,6 +194,13 @@ impl FileRepo for PostgresFileRepo {
         let path = path.clone();
         self.db
             .run(move |connection| tree::get(connection, owner, &path))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn get_by_id(&self, owner: Uuid, id: Uuid) -> Result<Option<Node>> {
+        self.db
+            .run(move |connection| tree::get_by_id(connection, owner, id))
             .await
     }
 

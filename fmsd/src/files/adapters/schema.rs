@@ -99,7 +99,7 @@ pub struct UploadRow {
 }
 
 /// A stored value that does not parse: the database was changed behind fmsd's back.
-fn corrupt(what: &str, value: &str) -> Error {
+pub fn corrupt(what: &str, value: &str) -> Error {
     Error::internal(anyhow::anyhow!(
         "the files database holds a malformed {what}: {value:?}"
     ))

@@ -29,6 +29,7 @@ use crate::files::ports::{EventsFor, FileRepo, NewFile};
 use crate::health::Probe;
 
 use super::schema;
+mod sharing;
 mod tree;
 mod uploads;
 
@@ -126,6 +127,12 @@ impl FileRepo for SqliteFileRepo {
         let path = path.clone();
         self.db
             .run(move |connection| tree::get(connection, owner, &path))
+            .await
+    }
+
+    async fn get_by_id(&self, owner: Uuid, id: Uuid) -> Result<Option<Node>> {
+        self.db
+            .run(move |connection| tree::get_by_id(connection, owner, id))
             .await
     }
 

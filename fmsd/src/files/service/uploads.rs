@@ -95,7 +95,7 @@ impl FileService {
                 )
                 .await?;
             if let Some(upload) = resumed {
-                return Ok((self.view(upload).await?, true));
+                return Ok((self.view_upload(upload).await?, true));
             }
         }
         let blob_key = BlobKey::generate();
@@ -122,7 +122,7 @@ impl FileService {
                 .await;
             return Err(error);
         }
-        Ok((self.view(upload).await?, false))
+        Ok((self.view_upload(upload).await?, false))
     }
 
     /// `owner`'s session `id` with fresh part URLs and which parts are stored.
@@ -130,7 +130,7 @@ impl FileService {
     pub async fn upload(&self, owner: Uuid, id: Uuid) -> Result<UploadView> {
         self.ensure_active(owner).await?;
         let upload = self.open_upload(owner, id).await?;
-        self.view(upload).await
+        self.view_upload(upload).await
     }
 
     /// Checks the parts and the checksum, then makes the file visible and ends the session.
@@ -144,6 +144,17 @@ impl FileService {
     ) -> Result<Node> {
         self.ensure_active(owner).await?;
         let upload = self.open_upload(owner, id).await?;
+        self.finish(upload, sha256, Vec::new()).await
+    }
+
+    /// Completes `upload`, writing `extra` events along with its own.
+    pub(super) async fn finish(
+        &self,
+        upload: Upload,
+        sha256: Option<Sha256Hex>,
+        extra: Vec<Outgoing>,
+    ) -> Result<Node> {
+        let (owner, id) = (upload.owner, upload.id);
         let expected = match (&upload.sha256, sha256) {
             (Some(announced), Some(given)) if *announced != given => {
                 return Err(Error::Integrity(format!(
@@ -187,11 +198,10 @@ impl FileService {
             size: file.size,
             sha256: file.sha256.as_str().to_owned(),
         };
-        match self
-            .repo
-            .finish_upload(&upload, file, vec![Outgoing::new(&event)])
-            .await
-        {
+        let mut events = vec![Outgoing::new(&event)];
+        events.extend(self.quota_events(&upload, file.size).await?);
+        events.extend(extra);
+        match self.repo.finish_upload(&upload, file, events).await {
             Ok((node, garbage)) => {
                 self.dispose(&garbage).await;
                 Ok(node)
@@ -224,7 +234,7 @@ impl FileService {
     }
 
     /// An unexpired session of `owner`, else not found.
-    async fn open_upload(&self, owner: Uuid, id: Uuid) -> Result<Upload> {
+    pub(super) async fn open_upload(&self, owner: Uuid, id: Uuid) -> Result<Upload> {
         self.repo
             .get_upload(owner, id, self.now())
             .await?
@@ -299,7 +309,7 @@ impl FileService {
     }
 
     /// The session with fresh part URLs.
-    async fn view(&self, upload: Upload) -> Result<UploadView> {
+    pub(super) async fn view_upload(&self, upload: Upload) -> Result<UploadView> {
         let urls_expire_at =
             (self.now() + seconds(self.settings.part_url_ttl_secs)).min(upload.expires_at);
         let plan = upload.plan();

@@ -2,6 +2,10 @@
 //!
 //! Each handler parses its input into domain types (a bad path is a 400 that names the rule),
 //! calls the files service as the caller, and turns the answer into `common::api` types.
+//!
+//! With `share=<id>` in the query string a handler works inside an item shared with the caller
+//! (see [`Scope`]): paths in and out are relative to the item, writes need the editor role, and
+//! no answer or error message reveals where the item lives in its owner's tree.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,8 +15,10 @@ use common::api::{
     Deleted, DownloadLink, Entry, EntryKind, Listing, MkdirRequest, MoveRequest, Usage,
 };
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::files::domain::{Node, NodeKind, PageLimit, RemotePath};
+use crate::files::service::{Page, Scope};
 use crate::gateway::auth::Caller;
 use crate::gateway::error::{ApiError, JsonBody, QueryParams};
 use crate::gateway::AppState;
@@ -30,8 +36,14 @@ pub fn router() -> Router<AppState> {
 
 /// A node as the API shows it.
 pub fn entry(node: &Node) -> Entry {
+    scoped_entry(&Scope::own(node.owner), node)
+}
+
+/// A node as the API shows it to a caller working in `scope`: its path relative to the scope.
+pub fn scoped_entry(scope: &Scope, node: &Node) -> Entry {
+    let path = scope.relative(&node.path).unwrap_or_else(RemotePath::root);
     Entry {
-        path: node.path.to_string(),
+        path: path.to_string(),
         name: if node.path.is_root() {
             "/".to_owned()
         } else {
@@ -47,9 +59,34 @@ pub fn entry(node: &Node) -> Entry {
     }
 }
 
+/// A page as the API shows it to a caller working in `scope`.
+pub fn listing(scope: &Scope, page: &Page) -> Listing {
+    Listing {
+        path: scope
+            .relative(&page.folder)
+            .unwrap_or_else(RemotePath::root)
+            .to_string(),
+        entries: page
+            .entries
+            .iter()
+            .map(|node| scoped_entry(scope, node))
+            .collect(),
+        next_cursor: page.next_cursor.clone(),
+    }
+}
+
+/// `?share=`: work inside an item shared with the caller.
+#[derive(Debug, Deserialize)]
+pub struct ShareQuery {
+    /// The share's id.
+    pub share: Option<Uuid>,
+}
+
 /// `?path=&cursor=&limit=`.
 #[derive(Debug, Deserialize)]
 struct ListQuery {
+    /// The share to work in.
+    share: Option<Uuid>,
     /// The folder; the root when absent.
     path: Option<String>,
     /// The previous page's `next_cursor`.
@@ -61,6 +98,8 @@ struct ListQuery {
 /// `?path=`.
 #[derive(Debug, Deserialize)]
 struct PathQuery {
+    /// The share to work in.
+    share: Option<Uuid>,
     /// The entry.
     path: String,
 }
@@ -68,6 +107,8 @@ struct PathQuery {
 /// `?path=&recursive=`.
 #[derive(Debug, Deserialize)]
 struct DeleteQuery {
+    /// The share to work in.
+    share: Option<Uuid>,
     /// The entry.
     path: String,
     /// Delete a folder with everything in it.
@@ -80,17 +121,19 @@ async fn list(
     caller: Caller,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<Listing>, ApiError> {
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(query.path.as_deref().unwrap_or("/"))?;
     let limit = PageLimit::parse(query.limit)?;
-    let page = state
-        .files
-        .list(caller.customer_id, &path, query.cursor.as_deref(), limit)
-        .await?;
-    Ok(Json(Listing {
-        path: page.folder.to_string(),
-        entries: page.entries.iter().map(entry).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    let page = async {
+        let folder = scope.resolve(&path)?;
+        state
+            .files
+            .list(scope.owner, &folder, query.cursor.as_deref(), limit)
+            .await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
+    Ok(Json(listing(&scope, &page)))
 }
 
 async fn metadata(
@@ -98,9 +141,17 @@ async fn metadata(
     caller: Caller,
     QueryParams(query): QueryParams<PathQuery>,
 ) -> Result<Json<Entry>, ApiError> {
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&query.path)?;
-    let node = state.files.metadata(caller.customer_id, &path).await?;
-    Ok(Json(entry(&node)))
+    let node = async {
+        state
+            .files
+            .metadata(scope.owner, &scope.resolve(&path)?)
+            .await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
+    Ok(Json(scoped_entry(&scope, &node)))
 }
 
 async fn delete(
@@ -108,11 +159,18 @@ async fn delete(
     caller: Caller,
     QueryParams(query): QueryParams<DeleteQuery>,
 ) -> Result<Json<Deleted>, ApiError> {
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&query.path)?;
-    let removal = state
-        .files
-        .delete(caller.customer_id, &path, query.recursive)
-        .await?;
+    scope.require_write()?;
+    scope.require_inside(&path)?;
+    let removal = async {
+        state
+            .files
+            .delete(scope.owner, &scope.resolve(&path)?, query.recursive)
+            .await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
     Ok(Json(Deleted {
         n_files: removal.n_files,
         n_folders: removal.n_folders,
@@ -123,28 +181,44 @@ async fn delete(
 async fn mkdir(
     State(state): State<AppState>,
     caller: Caller,
+    QueryParams(query): QueryParams<ShareQuery>,
     JsonBody(request): JsonBody<MkdirRequest>,
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&request.path)?;
-    let node = state
-        .files
-        .mkdir(caller.customer_id, &path, request.parents)
-        .await?;
-    Ok((StatusCode::CREATED, Json(entry(&node))))
+    scope.require_write()?;
+    let node = async {
+        state
+            .files
+            .mkdir(scope.owner, &scope.resolve(&path)?, request.parents)
+            .await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
+    Ok((StatusCode::CREATED, Json(scoped_entry(&scope, &node))))
 }
 
 async fn move_entry(
     State(state): State<AppState>,
     caller: Caller,
+    QueryParams(query): QueryParams<ShareQuery>,
     JsonBody(request): JsonBody<MoveRequest>,
 ) -> Result<Json<Entry>, ApiError> {
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let from = RemotePath::parse(&request.from)?;
     let to = RemotePath::parse(&request.to)?;
-    let node = state
-        .files
-        .move_entry(caller.customer_id, &from, &to)
-        .await?;
-    Ok(Json(entry(&node)))
+    scope.require_write()?;
+    scope.require_inside(&from)?;
+    scope.require_inside(&to)?;
+    let node = async {
+        state
+            .files
+            .move_entry(scope.owner, &scope.resolve(&from)?, &scope.resolve(&to)?)
+            .await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
+    Ok(Json(scoped_entry(&scope, &node)))
 }
 
 async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usage>, ApiError> {
@@ -163,13 +237,23 @@ async fn download(
     caller: Caller,
     QueryParams(query): QueryParams<PathQuery>,
 ) -> Result<Json<DownloadLink>, ApiError> {
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&query.path)?;
-    let ticket = state.files.download(caller.customer_id, &path).await?;
-    Ok(Json(DownloadLink {
+    let ticket = state
+        .files
+        .download_in(&scope, &path)
+        .await
+        .map_err(|error| scope.redact(error))?;
+    Ok(Json(download_link(ticket)))
+}
+
+/// A download ticket as the API shows it.
+pub fn download_link(ticket: crate::files::service::DownloadTicket) -> DownloadLink {
+    DownloadLink {
         url: ticket.url,
         expires_at: ticket.expires_at,
         size: ticket.size,
         sha256: ticket.sha256.as_str().to_owned(),
         name: ticket.name,
-    }))
+    }
 }

@@ -4,5 +4,8 @@ pub mod auth;
 pub mod blobs;
 pub mod files;
 pub mod health;
+pub mod links;
 pub mod me;
+pub mod public_links;
+pub mod shares;
 pub mod uploads;

@@ -12,12 +12,12 @@ use common::api::{
 };
 use uuid::Uuid;
 
-use super::files::entry;
+use super::files::{scoped_entry, ShareQuery};
 use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
-use crate::files::service::{CreateUpload, UploadView};
+use crate::files::service::{CreateUpload, Scope, UploadView};
 use crate::gateway::auth::Caller;
-use crate::gateway::error::{ApiError, JsonBody, PathParams};
+use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
 use crate::gateway::AppState;
 
 /// The upload-session routes.
@@ -28,12 +28,15 @@ pub fn router() -> Router<AppState> {
         .route("/v1/uploads/{id}/complete", post(complete))
 }
 
-/// A session as the API shows it.
-fn session(view: UploadView) -> UploadSession {
+/// A session as the API shows it to a caller working in `scope` (paths relative to it).
+pub fn session(scope: &Scope, view: UploadView) -> UploadSession {
     let upload = view.upload;
     UploadSession {
         upload_id: upload.id,
-        path: upload.path.to_string(),
+        path: scope
+            .relative(&upload.path)
+            .unwrap_or_else(RemotePath::root)
+            .to_string(),
         size: upload.size,
         sha256: upload.sha256.map(|sha| sha.as_str().to_owned()),
         part_size: upload.part_size,
@@ -56,72 +59,97 @@ fn session(view: UploadView) -> UploadSession {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    QueryParams(query): QueryParams<ShareQuery>,
     JsonBody(request): JsonBody<CreateUploadRequest>,
 ) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
-    let request = CreateUpload {
-        path: RemotePath::parse(&request.path)?,
-        size: request.size,
-        sha256: request
-            .sha256
-            .as_deref()
-            .map(Sha256Hex::parse)
-            .transpose()?,
-        overwrite: match request.overwrite {
-            Overwrite::Fail => OverwritePolicy::Fail,
-            Overwrite::Replace => OverwritePolicy::Replace,
-        },
-    };
-    let (view, resumed) = state
-        .files
-        .create_upload(caller.customer_id, request)
-        .await?;
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
+    let path = RemotePath::parse(&request.path)?;
+    scope.require_write()?;
+    let (view, resumed) = async {
+        let request = CreateUpload {
+            path: scope.resolve(&path)?,
+            size: request.size,
+            sha256: request
+                .sha256
+                .as_deref()
+                .map(Sha256Hex::parse)
+                .transpose()?,
+            overwrite: match request.overwrite {
+                Overwrite::Fail => OverwritePolicy::Fail,
+                Overwrite::Replace => OverwritePolicy::Replace,
+            },
+        };
+        state.files.create_upload(scope.owner, request).await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
     let status = if resumed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(session(view))))
+    Ok((status, Json(session(&scope, view))))
 }
 
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
+    QueryParams(query): QueryParams<ShareQuery>,
 ) -> Result<Json<UploadSession>, ApiError> {
-    let view = state.files.upload(caller.customer_id, id).await?;
-    Ok(Json(session(view)))
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
+    let view = async {
+        state.files.check_upload_scope(&scope, id).await?;
+        state.files.upload(scope.owner, id).await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
+    Ok(Json(session(&scope, view)))
 }
 
-/// The body is optional: no body means no checksum from the client.
+/// The optional body of a complete: no body means no checksum from the client.
+pub fn complete_request(body: &Bytes) -> Result<Option<Sha256Hex>, Error> {
+    let request: CompleteUploadRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CompleteUploadRequest::default()
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))?
+    };
+    request.sha256.as_deref().map(Sha256Hex::parse).transpose()
+}
+
 async fn complete(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
+    QueryParams(query): QueryParams<ShareQuery>,
     body: Bytes,
 ) -> Result<Json<Entry>, ApiError> {
-    let request: CompleteUploadRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CompleteUploadRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))?
-    };
-    let sha256 = request
-        .sha256
-        .as_deref()
-        .map(Sha256Hex::parse)
-        .transpose()?;
-    let node = state
-        .files
-        .complete_upload(caller.customer_id, id, sha256)
-        .await?;
-    Ok(Json(entry(&node)))
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
+    let sha256 = complete_request(&body)?;
+    scope.require_write()?;
+    let node = async {
+        state.files.check_upload_scope(&scope, id).await?;
+        state.files.complete_upload(scope.owner, id, sha256).await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
+    Ok(Json(scoped_entry(&scope, &node)))
 }
 
 async fn abort(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
+    QueryParams(query): QueryParams<ShareQuery>,
 ) -> Result<StatusCode, ApiError> {
-    state.files.abort_upload(caller.customer_id, id).await?;
+    let scope = state.files.scope(caller.customer_id, query.share).await?;
+    scope.require_write()?;
+    async {
+        state.files.check_upload_scope(&scope, id).await?;
+        state.files.abort_upload(scope.owner, id).await
+    }
+    .await
+    .map_err(|error| scope.redact(error))?;
     Ok(StatusCode::NO_CONTENT)
 }

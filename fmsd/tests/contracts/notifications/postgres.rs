@@ -6,7 +6,7 @@ use fmsd::health::Probe;
 use fmsd::notifications::adapters::postgres::PostgresNotificationRepo;
 use fmsd::notifications::ports::NotificationRepo;
 
-use super::repo_contract;
+use super::{activity, repo_contract};
 use crate::support::TestDatabase;
 
 #[tokio::test]
@@ -26,6 +26,19 @@ async fn postgres_repo_keeps_the_repo_contract() {
 }
 
 #[tokio::test]
+async fn postgres_repo_keeps_the_activity_contract() {
+    let database = TestDatabase::create().await;
+    let repo = PostgresNotificationRepo::connect(&database.url)
+        .await
+        .unwrap();
+    let kept = activity::repo_contract(Arc::new(repo)).await;
+    let reopened = PostgresNotificationRepo::connect(&database.url)
+        .await
+        .unwrap();
+    activity::kept_after_reopening(&reopened, &kept).await;
+}
+
+#[tokio::test]
 async fn postgres_repo_on_a_closed_port_fails_to_connect() {
     let started = std::time::Instant::now();
     let result = PostgresNotificationRepo::connect("postgres://postgres@127.0.0.1:1/none").await;
@@ -41,6 +54,21 @@ async fn service_over_smtp_and_postgres_mails_each_event_once() {
         .await
         .unwrap();
     super::service_contract(
+        super::smtp::maildev_mailer(),
+        Arc::new(repo),
+        &super::smtp::Maildev::from_env(),
+    )
+    .await;
+}
+
+#[cfg(feature = "smtp")]
+#[tokio::test]
+async fn service_over_smtp_and_postgres_sends_a_burst_as_one_digest() {
+    let database = TestDatabase::create().await;
+    let repo = PostgresNotificationRepo::connect(&database.url)
+        .await
+        .unwrap();
+    activity::service_contract(
         super::smtp::maildev_mailer(),
         Arc::new(repo),
         &super::smtp::Maildev::from_env(),

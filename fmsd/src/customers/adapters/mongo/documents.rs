@@ -7,6 +7,7 @@
 //! turn a date written by an update operator into text.
 
 use chrono::{DateTime, TimeZone, Utc};
+use common::api::NotificationSettings;
 use common::events::{Envelope, Outgoing};
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::error::{ErrorKind, WriteFailure};
@@ -23,6 +24,10 @@ pub const PENDING: &str = "pending";
 pub const PENDING_COUNT: &str = "pending_count";
 /// The oldest pending event's time (ms), set with `$min`; orders customers in the outbox.
 pub const PENDING_SINCE: &str = "pending_since";
+
+/// The customer's activity-mail preference; documents written before it existed lack it, and
+/// read as on.
+pub const ACTIVITY_MAIL: &str = "activity_mail";
 
 /// The MongoDB error code of a unique-index violation.
 const DUPLICATE_KEY: i32 = 11000;
@@ -75,6 +80,7 @@ pub fn customer_document(customer: &Customer, events: &[Outgoing]) -> Result<Doc
         "name": &customer.name,
         "password_hash": &customer.password_hash,
         "created_at": customer.created_at.timestamp_millis(),
+        ACTIVITY_MAIL: customer.notifications.activity_mail,
         "deleted": false,
         PENDING: pending,
         PENDING_COUNT: events.len() as i64,
@@ -94,6 +100,9 @@ pub fn decode_customer(document: &Document) -> Result<Customer> {
         name: text(document, "name")?.to_owned(),
         password_hash: text(document, "password_hash")?.to_owned(),
         created_at: from_millis(integer(document, "created_at")?),
+        notifications: NotificationSettings {
+            activity_mail: flag_or(document, ACTIVITY_MAIL, true),
+        },
     })
 }
 
@@ -159,10 +168,16 @@ pub fn integer(document: &Document, key: &str) -> Result<i64> {
 
 /// A flag: `true`, or a non-zero number (how SQLite-backed servers return it); absent is false.
 pub fn flag(document: &Document, key: &str) -> bool {
+    flag_or(document, key, false)
+}
+
+/// A flag read as [`flag`] does, but `absent` when the document has no such field (or null).
+pub fn flag_or(document: &Document, key: &str, absent: bool) -> bool {
     match document.get(key) {
         Some(Bson::Boolean(value)) => *value,
         Some(Bson::Int32(value)) => *value != 0,
         Some(Bson::Int64(value)) => *value != 0,
+        None | Some(Bson::Null) => absent,
         _ => false,
     }
 }
@@ -214,5 +229,54 @@ pub fn conflict_or_store_error(error: mongodb::error::Error, message: &str) -> E
         Error::Conflict(message.to_owned())
     } else {
         store_error(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(activity_mail: Option<Bson>) -> Document {
+        let mut document = doc! {
+            "_id": Uuid::now_v7().to_string(),
+            "email": "ann@example.com",
+            "email_key": "ann@example.com",
+            "name": "Ann",
+            "password_hash": "hash",
+            "created_at": 0_i64,
+            "deleted": false,
+        };
+        if let Some(value) = activity_mail {
+            document.insert(ACTIVITY_MAIL, value);
+        }
+        document
+    }
+
+    #[test]
+    fn activity_mail_is_on_when_absent_and_read_leniently() {
+        let cases = [
+            (None, true),
+            (Some(Bson::Null), true),
+            (Some(Bson::Boolean(true)), true),
+            (Some(Bson::Boolean(false)), false),
+            (Some(Bson::Int32(1)), true),
+            (Some(Bson::Int32(0)), false),
+            (Some(Bson::Int64(0)), false),
+        ];
+        for (value, expected) in cases {
+            let customer = decode_customer(&stored(value.clone())).unwrap();
+            assert_eq!(
+                customer.notifications.activity_mail, expected,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_document_keeps_the_preference() {
+        let mut customer = decode_customer(&stored(None)).unwrap();
+        customer.notifications.activity_mail = false;
+        let document = customer_document(&customer, &[]).unwrap();
+        assert!(!decode_customer(&document).unwrap().notifications.activity_mail);
     }
 }

@@ -65,6 +65,19 @@ pub fn get(connection: &mut PgConnection, owner: Uuid, path: &RemotePath) -> Res
         .transpose()
 }
 
+/// `owner`'s entry with id `id`.
+pub fn get_by_id(connection: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<Option<Node>> {
+    nodes::table
+        .filter(nodes::id.eq(id.to_string()))
+        .filter(nodes::owner_id.eq(owner.to_string()))
+        .select(NodeRow::as_select())
+        .first(connection)
+        .optional()
+        .map_err(db_error)?
+        .map(NodeRow::into_node)
+        .transpose()
+}
+
 /// Children of `folder` after the name `after`, in byte order (the columns are `COLLATE "C"`,
 /// so the index on (owner, parent, name) serves both the filter and the order).
 pub fn list(

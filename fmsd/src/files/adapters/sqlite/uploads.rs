@@ -148,7 +148,7 @@ pub fn finish(
         )));
     }
     let mut garbage = Vec::new();
-    match get(connection, owner, &upload.path)? {
+    let id = match get(connection, owner, &upload.path)? {
         Some(node) if node.is_folder() => {
             return Err(Error::Conflict(format!("'{}' is a folder", upload.path)))
         }
@@ -162,11 +162,14 @@ pub fn finish(
             if let Some(key) = &old.blob_key {
                 garbage.push(record_garbage(connection, key, None)?);
             }
+            // The new file takes the old one's place under its id, so whatever points at
+            // that id (shares, links) leads to the new content.
+            old.id
         }
-        None => {}
-    }
+        None => file.id,
+    };
     let node = Node {
-        id: file.id,
+        id,
         owner,
         path: upload.path.clone(),
         kind: NodeKind::File,

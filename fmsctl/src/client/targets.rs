@@ -1,0 +1,131 @@
+//! Where an upload goes ([`UploadTarget`]) and where a download gets its signed URL
+//! ([`DownloadSource`]), so [`crate::transfer`] moves bytes the same way whether the file is
+//! the caller's own, inside a share, or behind a public link.
+
+use common::api::sharing::LinkUploadRequest;
+use common::api::{CreateUploadRequest, DownloadLink, Entry, Overwrite, UploadSession};
+use uuid::Uuid;
+
+use super::{Client, ClientError, LinkAccess, Tree};
+use crate::remote_path;
+
+/// Where an upload goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadTarget {
+    /// A path in the caller's own tree or inside a share (login needed).
+    Tree(Tree),
+    /// A file request (no login): each file goes into the link's folder under its own name,
+    /// or a free variant of it that the server picks.
+    Link(LinkAccess),
+}
+
+impl UploadTarget {
+    /// What sets this target apart in the local records of unfinished uploads, besides the
+    /// file and the remote path: the same path on another tree is another upload.
+    pub fn record_scope(&self, server: &str) -> String {
+        match self {
+            Self::Tree(Tree::Own) => server.to_string(),
+            Self::Tree(Tree::Shared(share_id)) => format!("{server} share={share_id}"),
+            Self::Link(link) => link.url.clone(),
+        }
+    }
+}
+
+/// Where a download's signed URL comes from, again when it expires mid-way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadSource {
+    /// A file in the caller's own tree or inside a share.
+    Tree {
+        /// Own, or the share.
+        tree: Tree,
+        /// The file's path in that tree.
+        path: String,
+    },
+    /// A public link to a file: every new URL counts as one more download.
+    Link(LinkAccess),
+}
+
+impl Client {
+    /// Starts (or, in a tree, resumes) the upload of `size` bytes to `path`; the flag says
+    /// whether the server resumed an unfinished session.
+    pub async fn start_upload(
+        &self,
+        target: &UploadTarget,
+        path: &str,
+        size: u64,
+        overwrite: Overwrite,
+    ) -> Result<(UploadSession, bool), ClientError> {
+        match target {
+            UploadTarget::Tree(tree) => {
+                let request = CreateUploadRequest {
+                    path: path.to_string(),
+                    size,
+                    sha256: None,
+                    overwrite,
+                };
+                self.create_upload(*tree, &request).await
+            }
+            UploadTarget::Link(link) => {
+                let request = LinkUploadRequest {
+                    name: remote_path::file_name(path).to_string(),
+                    size,
+                    sha256: None,
+                };
+                let session = self.link_create_upload(link, &request).await?;
+                Ok((session, false))
+            }
+        }
+    }
+
+    /// The session `upload_id` with fresh part URLs.
+    pub async fn upload_session_at(
+        &self,
+        target: &UploadTarget,
+        upload_id: Uuid,
+    ) -> Result<UploadSession, ClientError> {
+        match target {
+            UploadTarget::Tree(tree) => self.upload_session(*tree, upload_id).await,
+            UploadTarget::Link(link) => self.link_upload_session(link, upload_id).await,
+        }
+    }
+
+    /// Completes the session `upload_id`, which the server checks against `sha256`.
+    pub async fn complete_upload_at(
+        &self,
+        target: &UploadTarget,
+        upload_id: Uuid,
+        sha256: &str,
+    ) -> Result<Entry, ClientError> {
+        match target {
+            UploadTarget::Tree(tree) => self.complete_upload(*tree, upload_id, sha256).await,
+            UploadTarget::Link(link) => self.link_complete_upload(link, upload_id, sha256).await,
+        }
+    }
+
+    /// A signed URL for the file `source` names.
+    pub async fn download_link_from(
+        &self,
+        source: &DownloadSource,
+    ) -> Result<DownloadLink, ClientError> {
+        match source {
+            DownloadSource::Tree { tree, path } => self.download_link(*tree, path).await,
+            DownloadSource::Link(link) => self.link_download(link, None).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_of_different_trees_do_not_meet() {
+        let server = "http://h:1";
+        let own = UploadTarget::Tree(Tree::Own).record_scope(server);
+        assert_eq!(own, server, "records made before sharing keep their keys");
+        let shared = UploadTarget::Tree(Tree::Shared(Uuid::nil())).record_scope(server);
+        assert_ne!(shared, own);
+        let link = UploadTarget::Link(LinkAccess::new("http://h:1/s/t")).record_scope(server);
+        assert_eq!(link, "http://h:1/s/t");
+    }
+}

@@ -1,0 +1,256 @@
+//! What a link leads to, for anyone holding its token: its metadata, a folder's listing, a
+//! download (counted, exactly up to the link's limit), or, for a file request, uploads.
+//!
+//! Unknown and revoked tokens are not found; an expired or used-up link is gone; a wrong or
+//! missing password is unauthorized (the gateway limits the guesses).
+
+use common::events::{LinkUploadReceived, Outgoing};
+use uuid::Uuid;
+
+use super::{seconds, CreateUpload, DownloadTicket, FileService, Page, Scope, UploadView};
+use crate::error::{Error, Result};
+use crate::files::domain::{
+    Link, LinkMode, LinkToken, Node, OverwritePolicy, PageLimit, RemotePath, Role, Sha256Hex,
+    Upload,
+};
+use crate::passwords;
+
+/// How many `name (n).ext` candidates a file request tries before giving up.
+const MAX_RENAMES: u32 = 100;
+
+/// A link opened with its token (and password).
+#[derive(Debug, Clone)]
+pub struct OpenLink {
+    /// The link.
+    pub link: Link,
+    /// Its item, where it is now.
+    pub node: Node,
+    /// The display name of the owner.
+    pub owner_name: String,
+}
+
+impl OpenLink {
+    /// The scope a link's paths are relative to: its item, read-only.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            owner: self.link.owner,
+            base: self.node.path.clone(),
+            role: Some(Role::Viewer),
+        }
+    }
+
+    /// Downloads left, if limited.
+    pub fn downloads_left(&self) -> Option<u64> {
+        self.link
+            .max_downloads
+            .map(|max| max.saturating_sub(self.link.downloads))
+    }
+
+    fn require_mode(&self, mode: LinkMode) -> Result<()> {
+        match (self.link.mode, mode) {
+            (have, want) if have == want => Ok(()),
+            (LinkMode::Upload, _) => Err(Error::Forbidden(
+                "this link only takes uploads; nothing can be listed or downloaded through it"
+                    .into(),
+            )),
+            (LinkMode::Download, _) => {
+                Err(Error::Forbidden("this link does not take uploads".into()))
+            }
+        }
+    }
+}
+
+impl FileService {
+    /// Opens the link `token`, checking its life, its downloads left and its password.
+    #[tracing::instrument(skip_all)]
+    pub async fn open_link(&self, token: &str, password: Option<String>) -> Result<OpenLink> {
+        let not_found =
+            || Error::NotFound("there is no such link (it may have been revoked)".into());
+        let token = LinkToken::parse(token).map_err(|_| not_found())?;
+        let link = self
+            .sharing
+            .link_by_token(&token.hash())
+            .await?
+            .ok_or_else(not_found)?;
+        if self.repo.is_owner_deleted(link.owner).await? {
+            return Err(not_found());
+        }
+        let node = self
+            .repo
+            .get_by_id(link.owner, link.node_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if self.now() >= link.expires_at {
+            return Err(Error::Gone(format!(
+                "this link expired at {}",
+                link.expires_at.format("%Y-%m-%d %H:%M UTC")
+            )));
+        }
+        let open = OpenLink {
+            owner_name: self
+                .sharing
+                .person(link.owner)
+                .await?
+                .map_or_else(|| "an fms user".to_owned(), |person| person.name),
+            link,
+            node,
+        };
+        if open.link.mode == LinkMode::Download && open.downloads_left() == Some(0) {
+            return Err(exhausted());
+        }
+        if let Some(hash) = &open.link.password_hash {
+            let Some(password) = password else {
+                return Err(Error::Unauthorized(format!(
+                    "this link needs a password; send it in the {} header",
+                    common::api::LINK_PASSWORD_HEADER
+                )));
+            };
+            if !passwords::verify(password, Some(hash.clone())).await? {
+                return Err(Error::Unauthorized("wrong password for this link".into()));
+            }
+        }
+        Ok(open)
+    }
+
+    /// One page of the folder at `path` inside a download link's folder.
+    pub async fn link_listing(
+        &self,
+        open: &OpenLink,
+        path: &RemotePath,
+        cursor: Option<&str>,
+        limit: PageLimit,
+    ) -> Result<Page> {
+        open.require_mode(LinkMode::Download)?;
+        if !open.node.is_folder() {
+            return Err(Error::Invalid(
+                "this link leads to a file; there is nothing to list".into(),
+            ));
+        }
+        let folder = open.scope().resolve(path)?;
+        self.list(open.link.owner, &folder, cursor, limit).await
+    }
+
+    /// A download URL for the link's file, or for the file at `path` inside its folder; counts
+    /// one download, and refuses once the link's downloads are used up.
+    pub async fn link_download(
+        &self,
+        open: &OpenLink,
+        path: Option<&RemotePath>,
+    ) -> Result<DownloadTicket> {
+        open.require_mode(LinkMode::Download)?;
+        let node = match path.filter(|path| !path.is_root()) {
+            None => open.node.clone(),
+            Some(_) if !open.node.is_folder() => {
+                return Err(Error::Invalid(
+                    "this link leads to a file; leave the path out".into(),
+                ))
+            }
+            Some(path) => {
+                let target = open.scope().resolve(path)?;
+                self.entry(open.link.owner, &target).await?
+            }
+        };
+        if node.is_folder() {
+            return Err(Error::Invalid(
+                "a folder cannot be downloaded; name a file inside it".into(),
+            ));
+        }
+        if !self.sharing.take_download(open.link.id).await? {
+            return Err(exhausted());
+        }
+        self.ticket(&node, seconds(self.settings.shared_download_url_ttl_secs))
+            .await
+    }
+
+    /// Starts an upload of a file called `name` through a file-request link. A name that is
+    /// taken becomes `name (2).ext`, `name (3).ext`, …: nothing is overwritten.
+    pub async fn link_create_upload(
+        &self,
+        open: &OpenLink,
+        name: &str,
+        size: u64,
+        sha256: Option<Sha256Hex>,
+    ) -> Result<UploadView> {
+        open.require_mode(LinkMode::Upload)?;
+        let path = self.free_name(open, name).await?;
+        let (view, _) = self
+            .create_upload(
+                open.link.owner,
+                CreateUpload {
+                    path,
+                    size,
+                    sha256,
+                    overwrite: OverwritePolicy::Fail,
+                },
+            )
+            .await?;
+        Ok(view)
+    }
+
+    /// A session started through the file-request link, with fresh part URLs.
+    pub async fn link_upload(&self, open: &OpenLink, id: Uuid) -> Result<UploadView> {
+        let upload = self.link_session(open, id).await?;
+        self.view_upload(upload).await
+    }
+
+    /// Completes a session started through the file-request link; tells the owner.
+    pub async fn link_complete_upload(
+        &self,
+        open: &OpenLink,
+        id: Uuid,
+        sha256: Option<Sha256Hex>,
+    ) -> Result<Node> {
+        let upload = self.link_session(open, id).await?;
+        let owner = self.sharing.person(open.link.owner).await?;
+        let notice = owner.map(|owner| {
+            Outgoing::new(&LinkUploadReceived {
+                link_id: open.link.id,
+                owner_id: owner.id,
+                owner_email: owner.email,
+                owner_name: owner.name,
+                folder_name: open.node.path.name().to_owned(),
+                file_name: upload.path.name().to_owned(),
+                size: upload.size,
+            })
+        });
+        let node = self
+            .finish(upload, sha256, notice.into_iter().collect())
+            .await?;
+        self.sharing.count_upload(open.link.id).await?;
+        Ok(node)
+    }
+
+    /// The owner's session `id`, if it is one this link's folder receives.
+    async fn link_session(&self, open: &OpenLink, id: Uuid) -> Result<Upload> {
+        open.require_mode(LinkMode::Upload)?;
+        let upload = self.open_upload(open.link.owner, id).await?;
+        if upload.path.parent().as_ref() != Some(&open.node.path) {
+            return Err(Error::NotFound(format!("there is no upload session {id}")));
+        }
+        Ok(upload)
+    }
+
+    /// The first of `name`, `stem (2).ext`, … that is free in the link's folder.
+    async fn free_name(&self, open: &OpenLink, name: &str) -> Result<RemotePath> {
+        let folder = &open.node.path;
+        let first = folder.join(name)?;
+        let (stem, extension) = match name.rfind('.') {
+            Some(at) if at > 0 => (&name[..at], &name[at..]),
+            _ => (name, ""),
+        };
+        let mut candidate = first;
+        for n in 2..=MAX_RENAMES + 1 {
+            if self.repo.get(open.link.owner, &candidate).await?.is_none() {
+                return Ok(candidate);
+            }
+            candidate = folder.join(&format!("{stem} ({n}){extension}"))?;
+        }
+        Err(Error::Conflict(format!(
+            "too many files called '{name}' were uploaded already; pick another name"
+        )))
+    }
+}
+
+fn exhausted() -> Error {
+    Error::Gone("this link has no downloads left".into())
+}

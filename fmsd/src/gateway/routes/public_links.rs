@@ -1,0 +1,204 @@
+//! `/s/{token}`: what a link leads to, without login. Its password, if it has one, comes in
+//! the `x-fms-link-password` header of every request; wrong guesses are limited per link and
+//! per client IP.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use common::api::{
+    DownloadLink, Entry, EntryKind, LinkDownloadRequest, LinkMode, LinkUploadRequest, Listing,
+    PublicLink, UploadSession, LINK_PASSWORD_HEADER,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::files::{download_link, listing, scoped_entry};
+use super::uploads::{complete_request, session};
+use crate::error::Error;
+use crate::files::domain::{self, LinkToken, PageLimit, RemotePath, Sha256Hex};
+use crate::files::service::OpenLink;
+use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
+use crate::gateway::AppState;
+
+/// The public link routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/s/{token}", get(show))
+        .route("/s/{token}/files", get(list))
+        .route("/s/{token}/download", post(download))
+        .route("/s/{token}/uploads", post(create_upload))
+        .route("/s/{token}/uploads/{id}", get(show_upload))
+        .route("/s/{token}/uploads/{id}/complete", post(complete_upload))
+}
+
+/// Opens the link `token` with the password the request carries, counting a wrong one
+/// against the link and the client.
+async fn open(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    client: IpAddr,
+) -> Result<OpenLink, Error> {
+    let password = headers
+        .get(LINK_PASSWORD_HEADER)
+        .map(|value| {
+            value.to_str().map(str::to_owned).map_err(|_| {
+                Error::Invalid(format!("the {LINK_PASSWORD_HEADER} header must be text"))
+            })
+        })
+        .transpose()?;
+    let key = LinkToken::parse(token)
+        .map(|token| token.hash())
+        .unwrap_or_default();
+    let guessing = password.is_some();
+    if guessing {
+        state.link_limiter.check(&key, client)?;
+    }
+    match state.files.open_link(token, password).await {
+        Err(Error::Unauthorized(message)) if guessing => {
+            state.link_limiter.failed(&key, client)?;
+            Err(Error::Unauthorized(message))
+        }
+        other => other,
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PathParams(token): PathParams<String>,
+    headers: HeaderMap,
+) -> Result<Json<PublicLink>, ApiError> {
+    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let node = &open.node;
+    Ok(Json(PublicLink {
+        name: node.path.name().to_owned(),
+        kind: if node.is_folder() {
+            EntryKind::Folder
+        } else {
+            EntryKind::File
+        },
+        mode: match open.link.mode {
+            domain::LinkMode::Download => LinkMode::Download,
+            domain::LinkMode::Upload => LinkMode::Upload,
+        },
+        size: node.size,
+        sha256: node.sha256.as_ref().map(|sha| sha.as_str().to_owned()),
+        owner_name: open.owner_name.clone(),
+        expires_at: open.link.expires_at,
+        downloads_left: open.downloads_left(),
+    }))
+}
+
+/// `?path=&cursor=&limit=`.
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    /// The folder inside the link's folder; the link's folder when absent.
+    path: Option<String>,
+    /// The previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// Entries per page.
+    limit: Option<u32>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PathParams(token): PathParams<String>,
+    QueryParams(query): QueryParams<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Listing>, ApiError> {
+    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let scope = open.scope();
+    let path = RemotePath::parse(query.path.as_deref().unwrap_or("/"))?;
+    let limit = PageLimit::parse(query.limit)?;
+    let page = state
+        .files
+        .link_listing(&open, &path, query.cursor.as_deref(), limit)
+        .await
+        .map_err(|error| scope.redact(error))?;
+    Ok(Json(listing(&scope, &page)))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PathParams(token): PathParams<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<DownloadLink>, ApiError> {
+    let request: LinkDownloadRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LinkDownloadRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))?
+    };
+    let path = request.path.as_deref().map(RemotePath::parse).transpose()?;
+    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let ticket = state
+        .files
+        .link_download(&open, path.as_ref())
+        .await
+        .map_err(|error| open.scope().redact(error))?;
+    Ok(Json(download_link(ticket)))
+}
+
+async fn create_upload(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PathParams(token): PathParams<String>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<LinkUploadRequest>,
+) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
+    let sha256 = request
+        .sha256
+        .as_deref()
+        .map(Sha256Hex::parse)
+        .transpose()?;
+    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let scope = open.scope();
+    let view = state
+        .files
+        .link_create_upload(&open, &request.name, request.size, sha256)
+        .await
+        .map_err(|error| scope.redact(error))?;
+    Ok((StatusCode::CREATED, Json(session(&scope, view))))
+}
+
+async fn show_upload(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PathParams((token, id)): PathParams<(String, Uuid)>,
+    headers: HeaderMap,
+) -> Result<Json<UploadSession>, ApiError> {
+    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let scope = open.scope();
+    let view = state
+        .files
+        .link_upload(&open, id)
+        .await
+        .map_err(|error| scope.redact(error))?;
+    Ok(Json(session(&scope, view)))
+}
+
+async fn complete_upload(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PathParams((token, id)): PathParams<(String, Uuid)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Entry>, ApiError> {
+    let sha256 = complete_request(&body)?;
+    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let scope = open.scope();
+    let node = state
+        .files
+        .link_complete_upload(&open, id, sha256)
+        .await
+        .map_err(|error| scope.redact(error))?;
+    Ok(Json(scoped_entry(&scope, &node)))
+}

@@ -44,6 +44,7 @@ fn harness() -> Harness {
     let service = Arc::new(FileService::new(
         repo.clone(),
         blobs.clone(),
+        repo.clone(),
         Arc::new(ManualClock::new()),
         settings,
     ));

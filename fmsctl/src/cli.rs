@@ -190,7 +190,9 @@ pub struct RmArgs {
     pub recursive: bool,
 }
 
-/// `fmsctl share`.
+/// `fmsctl share`. The link options conflict with `--with` rather than require `--link`: one
+/// of the two is required, and clap takes a `requires` on a member of that group as met once
+/// any member is given.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("how").required(true).args(["with", "link"])))]
 pub struct ShareArgs {
@@ -200,27 +202,27 @@ pub struct ShareArgs {
     #[arg(long, value_name = "EMAIL")]
     pub with: Option<String>,
     /// What they may do [default: viewer]
-    #[arg(long, value_enum, requires = "with")]
+    #[arg(long, value_enum, conflicts_with = "link")]
     pub role: Option<RoleArg>,
     /// Make a public link instead, and print its URL
     #[arg(long)]
     pub link: bool,
     /// How long the link works: 30m, 12h, 7d, 2w, or seconds [default: the server's, 7 days]
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse_seconds, requires = "link")]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_seconds, conflicts_with = "with")]
     pub expires: Option<u64>,
     /// Protect the link with a password, read from the first line of stdin
-    #[arg(long, requires = "link")]
+    #[arg(long, conflicts_with = "with")]
     pub password_stdin: bool,
     /// How many downloads the link allows
     #[arg(
         long,
         value_name = "N",
         value_parser = clap::value_parser!(u64).range(1..),
-        requires = "link"
+        conflicts_with = "with"
     )]
     pub max_downloads: Option<u64>,
     /// A file request for a folder: anyone with the link may upload into it, nobody may list it
-    #[arg(long, requires = "link", conflicts_with = "max_downloads")]
+    #[arg(long, conflicts_with_all = ["with", "max_downloads"])]
     pub upload_only: bool,
 }
 
@@ -264,7 +266,12 @@ pub struct UnshareArgs {
     #[arg(value_name = "SHARE_ID|PATH")]
     pub target: Option<String>,
     /// Revoke your share of PATH with this person
-    #[arg(long, value_name = "EMAIL", requires = "target")]
+    #[arg(
+        long,
+        value_name = "EMAIL",
+        requires = "target",
+        conflicts_with = "link"
+    )]
     pub with: Option<String>,
     /// Revoke the link with this id (as `fmsctl shares --links` shows it)
     #[arg(long, value_name = "LINK_ID")]

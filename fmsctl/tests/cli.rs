@@ -96,7 +96,10 @@ fn sharing_arguments_are_checked_before_any_request() {
             &["share", "/a", "--with", "b@example.com", "--expires", "7d"],
             "--link",
         ),
-        (&["share", "/a", "--role", "editor", "--link"], "--with"),
+        (
+            &["share", "/a", "--role", "editor", "--link"],
+            "cannot be used",
+        ),
         (&["share", "/a", "--link", "--max-downloads", "0"], "0"),
         (
             &[
@@ -130,6 +133,16 @@ fn sharing_arguments_are_checked_before_any_request() {
             "cannot be used",
         ),
         (&["unshare", "--with", "b@example.com"], "required"),
+        (
+            &[
+                "unshare",
+                "--with",
+                "b@example.com",
+                "--link",
+                "00000000-0000-0000-0000-000000000000",
+            ],
+            "cannot be used",
+        ),
         (&["ls", "--shared", "/docs"], "cannot be used"),
         (
             &["download", "https://example.com/docs/a.txt"],

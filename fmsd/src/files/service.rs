@@ -52,6 +52,8 @@ pub struct FileService {
     clock: Arc<dyn Clock>,
     /// Quota, part size, lifetimes.
     settings: FilesSettings,
+    /// Serialises completes through file-request links, which pick a free name first.
+    link_completes: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for FileService {
@@ -112,6 +114,7 @@ impl FileService {
             sharing,
             clock,
             settings,
+            link_completes: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -282,3 +282,38 @@ async fn turning_activity_mail_off_stops_share_mail_but_not_security_mail() {
         "{mails:#?}"
     );
 }
+
+#[tokio::test]
+async fn the_goodbye_mail_goes_even_with_activity_mail_off() {
+    let app = spawn_app().await;
+    let bob = register_named(&app, "Bob").await;
+    let response = app
+        .patch(
+            "/v1/me",
+            Some(&bob.token),
+            &json!({"notifications": {"activity_mail": false}}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    wait_for_event(&app, "customers.updated", |e| {
+        e.payload["activity_mail"] == false
+    })
+    .await;
+    let deleted = app
+        .delete(
+            "/v1/me",
+            Some(&bob.token),
+            Some(&json!({"password": bob.password})),
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let mails = wait_for_mails_to(&app, &bob.email, |mails| {
+        mails
+            .iter()
+            .any(|mail| mail.subject.contains("account was deleted"))
+    })
+    .await;
+    assert!(mails
+        .iter()
+        .all(|mail| mail.text.is_some() && mail.html.is_some()));
+}

@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::fixtures::{fetch, mkdir, names, sample_bytes, spawn_app_with_quota, upload, url, MIB};
 use crate::helpers::{error_code, spawn_app};
 use crate::sharing_support::{
-    create_link, links, public, register_named, send, status_and_text, upload_through_link, usage,
+    complete_link_upload, create_link, links, open_link_upload, public, register_named, send,
+    status_and_text, upload_through_link, usage,
 };
 
 #[tokio::test]
@@ -351,4 +352,40 @@ async fn a_file_request_upload_counts_against_the_owners_quota() {
     let (status, text) = upload_through_link(&app, &created.token, "fits.bin", &[1u8; 100]).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert_eq!(usage(&app, &ann).await.used_bytes, 1000);
+}
+
+#[tokio::test]
+async fn two_uploads_of_one_name_at_once_both_land_and_overwrite_nothing() {
+    let app = spawn_app().await;
+    let ann = register_named(&app, "Ann").await;
+    mkdir(&app, &ann.token, "/inbox", false).await;
+    upload(&app, &ann.token, "/inbox/scan.png", b"original").await;
+    let created = create_link(&app, &ann, json!({"path": "/inbox", "upload_only": true})).await;
+    let token = created.token.as_str();
+
+    // For a taken name and for a free one, both sessions are open before either completes.
+    for (name, expected) in [
+        ("scan.png", ["/scan (2).png", "/scan (3).png"]),
+        ("fresh.png", ["/fresh (2).png", "/fresh.png"]),
+    ] {
+        let first = open_link_upload(&app, token, name, b"first").await;
+        let second = open_link_upload(&app, token, name, b"second").await;
+        let mut stored = Vec::new();
+        for session in [&second, &first] {
+            let (status, text) = complete_link_upload(&app, token, session).await;
+            assert_eq!(status, StatusCode::OK, "{name}: {text}");
+            stored.push(serde_json::from_str::<Entry>(&text).unwrap().path);
+        }
+        stored.sort();
+        assert_eq!(stored, expected);
+    }
+    let own = app
+        .get(
+            &url("/v1/downloads", &[("path", "/inbox/scan.png")]),
+            Some(&ann.token),
+        )
+        .await;
+    let own: DownloadLink = own.json().await.unwrap();
+    let bytes = fetch(&app, &own.url, None).await.bytes().await.unwrap();
+    assert_eq!(bytes.as_ref(), b"original");
 }

@@ -90,6 +90,8 @@ async fn a_link_expires_in_seven_days_by_default_and_leads_to_its_file() {
         assert_eq!(status, StatusCode::OK, "{text}");
         let download: DownloadLink = serde_json::from_str(&text).unwrap();
         assert_eq!(download.name, "report.pdf");
+        // As short-lived as a URL handed out through a share.
+        assert!(download.expires_at <= now + chrono::Duration::seconds(60));
         assert_eq!(
             fetch(&app, &download.url, None)
                 .await

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::fixtures::{
-    fetch, mkdir, names, sample_bytes, sha256_hex, spawn_app_with_quota, upload, url, MIB,
+    fetch, mkdir, names, sample_bytes, sha256_hex, spawn_app_with_quota, upload, MIB,
 };
 use crate::helpers::{error_code, spawn_app, TestApp, TestUser};
 use crate::sharing_support::{

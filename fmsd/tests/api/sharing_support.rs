@@ -208,28 +208,19 @@ pub async fn send(builder: RequestBuilder) -> Response {
     builder.send().await.expect("the request is sent")
 }
 
-/// Uploads `bytes` as `name` through the file-request link `token`; the status and body of
-/// the complete answer.
-pub async fn upload_through_link(
+/// Opens an upload of `bytes` as `name` through the file-request link `token` and sends its
+/// parts; panics unless the session is made.
+pub async fn open_link_upload(
     app: &TestApp,
     token: &str,
     name: &str,
     bytes: &[u8],
-) -> (StatusCode, String) {
-    let response = send(
-        public(app, Method::POST, token, "/uploads", None).json(&json!({
-            "name": name,
-            "size": bytes.len(),
-            "sha256": sha256_hex(bytes),
-        })),
-    )
-    .await;
+) -> UploadSession {
+    let body = json!({"name": name, "size": bytes.len(), "sha256": sha256_hex(bytes)});
+    let response = send(public(app, Method::POST, token, "/uploads", None).json(&body)).await;
     let (status, text) = status_and_text(response).await;
-    if status != StatusCode::CREATED {
-        return (status, text);
-    }
+    assert_eq!(status, StatusCode::CREATED, "{text}");
     let session: UploadSession = serde_json::from_str(&text).unwrap();
-    assert_eq!(session.path, format!("/{name}"));
     put_parts(app, &session, bytes).await;
     let again = send(public(
         app,
@@ -239,7 +230,21 @@ pub async fn upload_through_link(
         None,
     ))
     .await;
-    assert_eq!(again.status(), StatusCode::OK);
+    let (status, text) = status_and_text(again).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(
+        serde_json::from_str::<UploadSession>(&text).unwrap().path,
+        session.path
+    );
+    session
+}
+
+/// Completes `session` through the link `token`; the status and body of the answer.
+pub async fn complete_link_upload(
+    app: &TestApp,
+    token: &str,
+    session: &UploadSession,
+) -> (StatusCode, String) {
     let response = send(
         public(
             app,
@@ -248,10 +253,33 @@ pub async fn upload_through_link(
             &format!("/uploads/{}/complete", session.upload_id),
             None,
         )
-        .json(&json!({"sha256": sha256_hex(bytes)})),
+        .json(&json!({})),
     )
     .await;
     status_and_text(response).await
+}
+
+/// Uploads `bytes` as `name` through the file-request link `token`; the status and body of
+/// the complete answer. The session names the file as asked, or already as it will be stored
+/// when the name is taken.
+pub async fn upload_through_link(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (StatusCode, String) {
+    let session = open_link_upload(app, token, name, bytes).await;
+    let (status, text) = complete_link_upload(app, token, &session).await;
+    if status == StatusCode::OK {
+        let entry: Entry = serde_json::from_str(&text).unwrap();
+        assert!(
+            session.path == format!("/{name}") || session.path == entry.path,
+            "session {} for {name}, stored as {}",
+            session.path,
+            entry.path
+        );
+    }
+    (status, text)
 }
 
 #[derive(QueryableByName)]

@@ -208,7 +208,12 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
     // Update the name and the mail preferences; an unknown id is not found and writes no event.
     let renamed = updated(&alice, "Alice B.", true);
     let after = repo
-        .update_profile(alice.id, "Alice B.", activity_mail(true), vec![renamed.clone()])
+        .update_profile(
+            alice.id,
+            "Alice B.",
+            activity_mail(true),
+            vec![renamed.clone()],
+        )
         .await
         .expect("update the name");
     assert_eq!(
@@ -221,7 +226,12 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
     );
     let quiet = updated(&alice, "Alice B.", false);
     let after = repo
-        .update_profile(alice.id, "Alice B.", activity_mail(false), vec![quiet.clone()])
+        .update_profile(
+            alice.id,
+            "Alice B.",
+            activity_mail(false),
+            vec![quiet.clone()],
+        )
         .await
         .expect("turn activity mail off");
     assert_eq!(
@@ -237,7 +247,12 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
     assert_eq!(found.notifications, activity_mail(false));
     let loud = updated(&alice, "Alice B.", true);
     let after = repo
-        .update_profile(alice.id, "Alice B.", activity_mail(true), vec![loud.clone()])
+        .update_profile(
+            alice.id,
+            "Alice B.",
+            activity_mail(true),
+            vec![loud.clone()],
+        )
         .await
         .expect("turn activity mail on again");
     assert_eq!(after.notifications, activity_mail(true));

@@ -240,7 +240,8 @@ async fn sqlite_repo_keeps_the_repo_contract() {
 async fn sqlite_repo_keeps_the_activity_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notifications.db");
-    let kept = activity::repo_contract(Arc::new(SqliteNotificationRepo::open(&path).unwrap())).await;
+    let kept =
+        activity::repo_contract(Arc::new(SqliteNotificationRepo::open(&path).unwrap())).await;
     let reopened = SqliteNotificationRepo::open(&path).unwrap();
     activity::kept_after_reopening(&reopened, &kept).await;
 }

@@ -200,7 +200,19 @@ impl FileService {
         id: Uuid,
         sha256: Option<Sha256Hex>,
     ) -> Result<Node> {
-        let upload = self.link_session(open, id).await?;
+        let mut upload = self.link_session(open, id).await?;
+        // Names are picked again at complete, one complete at a time, so two uploads of one
+        // name that were open together both land.
+        let _one_at_a_time = self.link_completes.lock().await;
+        let name = upload.path.name().to_owned();
+        if self
+            .repo
+            .get(open.link.owner, &upload.path)
+            .await?
+            .is_some()
+        {
+            upload.path = self.free_name(open, &strip_number(&name)).await?;
+        }
         let owner = self.sharing.person(open.link.owner).await?;
         let notice = owner.map(|owner| {
             Outgoing::new(&LinkUploadReceived {
@@ -253,4 +265,38 @@ impl FileService {
 
 fn exhausted() -> Error {
     Error::Gone("this link has no downloads left".into())
+}
+
+/// `name (2).ext` back to `name.ext`: the name a file request was asked to take.
+fn strip_number(name: &str) -> String {
+    let (stem, extension) = match name.rfind('.') {
+        Some(at) if at > 0 => (&name[..at], &name[at..]),
+        _ => (name, ""),
+    };
+    match stem.rfind(" (") {
+        Some(at)
+            if stem.ends_with(')')
+                && stem[at + 2..stem.len() - 1]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                && stem.len() > at + 3 =>
+        {
+            format!("{}{extension}", &stem[..at])
+        }
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_number;
+
+    #[test]
+    fn strip_number_undoes_a_rename() {
+        assert_eq!(strip_number("scan (2).png"), "scan.png");
+        assert_eq!(strip_number("scan (12)"), "scan");
+        assert_eq!(strip_number("scan.png"), "scan.png");
+        assert_eq!(strip_number("scan ().png"), "scan ().png");
+        assert_eq!(strip_number("a (b).png"), "a (b).png");
+    }
 }

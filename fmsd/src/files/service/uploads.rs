@@ -185,8 +185,13 @@ impl FileService {
                 assembled.size, upload.size
             )));
         }
+        // A replaced file's id lives on (shares and links of it keep working).
+        let replaced = match self.repo.get(owner, &upload.path).await? {
+            Some(node) if !node.is_folder() => Some(node.id),
+            _ => None,
+        };
         let file = NewFile {
-            id: Uuid::now_v7(),
+            id: replaced.unwrap_or_else(Uuid::now_v7),
             size: assembled.size,
             sha256: assembled.sha256,
             modified_at: self.now(),

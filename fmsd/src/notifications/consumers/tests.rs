@@ -22,7 +22,10 @@ struct Fixture {
 
 /// Handlers over a service with no digest window, so every mail goes at once.
 fn fixture() -> Fixture {
-    let (repo, mailer) = (Arc::new(FakeRepo::default()), Arc::new(FakeMailer::default()));
+    let (repo, mailer) = (
+        Arc::new(FakeRepo::default()),
+        Arc::new(FakeMailer::default()),
+    );
     let service = Arc::new(NotificationService::new(
         mailer.clone(),
         repo.clone(),
@@ -71,7 +74,9 @@ async fn a_share_mails_the_recipient_once() {
     assert_eq!(sent[0].to, "bob@example.com");
     assert_eq!(sent[0].to_name, "Bob");
     assert_eq!(sent[0].message_id, format!("{}@fms", envelope.id));
-    assert!(sent[0].text.contains("Ann shared the file 'plan.txt' with you as a viewer"));
+    assert!(sent[0]
+        .text
+        .contains("Ann shared the file 'plan.txt' with you as a viewer"));
 }
 
 #[tokio::test]
@@ -112,9 +117,14 @@ async fn link_and_quota_events_mail_the_owner() {
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|mail| mail.to == "ann@example.com"));
     assert!(sent[0].text.contains("report.pdf"));
-    assert!(sent[1].text.contains("'cv.pdf' (10 B) was uploaded to 'inbox'"));
+    assert!(sent[1]
+        .text
+        .contains("'cv.pdf' (10 B) was uploaded to 'inbox'"));
     assert!(sent[2].subject.contains("getting full"));
-    assert_eq!(f.repo.state().last_sent.get(&owner_id).map(|_| ()), Some(()));
+    assert_eq!(
+        f.repo.state().last_sent.get(&owner_id).map(|_| ()),
+        Some(())
+    );
 }
 
 #[tokio::test]

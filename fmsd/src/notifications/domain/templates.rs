@@ -80,7 +80,7 @@ impl ShareRole {
                  folders, and rename, move and delete what is inside"
             }
             (Self::Editor, ItemKind::File) => {
-                "you can download it, and also rename, move and delete it"
+                "you can download it, and also upload a new version of it"
             }
         }
     }

@@ -176,7 +176,10 @@ async fn every_profile_change_emits_customers_updated_with_the_preference() {
     let updates = profile_updates(&app, &user);
     assert_eq!(updates.len(), 2, "an empty PATCH emitted an event");
     assert_eq!(
-        (&updates[1].payload["name"], &updates[1].payload["activity_mail"]),
+        (
+            &updates[1].payload["name"],
+            &updates[1].payload["activity_mail"]
+        ),
         (&json!("Renamed"), &json!(false))
     );
 }

@@ -109,7 +109,8 @@ pub async fn repo_contract(repo: Arc<dyn NotificationRepo>) -> Kept {
     repo.queue_activity_mail(&a1).await.unwrap();
     assert!(repo.already_handled(&a1.event_id).await.unwrap());
     repo.queue_activity_mail(&b1).await.unwrap();
-    let (first, second) = tokio::join!(repo.queue_activity_mail(&a2), repo.queue_activity_mail(&a2));
+    let (first, second) =
+        tokio::join!(repo.queue_activity_mail(&a2), repo.queue_activity_mail(&a2));
     first.unwrap();
     second.unwrap();
     repo.queue_activity_mail(&a1).await.unwrap();
@@ -122,7 +123,10 @@ pub async fn repo_contract(repo: Arc<dyn NotificationRepo>) -> Kept {
     );
 
     // Due digests: customers never sent one, or last sent at or before the cutoff.
-    let due = repo.due_digests(later - TimeDelta::seconds(1)).await.unwrap();
+    let due = repo
+        .due_digests(later - TimeDelta::seconds(1))
+        .await
+        .unwrap();
     let mine: Vec<_> = due
         .iter()
         .filter(|d| d.customer_id == ada.customer_id || d.customer_id == bob.customer_id)
@@ -152,7 +156,7 @@ pub async fn repo_contract(repo: Arc<dyn NotificationRepo>) -> Kept {
         Some(digest_sent)
     );
     // Without a send time (a dropped queue), the last send stays; an unknown id is no error.
-    repo.dequeue_activity_mail(bob.customer_id, &ids(&[b1.clone()]), None)
+    repo.dequeue_activity_mail(bob.customer_id, &ids(std::slice::from_ref(&b1)), None)
         .await
         .unwrap();
     repo.dequeue_activity_mail(bob.customer_id, &[support::unique("evt-")], None)
@@ -287,11 +291,7 @@ pub async fn service_contract(
         assert!(!part.contains("first-item"), "{part}");
     }
     assert!(digest.html.contains("Bob &lt;b&gt;"), "{}", digest.html);
-    assert!(
-        digest.text.contains("PATCH /v1/me"),
-        "{}",
-        digest.text
-    );
+    assert!(digest.text.contains("PATCH /v1/me"), "{}", digest.text);
     assert_eq!(service.flush_digests().await.unwrap(), 0);
 
     // Off: not sent, not queued; security mail still goes.

@@ -88,7 +88,7 @@ async fn links_are_kept_by_owner_and_token(sharing: &Arc<dyn SharingRepo>, now: 
         sharing.links(ann).await.expect("links"),
         [newer.clone(), older.clone()]
     );
-    assert_eq!(sharing.links(bob).await.expect("links"), [bobs.clone()]);
+    assert_eq!(sharing.links(bob).await.expect("links"), [bobs]);
 
     // Uploads through a link are counted.
     sharing.count_upload(older.id).await.expect("count");

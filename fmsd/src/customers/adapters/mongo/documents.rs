@@ -265,10 +265,7 @@ mod tests {
         ];
         for (value, expected) in cases {
             let customer = decode_customer(&stored(value.clone())).unwrap();
-            assert_eq!(
-                customer.notifications.activity_mail, expected,
-                "{value:?}"
-            );
+            assert_eq!(customer.notifications.activity_mail, expected, "{value:?}");
         }
     }
 
@@ -277,6 +274,11 @@ mod tests {
         let mut customer = decode_customer(&stored(None)).unwrap();
         customer.notifications.activity_mail = false;
         let document = customer_document(&customer, &[]).unwrap();
-        assert!(!decode_customer(&document).unwrap().notifications.activity_mail);
+        assert!(
+            !decode_customer(&document)
+                .unwrap()
+                .notifications
+                .activity_mail
+        );
     }
 }

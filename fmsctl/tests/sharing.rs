@@ -248,6 +248,11 @@ fn a_link_with_a_password_and_one_download() {
     assert!(!out.exists());
 
     let password = format!("{LINK_PASSWORD}\n");
+    let listed = anybody
+        .run_with_stdin(&["ls", "-l", &url, "--password-stdin"], Some(&password))
+        .ok()
+        .stdout;
+    assert!(listed.trim().ends_with(" document.bin"), "{listed}");
     anybody
         .run_with_stdin(
             &["download", &url, out_arg, "--password-stdin"],

@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::fixtures::{mkdir, spawn_app_with_quota, upload};
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use crate::sharing_support::{
-    bus_envelopes, create_link, mails_to, register_named, send, share, upload_through_link,
-    wait_for_event, wait_for_mails_to, ParsedMail, QUIET,
+    create_link, mails_to, register_named, send, share, upload_through_link, wait_for_event,
+    wait_for_mails_to, ParsedMail, QUIET,
 };
 
 /// The mails to `email` about activity: neither the welcome nor a security mail.
@@ -84,7 +84,8 @@ async fn the_share_mail_arrives_once_even_when_its_event_comes_twice() {
     let bus =
         fmsd::bus::adapters::embedded::EmbeddedBus::open(&app.data_dir.join("bus.db")).unwrap();
     bus.publish(topics::FILES, &event).await.unwrap();
-    let copies = bus_envelopes(&app)
+    let copies = app
+        .bus_envelopes()
         .into_iter()
         .filter(|e| e.id == event.id)
         .count();
@@ -157,7 +158,8 @@ async fn the_owner_is_mailed_at_80_and_at_100_percent_of_the_quota() {
     upload(&app, &ann.token, "/full.bin", &[0u8; 150]).await;
     let mails = wait_for_mails_to(&app, &ann.email, |mails| mails.len() >= 2).await;
     assert_eq!(mails.len(), 2, "{mails:#?}");
-    let percents: Vec<u64> = bus_envelopes(&app)
+    let percents: Vec<u64> = app
+        .bus_envelopes()
         .into_iter()
         .filter(|e| e.event_type == "files.quota_threshold_reached")
         .map(|e| e.payload["percent"].as_u64().unwrap())

@@ -1,30 +1,12 @@
 //! The services talk through events: welcome mails, the outbox surviving a crash, idempotent
 //! consumers, correlation ids in envelopes.
 
-use common::events::{CustomerRegistered, Envelope, Outgoing};
+use common::events::{CustomerRegistered, Outgoing};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{eventually, read_mails, spawn_app};
-
-#[derive(QueryableByName)]
-struct EnvelopeRow {
-    #[diesel(sql_type = Text)]
-    envelope: String,
-}
-
-fn bus_envelopes(data_dir: &std::path::Path) -> Vec<Envelope> {
-    let mut connection =
-        SqliteConnection::establish(&data_dir.join("bus.db").to_string_lossy()).unwrap();
-    diesel::sql_query("SELECT envelope FROM events ORDER BY position")
-        .load::<EnvelopeRow>(&mut connection)
-        .unwrap()
-        .into_iter()
-        .map(|row| serde_json::from_str(&row.envelope).unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn registration_sends_one_welcome_mail_in_text_and_html() {
@@ -56,7 +38,7 @@ async fn the_correlation_id_of_the_request_is_in_the_event_envelope() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let envelope = eventually(|| {
-        bus_envelopes(&app.data_dir)
+        app.bus_envelopes()
             .into_iter()
             .find(|e| e.event_type == "customers.registered")
     })

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::api::{Profile, TokenPair};
+use common::events::Envelope;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
 use fmsd::app::App;
 use fmsd::clock::ManualClock;
 use fmsd::settings::Settings;
@@ -91,7 +94,26 @@ async fn start(
     }
 }
 
+/// A row of the embedded bus's event log.
+#[derive(QueryableByName)]
+struct EnvelopeRow {
+    #[diesel(sql_type = Text)]
+    envelope: String,
+}
+
 impl TestApp {
+    /// Every envelope on the embedded bus, in order.
+    pub fn bus_envelopes(&self) -> Vec<Envelope> {
+        let mut connection =
+            SqliteConnection::establish(&self.data_dir.join("bus.db").to_string_lossy()).unwrap();
+        diesel::sql_query("SELECT envelope FROM events ORDER BY position")
+            .load::<EnvelopeRow>(&mut connection)
+            .unwrap()
+            .into_iter()
+            .map(|row| serde_json::from_str(&row.envelope).unwrap())
+            .collect()
+    }
+
     /// Stops the app cleanly and starts a new one on the same data dir (a restart).
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;

@@ -7,8 +7,6 @@ use std::time::Duration;
 use common::api::sharing::LINK_PASSWORD_HEADER;
 use common::api::{CreatedLink, Entry, LinkList, Profile, Share, UploadSession, Usage};
 use common::events::Envelope;
-use diesel::prelude::*;
-use diesel::sql_types::Text;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -282,24 +280,6 @@ pub async fn upload_through_link(
     (status, text)
 }
 
-#[derive(QueryableByName)]
-struct EnvelopeRow {
-    #[diesel(sql_type = Text)]
-    envelope: String,
-}
-
-/// Every envelope on the embedded bus, in order.
-pub fn bus_envelopes(app: &TestApp) -> Vec<Envelope> {
-    let mut connection =
-        SqliteConnection::establish(&app.data_dir.join("bus.db").to_string_lossy()).unwrap();
-    diesel::sql_query("SELECT envelope FROM events ORDER BY position")
-        .load::<EnvelopeRow>(&mut connection)
-        .unwrap()
-        .into_iter()
-        .map(|row| serde_json::from_str(&row.envelope).unwrap())
-        .collect()
-}
-
 /// Waits (up to 10 s) for an event of `event_type` on the bus matching `predicate`.
 pub async fn wait_for_event(
     app: &TestApp,
@@ -307,7 +287,7 @@ pub async fn wait_for_event(
     predicate: impl Fn(&Envelope) -> bool,
 ) -> Envelope {
     crate::helpers::eventually(|| {
-        bus_envelopes(app)
+        app.bus_envelopes()
             .into_iter()
             .find(|envelope| envelope.event_type == event_type && predicate(envelope))
     })

@@ -2,28 +2,15 @@
 //! bad bodies are refused, and every change reaches the bus as `customers.updated`.
 
 use common::events::Envelope;
-use diesel::prelude::*;
-use diesel::sql_types::Text;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{error_code, eventually, spawn_app, TestApp, TestUser};
 
-#[derive(QueryableByName)]
-struct EnvelopeRow {
-    #[diesel(sql_type = Text)]
-    envelope: String,
-}
-
 /// The `customers.updated` envelopes about `customer` on the embedded bus, in order.
 fn profile_updates(app: &TestApp, customer: &TestUser) -> Vec<Envelope> {
-    let mut connection =
-        SqliteConnection::establish(&app.data_dir.join("bus.db").to_string_lossy()).unwrap();
-    diesel::sql_query("SELECT envelope FROM events ORDER BY position")
-        .load::<EnvelopeRow>(&mut connection)
-        .unwrap()
+    app.bus_envelopes()
         .into_iter()
-        .map(|row| serde_json::from_str::<Envelope>(&row.envelope).unwrap())
         .filter(|envelope| {
             envelope.event_type == "customers.updated"
                 && envelope.payload["customer_id"] == customer.id.to_string()

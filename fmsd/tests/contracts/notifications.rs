@@ -15,7 +15,7 @@ use fmsd::clock::ManualClock;
 use fmsd::error::Error;
 use fmsd::notifications::adapters::maildir::MaildirMailer;
 use fmsd::notifications::adapters::sqlite::SqliteNotificationRepo;
-use fmsd::notifications::domain::{Recipient, Template};
+use fmsd::notifications::domain::{ItemKind, Recipient, ShareRole, Template};
 use fmsd::notifications::ports::{Mailer, NotificationRepo};
 use fmsd::notifications::service::NotificationService;
 
@@ -175,8 +175,8 @@ pub async fn repo_contract(repo: Arc<dyn NotificationRepo>) -> String {
     event_id
 }
 
-/// The service over a mailer and a repo: an event delivered twice mails once, and a new
-/// event mails again.
+/// The service over a mailer and a repo: an event delivered twice mails once (a security mail
+/// and an activity mail, the share mail), and a new event mails again.
 pub async fn service_contract(
     mailer: Arc<dyn Mailer>,
     repo: Arc<dyn NotificationRepo>,
@@ -211,6 +211,27 @@ pub async fn service_contract(
         .await
         .unwrap();
     assert_eq!(wait_for(mailbox, &to, 2).await.len(), 2);
+
+    let shared_to = recipient();
+    let bob = customer(&shared_to);
+    let shared = support::unique("evt-");
+    let share_mail = Template::FileShared {
+        owner_name: "Ada".into(),
+        item_name: "plans".into(),
+        kind: ItemKind::Folder,
+        role: ShareRole::Editor,
+    };
+    for _ in 0..2 {
+        service
+            .notify(&shared, share_mail.clone(), &bob)
+            .await
+            .unwrap();
+    }
+    assert_eq!(wait_for(mailbox, &shared_to, 1).await.len(), 1);
+    tokio::time::sleep(DUPLICATE_WAIT).await;
+    let received = mailbox.received(&shared_to).await;
+    assert_eq!(received.len(), 1, "{received:#?}");
+    assert_eq!(received[0].message_id, format!("<{shared}@fms>"));
 }
 
 /// A temporary folder and the `.eml` mailer writing into it.

@@ -129,7 +129,7 @@ pub struct CreateLinkRequest {
     /// A password the link asks for (at least 8 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    /// How many downloads the link allows (at least 1).
+    /// How many downloads the link allows (at least 1; not with `upload_only`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_downloads: Option<u64>,
     /// A file request: anyone with the link may upload into the folder; nobody may list or

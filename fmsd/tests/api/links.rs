@@ -140,6 +140,7 @@ async fn bad_link_requests_are_400_each_with_a_json_error() {
         json!({"path": "/a.txt", "password": ""}),
         json!({"path": "/a.txt", "max_downloads": 0}),
         json!({"path": "/a.txt", "upload_only": true}),
+        json!({"path": "/inbox", "upload_only": true, "max_downloads": 3}),
         json!({"path": "/"}),
         json!({"path": "/", "upload_only": true}),
         json!({"path": "a.txt"}),

@@ -61,6 +61,11 @@ impl FileService {
                 max_ttl / 86_400
             )));
         }
+        if request.upload_only && request.max_downloads.is_some() {
+            return Err(Error::Invalid(
+                "an upload-only link serves no downloads; leave max_downloads out".into(),
+            ));
+        }
         if request.max_downloads == Some(0) {
             return Err(Error::Invalid(
                 "max_downloads must be at least 1 (leave it out for no limit)".into(),

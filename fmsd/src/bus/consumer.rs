@@ -27,7 +27,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Handles the events of one topic for one service.
 #[async_trait]
 pub trait EventHandler: Send + Sync {
-    /// The consumer group, e.g. `fms-notifications`; also the key of its processed-event records.
+    /// The consumer group, e.g. `fms-notifications` (one per service and topic); services that
+    /// record processed events key them by a name of their own, since event ids are unique.
     fn group(&self) -> &'static str;
     /// The topic it reads.
     fn topic(&self) -> &'static str;

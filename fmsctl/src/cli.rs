@@ -80,6 +80,26 @@ pub enum Command {
     Shares(SharesArgs),
     /// Revoke a share or a link, or leave a share made with you
     Unshare(UnshareArgs),
+    /// Show or change which mail you get (security mail always goes)
+    Notifications(NotificationsArgs),
+}
+
+/// `fmsctl notifications`.
+#[derive(Debug, Args)]
+pub struct NotificationsArgs {
+    /// Turn activity mail (shares, links, file requests, quota warnings) on or off; without
+    /// it, show the current setting
+    #[arg(value_enum, value_name = "on|off")]
+    pub activity_mail: Option<Switch>,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// `fmsctl register`.

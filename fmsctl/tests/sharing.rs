@@ -373,3 +373,22 @@ fn a_file_request_takes_uploads_without_a_login() {
     assert_eq!(uploads, [2, 0], "newest first");
     drop(server);
 }
+
+#[test]
+fn activity_mail_is_turned_off_and_on() {
+    let root = tempfile::tempdir().unwrap();
+    let server = start(root.path());
+    let ann = Fmsctl::new(&server.url);
+    register_and_login(&ann, "ann@example.com", "Ann");
+
+    let shown = ann.run(&["--json", "notifications"]).ok().json();
+    assert_eq!(shown["activity_mail"], true);
+    let off = ann.run(&["--json", "notifications", "off"]).ok().json();
+    assert_eq!(off["activity_mail"], false);
+    let me = ann.run(&["--json", "whoami"]).ok().json();
+    assert_eq!(me["notifications"]["activity_mail"], false);
+    let text = ann.run(&["notifications", "on"]).ok();
+    assert!(text.stdout.contains("activity mail"), "{}", text.stdout);
+    assert!(text.stdout.contains(": on"), "{}", text.stdout);
+    ann.run(&["notifications", "maybe"]).expect_code(2);
+}

@@ -22,7 +22,9 @@ mod targets;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::api::{LoginRequest, Profile, RefreshRequest, RegisterRequest, TokenPair};
+use common::api::{
+    LoginRequest, Profile, RefreshRequest, RegisterRequest, TokenPair, UpdateProfileRequest,
+};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
@@ -148,6 +150,15 @@ impl Client {
     /// `GET /v1/me`.
     pub async fn me(&self) -> Result<Profile, ClientError> {
         self.get_json("/v1/me", Tree::Own, &[]).await
+    }
+
+    /// `PATCH /v1/me`.
+    pub async fn update_me(&self, request: &UpdateProfileRequest) -> Result<Profile, ClientError> {
+        let url = self.endpoint("/v1/me");
+        let response = self
+            .send_authed(|http| http.patch(&url).json(request).timeout(API_TIMEOUT))
+            .await?;
+        self.decode(response).await
     }
 
     /// Turns a failed `reqwest` call into a [`ClientError`] that names the server.

@@ -9,6 +9,7 @@ mod logout;
 mod ls;
 mod mkdir;
 mod mv;
+mod notifications;
 mod register;
 mod rm;
 mod share;
@@ -43,5 +44,6 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Share(args) => share::run(&client, output, args).await,
         Command::Shares(args) => shares::run(&client, output, args).await,
         Command::Unshare(args) => unshare::run(&client, output, args).await,
+        Command::Notifications(args) => notifications::run(&client, output, args).await,
     }
 }

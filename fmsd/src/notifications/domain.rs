@@ -68,7 +68,8 @@ pub struct Digest {
 /// The footer of every activity mail: how to stop them.
 pub const ACTIVITY_FOOTER: &str =
     "You get this mail because activity mail is on for your account. \
-To stop it, send `PATCH /v1/me` with {\"notifications\": {\"activity_mail\": false}}. \
+To stop it, run `fmsctl notifications off` (or send `PATCH /v1/me` with \
+{\"notifications\": {\"activity_mail\": false}}). \
 Security mail (a changed password, a deleted account) is always sent.";
 
 /// One block of a mail body.

@@ -123,6 +123,7 @@ impl EventHandler for FileEvents {
             let event: FileShared = decode(envelope)?;
             let template = Template::FileShared {
                 owner_name: event.owner_name,
+                owner_email: event.owner_email,
                 item_name: event.item_name,
                 kind: ItemKind::parse(&event.kind)?,
                 role: ShareRole::parse(&event.role)?,

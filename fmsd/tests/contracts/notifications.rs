@@ -217,6 +217,7 @@ pub async fn service_contract(
     let shared = support::unique("evt-");
     let share_mail = Template::FileShared {
         owner_name: "Ada".into(),
+        owner_email: "owner@example.com".into(),
         item_name: "plans".into(),
         kind: ItemKind::Folder,
         role: ShareRole::Editor,

@@ -76,7 +76,7 @@ async fn a_share_mails_the_recipient_once() {
     assert_eq!(sent[0].message_id, format!("{}@fms", envelope.id));
     assert!(sent[0]
         .text
-        .contains("Ann shared the file 'plan.txt' with you as a viewer"));
+        .contains("shared the file 'plan.txt' with you as a viewer"));
 }
 
 #[tokio::test]

@@ -99,6 +99,8 @@ pub enum Template {
     FileShared {
         /// Who shared.
         owner_name: String,
+        /// Their address, so the recipient can tell who it really is.
+        owner_email: String,
         /// The shared item's name.
         item_name: String,
         /// File or folder.
@@ -206,11 +208,17 @@ impl Template {
                 main: "your fms account and every file in it have been deleted. We are sorry to see you go.".into(),
                 details: Vec::new(),
             },
-            Self::FileShared { owner_name, item_name, kind, role } => Content {
+            Self::FileShared {
+                owner_name,
+                owner_email,
+                item_name,
+                kind,
+                role,
+            } => Content {
                 subject: format!("{} shared '{}' with you", one_line(owner_name), one_line(item_name)),
                 greeting: hello,
                 main: format!(
-                    "{owner_name} shared the {} '{item_name}' with you as {}: {}.",
+                    "{owner_name} ({owner_email}) shared the {} '{item_name}' with you as {}: {}.",
                     kind.word(),
                     role.with_article(),
                     role.allows(*kind)
@@ -300,6 +308,7 @@ mod tests {
     fn shared(owner: &str, item: &str, role: ShareRole) -> Template {
         Template::FileShared {
             owner_name: owner.into(),
+            owner_email: "owner@example.com".into(),
             item_name: item.into(),
             kind: ItemKind::Folder,
             role,
@@ -338,16 +347,17 @@ mod tests {
         let mail = shared("Bob", "Reports", ShareRole::Editor).render("e4", &recipient("Ada"));
         assert_eq!(mail.subject, "Bob shared 'Reports' with you");
         assert!(mail.text.contains(
-            "Bob shared the folder 'Reports' with you as an editor: you can list it and download what is in it, and also upload into it"
+            "Bob (owner@example.com) shared the folder 'Reports' with you as an editor: you can list it and download what is in it, and also upload into it"
         ));
         assert!(mail.text.contains("`fmsctl ls --shared`"));
         assert!(mail.text.contains("PATCH /v1/me"));
         assert!(mail
             .html
-            .contains("Bob shared the folder &#39;Reports&#39;"));
+            .contains("Bob (owner@example.com) shared the folder &#39;Reports&#39;"));
         assert!(mail.html.contains("&quot;activity_mail&quot;: false"));
         let viewer = Template::FileShared {
             owner_name: "Bob".into(),
+            owner_email: "owner@example.com".into(),
             item_name: "a.txt".into(),
             kind: ItemKind::File,
             role: ShareRole::Viewer,
@@ -371,7 +381,7 @@ mod tests {
         assert!(mail.html.contains("&lt;b&gt;Eve&lt;/b&gt;"));
         assert!(mail.html.contains("Hello Ada &amp; Co,"));
         assert!(mail.text.contains("Hello Ada & Co,"));
-        assert!(mail.text.contains("<b>Eve</b> shared"));
+        assert!(mail.text.contains("<b>Eve</b> (owner@example.com) shared"));
     }
 
     #[test]
@@ -425,7 +435,7 @@ mod tests {
         assert_eq!(queued.subject, "Bob shared 'Reports' with you");
         assert!(queued
             .summary
-            .starts_with("Bob shared the folder 'Reports'"));
+            .starts_with("Bob (owner@example.com) shared the folder 'Reports'"));
     }
 
     #[test]

@@ -47,6 +47,7 @@ fn ada() -> Recipient {
 fn shared(item: &str) -> Template {
     Template::FileShared {
         owner_name: "Bob".into(),
+        owner_email: "owner@example.com".into(),
         item_name: item.into(),
         kind: ItemKind::File,
         role: ShareRole::Viewer,

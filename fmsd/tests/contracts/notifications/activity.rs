@@ -235,6 +235,7 @@ pub async fn kept_after_reopening(repo: &dyn NotificationRepo, kept: &Kept) {
 fn shared(item: &str) -> Template {
     Template::FileShared {
         owner_name: "Bob <b>".into(),
+        owner_email: "bob@example.com".into(),
         item_name: item.into(),
         kind: ItemKind::Folder,
         role: ShareRole::Editor,

@@ -3,12 +3,12 @@
 //! lives only its short life.
 
 use common::api::{DownloadLink, UploadSession};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::fixtures::{fetch, mkdir, names, upload, url};
 use crate::helpers::{error_code, spawn_app};
-use crate::sharing_support::{in_share, register_named, share};
+use crate::sharing_support::{create_link, in_share, public, register_named, send, share};
 
 #[tokio::test]
 async fn a_share_id_is_nothing_to_a_third_customer() {
@@ -241,4 +241,83 @@ async fn a_revoke_denies_at_once_and_a_url_handed_out_before_dies_with_its_short
         )
         .await;
     assert_eq!(own.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_upload_session_is_reached_only_the_way_it_was_started() {
+    let app = spawn_app().await;
+    let ann = register_named(&app, "Ann Owner").await;
+    let bob = register_named(&app, "Bob Editor").await;
+    mkdir(&app, &ann.token, "/team", false).await;
+    let shared = share(&app, &ann, "/team", &bob, "editor").await;
+    let link = create_link(&app, &ann, json!({"path": "/team", "upload_only": true})).await;
+
+    // Ann's own session inside the shared folder.
+    let response = app
+        .post(
+            "/v1/uploads",
+            Some(&ann.token),
+            &json!({"path": "/team/own.bin", "size": 3}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let own: UploadSession = response.json().await.unwrap();
+    // Bob's session through the share.
+    let response = app
+        .post(
+            &in_share("/v1/uploads", shared.id, &[]),
+            Some(&bob.token),
+            &json!({"path": "/bob.bin", "size": 3}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let bobs: UploadSession = response.json().await.unwrap();
+
+    let bob_token = Some(bob.token.as_str());
+    let own_path = format!("/v1/uploads/{}", own.upload_id);
+    for response in [
+        app.get(&in_share(&own_path, shared.id, &[]), bob_token)
+            .await,
+        app.post(
+            &in_share(&format!("{own_path}/complete"), shared.id, &[]),
+            bob_token,
+            &json!({}),
+        )
+        .await,
+        app.delete(&in_share(&own_path, shared.id, &[]), bob_token, None)
+            .await,
+        send(public(
+            &app,
+            Method::GET,
+            &link.token,
+            &format!("/uploads/{}", own.upload_id),
+            None,
+        ))
+        .await,
+        send(public(
+            &app,
+            Method::GET,
+            &link.token,
+            &format!("/uploads/{}", bobs.upload_id),
+            None,
+        ))
+        .await,
+    ] {
+        let (status, code, message) = error_code(response).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{message}"
+        );
+    }
+    // Each still reaches its own.
+    let response = app
+        .get(
+            &in_share(&format!("/v1/uploads/{}", bobs.upload_id), shared.id, &[]),
+            bob_token,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.get(&own_path, Some(&ann.token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
 }

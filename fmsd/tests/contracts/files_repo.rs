@@ -45,6 +45,8 @@ fn session(owner: Uuid, at: &str, size: u64, now: chrono::DateTime<Utc>) -> Uplo
         staging_id: StagingId(Uuid::new_v4().simple().to_string()),
         created_at: now,
         expires_at: now + Duration::hours(1),
+        // Kept and read back like every other field (the equality checks below see it).
+        grant: Some(Uuid::new_v4()),
     }
 }
 

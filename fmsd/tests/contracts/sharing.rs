@@ -341,6 +341,7 @@ async fn upload(
         staging_id: StagingId(Uuid::new_v4().simple().to_string()),
         created_at: now,
         expires_at: now + Duration::hours(1),
+        grant: None,
     };
     files
         .insert_upload(&session, 100, now)

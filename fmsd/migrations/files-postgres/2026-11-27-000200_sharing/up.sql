@@ -39,3 +39,7 @@ CREATE TABLE links (
 );
 CREATE INDEX links_by_owner ON links (owner_id);
 CREATE INDEX links_by_expiry ON links (expiry_warned, expires_at);
+
+-- The share or link an upload session was started through (none: the owner's own). Only
+-- that share's recipient or that link's holders may see or complete it.
+ALTER TABLE uploads ADD COLUMN grant_id TEXT;

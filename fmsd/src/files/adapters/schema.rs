@@ -40,6 +40,7 @@ diesel::table! {
         staging_id -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        grant_id -> Nullable<Text>,
     }
 }
 
@@ -96,6 +97,7 @@ pub struct UploadRow {
     pub staging_id: String,
     pub created_at: i64,
     pub expires_at: i64,
+    pub grant_id: Option<String>,
 }
 
 /// A stored value that does not parse: the database was changed behind fmsd's back.
@@ -213,6 +215,7 @@ impl UploadRow {
             staging_id: upload.staging_id.as_str().to_owned(),
             created_at: micros(upload.created_at),
             expires_at: micros(upload.expires_at),
+            grant_id: upload.grant.map(|grant| grant.to_string()),
         })
     }
 
@@ -235,6 +238,7 @@ impl UploadRow {
             staging_id: StagingId(self.staging_id),
             created_at: time(self.created_at)?,
             expires_at: time(self.expires_at)?,
+            grant: self.grant_id.as_deref().map(uuid).transpose()?,
         })
     }
 }

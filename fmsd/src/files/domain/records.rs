@@ -111,6 +111,9 @@ pub struct Upload {
     pub created_at: DateTime<Utc>,
     /// When it is swept if not completed.
     pub expires_at: DateTime<Utc>,
+    /// The share or link it was started through; `None` for the owner's own. Only that
+    /// share's recipient or that link's holders reach it.
+    pub grant: Option<Uuid>,
 }
 
 impl Upload {

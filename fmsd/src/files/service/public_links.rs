@@ -36,6 +36,7 @@ impl OpenLink {
             owner: self.link.owner,
             base: self.node.path.clone(),
             role: Some(Role::Viewer),
+            grant: Some(self.link.id),
         }
     }
 
@@ -181,6 +182,7 @@ impl FileService {
                     size,
                     sha256,
                     overwrite: OverwritePolicy::Fail,
+                    grant: Some(open.link.id),
                 },
             )
             .await?;
@@ -236,7 +238,9 @@ impl FileService {
     async fn link_session(&self, open: &OpenLink, id: Uuid) -> Result<Upload> {
         open.require_mode(LinkMode::Upload)?;
         let upload = self.open_upload(open.link.owner, id).await?;
-        if upload.path.parent().as_ref() != Some(&open.node.path) {
+        if upload.grant != Some(open.link.id)
+            || upload.path.parent().as_ref() != Some(&open.node.path)
+        {
             return Err(Error::NotFound(format!("there is no upload session {id}")));
         }
         Ok(upload)

@@ -18,6 +18,8 @@ pub struct Scope {
     pub base: RemotePath,
     /// The share's role; `None` in one's own tree.
     pub role: Option<Role>,
+    /// The share (or link) the request goes through; `None` in one's own tree.
+    pub grant: Option<Uuid>,
 }
 
 impl Scope {
@@ -27,6 +29,7 @@ impl Scope {
             owner,
             base: RemotePath::root(),
             role: None,
+            grant: None,
         }
     }
 
@@ -127,6 +130,7 @@ impl FileService {
             owner: share.owner,
             base: node.path,
             role: Some(share.role),
+            grant: Some(share.id),
         })
     }
 
@@ -249,14 +253,11 @@ impl FileService {
         self.ticket(&node, seconds(ttl)).await
     }
 
-    /// Refuses session `id` unless it lies inside `scope` (a recipient reaches only the
-    /// sessions of uploads into the shared item).
+    /// Refuses session `id` unless it was started in `scope`: the owner reaches their own
+    /// sessions, a recipient only those started through their share.
     pub async fn check_upload_scope(&self, scope: &Scope, id: Uuid) -> Result<()> {
-        if !scope.is_shared() {
-            return Ok(());
-        }
         let upload = self.open_upload(scope.owner, id).await?;
-        if !upload.path.starts_with(&scope.base) {
+        if upload.grant != scope.grant || !upload.path.starts_with(&scope.base) {
             return Err(Error::NotFound(format!("there is no upload session {id}")));
         }
         Ok(())

@@ -68,6 +68,7 @@ impl Harness {
             size: bytes.len() as u64,
             sha256: None,
             overwrite: OverwritePolicy::Fail,
+            grant: None,
         };
         let (view, _) = self
             .service

@@ -29,6 +29,8 @@ pub struct CreateUpload {
     pub sha256: Option<Sha256Hex>,
     /// What to do if a file is there.
     pub overwrite: OverwritePolicy,
+    /// The share or link it goes through; `None` for the owner's own.
+    pub grant: Option<Uuid>,
 }
 
 /// One part of a session as the client sees it.
@@ -94,7 +96,9 @@ impl FileService {
                     now,
                 )
                 .await?;
-            if let Some(upload) = resumed {
+            // Only a session started the same way (by the owner, or through the same share or
+            // link) is resumed: nobody reaches another's session.
+            if let Some(upload) = resumed.filter(|upload| upload.grant == request.grant) {
                 return Ok((self.view_upload(upload).await?, true));
             }
         }
@@ -112,6 +116,7 @@ impl FileService {
             staging_id,
             created_at: now,
             expires_at: now + seconds(self.settings.upload_session_ttl_secs),
+            grant: request.grant,
         };
         if let Err(error) = self
             .repo

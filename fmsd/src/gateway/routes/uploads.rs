@@ -78,6 +78,7 @@ async fn create(
                 Overwrite::Fail => OverwritePolicy::Fail,
                 Overwrite::Replace => OverwritePolicy::Replace,
             },
+            grant: scope.grant,
         };
         state.files.create_upload(scope.owner, request).await
     }

@@ -273,3 +273,98 @@ fn a_share_is_downloaded_from_s3_and_mailed_to_the_recipient_once() {
         .is_some_and(|text| text.contains("Stack User") && text.contains("viewer")));
     assert_eq!(server.stop().code(), Some(0));
 }
+
+#[test]
+fn links_serve_s3_downloads_up_to_their_limit_and_take_file_requests() {
+    let stack = Stack::new();
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &stack.env(),
+    );
+    let owner = Fmsctl::new(&server.url);
+    let stranger = Fmsctl::new(&server.url);
+    let owner_email = format!("{}-links@example.com", stack.tag);
+    register_and_login(&owner, &owner_email);
+
+    let talk = root.path().join("talk.bin");
+    random_file(&talk, 6 * MIB + 3, 41);
+    owner.run(&["upload", talk.to_str().unwrap(), "/"]).ok();
+    let url = owner
+        .run_with_stdin(
+            &[
+                "share",
+                "/talk.bin",
+                "--link",
+                "--max-downloads",
+                "1",
+                "--password-stdin",
+            ],
+            Some("a link password\n"),
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    assert!(url.contains("/s/"), "{url}");
+
+    // Anyone with the URL and the password: once, straight from S3.
+    let copy = root.path().join("copy.bin");
+    stranger
+        .run_with_stdin(
+            &["download", &url, copy.to_str().unwrap(), "--password-stdin"],
+            Some("a link password\n"),
+        )
+        .ok();
+    assert_same_file(&talk, &copy);
+    let again = root.path().join("again.bin");
+    stranger
+        .run_with_stdin(
+            &[
+                "download",
+                &url,
+                again.to_str().unwrap(),
+                "--password-stdin",
+            ],
+            Some("a link password\n"),
+        )
+        .expect_code(8);
+
+    // A file request: the upload lands in the owner's folder (and bucket), the owner is told.
+    owner.run(&["mkdir", "/inbox"]).ok();
+    let request = owner
+        .run(&["share", "/inbox", "--link", "--upload-only"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let scan = root.path().join("scan.bin");
+    random_file(&scan, MIB + 1, 42);
+    stranger
+        .run(&["upload", scan.to_str().unwrap(), &request])
+        .ok();
+    let back = root.path().join("scan-back.bin");
+    owner
+        .run(&["download", "/inbox/scan.bin", back.to_str().unwrap()])
+        .ok();
+    assert_same_file(&scan, &back);
+    assert_eq!(
+        stack.s3_objects().len(),
+        2,
+        "the file and the received scan"
+    );
+    let told = eventually(Duration::from_secs(20), || {
+        mails_to(&owner_email).iter().any(|mail| {
+            mail["subject"]
+                .as_str()
+                .is_some_and(|subject| subject.contains("'scan.bin' was uploaded"))
+        })
+    });
+    assert!(
+        told,
+        "no file-request mail for {owner_email}\n{}",
+        server.log_text()
+    );
+    assert_eq!(server.stop().code(), Some(0));
+}

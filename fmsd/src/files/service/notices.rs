@@ -38,7 +38,7 @@ impl FileService {
         else {
             return Ok(Vec::new());
         };
-        let Some(owner) = self.sharing.person(upload.owner).await? else {
+        let Some(owner) = self.person_soon(upload.owner).await? else {
             tracing::warn!("no directory entry for the owner; the quota mail is skipped");
             return Ok(Vec::new());
         };

@@ -215,7 +215,10 @@ impl FileService {
         {
             upload.path = self.free_name(open, &strip_number(&name)).await?;
         }
-        let owner = self.sharing.person(open.link.owner).await?;
+        let owner = self.person_soon(open.link.owner).await?;
+        if owner.is_none() {
+            tracing::warn!("no directory entry for the link's owner; the upload mail is skipped");
+        }
         let notice = owner.map(|owner| {
             Outgoing::new(&LinkUploadReceived {
                 link_id: open.link.id,

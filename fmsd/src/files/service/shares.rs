@@ -5,6 +5,10 @@ use common::events::{FileShared, Outgoing};
 use uuid::Uuid;
 
 use super::{seconds, DownloadTicket, FileService};
+
+/// How long a use case waits for a customer its directory has not heard of yet: the directory
+/// follows customer events, which arrive a moment after the registration they describe.
+const DIRECTORY_LAG: std::time::Duration = std::time::Duration::from_secs(3);
 use crate::error::{Error, Result};
 use crate::files::domain::{Node, Person, RemotePath, Role, Share};
 
@@ -279,11 +283,26 @@ impl FileService {
     }
 
     /// The directory entry of the customer `id`. Files learns of customers from their events,
-    /// so a customer registered a moment ago may not be there yet.
+    /// so a customer registered a moment ago may not be there yet: waits a little for them.
     pub(super) async fn person(&self, id: Uuid) -> Result<Person> {
-        self.sharing.person(id).await?.ok_or_else(|| {
+        self.person_soon(id).await?.ok_or_else(|| {
             Error::Conflict("your account is still being set up; try again in a few seconds".into())
         })
+    }
+
+    /// The directory entry of the customer `id`, waiting up to [`DIRECTORY_LAG`] for one the
+    /// directory has not heard of yet; `None` if it still has not.
+    pub(super) async fn person_soon(&self, id: Uuid) -> Result<Option<Person>> {
+        let deadline = tokio::time::Instant::now() + DIRECTORY_LAG;
+        loop {
+            if let Some(person) = self.sharing.person(id).await? {
+                return Ok(Some(person));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// `owner`'s share `id`, else not found.

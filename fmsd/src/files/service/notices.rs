@@ -16,18 +16,20 @@ const EXPIRY_NOTICE: Duration = Duration::hours(24);
 const WARN_BATCH: u32 = 100;
 
 impl FileService {
-    /// The event for the highest threshold that completing `upload` (of `size` bytes) takes its
-    /// owner across, if any. Counted from the bytes stored before, less a file it replaces.
-    pub(super) async fn quota_events(&self, upload: &Upload, size: u64) -> Result<Vec<Outgoing>> {
+    /// The event for the highest threshold that completing `upload` (of `size` bytes, replacing
+    /// a file of `replaced` bytes) takes its owner across, if any. Counted from the bytes stored
+    /// before, less the replaced file.
+    pub(super) async fn quota_events(
+        &self,
+        upload: &Upload,
+        size: u64,
+        replaced: u64,
+    ) -> Result<Vec<Outgoing>> {
         let quota = self.settings.quota_bytes;
         if quota == 0 {
             return Ok(Vec::new());
         }
         let before = self.repo.usage(upload.owner, self.now()).await?.used_bytes;
-        let replaced = match self.repo.get(upload.owner, &upload.path).await? {
-            Some(node) if !node.is_folder() => node.size,
-            _ => 0,
-        };
         let after = before.saturating_sub(replaced).saturating_add(size);
         let reached = |used: u64, percent: u8| {
             u128::from(used) * 100 >= u128::from(quota) * u128::from(percent)

@@ -253,10 +253,7 @@ impl FileService {
     async fn free_name(&self, open: &OpenLink, name: &str) -> Result<RemotePath> {
         let folder = &open.node.path;
         let first = folder.join(name)?;
-        let (stem, extension) = match name.rfind('.') {
-            Some(at) if at > 0 => (&name[..at], &name[at..]),
-            _ => (name, ""),
-        };
+        let (stem, extension) = split_extension(name);
         let mut candidate = first;
         for n in 2..=MAX_RENAMES + 1 {
             if self.repo.get(open.link.owner, &candidate).await?.is_none() {
@@ -274,12 +271,17 @@ fn exhausted() -> Error {
     Error::Gone("this link has no downloads left".into())
 }
 
-/// `name (2).ext` back to `name.ext`: the name a file request was asked to take.
-fn strip_number(name: &str) -> String {
-    let (stem, extension) = match name.rfind('.') {
+/// `name.ext` as (`name`, `.ext`); a leading dot is part of the name (`.bashrc`).
+fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
         Some(at) if at > 0 => (&name[..at], &name[at..]),
         _ => (name, ""),
-    };
+    }
+}
+
+/// `name (2).ext` back to `name.ext`: the name a file request was asked to take.
+fn strip_number(name: &str) -> String {
+    let (stem, extension) = split_extension(name);
     match stem.rfind(" (") {
         Some(at)
             if stem.ends_with(')')

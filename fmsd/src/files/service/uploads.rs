@@ -191,12 +191,13 @@ impl FileService {
             )));
         }
         // A replaced file's id lives on (shares and links of it keep working).
-        let replaced = match self.repo.get(owner, &upload.path).await? {
-            Some(node) if !node.is_folder() => Some(node.id),
-            _ => None,
-        };
+        let replaced = self
+            .repo
+            .get(owner, &upload.path)
+            .await?
+            .filter(|node| !node.is_folder());
         let file = NewFile {
-            id: replaced.unwrap_or_else(Uuid::now_v7),
+            id: replaced.as_ref().map_or_else(Uuid::now_v7, |node| node.id),
             size: assembled.size,
             sha256: assembled.sha256,
             modified_at: self.now(),
@@ -209,7 +210,8 @@ impl FileService {
             sha256: file.sha256.as_str().to_owned(),
         };
         let mut events = vec![Outgoing::new(&event)];
-        events.extend(self.quota_events(&upload, file.size).await?);
+        let replaced_size = replaced.map_or(0, |node| node.size);
+        events.extend(self.quota_events(&upload, file.size, replaced_size).await?);
         events.extend(extra);
         match self.repo.finish_upload(&upload, file, events).await {
             Ok((node, garbage)) => {

@@ -49,13 +49,18 @@ pub fn scoped_entry(scope: &Scope, node: &Node) -> Entry {
         } else {
             node.path.name().to_owned()
         },
-        kind: match node.kind {
-            NodeKind::File => EntryKind::File,
-            NodeKind::Folder => EntryKind::Folder,
-        },
+        kind: entry_kind(node),
         size: node.size,
         sha256: node.sha256.as_ref().map(|sha| sha.as_str().to_owned()),
         modified_at: node.modified_at,
+    }
+}
+
+/// Whether a node is a file or a folder, as the API says it.
+pub fn entry_kind(node: &Node) -> EntryKind {
+    match node.kind {
+        NodeKind::File => EntryKind::File,
+        NodeKind::Folder => EntryKind::Folder,
     }
 }
 

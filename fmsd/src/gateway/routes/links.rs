@@ -4,9 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use common::api::{CreateLinkRequest, CreatedLink, EntryKind, Link, LinkList, LinkMode};
+use common::api::{CreateLinkRequest, CreatedLink, Link, LinkList, LinkMode};
 use uuid::Uuid;
 
+use super::files::entry_kind;
 use crate::files::domain::{self, RemotePath};
 use crate::files::service::{LinkView, NewLink};
 use crate::gateway::auth::Caller;
@@ -20,6 +21,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/links/{id}", delete(revoke))
 }
 
+/// A link's mode as the API says it.
+pub fn link_mode(mode: domain::LinkMode) -> LinkMode {
+    match mode {
+        domain::LinkMode::Download => LinkMode::Download,
+        domain::LinkMode::Upload => LinkMode::Upload,
+    }
+}
+
 /// A link as the API shows it to its owner.
 fn link(view: &LinkView) -> Link {
     let link = &view.link;
@@ -27,15 +36,8 @@ fn link(view: &LinkView) -> Link {
         id: link.id,
         path: view.node.path.to_string(),
         name: view.node.path.name().to_owned(),
-        kind: if view.node.is_folder() {
-            EntryKind::Folder
-        } else {
-            EntryKind::File
-        },
-        mode: match link.mode {
-            domain::LinkMode::Download => LinkMode::Download,
-            domain::LinkMode::Upload => LinkMode::Upload,
-        },
+        kind: entry_kind(&view.node),
+        mode: link_mode(link.mode),
         has_password: link.password_hash.is_some(),
         expires_at: link.expires_at,
         max_downloads: link.max_downloads,

@@ -10,16 +10,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::api::{
-    DownloadLink, Entry, EntryKind, LinkDownloadRequest, LinkMode, LinkUploadRequest, Listing,
-    PublicLink, UploadSession, LINK_PASSWORD_HEADER,
+    DownloadLink, Entry, LinkDownloadRequest, LinkUploadRequest, Listing, PublicLink,
+    UploadSession, LINK_PASSWORD_HEADER,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::files::{download_link, listing, scoped_entry};
-use super::uploads::{complete_request, session};
+use super::files::{download_link, entry_kind, listing, scoped_entry};
+use super::links::link_mode;
+use super::uploads::{complete_request, optional_json, session};
 use crate::error::Error;
-use crate::files::domain::{self, LinkToken, PageLimit, RemotePath, Sha256Hex};
+use crate::files::domain::{LinkToken, PageLimit, RemotePath, Sha256Hex};
 use crate::files::service::OpenLink;
 use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
 use crate::gateway::AppState;
@@ -77,15 +78,8 @@ async fn show(
     let node = &open.node;
     Ok(Json(PublicLink {
         name: node.path.name().to_owned(),
-        kind: if node.is_folder() {
-            EntryKind::Folder
-        } else {
-            EntryKind::File
-        },
-        mode: match open.link.mode {
-            domain::LinkMode::Download => LinkMode::Download,
-            domain::LinkMode::Upload => LinkMode::Upload,
-        },
+        kind: entry_kind(node),
+        mode: link_mode(open.link.mode),
         size: node.size,
         sha256: node.sha256.as_ref().map(|sha| sha.as_str().to_owned()),
         owner_name: open.owner_name.clone(),
@@ -131,12 +125,7 @@ async fn download(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<DownloadLink>, ApiError> {
-    let request: LinkDownloadRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        LinkDownloadRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))?
-    };
+    let request: LinkDownloadRequest = optional_json(&body)?;
     let path = request.path.as_deref().map(RemotePath::parse).transpose()?;
     let open = open(&state, &token, &headers, peer.ip()).await?;
     let ticket = state

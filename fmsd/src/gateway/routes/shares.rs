@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use common::api::{
-    EntryKind, Person as ApiPerson, Share as ApiShare, ShareList, ShareRequest, ShareRole,
-    UpdateShareRequest,
+    Person as ApiPerson, Share as ApiShare, ShareList, ShareRequest, ShareRole, UpdateShareRequest,
 };
 use uuid::Uuid;
 
+use super::files::entry_kind;
 use crate::files::domain::{Person, RemotePath, Role};
 use crate::files::service::ShareView;
 use crate::gateway::auth::Caller;
@@ -48,11 +48,7 @@ fn share(view: &ShareView, with_path: bool) -> ApiShare {
         owner: person(&view.owner),
         recipient: person(&view.recipient),
         name: view.node.path.name().to_owned(),
-        kind: if view.node.is_folder() {
-            EntryKind::Folder
-        } else {
-            EntryKind::File
-        },
+        kind: entry_kind(&view.node),
         size: view.node.size,
         path: with_path.then(|| view.node.path.to_string()),
         role: match view.share.role {

@@ -110,13 +110,17 @@ async fn show(
 
 /// The optional body of a complete: no body means no checksum from the client.
 pub fn complete_request(body: &Bytes) -> Result<Option<Sha256Hex>, Error> {
-    let request: CompleteUploadRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CompleteUploadRequest::default()
-    } else {
-        serde_json::from_slice(body)
-            .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))?
-    };
+    let request: CompleteUploadRequest = optional_json(body)?;
     request.sha256.as_deref().map(Sha256Hex::parse).transpose()
+}
+
+/// A JSON body that may be left out: empty (or blank) means the default.
+pub fn optional_json<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))
 }
 
 async fn complete(

@@ -16,6 +16,11 @@ use support::{
 const MIB: usize = 1024 * 1024;
 const PASSWORD: &str = "correct horse battery staple";
 
+/// fmsd on `stack`, with its data and log under `root`.
+fn start_on(stack: &Stack, root: &std::path::Path) -> Fmsd {
+    Fmsd::start_with(&root.join("data"), &root.join("fmsd.log"), &stack.env())
+}
+
 fn register_and_login(fmsctl: &Fmsctl, email: &str) {
     fmsctl
         .run_with_stdin(
@@ -42,11 +47,7 @@ fn register_and_login(fmsctl: &Fmsctl, email: &str) {
 fn files_flow_through_s3_events_through_kafka_and_mail_through_smtp() {
     let stack = Stack::new();
     let root = tempfile::tempdir().unwrap();
-    let server = Fmsd::start_with(
-        &root.path().join("data"),
-        &root.path().join("fmsd.log"),
-        &stack.env(),
-    );
+    let server = start_on(&stack, root.path());
     let fmsctl = Fmsctl::new(&server.url);
     let email = format!("{}@example.com", stack.tag);
     register_and_login(&fmsctl, &email);
@@ -207,11 +208,7 @@ fn an_upload_interrupted_by_an_fmsd_restart_resumes_byte_identical() {
 fn a_share_is_downloaded_from_s3_and_mailed_to_the_recipient_once() {
     let stack = Stack::new();
     let root = tempfile::tempdir().unwrap();
-    let server = Fmsd::start_with(
-        &root.path().join("data"),
-        &root.path().join("fmsd.log"),
-        &stack.env(),
-    );
+    let server = start_on(&stack, root.path());
     let owner = Fmsctl::new(&server.url);
     let recipient = Fmsctl::new(&server.url);
     let owner_email = format!("{}-owner@example.com", stack.tag);
@@ -278,11 +275,7 @@ fn a_share_is_downloaded_from_s3_and_mailed_to_the_recipient_once() {
 fn links_serve_s3_downloads_up_to_their_limit_and_take_file_requests() {
     let stack = Stack::new();
     let root = tempfile::tempdir().unwrap();
-    let server = Fmsd::start_with(
-        &root.path().join("data"),
-        &root.path().join("fmsd.log"),
-        &stack.env(),
-    );
+    let server = start_on(&stack, root.path());
     let owner = Fmsctl::new(&server.url);
     let stranger = Fmsctl::new(&server.url);
     let owner_email = format!("{}-links@example.com", stack.tag);

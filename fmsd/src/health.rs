@@ -10,10 +10,3 @@ pub trait Probe: Send + Sync {
     /// `Ok` when it answers.
     async fn probe(&self) -> Result<()>;
 }
-
-#[async_trait]
-impl Probe for crate::db::Sqlite {
-    async fn probe(&self) -> Result<()> {
-        self.ping().await
-    }
-}

@@ -11,11 +11,11 @@ use crate::bus::ports::{Outbox, Publisher, Subscriber};
 use crate::customers::adapters::sqlite::SqliteCustomerRepo;
 use crate::customers::ports::CustomerRepo;
 use crate::files::adapters::local_fs::LocalBlobStore;
-use crate::files::adapters::sqlite::SqliteFileRepo;
+use crate::files::adapters::sql::SqlFileRepo;
 use crate::files::ports::{BlobStore, FileRepo, SharingRepo};
 use crate::health::Probe;
 use crate::notifications::adapters::maildir::MaildirMailer;
-use crate::notifications::adapters::sqlite::SqliteNotificationRepo;
+use crate::notifications::adapters::sql::SqlNotificationRepo;
 use crate::notifications::ports::{Mailer, NotificationRepo};
 use crate::settings::Settings;
 use crate::signing::UrlSigner;
@@ -104,37 +104,20 @@ pub async fn customers(
     }
 }
 
-/// The file-metadata store from `stores.files`, which also keeps sharing's records.
+/// The file-metadata store from `stores.files` (`sqlite://` or `postgres://`), which also keeps
+/// sharing's records.
 pub async fn files(
     settings: &Settings,
     wake: Arc<Notify>,
 ) -> anyhow::Result<(Wired<dyn FileRepo>, Arc<dyn SharingRepo>)> {
-    match store(settings, "files", &settings.stores.files)? {
-        StoreUrl::Sqlite(path) => {
-            let repo = Arc::new(SqliteFileRepo::open(&path, wake)?);
-            let wired: Wired<dyn FileRepo> = Wired {
-                outbox: Some(Arc::new(repo.outbox())),
-                probe: repo.clone(),
-                port: repo.clone(),
-            };
-            Ok((wired, repo))
-        }
-        #[cfg(feature = "postgres")]
-        StoreUrl::Postgres(url) => {
-            let repo = Arc::new(
-                crate::files::adapters::postgres::PostgresFileRepo::connect(&url, wake).await?,
-            );
-            let wired: Wired<dyn FileRepo> = Wired {
-                outbox: Some(repo.outbox()),
-                probe: repo.clone(),
-                port: repo.clone(),
-            };
-            Ok((wired, repo))
-        }
-        #[cfg(not(feature = "postgres"))]
-        StoreUrl::Postgres(_) => Err(crate::store_url::not_built("files", "postgres")),
-        other => Err(unsupported("files", &other, "sqlite:// or postgres://")),
-    }
+    let url = store(settings, "files", &settings.stores.files)?;
+    let repo = Arc::new(SqlFileRepo::open(&url, wake).await?);
+    let wired: Wired<dyn FileRepo> = Wired {
+        outbox: Some(Arc::new(repo.outbox())),
+        probe: repo.clone(),
+        port: repo.clone(),
+    };
+    Ok((wired, repo))
 }
 
 /// The blob store from `stores.blobs`, and the embedded one again when it is in use (its
@@ -182,37 +165,15 @@ pub async fn blobs(
     }
 }
 
-/// The notifications store from `stores.notifications`.
+/// The notifications store from `stores.notifications` (`sqlite://` or `postgres://`).
 pub async fn notifications(settings: &Settings) -> anyhow::Result<Wired<dyn NotificationRepo>> {
-    match store(settings, "notifications", &settings.stores.notifications)? {
-        StoreUrl::Sqlite(path) => {
-            let repo = SqliteNotificationRepo::open(&path)?;
-            Ok(Wired {
-                outbox: None,
-                probe: Arc::new(repo.db()),
-                port: Arc::new(repo),
-            })
-        }
-        #[cfg(feature = "postgres")]
-        StoreUrl::Postgres(url) => {
-            let repo = Arc::new(
-                crate::notifications::adapters::postgres::PostgresNotificationRepo::connect(&url)
-                    .await?,
-            );
-            Ok(Wired {
-                outbox: None,
-                probe: repo.clone(),
-                port: repo,
-            })
-        }
-        #[cfg(not(feature = "postgres"))]
-        StoreUrl::Postgres(_) => Err(crate::store_url::not_built("notifications", "postgres")),
-        other => Err(unsupported(
-            "notifications",
-            &other,
-            "sqlite:// or postgres://",
-        )),
-    }
+    let url = store(settings, "notifications", &settings.stores.notifications)?;
+    let repo = Arc::new(SqlNotificationRepo::open(&url).await?);
+    Ok(Wired {
+        outbox: None,
+        probe: repo.clone(),
+        port: repo,
+    })
 }
 
 /// The mailer from `stores.mail`.

@@ -1,92 +1,154 @@
-//! SQLite through diesel for the embedded default: one database file per service, migrations
-//! embedded in the binary and run at open, WAL so readers never wait for the writer.
+//! The SQL layer every service store stands on, written once over both engines: SQLite for the
+//! embedded default (one database file per service, WAL, durable commits) and PostgreSQL for
+//! the real stack, picked by the store URL.
 //!
-//! [`outbox`] holds the outbox and processed-event tables every service database has.
-//! With the `postgres` feature, `postgres` and `postgres_outbox` are the same for PostgreSQL.
+//! - [`connection`]: [`DbConnection`], diesel's `MultiConnection` over both engines, and the
+//!   pool's connection manager.
+//! - [`dialect`]: the few statements that differ per engine, side by side.
+//! - [`error`]: the one mapping of diesel's errors, the same on both engines.
+//! - [`outbox`]: the outbox and processed-event tables every service database has.
 //!
-//! diesel is blocking, so every query runs on tokio's blocking pool through [`Sqlite::run`],
-//! which keeps the caller's tracing span.
+//! **Invariant:** `db` knows no service and no port: services' adapters use it, the bus's
+//! outbox adapter reads through it, and it imports neither.
+//!
+//! diesel is blocking, so every query runs on tokio's blocking pool through
+//! [`Database::run`], which keeps the caller's tracing span.
 
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::SqliteConnection;
+use diesel::r2d2::Pool;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
+use crate::store_url::StoreUrl;
 
+pub mod connection;
+pub mod dialect;
+pub mod error;
 pub mod outbox;
-#[cfg(feature = "postgres")]
-pub mod postgres;
-#[cfg(feature = "postgres")]
-pub mod postgres_outbox;
 
-/// A pooled SQLite database.
+pub use connection::DbConnection;
+use connection::{Manager, Target};
+pub use error::map_error;
+
+/// A service's migrations, one set per engine (the DDL is where the engines differ most:
+/// collations, types, sequences).
+pub struct Migrations {
+    /// For SQLite.
+    pub sqlite: EmbeddedMigrations,
+    /// For PostgreSQL.
+    #[cfg(feature = "postgres")]
+    pub postgres: EmbeddedMigrations,
+}
+
+/// A pooled database on either engine.
 #[derive(Clone)]
-pub struct Sqlite {
+pub struct Database {
     /// Connections are cheap but not free; the pool caps them and hands them to blocking tasks.
-    pool: Pool<ConnectionManager<SqliteConnection>>,
+    pool: Pool<Manager>,
 }
 
-impl std::fmt::Debug for Sqlite {
+impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sqlite").finish_non_exhaustive()
+        f.debug_struct("Database").finish_non_exhaustive()
     }
 }
 
-/// Sets the pragmas every connection needs.
-#[derive(Debug)]
-struct Pragmas;
-
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(
-        &self,
-        connection: &mut SqliteConnection,
-    ) -> std::result::Result<(), diesel::r2d2::Error> {
-        // busy_timeout first: switching to WAL itself takes a lock, and connections opened at
-        // the same moment must wait for it rather than fail. FULL makes a commit durable on
-        // power loss, not only on a crash of fmsd.
-        connection
-            .batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)
+impl Database {
+    /// Opens the database of the store `what` at `url` (`sqlite://` or `postgres://`) and
+    /// runs its migrations; any other scheme is refused with the ones that work.
+    pub async fn open(what: &str, url: &StoreUrl, migrations: Migrations) -> anyhow::Result<Self> {
+        match url {
+            StoreUrl::Sqlite(path) => Self::sqlite(path, migrations.sqlite),
+            #[cfg(feature = "postgres")]
+            StoreUrl::Postgres(url) => Self::postgres(url, migrations.postgres).await,
+            #[cfg(not(feature = "postgres"))]
+            StoreUrl::Postgres(_) => Err(crate::store_url::not_built(what, "postgres")),
+            other => Err(crate::store_url::unsupported(
+                what,
+                other,
+                "sqlite:// or postgres://",
+            )),
+        }
     }
-}
 
-impl Sqlite {
-    /// Opens (creating if needed) the database at `path` and runs `migrations` on it.
-    pub fn open(path: &Path, migrations: EmbeddedMigrations) -> anyhow::Result<Self> {
+    /// Opens (creating if needed) the SQLite database at `path` and runs `migrations`.
+    pub fn sqlite(path: &Path, migrations: EmbeddedMigrations) -> anyhow::Result<Self> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("failed to create {}", parent.display()))?;
         }
-        let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
+        let target = Target::Sqlite(path.to_string_lossy().into_owned());
         let pool = Pool::builder()
             .max_size(8)
             .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(Pragmas))
-            .build(manager)
+            .build(Manager::new(target))
             .with_context(|| format!("failed to open {}", path.display()))?;
+        Self::migrate(pool, migrations)
+            .with_context(|| format!("failed to migrate {}", path.display()))
+    }
+
+    /// Connects to the PostgreSQL database at `url` and runs `migrations`. Never logs the URL
+    /// (it may hold a password).
+    #[cfg(feature = "postgres")]
+    pub async fn postgres(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<Self> {
+        let target = Target::Postgres(url.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let pool = Pool::builder()
+                .max_size(16)
+                // Open connections as needed: many instances and tests share one server's limit.
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .build(Manager::new(target))
+                .context("failed to connect to PostgreSQL")?;
+            Self::migrate(pool, migrations).context("failed to migrate the PostgreSQL database")
+        })
+        .await
+        .context("the PostgreSQL connect task failed")?
+    }
+
+    /// Runs the pending `migrations` on one of `pool`'s connections.
+    fn migrate(pool: Pool<Manager>, migrations: EmbeddedMigrations) -> anyhow::Result<Self> {
         let mut connection = pool.get().context("failed to get a connection")?;
         connection
             .run_pending_migrations(migrations)
-            .map_err(|error| anyhow::anyhow!("{error}"))
-            .with_context(|| format!("failed to migrate {}", path.display()))?;
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        drop(connection);
         Ok(Self { pool })
     }
 
-    /// Runs `work` with a connection on the blocking pool.
+    /// Runs `work` with a connection on the blocking pool, keeping the caller's span; no free
+    /// connection in time is `Unavailable`.
     pub async fn run<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
-        run_pooled(&self.pool, work).await
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut connection = pool.get().map_err(Error::unavailable)?;
+            work(&mut connection)
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    /// Runs `work` in a write transaction (see [`dialect`]) on the blocking pool. A failed
+    /// BEGIN or COMMIT is `Unavailable`: nothing was written, and the store may take it later.
+    /// READ COMMITTED raises no serialization failure, so a transaction never needs to run
+    /// twice; a deadlock or a lost connection is `Unavailable` for the caller to retry.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+    {
+        self.run(move |connection| transaction(connection, work))
+            .await
     }
 
     /// Whether a query goes through.
@@ -100,40 +162,30 @@ impl Sqlite {
     }
 }
 
-/// Runs `work` with a connection from `pool` on tokio's blocking pool, keeping the caller's
-/// span; no free connection in time is `Unavailable`.
-pub async fn run_pooled<C, T, F>(pool: &Pool<ConnectionManager<C>>, work: F) -> Result<T>
-where
-    C: diesel::r2d2::R2D2Connection + Send + 'static,
-    T: Send + 'static,
-    F: FnOnce(&mut C) -> Result<T> + Send + 'static,
-{
-    let pool = pool.clone();
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        let mut connection: PooledConnection<_> = pool.get().map_err(Error::unavailable)?;
-        work(&mut connection)
-    })
-    .await
-    .map_err(Error::internal)?
-}
-
-/// Maps a diesel error: a unique-key violation is a conflict, anything else internal.
-pub fn map_error(error: diesel::result::Error, conflict: &str) -> Error {
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
-    match error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            Error::Conflict(conflict.to_owned())
+/// One BEGIN, `work`, COMMIT (or ROLLBACK when `work` failed).
+fn transaction<T>(
+    connection: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    dialect::begin(connection).map_err(Error::unavailable)?;
+    match work(connection) {
+        Ok(value) => {
+            dialect::commit(connection).map_err(Error::unavailable)?;
+            Ok(value)
         }
-        DieselError::NotFound => Error::NotFound("not found".into()),
-        other => Error::internal(other),
+        Err(error) => {
+            // A rollback that fails leaves the connection broken; the pool then drops it.
+            if let Err(rollback) = dialect::rollback(connection) {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(error)
+        }
     }
 }
 
-/// A diesel error with no meaning for the caller is internal; `?` applies this in adapters.
-impl From<diesel::result::Error> for Error {
-    fn from(error: diesel::result::Error) -> Self {
-        Error::internal(error)
+#[async_trait::async_trait]
+impl crate::health::Probe for Database {
+    async fn probe(&self) -> Result<()> {
+        self.ping().await
     }
 }

@@ -1,22 +1,26 @@
-//! The outbox and processed-event tables, the same in every service's SQLite database (each
-//! service's first migration creates them).
+//! The outbox and processed-event tables, the same in every service's database on either engine
+//! (each service's first migration creates them).
 //!
 //! A service writes its events with [`enqueue`] inside the transaction that changes its state,
-//! so both commit or neither does; the relay reads them through [`SqliteOutbox`]. A consumer
-//! checks [`already_handled`] and calls [`remember_handled`] in the transaction of its effect,
-//! so an event delivered twice has one effect.
+//! so both commit or neither does; the bus's relay reads them back through
+//! `bus::adapters::sql_outbox`, oldest first by `seq`. On PostgreSQL `seq` comes from a sequence, so two
+//! concurrent transactions may commit out of `seq` order and a later `seq` may be published
+//! first; a service that needs per-key order (files, per owner) serializes the writes of one key
+//! ([`super::dialect::lock_owner`]), so their `seq`s follow commit order.
+//!
+//! A consumer checks [`already_handled`] and calls [`remember_handled`] in the transaction of
+//! its effect, so an event delivered twice has one effect.
 
-use async_trait::async_trait;
-use common::events::{Envelope, Outgoing};
+use common::events::Outgoing;
 use diesel::prelude::*;
 
-use super::Sqlite;
-use crate::bus::ports::{Outbox, OutboxEntry};
+use super::dialect::per_engine;
+use super::DbConnection;
 use crate::error::{Error, Result};
 
 /// The tables, as diesel sees them.
 #[allow(missing_docs)]
-mod schema {
+pub mod schema {
     diesel::table! {
         outbox (seq) {
             seq -> BigInt,
@@ -34,99 +38,54 @@ mod schema {
 use schema::{outbox, processed_events};
 
 /// Adds `events` to the outbox, inside the caller's transaction.
-pub fn enqueue(connection: &mut SqliteConnection, events: &[Outgoing]) -> Result<()> {
-    for event in events {
-        let envelope = serde_json::to_string(&event.envelope).map_err(Error::internal)?;
-        diesel::insert_into(outbox::table)
-            .values((
-                outbox::topic.eq(&event.topic),
+pub fn enqueue(connection: &mut DbConnection, events: &[Outgoing]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows = events
+        .iter()
+        .map(|event| {
+            let envelope = serde_json::to_string(&event.envelope).map_err(Error::internal)?;
+            Ok((
+                outbox::topic.eq(event.topic.as_str()),
                 outbox::envelope.eq(envelope),
             ))
-            .execute(connection)
-            .map_err(Error::internal)?;
-    }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    per_engine!(connection, |inner| diesel::insert_into(outbox::table)
+        .values(rows)
+        .execute(inner))?;
     Ok(())
 }
 
 /// Whether `consumer` already handled the event `event_id`.
 pub fn already_handled(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     consumer: &str,
     event_id: &str,
 ) -> Result<bool> {
-    let n: i64 = processed_events::table
+    let query = processed_events::table
         .filter(processed_events::consumer.eq(consumer))
-        .filter(processed_events::event_id.eq(event_id))
-        .count()
-        .get_result(connection)
-        .map_err(Error::internal)?;
-    Ok(n > 0)
+        .filter(processed_events::event_id.eq(event_id));
+    Ok(diesel::select(diesel::dsl::exists(query)).get_result(connection)?)
 }
 
-/// Records that `consumer` handled `event_id`, inside the transaction of its effect.
+/// Records that `consumer` handled `event_id`, inside the transaction of its effect; recording
+/// it twice changes nothing (a redelivered event may race the first delivery).
 pub fn remember_handled(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     consumer: &str,
     event_id: &str,
 ) -> Result<()> {
-    diesel::insert_or_ignore_into(processed_events::table)
-        .values((
-            processed_events::consumer.eq(consumer),
-            processed_events::event_id.eq(event_id),
-        ))
-        .execute(connection)
-        .map_err(Error::internal)?;
+    let row = (
+        processed_events::consumer.eq(consumer),
+        processed_events::event_id.eq(event_id),
+    );
+    per_engine!(connection, |inner| diesel::insert_into(
+        processed_events::table
+    )
+    .values(row)
+    .on_conflict_do_nothing()
+    .execute(inner))?;
     Ok(())
-}
-
-/// A service database's outbox, for the relay.
-#[derive(Debug, Clone)]
-pub struct SqliteOutbox {
-    /// The service's own database.
-    db: Sqlite,
-}
-
-impl SqliteOutbox {
-    /// The outbox in `db`.
-    pub fn new(db: Sqlite) -> Self {
-        Self { db }
-    }
-}
-
-#[async_trait]
-impl Outbox for SqliteOutbox {
-    async fn pending(&self, limit: i64) -> Result<Vec<OutboxEntry>> {
-        self.db
-            .run(move |connection| {
-                let rows: Vec<(i64, String, String)> = outbox::table
-                    .order(outbox::seq.asc())
-                    .limit(limit)
-                    .load(connection)
-                    .map_err(Error::internal)?;
-                rows.into_iter()
-                    .map(|(seq, topic, envelope)| {
-                        let envelope: Envelope =
-                            serde_json::from_str(&envelope).map_err(Error::internal)?;
-                        Ok(OutboxEntry {
-                            seq,
-                            topic,
-                            envelope,
-                        })
-                    })
-                    .collect()
-            })
-            .await
-    }
-
-    async fn mark_published(&self, entries: &[OutboxEntry]) -> Result<()> {
-        let seqs: Vec<i64> = entries.iter().map(|entry| entry.seq).collect();
-        self.db
-            .run(move |connection| {
-                diesel::delete(outbox::table.filter(outbox::seq.eq_any(seqs)))
-                    .execute(connection)
-                    .map_err(Error::internal)?;
-                Ok(())
-            })
-            .await
-    }
 }

@@ -85,8 +85,9 @@ async fn an_event_committed_but_not_published_before_a_crash_is_published_on_res
         email: "outbox@example.com".into(),
         name: "Outbox".into(),
     });
-    let mut connection =
-        SqliteConnection::establish(&app.data_dir.join("customers.db").to_string_lossy()).unwrap();
+    let mut connection = fmsd::db::DbConnection::Sqlite(
+        SqliteConnection::establish(&app.data_dir.join("customers.db").to_string_lossy()).unwrap(),
+    );
     fmsd::db::outbox::enqueue(&mut connection, &[event]).unwrap();
     drop(connection);
     assert!(read_mails(&app.data_dir.join("mail"))

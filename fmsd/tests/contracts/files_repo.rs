@@ -12,11 +12,12 @@ use chrono::{Duration, SubsecRound, Utc};
 use common::events::{FileDeleted, Outgoing};
 use fmsd::bus::ports::Outbox;
 use fmsd::error::Error;
-use fmsd::files::adapters::sqlite::SqliteFileRepo;
+use fmsd::files::adapters::sql::SqlFileRepo;
 use fmsd::files::domain::{
     BlobKey, Node, NodeKind, OverwritePolicy, RemotePath, Removal, Sha256Hex, StagingId, Upload,
 };
 use fmsd::files::ports::{EventsFor, FileRepo, NewFile};
+use fmsd::store_url::StoreUrl;
 use futures::future::join_all;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -446,8 +447,11 @@ pub async fn outbox_holds_the_delete_event(outbox: Arc<dyn Outbox>, wake: &Notif
 async fn sqlite_repo_keeps_the_file_repo_contract_and_writes_its_events_to_the_outbox() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let wake = Arc::new(Notify::new());
-    let repo =
-        Arc::new(SqliteFileRepo::open(&dir.path().join("files.db"), wake.clone()).expect("open"));
+    let repo = Arc::new(
+        SqlFileRepo::open(&StoreUrl::Sqlite(dir.path().join("files.db")), wake.clone())
+            .await
+            .expect("open"),
+    );
     file_repo_works(repo.clone()).await;
     outbox_holds_the_delete_event(Arc::new(repo.outbox()), &wake).await;
 }

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 use fmsd::clock::ManualClock;
 use fmsd::error::Error;
 use fmsd::notifications::adapters::maildir::MaildirMailer;
-use fmsd::notifications::adapters::sqlite::SqliteNotificationRepo;
+use fmsd::notifications::adapters::sql::SqlNotificationRepo;
 use fmsd::notifications::domain::{ItemKind, Recipient, ShareRole, Template};
 use fmsd::notifications::ports::{Mailer, NotificationRepo};
 use fmsd::notifications::service::NotificationService;
+use fmsd::store_url::StoreUrl;
 
 use crate::support;
 use eml::EmlFolder;
@@ -253,8 +254,15 @@ async fn eml_mailer_keeps_the_mailer_contract() {
 async fn sqlite_repo_keeps_the_repo_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notifications.db");
-    let remembered = repo_contract(Arc::new(SqliteNotificationRepo::open(&path).unwrap())).await;
-    let reopened = SqliteNotificationRepo::open(&path).unwrap();
+    let remembered = repo_contract(Arc::new(
+        SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
+            .await
+            .unwrap(),
+    ))
+    .await;
+    let reopened = SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
+        .await
+        .unwrap();
     assert!(reopened.already_handled(&remembered).await.unwrap());
 }
 
@@ -262,9 +270,15 @@ async fn sqlite_repo_keeps_the_repo_contract() {
 async fn sqlite_repo_keeps_the_activity_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notifications.db");
-    let kept =
-        activity::repo_contract(Arc::new(SqliteNotificationRepo::open(&path).unwrap())).await;
-    let reopened = SqliteNotificationRepo::open(&path).unwrap();
+    let kept = activity::repo_contract(Arc::new(
+        SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
+            .await
+            .unwrap(),
+    ))
+    .await;
+    let reopened = SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
+        .await
+        .unwrap();
     activity::kept_after_reopening(&reopened, &kept).await;
 }
 
@@ -272,7 +286,9 @@ async fn sqlite_repo_keeps_the_activity_contract() {
 async fn service_over_eml_and_sqlite_sends_a_burst_as_one_digest() {
     let dir = tempfile::tempdir().unwrap();
     let (mailer, folder) = eml_mailer(dir.path());
-    let repo = SqliteNotificationRepo::open(&dir.path().join("notifications.db")).unwrap();
+    let repo = SqlNotificationRepo::open(&StoreUrl::Sqlite(dir.path().join("notifications.db")))
+        .await
+        .unwrap();
     activity::service_contract(mailer, Arc::new(repo), &folder).await;
 }
 
@@ -280,6 +296,8 @@ async fn service_over_eml_and_sqlite_sends_a_burst_as_one_digest() {
 async fn service_over_eml_and_sqlite_mails_each_event_once() {
     let dir = tempfile::tempdir().unwrap();
     let (mailer, folder) = eml_mailer(dir.path());
-    let repo = SqliteNotificationRepo::open(&dir.path().join("notifications.db")).unwrap();
+    let repo = SqlNotificationRepo::open(&StoreUrl::Sqlite(dir.path().join("notifications.db")))
+        .await
+        .unwrap();
     service_contract(mailer, Arc::new(repo), &folder).await;
 }

@@ -12,12 +12,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use common::events::{FileShared, Outgoing};
 use fmsd::bus::ports::Outbox;
-use fmsd::files::adapters::sqlite::SqliteFileRepo;
+use fmsd::files::adapters::sql::SqlFileRepo;
 use fmsd::files::domain::{
     BlobKey, Garbage, Node, OverwritePolicy, Person, RemotePath, Role, Sha256Hex, Share, StagingId,
     Upload,
 };
 use fmsd::files::ports::{FileRepo, NewFile, SharingRepo};
+use fmsd::store_url::StoreUrl;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -368,7 +369,12 @@ async fn upload(
 async fn sqlite_repo_keeps_the_sharing_contract() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let repo = Arc::new(
-        SqliteFileRepo::open(&dir.path().join("files.db"), Arc::new(Notify::new())).expect("open"),
+        SqlFileRepo::open(
+            &StoreUrl::Sqlite(dir.path().join("files.db")),
+            Arc::new(Notify::new()),
+        )
+        .await
+        .expect("open"),
     );
     sharing_repo_works(repo.clone(), repo.clone(), Arc::new(repo.outbox())).await;
 }

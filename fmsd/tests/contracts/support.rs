@@ -65,6 +65,11 @@ pub struct TestDatabase {
 
 #[cfg(feature = "postgres")]
 impl TestDatabase {
+    /// The database as a store URL, for the stores' `open`.
+    pub fn store_url(&self) -> fmsd::store_url::StoreUrl {
+        fmsd::store_url::StoreUrl::Postgres(self.url.clone())
+    }
+
     /// Creates a database no other test uses.
     pub async fn create() -> Self {
         let admin_url = require("FMS_TEST_POSTGRES_URL");

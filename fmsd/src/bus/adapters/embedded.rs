@@ -15,7 +15,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::ports::{Delivery, Publisher, Subscriber, Subscription};
-use crate::db::Sqlite;
+use crate::db::dialect::per_engine;
+use crate::db::Database;
 use crate::error::{Error, Result};
 
 /// The tables, as diesel sees them.
@@ -51,7 +52,7 @@ const BATCH: i64 = 64;
 #[derive(Debug, Clone)]
 pub struct EmbeddedBus {
     /// The log's own database.
-    db: Sqlite,
+    db: Database,
     /// Bumped on every publish so subscriptions wake up.
     published: watch::Sender<u64>,
 }
@@ -59,7 +60,7 @@ pub struct EmbeddedBus {
 impl EmbeddedBus {
     /// Opens (or creates) the log at `path`.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let db = Sqlite::open(path, MIGRATIONS)?;
+        let db = Database::sqlite(path, MIGRATIONS)?;
         let (published, _) = watch::channel(0);
         Ok(Self { db, published })
     }
@@ -123,7 +124,7 @@ impl Subscriber for EmbeddedBus {
 /// A consumer group's cursor in one topic.
 struct EmbeddedSubscription {
     /// The log.
-    db: Sqlite,
+    db: Database,
     /// Changes whenever something is published.
     wake: watch::Receiver<u64>,
     /// The consumer group.
@@ -200,13 +201,15 @@ impl Subscription for EmbeddedSubscription {
         let position = delivery.position;
         self.db
             .run(move |connection| {
-                diesel::insert_into(consumer_offsets::table)
-                    .values(row)
-                    .on_conflict((consumer_offsets::consumer_group, consumer_offsets::topic))
-                    .do_update()
-                    .set(consumer_offsets::position.eq(position))
-                    .execute(connection)
-                    .map_err(Error::unavailable)
+                per_engine!(connection, |inner| diesel::insert_into(
+                    consumer_offsets::table
+                )
+                .values(row)
+                .on_conflict((consumer_offsets::consumer_group, consumer_offsets::topic))
+                .do_update()
+                .set(consumer_offsets::position.eq(position))
+                .execute(inner))
+                .map_err(Error::unavailable)
             })
             .await?;
         Ok(())

@@ -12,9 +12,11 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::bus::adapters::sql_outbox::SqlOutbox;
 use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
-use crate::db::outbox::{enqueue, SqliteOutbox};
-use crate::db::{map_error, Sqlite};
+use crate::db::dialect::per_engine;
+use crate::db::outbox::enqueue;
+use crate::db::{map_error, Database, DbConnection};
 use crate::error::{Error, Result};
 
 /// The tables, as diesel sees them.
@@ -89,7 +91,7 @@ fn from_millis(millis: i64) -> DateTime<Utc> {
 #[derive(Debug, Clone)]
 pub struct SqliteCustomerRepo {
     /// The service's own database file.
-    db: Sqlite,
+    db: Database,
     /// Woken after a commit that wrote events, so the relay publishes them at once.
     wake: Arc<Notify>,
 }
@@ -98,18 +100,18 @@ impl SqliteCustomerRepo {
     /// Opens (or creates and migrates) the database at `path`.
     pub fn open(path: &Path, wake: Arc<Notify>) -> anyhow::Result<Self> {
         Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
+            db: Database::sqlite(path, MIGRATIONS)?,
             wake,
         })
     }
 
     /// The outbox in this database, for the relay.
-    pub fn outbox(&self) -> SqliteOutbox {
-        SqliteOutbox::new(self.db.clone())
+    pub fn outbox(&self) -> SqlOutbox {
+        SqlOutbox::new(self.db.clone())
     }
 
     /// The database, for `/readyz`.
-    pub fn db(&self) -> Sqlite {
+    pub fn db(&self) -> Database {
         self.db.clone()
     }
 
@@ -117,17 +119,15 @@ impl SqliteCustomerRepo {
     async fn write<T, F>(&self, events: Vec<Outgoing>, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
         let n_events = events.len();
         let value = self
             .db
-            .run(move |connection| {
-                connection.immediate_transaction(|connection| {
-                    let value = work(connection)?;
-                    enqueue(connection, &events)?;
-                    Ok(value)
-                })
+            .write(move |connection| {
+                let value = work(connection)?;
+                enqueue(connection, &events)?;
+                Ok(value)
             })
             .await?;
         if n_events > 0 {
@@ -197,16 +197,19 @@ impl CustomerRepo for SqliteCustomerRepo {
     ) -> Result<Customer> {
         let name = name.to_owned();
         self.write(events, move |connection| {
-            diesel::update(customers::table.find(id.to_string()))
-                .set((
-                    customers::name.eq(name),
-                    customers::activity_mail.eq(notifications.activity_mail),
-                ))
-                .returning(CustomerRow::as_returning())
-                .get_result(connection)
-                .optional()?
-                .ok_or_else(|| Error::NotFound("this account no longer exists".into()))?
-                .into_customer()
+            let changes = (
+                customers::name.eq(name),
+                customers::activity_mail.eq(notifications.activity_mail),
+            );
+            per_engine!(connection, |inner| diesel::update(
+                customers::table.find(id.to_string())
+            )
+            .set(changes)
+            .returning(CustomerRow::as_returning())
+            .get_result(inner)
+            .optional())?
+            .ok_or_else(|| Error::NotFound("this account no longer exists".into()))?
+            .into_customer()
         })
         .await
     }

@@ -1,15 +1,11 @@
-//! File stores: `sqlite` keeps the tree and the upload sessions, `local_fs` keeps the bytes in
-//! a folder and serves them through signed URLs on fmsd.
-//! With the `postgres` feature, `postgres` keeps the tree and the sessions in PostgreSQL.
+//! File stores: `sql` keeps the tree, the upload sessions and sharing's records in SQLite or
+//! PostgreSQL; `local_fs` keeps the bytes in a folder and serves them through signed URLs on
+//! fmsd; with the `s3` feature, `s3` keeps them in a bucket.
 
 pub mod local_fs;
-#[cfg(feature = "postgres")]
-pub mod postgres;
 #[cfg(feature = "s3")]
 pub mod s3;
-mod schema;
-mod sharing_schema;
-pub mod sqlite;
+pub mod sql;
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266):
 /// the download name, for the embedded store's own header and S3's presigned

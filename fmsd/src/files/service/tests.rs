@@ -13,24 +13,28 @@ use crate::bus::ports::Outbox;
 use crate::clock::ManualClock;
 use crate::error::Error;
 use crate::files::adapters::local_fs::LocalBlobStore;
-use crate::files::adapters::sqlite::SqliteFileRepo;
+use crate::files::adapters::sql::SqlFileRepo;
 use crate::files::consumers::CustomerEvents;
 use crate::files::domain::{OverwritePolicy, PageLimit, RemotePath};
 use crate::settings::FilesSettings;
 use crate::signing::UrlSigner;
+use crate::store_url::StoreUrl;
 
 struct Harness {
     service: Arc<FileService>,
-    repo: Arc<SqliteFileRepo>,
+    repo: Arc<SqlFileRepo>,
     blobs: Arc<LocalBlobStore>,
     dir: tempfile::TempDir,
 }
 
-fn harness() -> Harness {
+async fn harness() -> Harness {
     let dir = tempfile::tempdir().expect("a temp dir");
     let wake = Arc::new(tokio::sync::Notify::new());
-    let repo =
-        Arc::new(SqliteFileRepo::open(&dir.path().join("files.db"), wake).expect("the repo opens"));
+    let repo = Arc::new(
+        SqlFileRepo::open(&StoreUrl::Sqlite(dir.path().join("files.db")), wake)
+            .await
+            .expect("the repo opens"),
+    );
     let signer = UrlSigner::new(
         vec![9; 32],
         Url::parse("http://127.0.0.1:1").expect("a URL"),
@@ -109,7 +113,7 @@ impl Harness {
 
 #[tokio::test]
 async fn each_change_leaves_its_event_in_the_outbox() {
-    let harness = harness();
+    let harness = harness().await;
     let owner = Uuid::new_v4();
     harness
         .service
@@ -149,7 +153,7 @@ async fn each_change_leaves_its_event_in_the_outbox() {
 
 #[tokio::test]
 async fn a_customer_deleted_event_handled_twice_purges_once() {
-    let harness = harness();
+    let harness = harness().await;
     let (ann, bob) = (Uuid::new_v4(), Uuid::new_v4());
     harness.upload(ann, "/a.txt", b"ann's bytes").await;
     harness.upload(bob, "/b.txt", b"bob's").await;

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fmsd::bus::ports::Outbox;
 use fmsd::error::Error;
-use fmsd::files::adapters::postgres::PostgresFileRepo;
+use fmsd::files::adapters::sql::SqlFileRepo;
 use fmsd::files::domain::RemotePath;
 use fmsd::files::ports::FileRepo;
 use fmsd::health::Probe;
+use fmsd::store_url::StoreUrl;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -20,7 +22,7 @@ async fn postgres_repo_keeps_the_file_repo_contract_and_writes_its_events_to_the
     let database = TestDatabase::create().await;
     let wake = Arc::new(Notify::new());
     let repo = Arc::new(
-        PostgresFileRepo::connect(&database.url, wake.clone())
+        SqlFileRepo::open(&database.store_url(), wake.clone())
             .await
             .unwrap(),
     );
@@ -28,18 +30,18 @@ async fn postgres_repo_keeps_the_file_repo_contract_and_writes_its_events_to_the
     file_repo_works(repo.clone()).await;
 
     // Everything outlives the connection, and connecting again (migrations already run) works.
-    let reopened = PostgresFileRepo::connect(&database.url, Arc::new(Notify::new()))
+    let reopened = SqlFileRepo::open(&database.store_url(), Arc::new(Notify::new()))
         .await
         .unwrap();
     assert_eq!(reopened.outbox().pending(100).await.unwrap().len(), 1);
-    outbox_holds_the_delete_event(repo.outbox(), &wake).await;
+    outbox_holds_the_delete_event(Arc::new(repo.outbox()), &wake).await;
 }
 
 #[tokio::test]
 async fn postgres_repo_on_a_closed_port_fails_to_connect() {
     let started = Instant::now();
-    let result = PostgresFileRepo::connect(
-        "postgres://postgres@127.0.0.1:1/none",
+    let result = SqlFileRepo::open(
+        &StoreUrl::Postgres("postgres://postgres@127.0.0.1:1/none".into()),
         Arc::new(Notify::new()),
     )
     .await;
@@ -50,7 +52,7 @@ async fn postgres_repo_on_a_closed_port_fails_to_connect() {
 #[tokio::test]
 async fn a_lost_database_is_unavailable_not_internal() {
     let database = TestDatabase::create().await;
-    let repo = PostgresFileRepo::connect(&database.url, Arc::new(Notify::new()))
+    let repo = SqlFileRepo::open(&database.store_url(), Arc::new(Notify::new()))
         .await
         .unwrap();
     let owner = Uuid::new_v4();

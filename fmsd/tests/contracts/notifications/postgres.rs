@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use fmsd::health::Probe;
-use fmsd::notifications::adapters::postgres::PostgresNotificationRepo;
+use fmsd::notifications::adapters::sql::SqlNotificationRepo;
 use fmsd::notifications::ports::NotificationRepo;
+use fmsd::store_url::StoreUrl;
 
 use super::{activity, repo_contract};
 use crate::support::TestDatabase;
@@ -12,14 +13,14 @@ use crate::support::TestDatabase;
 #[tokio::test]
 async fn postgres_repo_keeps_the_repo_contract() {
     let database = TestDatabase::create().await;
-    let repo = PostgresNotificationRepo::connect(&database.url)
+    let repo = SqlNotificationRepo::open(&database.store_url())
         .await
         .unwrap();
     repo.probe().await.unwrap();
     let remembered = repo_contract(Arc::new(repo)).await;
 
     // The record outlives the connection, and connecting again (migrations already run) works.
-    let reopened = PostgresNotificationRepo::connect(&database.url)
+    let reopened = SqlNotificationRepo::open(&database.store_url())
         .await
         .unwrap();
     assert!(reopened.already_handled(&remembered).await.unwrap());
@@ -28,11 +29,11 @@ async fn postgres_repo_keeps_the_repo_contract() {
 #[tokio::test]
 async fn postgres_repo_keeps_the_activity_contract() {
     let database = TestDatabase::create().await;
-    let repo = PostgresNotificationRepo::connect(&database.url)
+    let repo = SqlNotificationRepo::open(&database.store_url())
         .await
         .unwrap();
     let kept = activity::repo_contract(Arc::new(repo)).await;
-    let reopened = PostgresNotificationRepo::connect(&database.url)
+    let reopened = SqlNotificationRepo::open(&database.store_url())
         .await
         .unwrap();
     activity::kept_after_reopening(&reopened, &kept).await;
@@ -41,7 +42,10 @@ async fn postgres_repo_keeps_the_activity_contract() {
 #[tokio::test]
 async fn postgres_repo_on_a_closed_port_fails_to_connect() {
     let started = std::time::Instant::now();
-    let result = PostgresNotificationRepo::connect("postgres://postgres@127.0.0.1:1/none").await;
+    let result = SqlNotificationRepo::open(&StoreUrl::Postgres(
+        "postgres://postgres@127.0.0.1:1/none".into(),
+    ))
+    .await;
     assert!(result.is_err());
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
 }
@@ -50,7 +54,7 @@ async fn postgres_repo_on_a_closed_port_fails_to_connect() {
 #[tokio::test]
 async fn service_over_smtp_and_postgres_mails_each_event_once() {
     let database = TestDatabase::create().await;
-    let repo = PostgresNotificationRepo::connect(&database.url)
+    let repo = SqlNotificationRepo::open(&database.store_url())
         .await
         .unwrap();
     super::service_contract(
@@ -65,7 +69,7 @@ async fn service_over_smtp_and_postgres_mails_each_event_once() {
 #[tokio::test]
 async fn service_over_smtp_and_postgres_sends_a_burst_as_one_digest() {
     let database = TestDatabase::create().await;
-    let repo = PostgresNotificationRepo::connect(&database.url)
+    let repo = SqlNotificationRepo::open(&database.store_url())
         .await
         .unwrap();
     activity::service_contract(

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fmsd::files::adapters::postgres::PostgresFileRepo;
+use fmsd::files::adapters::sql::SqlFileRepo;
 use tokio::sync::Notify;
 
 use super::sharing_repo_works;
@@ -13,9 +13,9 @@ use crate::support::TestDatabase;
 async fn postgres_repo_keeps_the_sharing_contract() {
     let database = TestDatabase::create().await;
     let repo = Arc::new(
-        PostgresFileRepo::connect(&database.url, Arc::new(Notify::new()))
+        SqlFileRepo::open(&database.store_url(), Arc::new(Notify::new()))
             .await
             .unwrap(),
     );
-    sharing_repo_works(repo.clone(), repo.clone(), repo.outbox()).await;
+    sharing_repo_works(repo.clone(), repo.clone(), Arc::new(repo.outbox())).await;
 }

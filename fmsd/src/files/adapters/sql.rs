@@ -1,128 +1,111 @@
-//! The embedded file repo: the tree and the upload sessions in one SQLite database, written with
-//! `BEGIN IMMEDIATE` transactions that also hold the outbox rows of their events.
+//! The file repo on SQL: the tree, the upload sessions and sharing's records in the files
+//! service's own database, SQLite (embedded) or PostgreSQL (real stack), written once over
+//! both through `crate::db`. Every write is one transaction that also holds the outbox rows
+//! of its events.
 //!
-//! Paths are unique per owner; a folder's children are listed through the index on
-//! (owner, parent, name), whose BINARY collation is the byte order the API promises. A subtree
-//! is a range scan on `path` (see [`RemotePath::descendant_range`]).
+//! Concurrency: every write of an owner first takes the owner's lock
+//! (`crate::db::dialect::lock_owner`) and then re-checks its rules, so two writes of one owner
+//! run one after the other while, on PostgreSQL, different owners never wait for each other
+//! (SQLite has one writer at a time anyway). That is what keeps a path unique under concurrent
+//! mkdirs (besides the unique index), keeps concurrent upload sessions within the quota, and
+//! keeps one owner's events in commit order in the outbox. The expired-session sweep, which
+//! spans owners, locks the rows it ends and skips those another transaction holds.
 //!
-//! `tree` holds the tree's queries, `uploads` the sessions' and the garbage's, `schema` the
-//! tables.
+//! `tree` holds the tree's queries, `uploads` the sessions', `garbage` the blobs to let go of,
+//! `sharing` the directory, shares and links; `schema` and `sharing_schema` the tables
+//! (migrations in `migrations/files` and `migrations/files-postgres`, run at open).
 
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use common::events::Outgoing;
-use diesel::prelude::*;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+use diesel_migrations::embed_migrations;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::db::outbox::SqliteOutbox;
-use crate::db::Sqlite;
-use crate::error::{Error, Result};
+use crate::bus::adapters::sql_outbox::SqlOutbox;
+use crate::db::{Database, DbConnection, Migrations};
+use crate::error::Result;
 use crate::files::domain::{
     Garbage, Node, OverwritePolicy, RemotePath, Removal, Sha256Hex, Upload, UsageCounts,
 };
 use crate::files::ports::{EventsFor, FileRepo, NewFile};
 use crate::health::Probe;
+use crate::store_url::StoreUrl;
 
-use super::schema;
+mod garbage;
+mod schema;
 mod sharing;
+mod sharing_schema;
 mod tree;
 mod uploads;
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/files");
+/// The files migrations for each engine.
+const MIGRATIONS: Migrations = Migrations {
+    sqlite: embed_migrations!("migrations/files"),
+    #[cfg(feature = "postgres")]
+    postgres: embed_migrations!("migrations/files-postgres"),
+};
 
-/// The files service's SQLite database.
+/// The files service's database.
 #[derive(Debug, Clone)]
-pub struct SqliteFileRepo {
+pub struct SqlFileRepo {
     /// The pooled database.
-    db: Sqlite,
+    db: Database,
     /// Notified after every commit that wrote events, so the outbox relay sends them at once.
     wake: Arc<Notify>,
 }
 
-impl SqliteFileRepo {
-    /// Opens (creating and migrating if needed) the database at `path`.
-    pub fn open(path: &Path, wake: Arc<Notify>) -> anyhow::Result<Self> {
+impl SqlFileRepo {
+    /// Opens (creating and migrating if needed) the database at `url`: `sqlite://` or
+    /// `postgres://`. Never logs the URL (it may hold a password).
+    pub async fn open(url: &StoreUrl, wake: Arc<Notify>) -> anyhow::Result<Self> {
         Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
+            db: Database::open("files", url, MIGRATIONS).await?,
             wake,
         })
     }
 
     /// The outbox in this database, for the relay.
-    pub fn outbox(&self) -> SqliteOutbox {
-        SqliteOutbox::new(self.db.clone())
+    pub fn outbox(&self) -> SqlOutbox {
+        SqlOutbox::new(self.db.clone())
     }
 
-    /// Runs `work` in an immediate transaction on the blocking pool and wakes the relay after
-    /// it committed, since it wrote events.
+    /// Runs `work` in a write transaction and wakes the relay after it committed, since it
+    /// wrote events.
     async fn write_with_events<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
-        let result = self.db.run(move |connection| write(connection, work)).await;
+        let result = self.db.write(work).await;
         if result.is_ok() {
             self.wake.notify_one();
         }
         result
     }
 
-    /// Runs `work` in an immediate transaction on the blocking pool.
+    /// Runs `work` in a write transaction.
     async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
-        self.db.run(move |connection| write(connection, work)).await
+        self.db.write(work).await
     }
-}
-
-/// Why a transaction failed: the work's own error, or diesel's at begin or commit.
-enum TransactionError {
-    /// The work returned an error; it was rolled back.
-    Work(Error),
-    /// BEGIN, COMMIT or ROLLBACK failed.
-    Database(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for TransactionError {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Database(error)
-    }
-}
-
-/// Runs `work` inside `BEGIN IMMEDIATE ... COMMIT`: it takes the write lock up front, so two
-/// writers never both read and then collide at their first write.
-fn write<T>(
-    connection: &mut SqliteConnection,
-    work: impl FnOnce(&mut SqliteConnection) -> Result<T>,
-) -> Result<T> {
-    connection
-        .immediate_transaction(|connection| work(connection).map_err(TransactionError::Work))
-        .map_err(|error| match error {
-            TransactionError::Work(error) => error,
-            TransactionError::Database(error) => Error::unavailable(error),
-        })
-}
-
-/// A diesel error inside a query: a fault on our side.
-fn db_error(error: diesel::result::Error) -> Error {
-    Error::internal(error)
 }
 
 #[async_trait]
-impl FileRepo for SqliteFileRepo {
+impl FileRepo for SqlFileRepo {
+    #[tracing::instrument(skip(self))]
     async fn is_owner_deleted(&self, owner: Uuid) -> Result<bool> {
         self.db
             .run(move |connection| tree::is_owner_deleted(connection, owner))
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn get(&self, owner: Uuid, path: &RemotePath) -> Result<Option<Node>> {
         let path = path.clone();
         self.db
@@ -130,12 +113,14 @@ impl FileRepo for SqliteFileRepo {
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn get_by_id(&self, owner: Uuid, id: Uuid) -> Result<Option<Node>> {
         self.db
             .run(move |connection| tree::get_by_id(connection, owner, id))
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn list(
         &self,
         owner: Uuid,
@@ -149,6 +134,7 @@ impl FileRepo for SqliteFileRepo {
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn mkdir(
         &self,
         owner: Uuid,
@@ -161,6 +147,7 @@ impl FileRepo for SqliteFileRepo {
             .await
     }
 
+    #[tracing::instrument(skip(self, events))]
     async fn move_entry(
         &self,
         owner: Uuid,
@@ -176,6 +163,7 @@ impl FileRepo for SqliteFileRepo {
         .await
     }
 
+    #[tracing::instrument(skip(self, events))]
     async fn delete(
         &self,
         owner: Uuid,
@@ -190,12 +178,14 @@ impl FileRepo for SqliteFileRepo {
         .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn usage(&self, owner: Uuid, now: DateTime<Utc>) -> Result<UsageCounts> {
         self.db
             .run(move |connection| tree::usage(connection, owner, now))
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn resume_upload(
         &self,
         owner: Uuid,
@@ -212,12 +202,14 @@ impl FileRepo for SqliteFileRepo {
         .await
     }
 
+    #[tracing::instrument(skip(self, upload), fields(upload = %upload.id, owner = %upload.owner))]
     async fn insert_upload(&self, upload: &Upload, quota: u64, now: DateTime<Utc>) -> Result<()> {
         let upload = upload.clone();
         self.write(move |connection| uploads::insert_session(connection, &upload, quota, now))
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn get_upload(
         &self,
         owner: Uuid,
@@ -229,6 +221,7 @@ impl FileRepo for SqliteFileRepo {
             .await
     }
 
+    #[tracing::instrument(skip(self, upload, file, events), fields(upload = %upload.id, owner = %upload.owner))]
     async fn finish_upload(
         &self,
         upload: &Upload,
@@ -242,11 +235,13 @@ impl FileRepo for SqliteFileRepo {
         .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn abort_upload(&self, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>> {
         self.write(move |connection| uploads::abort(connection, owner, id))
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn sweep_expired_uploads(
         &self,
         now: DateTime<Utc>,
@@ -256,22 +251,25 @@ impl FileRepo for SqliteFileRepo {
             .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn pending_garbage(&self, limit: u32) -> Result<Vec<Garbage>> {
         self.db
-            .run(move |connection| uploads::pending_garbage(connection, limit))
+            .run(move |connection| garbage::pending_garbage(connection, limit))
             .await
     }
 
+    #[tracing::instrument(skip(self, ids), fields(n = ids.len()))]
     async fn forget_garbage(&self, ids: &[i64]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
         let ids = ids.to_vec();
         self.db
-            .run(move |connection| uploads::forget_garbage(connection, &ids))
+            .run(move |connection| garbage::forget_garbage(connection, &ids))
             .await
     }
 
+    #[tracing::instrument(skip(self, events))]
     async fn purge_owner(
         &self,
         owner: Uuid,
@@ -289,7 +287,7 @@ impl FileRepo for SqliteFileRepo {
 }
 
 #[async_trait]
-impl Probe for SqliteFileRepo {
+impl Probe for SqlFileRepo {
     async fn probe(&self) -> Result<()> {
         self.db.ping().await
     }

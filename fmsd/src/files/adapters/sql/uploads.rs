@@ -1,46 +1,27 @@
-//! The upload sessions' queries and the garbage table. Each write runs inside the caller's
-//! immediate transaction, so the quota check and the insert it allows cannot be split by a
-//! concurrent upload.
+//! The upload sessions' queries. Each write runs inside the caller's transaction under the
+//! owner's lock ([`lock_owner`]), so the quota check and the insert it allows cannot be split
+//! by a concurrent upload of the same owner. The sweep, which spans owners, takes no owner
+//! lock: it locks the expired rows it ends and skips those another transaction holds.
 
 use chrono::{DateTime, Utc};
 use common::events::Outgoing;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::db_error;
-use super::schema::{self, garbage, micros, nodes, overwrite_text, uploads, UploadRow};
+use super::garbage::record_garbage;
+use super::schema::{self, micros, nodes, overwrite_text, uploads, UploadRow};
 use super::tree::{ensure_owner_active, get, insert, usage};
-use crate::db::outbox;
+use crate::db::dialect::{load_skip_locked, lock_owner, per_engine};
+use crate::db::{map_error, outbox, DbConnection};
 use crate::error::{Error, Result};
 use crate::files::domain::{
-    BlobKey, Garbage, Node, NodeKind, OverwritePolicy, RemotePath, Sha256Hex, StagingId, Upload,
+    Garbage, Node, NodeKind, OverwritePolicy, RemotePath, Sha256Hex, Upload,
 };
 use crate::files::ports::NewFile;
 
-/// Records a blob to delete (and a staging to abort) once the transaction committed.
-pub fn record_garbage(
-    connection: &mut SqliteConnection,
-    blob_key: &BlobKey,
-    staging_id: Option<&StagingId>,
-) -> Result<Garbage> {
-    let id: i64 = diesel::insert_into(garbage::table)
-        .values((
-            garbage::blob_key.eq(blob_key.as_str()),
-            garbage::staging_id.eq(staging_id.map(StagingId::as_str)),
-        ))
-        .returning(garbage::id)
-        .get_result(connection)
-        .map_err(db_error)?;
-    Ok(Garbage {
-        id,
-        blob_key: blob_key.clone(),
-        staging_id: staging_id.cloned(),
-    })
-}
-
 /// An unexpired session for the same path, size and checksum, switched to `overwrite`.
 pub fn resume(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     path: &RemotePath,
     size: u64,
@@ -48,6 +29,7 @@ pub fn resume(
     overwrite: OverwritePolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<Upload>> {
+    lock_owner(connection, owner)?;
     let row: Option<UploadRow> = uploads::table
         .filter(uploads::owner_id.eq(owner.to_string()))
         .filter(uploads::path.eq(path.as_str()))
@@ -57,15 +39,13 @@ pub fn resume(
         .order(uploads::created_at.desc())
         .select(UploadRow::as_select())
         .first(connection)
-        .optional()
-        .map_err(db_error)?;
+        .optional()?;
     let Some(row) = row else { return Ok(None) };
     let mut upload = row.into_upload()?;
     if upload.overwrite != overwrite {
         diesel::update(uploads::table.filter(uploads::id.eq(upload.id.to_string())))
             .set(uploads::overwrite.eq(overwrite_text(overwrite)))
-            .execute(connection)
-            .map_err(db_error)?;
+            .execute(connection)?;
         upload.overwrite = overwrite;
     }
     Ok(Some(upload))
@@ -73,11 +53,12 @@ pub fn resume(
 
 /// Stores `upload` if the owner's quota leaves room for it.
 pub fn insert_session(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     upload: &Upload,
     quota: u64,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    lock_owner(connection, upload.owner)?;
     ensure_owner_active(connection, upload.owner)?;
     let counts = usage(connection, upload.owner, now)?;
     let taken = counts.used_bytes.saturating_add(counts.reserved_bytes);
@@ -93,13 +74,13 @@ pub fn insert_session(
     diesel::insert_into(uploads::table)
         .values(UploadRow::from_upload(upload)?)
         .execute(connection)
-        .map_err(db_error)?;
+        .map_err(|error| map_error(error, &format!("the upload session {} exists", upload.id)))?;
     Ok(())
 }
 
 /// `owner`'s session `id`, unless expired at `now`.
 pub fn get_session(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
@@ -110,35 +91,34 @@ pub fn get_session(
         .filter(uploads::expires_at.gt(micros(now)))
         .select(UploadRow::as_select())
         .first(connection)
-        .optional()
-        .map_err(db_error)?
+        .optional()?
         .map(UploadRow::into_upload)
         .transpose()
 }
 
-/// Deletes `owner`'s session `id`; not found if it is not there.
-fn remove_session(connection: &mut SqliteConnection, owner: Uuid, id: Uuid) -> Result<()> {
-    let n = diesel::delete(
-        uploads::table
-            .filter(uploads::id.eq(id.to_string()))
-            .filter(uploads::owner_id.eq(owner.to_string())),
-    )
-    .execute(connection)
-    .map_err(db_error)?;
-    if n == 0 {
-        return Err(Error::NotFound(format!("there is no upload session {id}")));
-    }
-    Ok(())
+/// Deletes `owner`'s session `id` and returns it; not found if it is not there (a sweep that
+/// ended it first included).
+fn remove_session(connection: &mut DbConnection, owner: Uuid, id: Uuid) -> Result<Upload> {
+    let ours = uploads::table
+        .filter(uploads::id.eq(id.to_string()))
+        .filter(uploads::owner_id.eq(owner.to_string()));
+    per_engine!(connection, |inner| diesel::delete(ours)
+        .returning(UploadRow::as_returning())
+        .get_result(inner)
+        .optional())?
+    .ok_or_else(|| Error::NotFound(format!("there is no upload session {id}")))?
+    .into_upload()
 }
 
-/// Makes the uploaded file visible and ends the session.
+/// Makes the uploaded file visible and ends the session, with `events` in the outbox.
 pub fn finish(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     upload: &Upload,
     file: &NewFile,
     events: &[Outgoing],
 ) -> Result<(Node, Vec<Garbage>)> {
     let owner = upload.owner;
+    lock_owner(connection, owner)?;
     ensure_owner_active(connection, owner)?;
     remove_session(connection, owner, upload.id)?;
     let parent = upload.path.parent().unwrap_or_else(RemotePath::root);
@@ -157,8 +137,7 @@ pub fn finish(
         }
         Some(old) => {
             diesel::delete(nodes::table.filter(nodes::id.eq(old.id.to_string())))
-                .execute(connection)
-                .map_err(db_error)?;
+                .execute(connection)?;
             if let Some(key) = &old.blob_key {
                 garbage.push(record_garbage(connection, key, None)?);
             }
@@ -184,17 +163,9 @@ pub fn finish(
 }
 
 /// Ends `owner`'s session `id`; its staging and blob become garbage.
-pub fn abort(connection: &mut SqliteConnection, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>> {
-    let row: UploadRow = uploads::table
-        .filter(uploads::id.eq(id.to_string()))
-        .filter(uploads::owner_id.eq(owner.to_string()))
-        .select(UploadRow::as_select())
-        .first(connection)
-        .optional()
-        .map_err(db_error)?
-        .ok_or_else(|| Error::NotFound(format!("there is no upload session {id}")))?;
-    let upload = row.into_upload()?;
-    remove_session(connection, owner, id)?;
+pub fn abort(connection: &mut DbConnection, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>> {
+    lock_owner(connection, owner)?;
+    let upload = remove_session(connection, owner, id)?;
     Ok(vec![record_garbage(
         connection,
         &upload.blob_key,
@@ -202,23 +173,27 @@ pub fn abort(connection: &mut SqliteConnection, owner: Uuid, id: Uuid) -> Result
     )?])
 }
 
-/// Ends up to `limit` sessions expired at `now`.
+/// Ends up to `limit` sessions expired at `now`. The rows are locked as they are picked, and
+/// rows another transaction holds (a finish or an abort of that session) are skipped: that
+/// transaction ends the session, or the next sweep does.
 pub fn sweep_expired(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<(u64, Vec<Garbage>)> {
-    let rows: Vec<UploadRow> = uploads::table
-        .filter(uploads::expires_at.le(micros(now)))
-        .order(uploads::expires_at.asc())
-        .limit(i64::from(limit))
-        .select(UploadRow::as_select())
-        .load(connection)
-        .map_err(db_error)?;
+    let rows: Vec<UploadRow> = load_skip_locked!(
+        connection,
+        uploads::table
+            .filter(uploads::expires_at.le(micros(now)))
+            .order(uploads::expires_at.asc())
+            .limit(i64::from(limit))
+            .select(UploadRow::as_select())
+    )?;
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    diesel::delete(uploads::table.filter(uploads::id.eq_any(&ids))).execute(connection)?;
     let mut garbage = Vec::with_capacity(rows.len());
     for row in rows {
         let upload = row.into_upload()?;
-        remove_session(connection, upload.owner, upload.id)?;
         garbage.push(record_garbage(
             connection,
             &upload.blob_key,
@@ -226,30 +201,4 @@ pub fn sweep_expired(
         )?);
     }
     Ok((garbage.len() as u64, garbage))
-}
-
-/// Up to `limit` garbage items, oldest first.
-pub fn pending_garbage(connection: &mut SqliteConnection, limit: u32) -> Result<Vec<Garbage>> {
-    let rows: Vec<(i64, String, Option<String>)> = garbage::table
-        .order(garbage::id.asc())
-        .limit(i64::from(limit))
-        .load(connection)
-        .map_err(db_error)?;
-    rows.into_iter()
-        .map(|(id, key, staging)| {
-            Ok(Garbage {
-                id,
-                blob_key: schema::blob_key(&key)?,
-                staging_id: staging.map(StagingId),
-            })
-        })
-        .collect()
-}
-
-/// Forgets garbage items the blob store let go of.
-pub fn forget_garbage(connection: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
-    diesel::delete(garbage::table.filter(garbage::id.eq_any(ids)))
-        .execute(connection)
-        .map_err(db_error)?;
-    Ok(())
 }

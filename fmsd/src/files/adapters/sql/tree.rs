@@ -1,8 +1,12 @@
 //! The tree's queries: look-ups, listing, mkdir, move, delete, usage, and the purge of an owner.
 //! Each write runs inside the caller's transaction, takes the owner's lock first
 //! ([`lock_owner`]) and then checks its own preconditions, so what it read stays true until it
-//! commits. The events of a delete or a purge are added by the caller, which builds them from
-//! the returned [`Removal`].
+//! commits.
+//!
+//! Paths are unique per owner; a folder's children are listed through the index on
+//! (owner, parent, name), whose collation (SQLite's BINARY, PostgreSQL's `COLLATE "C"`) is the
+//! byte order the API promises. A subtree is a range scan on `path` (see
+//! [`RemotePath::descendant_range`]).
 
 use chrono::{DateTime, Utc};
 use common::events::Outgoing;
@@ -11,41 +15,30 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use uuid::Uuid;
 
+use super::garbage::record_garbage;
 use super::schema::{
     self, deleted_owners, micros, nodes, uploads, NodeRow, UploadRow, FILE, FOLDER,
 };
-use super::uploads::record_garbage;
-use super::{conflict_or, db_error};
-use crate::db::postgres_outbox as outbox;
+use crate::db::dialect::{lock_owner, per_engine};
+use crate::db::{map_error, outbox, DbConnection};
 use crate::error::{Error, Result};
 use crate::files::domain::{Node, NodeKind, RemotePath, Removal, UsageCounts};
+use crate::files::ports::EventsFor;
 
-/// The first key of the files service's advisory locks (`'fmsf'`), so they never collide
-/// with another service's locks in a shared database; the second key is the owner's hash.
-const OWNER_LOCK_CLASS: i32 = 0x666d_7366;
-
-/// Serializes the writes of `owner` until the transaction ends: the quota check and the
-/// insert it allows, the "is the path free" check and the insert, all happen under it. Two
-/// owners whose ids hash alike only wait for each other.
-pub fn lock_owner(connection: &mut PgConnection, owner: Uuid) -> Result<()> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-        .bind::<Integer, _>(OWNER_LOCK_CLASS)
-        .bind::<Text, _>(owner.to_string())
-        .execute(connection)
-        .map_err(db_error)?;
-    Ok(())
+diesel::define_sql_function! {
+    /// The characters of `string` from the 1-based position `start` on (both engines count
+    /// characters, whatever the encoding).
+    fn substr(string: Text, start: Integer) -> Text;
 }
 
 /// Whether `owner` was purged.
-pub fn is_owner_deleted(connection: &mut PgConnection, owner: Uuid) -> Result<bool> {
+pub fn is_owner_deleted(connection: &mut DbConnection, owner: Uuid) -> Result<bool> {
     let query = deleted_owners::table.filter(deleted_owners::owner_id.eq(owner.to_string()));
-    diesel::select(diesel::dsl::exists(query))
-        .get_result(connection)
-        .map_err(db_error)
+    Ok(diesel::select(diesel::dsl::exists(query)).get_result(connection)?)
 }
 
 /// Refuses a write for a purged owner (a request that raced the purge).
-pub fn ensure_owner_active(connection: &mut PgConnection, owner: Uuid) -> Result<()> {
+pub fn ensure_owner_active(connection: &mut DbConnection, owner: Uuid) -> Result<()> {
     if is_owner_deleted(connection, owner)? {
         return Err(Error::Unauthorized("this account has been deleted".into()));
     }
@@ -53,35 +46,33 @@ pub fn ensure_owner_active(connection: &mut PgConnection, owner: Uuid) -> Result
 }
 
 /// The entry at `path`.
-pub fn get(connection: &mut PgConnection, owner: Uuid, path: &RemotePath) -> Result<Option<Node>> {
+pub fn get(connection: &mut DbConnection, owner: Uuid, path: &RemotePath) -> Result<Option<Node>> {
     nodes::table
         .filter(nodes::owner_id.eq(owner.to_string()))
         .filter(nodes::path.eq(path.as_str()))
         .select(NodeRow::as_select())
         .first(connection)
-        .optional()
-        .map_err(db_error)?
+        .optional()?
         .map(NodeRow::into_node)
         .transpose()
 }
 
 /// `owner`'s entry with id `id`.
-pub fn get_by_id(connection: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<Option<Node>> {
+pub fn get_by_id(connection: &mut DbConnection, owner: Uuid, id: Uuid) -> Result<Option<Node>> {
     nodes::table
         .filter(nodes::id.eq(id.to_string()))
         .filter(nodes::owner_id.eq(owner.to_string()))
         .select(NodeRow::as_select())
         .first(connection)
-        .optional()
-        .map_err(db_error)?
+        .optional()?
         .map(NodeRow::into_node)
         .transpose()
 }
 
-/// Children of `folder` after the name `after`, in byte order (the columns are `COLLATE "C"`,
-/// so the index on (owner, parent, name) serves both the filter and the order).
+/// Children of `folder` after the name `after`, in byte order (the index on
+/// (owner, parent, name) serves both the filter and the order).
 pub fn list(
-    connection: &mut PgConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     folder: &RemotePath,
     after: Option<&str>,
@@ -98,15 +89,14 @@ pub fn list(
         query = query.filter(nodes::name.gt(after.to_owned()));
     }
     query
-        .load(connection)
-        .map_err(db_error)?
+        .load(connection)?
         .into_iter()
         .map(NodeRow::into_node)
         .collect()
 }
 
 /// The folder at `path` must exist (the root always does); a file there is a conflict.
-fn ensure_folder(connection: &mut PgConnection, owner: Uuid, path: &RemotePath) -> Result<()> {
+fn ensure_folder(connection: &mut DbConnection, owner: Uuid, path: &RemotePath) -> Result<()> {
     if path.is_root() {
         return Ok(());
     }
@@ -120,11 +110,11 @@ fn ensure_folder(connection: &mut PgConnection, owner: Uuid, path: &RemotePath) 
 }
 
 /// Inserts `node`; a taken path is a conflict.
-pub fn insert(connection: &mut PgConnection, node: &Node) -> Result<()> {
+pub fn insert(connection: &mut DbConnection, node: &Node) -> Result<()> {
     diesel::insert_into(nodes::table)
         .values(NodeRow::from_node(node)?)
         .execute(connection)
-        .map_err(|error| conflict_or(error, &format!("'{}' already exists", node.path)))?;
+        .map_err(|error| map_error(error, &format!("'{}' already exists", node.path)))?;
     Ok(())
 }
 
@@ -144,7 +134,7 @@ fn new_folder(owner: Uuid, path: &RemotePath, now: DateTime<Utc>) -> Node {
 
 /// Creates the folder `path`, as [`crate::files::ports::FileRepo::mkdir`] says.
 pub fn mkdir(
-    connection: &mut PgConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     path: &RemotePath,
     parents: bool,
@@ -187,9 +177,9 @@ pub fn mkdir(
     last.ok_or_else(|| Error::Conflict("'/' already exists".into()))
 }
 
-/// Moves the entry at `from` with its subtree to `to`.
+/// Moves the entry at `from` with its subtree to `to`, with `events` in the outbox.
 pub fn move_entry(
-    connection: &mut PgConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     from: &RemotePath,
     to: &RemotePath,
@@ -205,24 +195,33 @@ pub fn move_entry(
     }
     let to_parent = to.parent().unwrap_or_else(RemotePath::root);
     ensure_folder(connection, owner, &to_parent)?;
+    let taken = |error| map_error(error, &format!("'{to}' already exists"));
     if node.is_folder() {
         // Every descendant's path and parent start with `from`; swap that prefix for `to`.
-        // `substr` and `char_length` both count characters, so the cut is right whatever the
-        // database's encoding. No new path can collide with an old one on the way: `to` was
-        // free, so nothing lies under it, and it does not lie inside `from`.
+        // `substr` counts characters, so the cut is the character length of `from`. No new
+        // path can collide with an old one on the way: `to` was free, so nothing lies under
+        // it, and it does not lie inside `from`.
+        let rest_starts_at =
+            i32::try_from(from.as_str().chars().count() + 1).map_err(Error::internal)?;
         let (low, high) = from.descendant_range();
-        diesel::sql_query(
-            "UPDATE nodes SET path = $1 || substr(path, char_length($2) + 1), \
-             parent = $1 || substr(parent, char_length($2) + 1) \
-             WHERE owner_id = $3 AND path >= $4 AND path < $5",
+        diesel::update(
+            nodes::table
+                .filter(nodes::owner_id.eq(owner.to_string()))
+                .filter(nodes::path.ge(low))
+                .filter(nodes::path.lt(high)),
         )
-        .bind::<Text, _>(to.as_str())
-        .bind::<Text, _>(from.as_str())
-        .bind::<Text, _>(owner.to_string())
-        .bind::<Text, _>(low)
-        .bind::<Text, _>(high)
+        .set((
+            nodes::path.eq(to
+                .as_str()
+                .into_sql::<Text>()
+                .concat(substr(nodes::path, rest_starts_at))),
+            nodes::parent.eq(to
+                .as_str()
+                .into_sql::<Text>()
+                .concat(substr(nodes::parent, rest_starts_at))),
+        ))
         .execute(connection)
-        .map_err(|error| conflict_or(error, &format!("'{to}' already exists")))?;
+        .map_err(taken)?;
     }
     diesel::update(nodes::table.filter(nodes::id.eq(node.id.to_string())))
         .set((
@@ -232,15 +231,15 @@ pub fn move_entry(
             nodes::modified_at.eq(micros(now)),
         ))
         .execute(connection)
-        .map_err(|error| conflict_or(error, &format!("'{to}' already exists")))?;
+        .map_err(taken)?;
     outbox::enqueue(connection, events)?;
     node.path = to.clone();
     node.modified_at = now;
     Ok(node)
 }
 
-/// Counts the removed `rows` and records their blobs as garbage (the caller deletes the rows).
-fn remove_rows(connection: &mut PgConnection, rows: Vec<NodeRow>) -> Result<Removal> {
+/// Counts the removed `rows` and records their blobs as garbage (the caller deleted the rows).
+fn remove_rows(connection: &mut DbConnection, rows: Vec<NodeRow>) -> Result<Removal> {
     let mut removal = Removal::default();
     for row in rows {
         if row.kind == FOLDER {
@@ -258,66 +257,68 @@ fn remove_rows(connection: &mut PgConnection, rows: Vec<NodeRow>) -> Result<Remo
     Ok(removal)
 }
 
-/// Deletes the entry at `path`, and its subtree when `recursive`; the caller adds the events.
+/// Deletes the entry at `path`, and its subtree when `recursive`, with the events `events`
+/// builds from what was removed.
 pub fn delete(
-    connection: &mut PgConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     path: &RemotePath,
     recursive: bool,
+    events: EventsFor<Removal>,
 ) -> Result<Removal> {
     lock_owner(connection, owner)?;
     let node = get(connection, owner, path)?
         .ok_or_else(|| Error::NotFound(format!("'{path}' does not exist")))?;
     let owner_id = owner.to_string();
-    let (low, high) = path.descendant_range();
-    let in_subtree = nodes::owner_id.eq(owner_id.clone()).and(
-        nodes::path.eq(path.as_str()).or(nodes::path
-            .ge(low.clone())
-            .and(nodes::path.lt(high.clone()))),
-    );
     if node.is_folder() && !recursive {
         let children = nodes::table
             .filter(nodes::owner_id.eq(&owner_id))
             .filter(nodes::parent.eq(path.as_str()));
-        let has_children: bool = diesel::select(diesel::dsl::exists(children))
-            .get_result(connection)
-            .map_err(db_error)?;
+        let has_children: bool =
+            diesel::select(diesel::dsl::exists(children)).get_result(connection)?;
         if has_children {
             return Err(Error::Conflict(format!(
                 "the folder '{path}' is not empty; delete it with recursive=true to remove everything in it"
             )));
         }
     }
-    let rows: Vec<NodeRow> = diesel::delete(nodes::table.filter(in_subtree))
-        .returning(NodeRow::as_returning())
-        .get_results(connection)
-        .map_err(db_error)?;
-    remove_rows(connection, rows)
+    let (low, high) = path.descendant_range();
+    let in_subtree = nodes::owner_id.eq(owner_id).and(
+        nodes::path
+            .eq(path.as_str())
+            .or(nodes::path.ge(low).and(nodes::path.lt(high))),
+    );
+    let rows: Vec<NodeRow> = per_engine!(connection, |inner| diesel::delete(
+        nodes::table.filter(in_subtree)
+    )
+    .returning(NodeRow::as_returning())
+    .get_results(inner))?;
+    let removal = remove_rows(connection, rows)?;
+    outbox::enqueue(connection, &events(&removal))?;
+    Ok(removal)
 }
 
 /// What `owner` stores, and what unexpired sessions reserve at `now`.
 pub fn usage(
-    connection: &mut PgConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     now: DateTime<Utc>,
 ) -> Result<UsageCounts> {
     let owner_id = owner.to_string();
-    // SUM of bigint is numeric in PostgreSQL: cast it back.
+    // SUM of a bigint is numeric on PostgreSQL: cast it back.
     let (used, n_files, n_folders): (i64, i64, i64) = nodes::table
         .filter(nodes::owner_id.eq(&owner_id))
         .select(sql::<(BigInt, BigInt, BigInt)>(&format!(
-            "COALESCE(SUM(size) FILTER (WHERE kind = '{FILE}'), 0)::bigint, \
+            "CAST(COALESCE(SUM(size) FILTER (WHERE kind = '{FILE}'), 0) AS BIGINT), \
              COUNT(*) FILTER (WHERE kind = '{FILE}'), \
              COUNT(*) FILTER (WHERE kind = '{FOLDER}')"
         )))
-        .first(connection)
-        .map_err(db_error)?;
+        .first(connection)?;
     let reserved: i64 = uploads::table
         .filter(uploads::owner_id.eq(&owner_id))
         .filter(uploads::expires_at.gt(micros(now)))
-        .select(sql::<BigInt>("COALESCE(SUM(size), 0)::bigint"))
-        .first(connection)
-        .map_err(db_error)?;
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(size), 0) AS BIGINT)"))
+        .first(connection)?;
     Ok(UsageCounts {
         used_bytes: schema::size(used)?,
         reserved_bytes: schema::size(reserved)?,
@@ -326,32 +327,34 @@ pub fn usage(
     })
 }
 
-/// Removes everything of `owner`, marks the owner deleted and the event handled; `None` if
-/// `consumer` already handled `event_id`. The caller adds the events.
+/// Removes everything of `owner`, marks the owner deleted and the event handled, with the
+/// events `events` builds; `None` if `consumer` already handled `event_id`.
 pub fn purge(
-    connection: &mut PgConnection,
+    connection: &mut DbConnection,
     owner: Uuid,
     consumer: &str,
     event_id: &str,
     now: DateTime<Utc>,
+    events: EventsFor<Removal>,
 ) -> Result<Option<Removal>> {
     lock_owner(connection, owner)?;
     if outbox::already_handled(connection, consumer, event_id)? {
         return Ok(None);
     }
     let owner_id = owner.to_string();
-    let rows: Vec<NodeRow> = diesel::delete(nodes::table.filter(nodes::owner_id.eq(&owner_id)))
-        .returning(NodeRow::as_returning())
-        .get_results(connection)
-        .map_err(db_error)?;
+    let rows: Vec<NodeRow> = per_engine!(connection, |inner| diesel::delete(
+        nodes::table.filter(nodes::owner_id.eq(&owner_id))
+    )
+    .returning(NodeRow::as_returning())
+    .get_results(inner))?;
     let mut removal = remove_rows(connection, rows)?;
-    // The sweep may be ending one of these sessions right now: the delete waits for it, and
-    // a session it ended is not returned here, so its staging is not recorded twice.
-    let sessions: Vec<UploadRow> =
-        diesel::delete(uploads::table.filter(uploads::owner_id.eq(&owner_id)))
-            .returning(UploadRow::as_returning())
-            .get_results(connection)
-            .map_err(db_error)?;
+    // The sweep may be ending one of these sessions right now: the delete waits for it, and a
+    // session it ended is not returned here, so its staging is not recorded twice.
+    let sessions: Vec<UploadRow> = per_engine!(connection, |inner| diesel::delete(
+        uploads::table.filter(uploads::owner_id.eq(&owner_id))
+    )
+    .returning(UploadRow::as_returning())
+    .get_results(inner))?;
     for session in sessions {
         let upload = session.into_upload()?;
         removal.garbage.push(record_garbage(
@@ -360,14 +363,17 @@ pub fn purge(
             Some(&upload.staging_id),
         )?);
     }
-    diesel::insert_into(deleted_owners::table)
-        .values((
-            deleted_owners::owner_id.eq(&owner_id),
-            deleted_owners::deleted_at.eq(micros(now)),
-        ))
-        .on_conflict_do_nothing()
-        .execute(connection)
-        .map_err(db_error)?;
+    let deleted = (
+        deleted_owners::owner_id.eq(&owner_id),
+        deleted_owners::deleted_at.eq(micros(now)),
+    );
+    per_engine!(connection, |inner| diesel::insert_into(
+        deleted_owners::table
+    )
+    .values(deleted)
+    .on_conflict_do_nothing()
+    .execute(inner))?;
     outbox::remember_handled(connection, consumer, event_id)?;
+    outbox::enqueue(connection, &events(&removal))?;
     Ok(Some(removal))
 }

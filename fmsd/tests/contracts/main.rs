@@ -10,4 +10,5 @@ mod customers;
 mod files_repo;
 mod notifications;
 mod sharing;
+mod sql_layer;
 mod support;

@@ -117,7 +117,7 @@ impl App {
         let files_wake = Arc::new(Notify::new());
         let (file_store, sharing_store) = wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
-        let (blob_store, local_blobs) = wiring::blobs(&settings, signer).await?;
+        let blob_store = wiring::blobs(&settings, signer).await?;
         let files = Arc::new(FileService::new(
             file_store.port.clone(),
             blob_store.port.clone(),
@@ -179,7 +179,6 @@ impl App {
             link_limiter: Arc::new(LinkPasswordLimiter::new(
                 settings.files.link_password_attempts_per_minute,
             )),
-            local_blobs,
             probes: Arc::new(probes),
             public_url: public_url.clone(),
             clock,

@@ -8,11 +8,11 @@ use common::api::sharing::ShareRole;
 use uuid::Uuid;
 
 use crate::credentials::CredentialStoreKind;
-use crate::{duration, exit};
+use crate::{duration, error};
 
 /// The fms command line: log in, upload, download, list, move, delete.
 #[derive(Debug, Parser)]
-#[command(name = "fmsctl", version, about, after_help = exit::HELP, max_term_width = 100)]
+#[command(name = "fmsctl", version, about, after_help = error::HELP, max_term_width = 100)]
 pub struct Cli {
     /// Flags every subcommand accepts.
     #[command(flatten)]

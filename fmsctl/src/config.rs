@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::cli::GlobalArgs;
 use crate::credentials::CredentialStoreKind;
-use crate::exit::UsageError;
+use crate::error::UsageError;
 use crate::output::Output;
 
 /// The server used when neither a flag, the environment nor the config file names one.

@@ -1,77 +1,13 @@
 //! How an error becomes an exit code, so scripts can tell "log in first" from "not there".
 //!
-//! | code | meaning |
-//! | --- | --- |
-//! | 0 | success (also when stdout is a closed pipe, as in `fmsctl ls \| head`) |
-//! | 1 | anything else: network, server fault, local file problem |
-//! | 2 | usage: bad flags or arguments (clap's own errors exit 2 as well) |
-//! | 3 | not logged in, or authentication failed (401, no stored credentials) |
-//! | 4 | not found (404) |
-//! | 5 | conflict: already exists, or the state does not allow it (409) |
-//! | 6 | quota exceeded (server code `quota_exceeded`) |
-//! | 7 | forbidden: the share or link does not allow it (403), e.g. a viewer deleting |
-//! | 8 | gone: the link expired or has no downloads left (410) |
-//!
-//! The same table is printed at the end of `fmsctl --help` ([`HELP`]).
-
-use std::process::ExitCode;
+//! The codes and their table are in [`crate::error`]; this module looks through an error's
+//! cause chain for the kinds it knows (fmsctl's own usage and not-found errors, the client's
+//! errors) and picks the code.
 
 use common::api::codes;
 
 use crate::client::ClientError;
-
-/// The exit-code table as `fmsctl --help` prints it.
-pub const HELP: &str = "\
-Exit codes:
-  0  success
-  1  any other error (network, server fault, local file)
-  2  usage error (bad flags or arguments)
-  3  not logged in, or authentication failed
-  4  not found
-  5  conflict: already exists, or not allowed in this state
-  6  quota exceeded
-  7  forbidden: the share or link does not allow it
-  8  gone: the link expired or has no downloads left";
-
-/// The exit codes `fmsctl` uses; see the module documentation for the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// 0: it worked.
-    Success = 0,
-    /// 1: anything not listed below.
-    Failure = 1,
-    /// 2: bad flags or arguments.
-    Usage = 2,
-    /// 3: not logged in, or the server refused the credentials.
-    Auth = 3,
-    /// 4: nothing at that path.
-    NotFound = 4,
-    /// 5: it already exists, or the state does not allow it.
-    Conflict = 5,
-    /// 6: the quota would be exceeded.
-    Quota = 6,
-    /// 7: the share or link does not allow it (a viewer writing, listing a file request).
-    Forbidden = 7,
-    /// 8: the link expired or has no downloads left.
-    Gone = 8,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> Self {
-        ExitCode::from(exit as u8)
-    }
-}
-
-/// A mistake in how `fmsctl` was called that clap cannot see by itself (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Something named on the command line that is not there, found out without asking the server
-/// about it directly (no share by that name, no share of that path with that person): exit 4.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct NotFoundError(pub String);
+use crate::error::{Exit, NotFoundError, UsageError};
 
 /// Picks the exit code for `error` by looking through its whole cause chain.
 pub fn classify(error: &anyhow::Error) -> Exit {

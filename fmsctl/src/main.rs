@@ -7,7 +7,8 @@
 //!   resumable, checked download; [`progress`]: the bars; [`output`]: text or `--json`.
 //! - [`remote_path`]: remote arguments as typed (own paths, `shared:NAME/...`, link URLs);
 //!   [`remote`]: those resolved against the server; [`duration`]: `7d` and friends.
-//! - [`exit`]: error kinds to exit codes, documented in `--help`.
+//! - [`error`]: the exit codes (documented in `--help`) and fmsctl's own errors, imported by
+//!   every module and importing none; [`exit`]: an error's exit code, from its cause chain.
 //!
 //! `main` stays thin: [`run`] does the work and `main` turns its error into one line on stderr
 //! (`fmsctl: <message>`) and an exit code. A closed stdout is not an error.
@@ -21,6 +22,7 @@ mod commands;
 mod config;
 mod credentials;
 mod duration;
+mod error;
 mod exit;
 mod output;
 mod password;

@@ -7,7 +7,7 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
 
-use crate::exit::UsageError;
+use crate::error::UsageError;
 
 /// Whether to ask twice (when a new password is set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use common::api::sharing::{PublicLink, Share};
 use uuid::Uuid;
 
 use crate::client::{AtPath, Client, LinkAccess, Tree};
-use crate::exit::{NotFoundError, UsageError};
+use crate::error::{NotFoundError, UsageError};
 use crate::password::{read_password, Confirm};
 use crate::remote_path::{self, RemoteSpec, Shown};
 

@@ -11,7 +11,7 @@
 
 use url::Url;
 
-use crate::exit::UsageError;
+use crate::error::UsageError;
 
 /// What marks a path inside a share: `shared:NAME/rest`.
 pub const SHARED_PREFIX: &str = "shared:";

@@ -12,7 +12,7 @@ use common::api::{DownloadLink, EntryKind};
 
 use crate::cli::DownloadArgs;
 use crate::client::{AtPath, Client, DownloadSource};
-use crate::exit::UsageError;
+use crate::error::UsageError;
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
 use crate::remote;

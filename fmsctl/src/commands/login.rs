@@ -2,7 +2,7 @@
 
 use crate::cli::LoginArgs;
 use crate::client::Client;
-use crate::exit::UsageError;
+use crate::error::UsageError;
 use crate::output::Output;
 use crate::password::{read_password, Confirm};
 

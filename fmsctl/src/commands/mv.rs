@@ -5,7 +5,7 @@ use common::api::EntryKind;
 
 use crate::cli::MvArgs;
 use crate::client::{AtPath, Client, ClientError, Tree};
-use crate::exit::UsageError;
+use crate::error::UsageError;
 use crate::output::Output;
 use crate::remote::{self, Located};
 use crate::remote_path::{self, RemoteSpec};

@@ -6,7 +6,7 @@ use common::api::sharing::{CreateLinkRequest, Share, ShareRequest};
 
 use crate::cli::ShareArgs;
 use crate::client::{AtPath, Client};
-use crate::exit::UsageError;
+use crate::error::UsageError;
 use crate::output::Output;
 use crate::password::{read_password, Confirm};
 use crate::remote_path::{self, RemoteSpec};

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::cli::UnshareArgs;
 use crate::client::{AtPath, Client};
-use crate::exit::{NotFoundError, UsageError};
+use crate::error::{NotFoundError, UsageError};
 use crate::output::Output;
 use crate::remote_path::{self, RemoteSpec};
 

@@ -21,7 +21,7 @@ use indicatif::ProgressBar;
 use super::download::rate;
 use crate::cli::UploadArgs;
 use crate::client::{AtPath, Client, Tree, UploadTarget};
-use crate::exit::UsageError;
+use crate::error::UsageError;
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
 use crate::remote;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::exit::UsageError;
+use crate::error::UsageError;
 use crate::remote_path;
 
 /// One local file and where it goes.

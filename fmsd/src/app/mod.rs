@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures::TryFutureExt;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -32,6 +33,7 @@ use crate::gateway::rate_limit::{LinkPasswordLimiter, LoginLimiter};
 use crate::gateway::{self, AppState};
 use crate::health::Probe;
 use crate::notifications::service::NotificationService;
+use crate::periodic::Periodic;
 use crate::settings::Settings;
 use crate::signing::UrlSigner;
 
@@ -117,7 +119,7 @@ impl App {
         let files_wake = Arc::new(Notify::new());
         let (file_store, sharing_store) = wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
-        let (blob_store, local_blobs) = wiring::blobs(&settings, signer).await?;
+        let blob_store = wiring::blobs(&settings, signer).await?;
         let files = Arc::new(FileService::new(
             file_store.port.clone(),
             blob_store.port.clone(),
@@ -179,7 +181,6 @@ impl App {
             link_limiter: Arc::new(LinkPasswordLimiter::new(
                 settings.files.link_password_attempts_per_minute,
             )),
-            local_blobs,
             probes: Arc::new(probes),
             public_url: public_url.clone(),
             clock,
@@ -286,20 +287,12 @@ async fn drain(tasks: &mut JoinSet<()>, deadline: tokio::time::Instant, what: &s
 
 /// Sweeps expired upload sessions every `interval`.
 async fn sweep_uploads(files: Arc<FileService>, interval: Duration, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            () = shutdown.cancelled() => return,
-        }
-        let correlation_id = common::correlation::new_id();
-        match common::correlation::scope(correlation_id, files.sweep_expired_uploads()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(n, "expired upload sessions swept"),
-            Err(error) => {
-                tracing::warn!(error = %error.report(), "failed to sweep upload sessions")
-            }
-        }
-    }
+    let sweep = Periodic {
+        interval,
+        done: "expired upload sessions swept",
+        failed: "failed to sweep upload sessions",
+    };
+    sweep.run(shutdown, || files.sweep_expired_uploads()).await;
 }
 
 /// How often queued activity mails are looked at; a digest is due when its customer's window
@@ -308,18 +301,14 @@ const DIGEST_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Sends the activity-mail digests that are due, every [`DIGEST_FLUSH_INTERVAL`].
 async fn flush_digests(notifications: Arc<NotificationService>, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(DIGEST_FLUSH_INTERVAL) => {}
-            () = shutdown.cancelled() => return,
-        }
-        let correlation_id = common::correlation::new_id();
-        match common::correlation::scope(correlation_id, notifications.flush_digests()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(n, "activity-mail digests sent"),
-            Err(error) => {
-                tracing::warn!(error = %error.report(), "failed to send activity-mail digests")
-            }
-        }
-    }
+    let flush = Periodic {
+        interval: DIGEST_FLUSH_INTERVAL,
+        done: "activity-mail digests sent",
+        failed: "failed to send activity-mail digests",
+    };
+    flush
+        .run(shutdown, || {
+            notifications.flush_digests().map_ok(|n_sent| n_sent as u64)
+        })
+        .await;
 }

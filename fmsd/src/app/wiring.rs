@@ -120,23 +120,16 @@ pub async fn files(
     Ok((wired, repo))
 }
 
-/// The blob store from `stores.blobs`, and the embedded one again when it is in use (its
-/// signed URLs are served by the gateway).
-pub async fn blobs(
-    settings: &Settings,
-    signer: UrlSigner,
-) -> anyhow::Result<(Wired<dyn BlobStore>, Option<Arc<LocalBlobStore>>)> {
+/// The blob store from `stores.blobs`.
+pub async fn blobs(settings: &Settings, signer: UrlSigner) -> anyhow::Result<Wired<dyn BlobStore>> {
     match store(settings, "blobs", &settings.stores.blobs)? {
         StoreUrl::File(path) => {
             let blobs = Arc::new(LocalBlobStore::open(&path, signer)?);
-            Ok((
-                Wired {
-                    port: blobs.clone(),
-                    outbox: None,
-                    probe: blobs.clone(),
-                },
-                Some(blobs),
-            ))
+            Ok(Wired {
+                port: blobs.clone(),
+                outbox: None,
+                probe: blobs,
+            })
         }
         #[cfg(feature = "s3")]
         StoreUrl::S3(bucket) => {
@@ -150,14 +143,11 @@ pub async fn blobs(
             let blobs = Arc::new(
                 crate::files::adapters::s3::S3BlobStore::connect(&bucket, &settings.s3).await?,
             );
-            Ok((
-                Wired {
-                    port: blobs.clone(),
-                    outbox: None,
-                    probe: blobs,
-                },
-                None,
-            ))
+            Ok(Wired {
+                port: blobs.clone(),
+                outbox: None,
+                probe: blobs,
+            })
         }
         #[cfg(not(feature = "s3"))]
         StoreUrl::S3(_) => Err(crate::store_url::not_built("blobs", "s3")),

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ports::{Delivery, Publisher, Subscriber, Subscription};
 use crate::error::{Error, Result};
+use crate::retry::Backoff;
 
 /// Attempts before a transiently failing event is dead-lettered.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -23,6 +24,11 @@ pub const MAX_ATTEMPTS: u32 = 8;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Longest retry delay.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The delays between retries of a handler, a read, a commit or a dead letter.
+fn backoff() -> Backoff {
+    Backoff::new(FIRST_BACKOFF, 2, MAX_BACKOFF)
+}
 
 /// Handles the events of one topic for one service.
 #[async_trait]
@@ -90,15 +96,14 @@ async fn next_delivery(
     subscription: &mut dyn Subscription,
     shutdown: &CancellationToken,
 ) -> Option<Delivery> {
-    let mut backoff = FIRST_BACKOFF;
+    let mut backoff = backoff();
     loop {
         match subscription.next(shutdown).await {
             Ok(delivery) => return delivery,
             Err(error) => {
                 tracing::warn!(error = %format!("{error:#}"), "failed to read from the bus; will retry");
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
-                    () = shutdown.cancelled() => return None,
+                if !backoff.wait(shutdown).await {
+                    return None;
                 }
             }
         }
@@ -113,7 +118,7 @@ async fn handle_with_retries(
     delivery: &Delivery,
     shutdown: &CancellationToken,
 ) -> bool {
-    let mut backoff = FIRST_BACKOFF;
+    let mut backoff = backoff();
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -126,9 +131,8 @@ async fn handle_with_retries(
             return true;
         }
         tracing::warn!(attempts, error = %error.report(), "event handler failed; will retry");
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
-            () = shutdown.cancelled() => return false,
+        if !backoff.wait(shutdown).await {
+            return false;
         }
     }
 }
@@ -160,12 +164,11 @@ async fn dead_letter(
         payload: serde_json::to_value(&letter).unwrap_or_default(),
     };
     let topic = format!("{}.dlq", delivery.topic);
-    let mut backoff = FIRST_BACKOFF;
+    let mut backoff = backoff();
     while let Err(error) = publisher.publish(&topic, &dead).await {
         tracing::warn!(error = %format!("{error:#}"), "failed to dead-letter; will retry");
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
-            () = shutdown.cancelled() => return,
+        if !backoff.wait(shutdown).await {
+            return;
         }
     }
 }
@@ -177,12 +180,11 @@ async fn commit_with_retries(
     delivery: &Delivery,
     shutdown: &CancellationToken,
 ) {
-    let mut backoff = FIRST_BACKOFF;
+    let mut backoff = backoff();
     while let Err(error) = subscription.commit(delivery).await {
         tracing::warn!(error = %format!("{error:#}"), "failed to commit; will retry");
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
-            () = shutdown.cancelled() => return,
+        if !backoff.wait(shutdown).await {
+            return;
         }
     }
 }

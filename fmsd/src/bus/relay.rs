@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::ports::{Outbox, Publisher};
+use crate::retry::Backoff;
 
 /// How long the relay sleeps when nothing wakes it; bounds the latency of a missed wake-up.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -25,21 +26,22 @@ pub async fn run(
     wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
+    let mut backoff = Backoff::constant(RETRY_DELAY);
     loop {
         match relay_batch(outbox.as_ref(), publisher.as_ref()).await {
             Ok(0) => {
+                backoff.reset();
                 tokio::select! {
                     () = wake.notified() => {}
                     () = tokio::time::sleep(IDLE_POLL) => {}
                     () = shutdown.cancelled() => break,
                 }
             }
-            Ok(_) => {}
+            Ok(_) => backoff.reset(),
             Err(error) => {
                 tracing::warn!(relay = name, error = %format!("{error:#}"), "outbox relay failed; will retry");
-                tokio::select! {
-                    () = tokio::time::sleep(RETRY_DELAY) => {}
-                    () = shutdown.cancelled() => break,
+                if !backoff.wait(&shutdown).await {
+                    break;
                 }
             }
         }

@@ -10,9 +10,11 @@ use uuid::Uuid;
 
 use crate::error::Error;
 
+mod disposition;
 mod records;
 mod sharing;
 
+pub use disposition::content_disposition;
 pub use records::{
     AssembledBlob, Garbage, Node, NodeKind, OverwritePolicy, Removal, StoredPart, Upload,
     UsageCounts,

@@ -16,7 +16,8 @@
 //! made garbage is recorded in that commit, so a crash only delays its deletion.
 //!
 //! The gateway's `routes::files`, `routes::uploads` and `routes::blobs` are its HTTP face; the
-//! last one serves the signed URLs of `local_fs`.
+//! last one serves the embedded store's signed URLs through the service and the `BlobStore`
+//! port, so the gateway knows no adapter.
 
 pub mod adapters;
 pub mod consumers;

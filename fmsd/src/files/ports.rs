@@ -4,18 +4,25 @@
 //! The repo's writes are whole use-case steps, each one transaction that re-checks its own
 //! preconditions, so a PostgreSQL adapter gives the same guarantees as the SQLite one. The blob
 //! store speaks S3's multipart language (start, part URLs, list parts, complete, abort, presigned
-//! GET), so an S3 adapter is a translation and the embedded store imitates it.
+//! GET), so an S3 adapter is a translation and the embedded store imitates it. A store whose
+//! signed URLs point at fmsd itself (the embedded one) also checks those URLs when they come back
+//! and takes or hands over the bytes ([`BlobStore::receive_part`], [`BlobStore::file_to_serve`]),
+//! so the gateway serves them knowing no adapter.
+
+use std::path::PathBuf;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use common::events::Outgoing;
+use futures::stream::BoxStream;
 use uuid::Uuid;
 
 use super::domain::{
     AssembledBlob, BlobKey, Garbage, Node, OverwritePolicy, PartPlan, RemotePath, Removal,
     Sha256Hex, StagingId, StoredPart, Upload, UsageCounts,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 mod sharing;
 
@@ -23,6 +30,24 @@ pub use sharing::SharingRepo;
 
 /// Builds the events of a change from its outcome, inside the change's transaction.
 pub type EventsFor<T> = Box<dyn FnOnce(&T) -> Vec<Outgoing> + Send>;
+
+/// The bytes of a request body as they arrive; a read error ends the part.
+pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// The `expires` and `signature` of a signed URL as a request brought them, unchecked; either may
+/// be missing (an unsigned URL), which the store refuses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlSignature<'a> {
+    /// Unix seconds after which the URL stops working, as text.
+    pub expires: Option<&'a str>,
+    /// The HMAC of method, path and expiry.
+    pub signature: Option<&'a str>,
+}
+
+/// What a store whose URLs do not point at fmsd answers when one of fmsd's own blob URLs is used.
+fn not_served_here() -> Error {
+    Error::NotFound("the embedded blob store is not in use".into())
+}
 
 /// A file about to become visible at the end of an upload.
 #[derive(Debug, Clone)]
@@ -211,4 +236,36 @@ pub trait BlobStore: Send + Sync {
     /// Drops stagings started before `older_than` that nobody completed or aborted (left by a
     /// crash between starting one and recording its session); returns how many.
     async fn sweep(&self, older_than: DateTime<Utc>) -> Result<u64>;
+
+    /// Stores part `number` of `staging` from `body`, sent to a part URL of this store that
+    /// points at fmsd: the URL's `signature` must be valid at `now` (else
+    /// [`Error::Forbidden`]), and the body exactly the part's size (`announced` is its
+    /// `Content-Length`, if any). A store whose part URLs point elsewhere (S3) answers
+    /// [`Error::NotFound`].
+    async fn receive_part(
+        &self,
+        staging: &str,
+        number: u32,
+        signature: UrlSignature<'_>,
+        now: DateTime<Utc>,
+        announced: Option<u64>,
+        body: ByteStream,
+    ) -> Result<StoredPart> {
+        let _ = (staging, number, signature, now, announced, body);
+        Err(not_served_here())
+    }
+
+    /// The local file holding blob `key`, for a download URL of this store that points at fmsd
+    /// (which serves it, `Range` included): the URL's `signature` must be valid at `now` (else
+    /// [`Error::Forbidden`]). A store whose download URLs point elsewhere (S3) answers
+    /// [`Error::NotFound`].
+    async fn file_to_serve(
+        &self,
+        key: &str,
+        signature: UrlSignature<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<PathBuf> {
+        let _ = (key, signature, now);
+        Err(not_served_here())
+    }
 }

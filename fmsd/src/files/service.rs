@@ -1,5 +1,6 @@
 //! The files use cases: the tree (list, mkdir, move, delete, metadata, usage, download links)
-//! here, the upload protocol in `uploads`, the purge of a deleted owner in `purge`.
+//! here, the upload protocol in `uploads`, the bytes sent to and served from fmsd's own signed
+//! URLs in `blobs`, the purge of a deleted owner in `purge`.
 //!
 //! Every use case is scoped by the caller's id and refuses an owner whose account was deleted,
 //! so a still-valid access token of a deleted customer gets 401. Blob clean-up happens after
@@ -19,6 +20,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::settings::FilesSettings;
 
+mod blobs;
 mod links;
 mod notices;
 mod public_links;

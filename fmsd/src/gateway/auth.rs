@@ -1,37 +1,18 @@
 //! Checks the access token on every protected route and tells the handler who is calling.
 //!
 //! The gateway needs only the public key: the same check works in Kong or any gateway that
-//! reads `/.well-known/jwks.json`.
+//! reads `/.well-known/jwks.json`. The claims are the issuer's ([`AccessClaims`], in
+//! `customers::tokens`), so the token's shape is defined once, where tokens are made.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::AppState;
+use crate::customers::tokens::{AccessClaims, ISSUER};
 use crate::error::Error;
-
-/// Who the token says the caller is; the claims of an fms access token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessClaims {
-    /// The customer id.
-    pub sub: Uuid,
-    /// The session (refresh-token family) the token was issued in.
-    pub sid: Uuid,
-    /// Issued at (Unix seconds).
-    pub iat: i64,
-    /// Expires at (Unix seconds).
-    pub exp: i64,
-    /// Always `fms`.
-    pub iss: String,
-    /// Always `fms`.
-    pub aud: String,
-}
-
-/// The issuer and audience of every fms access token.
-pub const ISSUER: &str = "fms";
 
 /// Seconds of clock skew tolerated on expiry.
 const LEEWAY_SECS: i64 = 5;
@@ -125,5 +106,51 @@ impl FromRequestParts<AppState> for Caller {
             customer_id: claims.sub,
             session_id: claims.sid,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::customers::tokens::TokenIssuer;
+
+    #[test]
+    fn an_issued_token_verifies_with_the_public_key_only_and_survives_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt.pk8");
+        let issuer = TokenIssuer::load_or_create(&path, 60).unwrap();
+        let (customer, session) = (Uuid::now_v7(), Uuid::now_v7());
+        let token = issuer.issue(customer, session, Utc::now()).unwrap();
+        let reloaded = TokenIssuer::load_or_create(&path, 60).unwrap();
+        let claims = TokenVerifier::new(reloaded.public_key())
+            .verify(&token, Utc::now())
+            .unwrap();
+        assert_eq!((claims.sub, claims.sid), (customer, session));
+        assert_eq!(
+            issuer.jwks()["keys"][0]["kid"],
+            reloaded.jwks()["keys"][0]["kid"]
+        );
+        let other = TokenIssuer::load_or_create(&dir.path().join("other.pk8"), 60).unwrap();
+        assert!(TokenVerifier::new(other.public_key())
+            .verify(&token, Utc::now())
+            .is_err());
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let issuer = TokenIssuer::load_or_create(&dir.path().join("jwt.pk8"), 60).unwrap();
+        let token = issuer
+            .issue(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                Utc::now() - chrono::Duration::seconds(120),
+            )
+            .unwrap();
+        assert!(TokenVerifier::new(issuer.public_key())
+            .verify(&token, Utc::now())
+            .is_err());
     }
 }

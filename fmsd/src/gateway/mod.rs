@@ -21,7 +21,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::clock::Clock;
 use crate::customers::service::CustomerService;
-use crate::files::adapters::local_fs::LocalBlobStore;
 use crate::files::service::FileService;
 use crate::health::Probe;
 
@@ -30,7 +29,7 @@ use crate::health::Probe;
 pub struct AppState {
     /// Registration, login, tokens, profile.
     pub customers: Arc<CustomerService>,
-    /// Folders, uploads, downloads.
+    /// Folders, uploads, downloads, and the bytes behind the embedded store's signed URLs.
     pub files: Arc<FileService>,
     /// Checks access tokens.
     pub verifier: Arc<auth::TokenVerifier>,
@@ -40,8 +39,6 @@ pub struct AppState {
     pub login_limiter: Arc<rate_limit::LoginLimiter>,
     /// Wrong link passwords per link and per IP.
     pub link_limiter: Arc<rate_limit::LinkPasswordLimiter>,
-    /// The embedded blob store, when it is the one in use: its signed URLs point at fmsd.
-    pub local_blobs: Option<Arc<LocalBlobStore>>,
     /// What `/readyz` checks, by name.
     pub probes: Arc<Vec<(&'static str, Arc<dyn Probe>)>>,
     /// Where clients reach fmsd (link URLs start with it).

@@ -1,5 +1,6 @@
 //! The embedded blob store: blobs as files in a folder, uploads staged the way S3 stages a
-//! multipart upload, parts and downloads through URLs on fmsd signed with [`UrlSigner`].
+//! multipart upload, parts and downloads through URLs on fmsd signed with [`UrlSigner`] and
+//! checked here when they come back ([`BlobStore::receive_part`], [`BlobStore::file_to_serve`]).
 //!
 //! Layout under the store's folder:
 //! - `objects/<ab>/<key>`: a blob (`ab` = the key's first two characters, so no folder grows
@@ -28,7 +29,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::files::domain::{AssembledBlob, BlobKey, PartPlan, Sha256Hex, StagingId, StoredPart};
-use crate::files::ports::BlobStore;
+use crate::files::ports::{BlobStore, ByteStream, UrlSignature};
 use crate::health::Probe;
 use crate::signing::UrlSigner;
 
@@ -60,12 +61,12 @@ pub struct LocalBlobStore {
 }
 
 /// The URL path a part is `PUT` to.
-pub fn part_url_path(staging_id: &str, number: u32) -> String {
+fn part_url_path(staging_id: &str, number: u32) -> String {
     format!("/blobs/parts/{staging_id}/{number}")
 }
 
 /// The URL path a blob is served from.
-pub fn file_url_path(key: &str) -> String {
+fn file_url_path(key: &str) -> String {
     format!("/blobs/files/{key}")
 }
 
@@ -101,15 +102,14 @@ impl LocalBlobStore {
 
     /// Checks a signed URL: the signature must match `method` and `path` and not be expired
     /// at `now`; anything else is forbidden.
-    pub fn verify(
+    fn verify(
         &self,
         method: &str,
         path: &str,
-        expires: Option<&str>,
-        signature: Option<&str>,
+        signature: UrlSignature<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (Some(expires), Some(signature)) = (expires, signature) else {
+        let (Some(expires), Some(signature)) = (signature.expires, signature.signature) else {
             return Err(Error::Forbidden(
                 "this URL is not signed; ask fmsd for a signed one".into(),
             ));
@@ -217,7 +217,7 @@ impl LocalBlobStore {
     }
 
     /// The file holding blob `key`, for a verified download.
-    pub async fn file_for_download(&self, key: &str) -> Result<PathBuf> {
+    async fn file_for_download(&self, key: &str) -> Result<PathBuf> {
         let path = self.object_path(&BlobKey::parse(key)?);
         match tokio::fs::metadata(&path).await {
             Ok(metadata) if metadata.is_file() => Ok(path),
@@ -361,6 +361,30 @@ impl BlobStore for LocalBlobStore {
 
     async fn delete(&self, key: &BlobKey) -> Result<()> {
         remove_if_present(&self.object_path(key)).await
+    }
+
+    async fn receive_part(
+        &self,
+        staging: &str,
+        number: u32,
+        signature: UrlSignature<'_>,
+        now: DateTime<Utc>,
+        announced: Option<u64>,
+        body: ByteStream,
+    ) -> Result<StoredPart> {
+        self.verify("PUT", &part_url_path(staging, number), signature, now)?;
+        self.store_part(staging, number, announced, body).await
+    }
+
+    async fn file_to_serve(
+        &self,
+        key: &str,
+        signature: UrlSignature<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<PathBuf> {
+        // HEAD is answered by the same route and signed as a GET.
+        self.verify("GET", &file_url_path(key), signature, now)?;
+        self.file_for_download(key).await
     }
 
     async fn sweep(&self, older_than: DateTime<Utc>) -> Result<u64> {

@@ -43,7 +43,9 @@ use s3::{Bucket, Region};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
-use crate::files::domain::{AssembledBlob, BlobKey, PartPlan, Sha256Hex, StagingId, StoredPart};
+use crate::files::domain::{
+    content_disposition, AssembledBlob, BlobKey, PartPlan, Sha256Hex, StagingId, StoredPart,
+};
 use crate::files::ports::BlobStore;
 use crate::health::Probe;
 use crate::settings::{read_secret, S3Settings};
@@ -53,7 +55,6 @@ mod staging;
 mod sweep;
 mod wire;
 
-use super::content_disposition;
 use staging::{Located, StagingCache, StagingRecord};
 use wire::{is_missing, presign_secs, to_error};
 

@@ -4,9 +4,8 @@
 //! - `PUT /blobs/parts/{staging}/{n}?expires&signature`: streams one part to disk.
 //! - `GET /blobs/files/{key}?expires&signature[&name]`: serves a file, `Range` included.
 //!
-//! When another blob store is in use these URLs do not exist (404).
-
-use std::sync::Arc;
+//! The files service checks the signature and moves the bytes through the `BlobStore` port; when
+//! another blob store is in use these URLs do not exist (404).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -16,12 +15,13 @@ use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use common::api::PartStored;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use crate::error::Error;
-use crate::files::adapters::local_fs::{file_url_path, part_url_path, LocalBlobStore};
+use crate::files::ports::UrlSignature;
 use crate::gateway::error::{ApiError, PathParams, QueryParams};
 use crate::gateway::AppState;
 
@@ -43,12 +43,14 @@ struct Signed {
     name: Option<String>,
 }
 
-/// The embedded store, if it is the one in use.
-fn local_store(state: &AppState) -> Result<Arc<LocalBlobStore>, Error> {
-    state
-        .local_blobs
-        .clone()
-        .ok_or_else(|| Error::NotFound("the embedded blob store is not in use".into()))
+impl Signed {
+    /// The signature as the request brought it, for the store to check.
+    fn signature(&self) -> UrlSignature<'_> {
+        UrlSignature {
+            expires: self.expires.as_deref(),
+            signature: self.signature.as_deref(),
+        }
+    }
 }
 
 async fn put_part(
@@ -58,15 +60,6 @@ async fn put_part(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<PartStored>, ApiError> {
-    let store = local_store(&state)?;
-    let path = part_url_path(&staging, number);
-    store.verify(
-        "PUT",
-        &path,
-        signed.expires.as_deref(),
-        signed.signature.as_deref(),
-        state.clock.now(),
-    )?;
     let announced = headers
         .get(CONTENT_LENGTH)
         .map(|value| {
@@ -77,8 +70,13 @@ async fn put_part(
                 .ok_or_else(|| Error::Invalid("the Content-Length header is malformed".into()))
         })
         .transpose()?;
-    let part = store
-        .store_part(&staging, number, announced, body.into_data_stream())
+    let body = body
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .boxed();
+    let part = state
+        .files
+        .receive_part(&staging, number, signed.signature(), announced, body)
         .await?;
     Ok(Json(PartStored {
         number: part.number,
@@ -92,16 +90,8 @@ async fn get_file(
     QueryParams(signed): QueryParams<Signed>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let store = local_store(&state)?;
     // HEAD is answered by this GET route and signed as a GET.
-    store.verify(
-        "GET",
-        &file_url_path(&key),
-        signed.expires.as_deref(),
-        signed.signature.as_deref(),
-        state.clock.now(),
-    )?;
-    let file = store.file_for_download(&key).await?;
+    let file = state.files.file_to_serve(&key, signed.signature()).await?;
     let mut response = match ServeFile::new(file).oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
@@ -123,7 +113,7 @@ async fn get_file(
 
 /// The `Content-Disposition` header for a download named `name`.
 fn content_disposition(name: &str) -> Option<HeaderValue> {
-    HeaderValue::from_str(&crate::files::adapters::content_disposition(name)).ok()
+    HeaderValue::from_str(&crate::files::domain::content_disposition(name)).ok()
 }
 
 #[cfg(test)]

@@ -73,3 +73,6 @@ impl EventHandler for CustomerEvents {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

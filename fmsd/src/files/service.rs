@@ -29,7 +29,7 @@ mod shares;
 mod uploads;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use links::{LinkView, NewLink};
 pub use public_links::OpenLink;

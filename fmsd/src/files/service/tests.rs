@@ -3,31 +3,31 @@
 
 use std::sync::Arc;
 
-use common::events::{CustomerDeleted, CustomerRegistered, Envelope, FileUploaded};
+use common::events::FileUploaded;
 use url::Url;
 use uuid::Uuid;
 
 use super::{CreateUpload, FileService};
-use crate::bus::consumer::EventHandler;
 use crate::bus::ports::Outbox;
 use crate::clock::ManualClock;
-use crate::error::Error;
 use crate::files::adapters::local_fs::LocalBlobStore;
 use crate::files::adapters::sql::SqlFileRepo;
-use crate::files::consumers::CustomerEvents;
-use crate::files::domain::{OverwritePolicy, PageLimit, RemotePath};
+use crate::files::domain::{OverwritePolicy, RemotePath};
 use crate::settings::FilesSettings;
 use crate::signing::UrlSigner;
 use crate::store_url::StoreUrl;
 
-struct Harness {
-    service: Arc<FileService>,
+/// A files service over the embedded stores in a temp dir, for this module's tests and the
+/// consumers'.
+pub(crate) struct Harness {
+    pub(crate) service: Arc<FileService>,
     repo: Arc<SqlFileRepo>,
     blobs: Arc<LocalBlobStore>,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
-async fn harness() -> Harness {
+/// A fresh [`Harness`].
+pub(crate) async fn harness() -> Harness {
     let dir = tempfile::tempdir().expect("a temp dir");
     let wake = Arc::new(tokio::sync::Notify::new());
     let repo = Arc::new(
@@ -66,7 +66,8 @@ fn path(raw: &str) -> RemotePath {
 
 impl Harness {
     /// Uploads `bytes` to `at` through the service and the store, as a client would.
-    async fn upload(&self, owner: Uuid, at: &str, bytes: &[u8]) {
+    /// Uploads `bytes` to `at` as `owner`.
+    pub(crate) async fn upload(&self, owner: Uuid, at: &str, bytes: &[u8]) {
         let request = CreateUpload {
             path: path(at),
             size: bytes.len() as u64,
@@ -102,7 +103,8 @@ impl Harness {
             .expect("complete");
     }
 
-    async fn event_types(&self) -> Vec<String> {
+    /// The types of the events in the outbox, oldest first.
+    pub(crate) async fn event_types(&self) -> Vec<String> {
         let pending = self.repo.outbox().pending(100).await.expect("the outbox");
         pending
             .into_iter()
@@ -151,79 +153,8 @@ async fn each_change_leaves_its_event_in_the_outbox() {
     );
 }
 
-#[tokio::test]
-async fn a_customer_deleted_event_handled_twice_purges_once() {
-    let harness = harness().await;
-    let (ann, bob) = (Uuid::new_v4(), Uuid::new_v4());
-    harness.upload(ann, "/a.txt", b"ann's bytes").await;
-    harness.upload(bob, "/b.txt", b"bob's").await;
-    let handler = CustomerEvents::new(harness.service.clone());
-
-    let unrelated = Envelope::wrap(&CustomerRegistered {
-        customer_id: ann,
-        email: "a@example.com".into(),
-        name: "A".into(),
-    });
-    handler.handle(&unrelated).await.expect("ignored");
-    let deleted = Envelope::wrap(&CustomerDeleted {
-        customer_id: ann,
-        email: "a@example.com".into(),
-        name: "A".into(),
-    });
-    handler.handle(&deleted).await.expect("the purge");
-    handler
-        .handle(&deleted)
-        .await
-        .expect("the same event again");
-
-    let types = harness.event_types().await;
-    assert_eq!(
-        types
-            .iter()
-            .filter(|kind| *kind == "files.owner_purged")
-            .count(),
-        1,
-        "{types:?}"
-    );
-    let refused = harness
-        .service
-        .list(
-            ann,
-            &RemotePath::root(),
-            None,
-            PageLimit::parse(None).expect("a limit"),
-        )
-        .await;
-    assert!(
-        matches!(refused, Err(Error::Unauthorized(_))),
-        "{refused:?}"
-    );
-    let bobs = harness
-        .service
-        .list(
-            bob,
-            &RemotePath::root(),
-            None,
-            PageLimit::parse(None).expect("a limit"),
-        )
-        .await;
-    assert_eq!(bobs.expect("bob's listing").entries.len(), 1);
-    // Only Bob's blob is left on disk.
-    let objects = walk(&harness.dir.path().join("blobs/objects"));
-    assert_eq!(objects, 1);
-
-    // A malformed payload is not retried: it can never succeed.
-    let mut malformed = deleted.clone();
-    malformed.id = Uuid::now_v7();
-    malformed.payload = serde_json::json!({"customer_id": "not a uuid"});
-    let error = handler
-        .handle(&malformed)
-        .await
-        .expect_err("a malformed event");
-    assert!(!error.is_transient());
-}
-
-fn walk(dir: &std::path::Path) -> usize {
+/// How many files lie under `dir`.
+pub(crate) fn walk(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries

@@ -1,5 +1,6 @@
 //! The files use cases: the tree (list, mkdir, move, delete, metadata, usage, download links)
-//! here, the upload protocol in `uploads`, the purge of a deleted owner in `purge`.
+//! here, the upload protocol in `uploads`, the purge of a deleted owner in `purge`, and the
+//! same use cases seen from inside a share in `scoped`.
 //!
 //! Every use case is scoped by the caller's id and refuses an owner whose account was deleted,
 //! so a still-valid access token of a deleted customer gets 401. Blob clean-up happens after
@@ -23,6 +24,7 @@ mod links;
 mod notices;
 mod public_links;
 mod purge;
+mod scoped;
 mod shares;
 mod uploads;
 
@@ -31,6 +33,7 @@ mod tests;
 
 pub use links::{LinkView, NewLink};
 pub use public_links::OpenLink;
+pub use scoped::ScopedFiles;
 pub use shares::{Scope, ShareView};
 pub use uploads::{CreateUpload, PartView, UploadView};
 

@@ -1,6 +1,7 @@
 //! The files use cases: the tree (list, mkdir, move, delete, metadata, usage, download links)
 //! here, the upload protocol in `uploads`, the bytes sent to and served from fmsd's own signed
-//! URLs in `blobs`, the purge of a deleted owner in `purge`.
+//! URLs in `blobs`, the purge of a deleted owner in `purge`, and the same use cases seen from
+//! inside a share in `scoped`.
 //!
 //! Every use case is scoped by the caller's id and refuses an owner whose account was deleted,
 //! so a still-valid access token of a deleted customer gets 401. Blob clean-up happens after
@@ -25,6 +26,7 @@ mod links;
 mod notices;
 mod public_links;
 mod purge;
+mod scoped;
 mod shares;
 mod uploads;
 
@@ -33,6 +35,7 @@ pub(crate) mod tests;
 
 pub use links::{LinkView, NewLink};
 pub use public_links::OpenLink;
+pub use scoped::ScopedFiles;
 pub use shares::{Scope, ShareView};
 pub use uploads::{CreateUpload, PartView, UploadView};
 

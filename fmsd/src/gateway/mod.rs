@@ -9,6 +9,7 @@ pub mod correlation;
 pub mod error;
 pub mod rate_limit;
 pub mod routes;
+pub mod scope;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

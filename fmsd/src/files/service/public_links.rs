@@ -3,6 +3,9 @@
 //!
 //! Unknown and revoked tokens are not found; an expired or used-up link is gone; a wrong or
 //! missing password is unauthorized (the gateway limits the guesses).
+//!
+//! Paths are relative to the link's item, and every use case here takes the owner's folders
+//! above the item out of its error messages (see [`Scope`]).
 
 use common::events::{LinkUploadReceived, Outgoing};
 use uuid::Uuid;
@@ -121,14 +124,19 @@ impl FileService {
         cursor: Option<&str>,
         limit: PageLimit,
     ) -> Result<Page> {
-        open.require_mode(LinkMode::Download)?;
-        if !open.node.is_folder() {
-            return Err(Error::Invalid(
-                "this link leads to a file; there is nothing to list".into(),
-            ));
-        }
-        let folder = open.scope().resolve(path)?;
-        self.list(open.link.owner, &folder, cursor, limit).await
+        let scope = open.scope();
+        scope
+            .redacted(async {
+                open.require_mode(LinkMode::Download)?;
+                if !open.node.is_folder() {
+                    return Err(Error::Invalid(
+                        "this link leads to a file; there is nothing to list".into(),
+                    ));
+                }
+                let folder = scope.resolve(path)?;
+                self.list(open.link.owner, &folder, cursor, limit).await
+            })
+            .await
     }
 
     /// A download URL for the link's file, or for the file at `path` inside its folder; counts
@@ -138,28 +146,33 @@ impl FileService {
         open: &OpenLink,
         path: Option<&RemotePath>,
     ) -> Result<DownloadTicket> {
-        open.require_mode(LinkMode::Download)?;
-        let node = match path.filter(|path| !path.is_root()) {
-            None => open.node.clone(),
-            Some(_) if !open.node.is_folder() => {
-                return Err(Error::Invalid(
-                    "this link leads to a file; leave the path out".into(),
-                ))
-            }
-            Some(path) => {
-                let target = open.scope().resolve(path)?;
-                self.entry(open.link.owner, &target).await?
-            }
-        };
-        if node.is_folder() {
-            return Err(Error::Invalid(
-                "a folder cannot be downloaded; name a file inside it".into(),
-            ));
-        }
-        if !self.sharing.take_download(open.link.id).await? {
-            return Err(exhausted());
-        }
-        self.ticket(&node, seconds(self.settings.shared_download_url_ttl_secs))
+        let scope = open.scope();
+        scope
+            .redacted(async {
+                open.require_mode(LinkMode::Download)?;
+                let node = match path.filter(|path| !path.is_root()) {
+                    None => open.node.clone(),
+                    Some(_) if !open.node.is_folder() => {
+                        return Err(Error::Invalid(
+                            "this link leads to a file; leave the path out".into(),
+                        ))
+                    }
+                    Some(path) => {
+                        let target = scope.resolve(path)?;
+                        self.entry(open.link.owner, &target).await?
+                    }
+                };
+                if node.is_folder() {
+                    return Err(Error::Invalid(
+                        "a folder cannot be downloaded; name a file inside it".into(),
+                    ));
+                }
+                if !self.sharing.take_download(open.link.id).await? {
+                    return Err(exhausted());
+                }
+                self.ticket(&node, seconds(self.settings.shared_download_url_ttl_secs))
+                    .await
+            })
             .await
     }
 
@@ -172,27 +185,37 @@ impl FileService {
         size: u64,
         sha256: Option<Sha256Hex>,
     ) -> Result<UploadView> {
-        open.require_mode(LinkMode::Upload)?;
-        let path = self.free_name(open, name).await?;
-        let (view, _) = self
-            .create_upload(
-                open.link.owner,
-                CreateUpload {
-                    path,
-                    size,
-                    sha256,
-                    overwrite: OverwritePolicy::Fail,
-                    grant: Some(open.link.id),
-                },
-            )
-            .await?;
-        Ok(view)
+        let scope = open.scope();
+        scope
+            .redacted(async {
+                open.require_mode(LinkMode::Upload)?;
+                let path = self.free_name(open, name).await?;
+                let (view, _) = self
+                    .create_upload(
+                        open.link.owner,
+                        CreateUpload {
+                            path,
+                            size,
+                            sha256,
+                            overwrite: OverwritePolicy::Fail,
+                            grant: Some(open.link.id),
+                        },
+                    )
+                    .await?;
+                Ok(view)
+            })
+            .await
     }
 
     /// A session started through the file-request link, with fresh part URLs.
     pub async fn link_upload(&self, open: &OpenLink, id: Uuid) -> Result<UploadView> {
-        let upload = self.link_session(open, id).await?;
-        self.view_upload(upload).await
+        let scope = open.scope();
+        scope
+            .redacted(async {
+                let upload = self.link_session(open, id).await?;
+                self.view_upload(upload).await
+            })
+            .await
     }
 
     /// Completes a session started through the file-request link; tells the owner.
@@ -202,39 +225,46 @@ impl FileService {
         id: Uuid,
         sha256: Option<Sha256Hex>,
     ) -> Result<Node> {
-        let mut upload = self.link_session(open, id).await?;
-        // Names are picked again at complete, one complete at a time, so two uploads of one
-        // name that were open together both land.
-        let _one_at_a_time = self.link_completes.lock().await;
-        let name = upload.path.name().to_owned();
-        if self
-            .repo
-            .get(open.link.owner, &upload.path)
-            .await?
-            .is_some()
-        {
-            upload.path = self.free_name(open, &strip_number(&name)).await?;
-        }
-        let owner = self.person_soon(open.link.owner).await?;
-        if owner.is_none() {
-            tracing::warn!("no directory entry for the link's owner; the upload mail is skipped");
-        }
-        let notice = owner.map(|owner| {
-            Outgoing::new(&LinkUploadReceived {
-                link_id: open.link.id,
-                owner_id: owner.id,
-                owner_email: owner.email,
-                owner_name: owner.name,
-                folder_name: open.node.path.name().to_owned(),
-                file_name: upload.path.name().to_owned(),
-                size: upload.size,
+        let scope = open.scope();
+        scope
+            .redacted(async {
+                let mut upload = self.link_session(open, id).await?;
+                // Names are picked again at complete, one complete at a time, so two uploads of one
+                // name that were open together both land.
+                let _one_at_a_time = self.link_completes.lock().await;
+                let name = upload.path.name().to_owned();
+                if self
+                    .repo
+                    .get(open.link.owner, &upload.path)
+                    .await?
+                    .is_some()
+                {
+                    upload.path = self.free_name(open, &strip_number(&name)).await?;
+                }
+                let owner = self.person_soon(open.link.owner).await?;
+                if owner.is_none() {
+                    tracing::warn!(
+                        "no directory entry for the link's owner; the upload mail is skipped"
+                    );
+                }
+                let notice = owner.map(|owner| {
+                    Outgoing::new(&LinkUploadReceived {
+                        link_id: open.link.id,
+                        owner_id: owner.id,
+                        owner_email: owner.email,
+                        owner_name: owner.name,
+                        folder_name: open.node.path.name().to_owned(),
+                        file_name: upload.path.name().to_owned(),
+                        size: upload.size,
+                    })
+                });
+                let node = self
+                    .finish(upload, sha256, notice.into_iter().collect())
+                    .await?;
+                self.sharing.count_upload(open.link.id).await?;
+                Ok(node)
             })
-        });
-        let node = self
-            .finish(upload, sha256, notice.into_iter().collect())
-            .await?;
-        self.sharing.count_upload(open.link.id).await?;
-        Ok(node)
+            .await
     }
 
     /// The owner's session `id`, if it is one this link's folder receives.

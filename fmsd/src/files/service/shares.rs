@@ -1,5 +1,6 @@
 //! Sharing with customers: give, change, revoke and list shares, and the [`Scope`] a request
-//! works in, which is how a recipient reaches a shared item with the ordinary use cases.
+//! works in, which is how a recipient reaches a shared item with the ordinary use cases (through
+//! [`super::ScopedFiles`], which applies the scope's checks to every call).
 
 use common::events::{FileShared, Outgoing};
 use uuid::Uuid;
@@ -43,7 +44,7 @@ impl Scope {
     }
 
     /// The owner's path for the caller's `path`.
-    pub fn resolve(&self, path: &RemotePath) -> Result<RemotePath> {
+    pub(super) fn resolve(&self, path: &RemotePath) -> Result<RemotePath> {
         path.under(&self.base)
     }
 
@@ -53,7 +54,7 @@ impl Scope {
     }
 
     /// Refuses a write unless the caller owns the tree or edits the share.
-    pub fn require_write(&self) -> Result<()> {
+    pub(super) fn require_write(&self) -> Result<()> {
         match self.role {
             None | Some(Role::Editor) => Ok(()),
             Some(Role::Viewer) => Err(Error::Forbidden(
@@ -64,7 +65,7 @@ impl Scope {
     }
 
     /// Refuses to move or delete the shared item itself (the owner decides over it).
-    pub fn require_inside(&self, path: &RemotePath) -> Result<()> {
+    pub(super) fn require_inside(&self, path: &RemotePath) -> Result<()> {
         if self.is_shared() && path.is_root() {
             return Err(Error::Invalid(
                 "the shared item itself cannot be moved or deleted; only what is inside it".into(),
@@ -73,9 +74,17 @@ impl Scope {
         Ok(())
     }
 
-    /// `error` with the owner's folders above the shared item taken out of its message, so a
+    /// Runs `work` with its error redacted: the one way a use case in a scope answers, so a
     /// recipient never learns where in the owner's tree the item lives.
-    pub fn redact(&self, error: Error) -> Error {
+    pub(super) async fn redacted<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        work.await.map_err(|error| self.redact(error))
+    }
+
+    /// `error` with the owner's folders above the shared item taken out of its message.
+    fn redact(&self, error: Error) -> Error {
         if !self.is_shared() || self.base.is_root() {
             return error;
         }
@@ -113,7 +122,7 @@ pub struct ShareView {
 impl FileService {
     /// The scope of a request by `caller`: their own tree, or the share `share` given to them
     /// (not found if there is no such share for them, or its item is gone).
-    pub async fn scope(&self, caller: Uuid, share: Option<Uuid>) -> Result<Scope> {
+    pub(super) async fn scope(&self, caller: Uuid, share: Option<Uuid>) -> Result<Scope> {
         self.ensure_active(caller).await?;
         let Some(id) = share else {
             return Ok(Scope::own(caller));
@@ -246,7 +255,11 @@ impl FileService {
     /// A signed URL for the file at `path` in `scope`; through a share it lives only
     /// `shared_download_url_ttl_secs`, so a revoke soon stops it too.
     #[tracing::instrument(skip(self))]
-    pub async fn download_in(&self, scope: &Scope, path: &RemotePath) -> Result<DownloadTicket> {
+    pub(super) async fn download_in(
+        &self,
+        scope: &Scope,
+        path: &RemotePath,
+    ) -> Result<DownloadTicket> {
         self.ensure_active(scope.owner).await?;
         let node = self.entry(scope.owner, &scope.resolve(path)?).await?;
         let ttl = if scope.is_shared() {
@@ -259,7 +272,7 @@ impl FileService {
 
     /// Refuses session `id` unless it was started in `scope`: the owner reaches their own
     /// sessions, a recipient only those started through their share.
-    pub async fn check_upload_scope(&self, scope: &Scope, id: Uuid) -> Result<()> {
+    pub(super) async fn check_upload_scope(&self, scope: &Scope, id: Uuid) -> Result<()> {
         let upload = self.open_upload(scope.owner, id).await?;
         if upload.grant != scope.grant || !upload.path.starts_with(&scope.base) {
             return Err(Error::NotFound(format!("there is no upload session {id}")));

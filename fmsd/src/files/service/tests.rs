@@ -1,5 +1,6 @@
-//! The service over the embedded adapters: which events each use case leaves in the outbox, and
-//! the purge of a deleted customer, handled once however often its event arrives.
+//! The service over the embedded adapters: which events each use case leaves in the outbox, the
+//! purge of a deleted customer, handled once however often its event arrives, and what a
+//! [`super::ScopedFiles`] lets a share's recipient see and do.
 
 use std::sync::Arc;
 
@@ -10,9 +11,10 @@ use uuid::Uuid;
 use super::{CreateUpload, FileService};
 use crate::bus::ports::Outbox;
 use crate::clock::ManualClock;
+use crate::error::Error;
 use crate::files::adapters::local_fs::LocalBlobStore;
 use crate::files::adapters::sql::SqlFileRepo;
-use crate::files::domain::{OverwritePolicy, RemotePath};
+use crate::files::domain::{OverwritePolicy, PageLimit, Person, RemotePath, Role};
 use crate::settings::FilesSettings;
 use crate::signing::UrlSigner;
 use crate::store_url::StoreUrl;
@@ -169,4 +171,103 @@ pub(crate) fn walk(dir: &std::path::Path) -> usize {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_scoped_handle_works_in_the_share_s_terms_and_redacts_its_errors() {
+    let harness = harness().await;
+    let (ann, bob) = (Uuid::new_v4(), Uuid::new_v4());
+    for (id, name) in [(ann, "ann"), (bob, "bob")] {
+        harness
+            .service
+            .remember_person(Person {
+                id,
+                email: format!("{name}@example.com"),
+                name: name.into(),
+            })
+            .await
+            .expect("a directory entry");
+    }
+    harness
+        .service
+        .mkdir(ann, &path("/private/team"), true)
+        .await
+        .expect("mkdir");
+    harness.upload(ann, "/private/team/a.txt", b"team").await;
+    let (view, _) = harness
+        .service
+        .share(ann, &path("/private/team"), "bob@example.com", Role::Viewer)
+        .await
+        .expect("a share");
+
+    let unknown = Uuid::new_v4();
+    let refused = harness.service.in_scope(bob, Some(unknown)).await;
+    assert!(
+        matches!(&refused, Err(Error::NotFound(m)) if m.contains(&unknown.to_string())),
+        "{refused:?}"
+    );
+    let tree = harness
+        .service
+        .in_scope(bob, Some(view.share.id))
+        .await
+        .expect("bob's scope");
+
+    // Paths go in relative to the shared folder.
+    let node = tree.metadata(&path("/a.txt")).await.expect("metadata");
+    assert_eq!(node.path, path("/private/team/a.txt"));
+    assert_eq!(tree.scope().relative(&node.path), Some(path("/a.txt")));
+    let page = tree
+        .list(
+            &RemotePath::root(),
+            None,
+            PageLimit::parse(None).expect("a limit"),
+        )
+        .await
+        .expect("a listing");
+    assert_eq!(page.entries.len(), 1);
+
+    // An error names the caller's path, never the owner's folders above the share.
+    let missing = tree.metadata(&path("/gone.txt")).await;
+    assert!(
+        matches!(&missing, Err(Error::NotFound(m)) if m == "'/gone.txt' does not exist"),
+        "{missing:?}"
+    );
+    let folder = tree.download(&RemotePath::root()).await;
+    assert!(
+        matches!(&folder, Err(Error::Invalid(m)) if !m.contains("private")),
+        "{folder:?}"
+    );
+
+    // A viewer may not write, and nobody moves or deletes the shared item itself.
+    let written = tree.mkdir(&path("/new"), false).await;
+    assert!(matches!(written, Err(Error::Forbidden(_))), "{written:?}");
+    harness
+        .service
+        .change_share(ann, view.share.id, Role::Editor)
+        .await
+        .expect("a role change");
+    let tree = harness
+        .service
+        .in_scope(bob, Some(view.share.id))
+        .await
+        .expect("bob's scope");
+    let created = tree
+        .mkdir(&path("/new"), false)
+        .await
+        .expect("an editor's mkdir");
+    assert_eq!(created.path, path("/private/team/new"));
+    let itself = tree.delete(&RemotePath::root(), true).await;
+    assert!(matches!(itself, Err(Error::Invalid(_))), "{itself:?}");
+
+    // Without a share the handle is the caller's own tree.
+    let own = harness
+        .service
+        .in_scope(ann, None)
+        .await
+        .expect("ann's tree");
+    let node = own
+        .metadata(&path("/private/team/a.txt"))
+        .await
+        .expect("metadata");
+    assert_eq!(own.scope().relative(&node.path), Some(node.path.clone()));
 }

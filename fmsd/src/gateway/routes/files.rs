@@ -3,9 +3,10 @@
 //! Each handler parses its input into domain types (a bad path is a 400 that names the rule),
 //! calls the files service as the caller, and turns the answer into `common::api` types.
 //!
-//! With `share=<id>` in the query string a handler works inside an item shared with the caller
-//! (see [`Scope`]): paths in and out are relative to the item, writes need the editor role, and
-//! no answer or error message reveals where the item lives in its owner's tree.
+//! With `share=<id>` in the query string a handler works inside an item shared with the caller:
+//! it takes a [`ScopedFiles`] (the extractor is in `gateway::scope`), whose paths in and out are
+//! relative to the item, whose writes need the editor role, and whose error messages never
+//! reveal where the item lives in its owner's tree.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,10 +16,9 @@ use common::api::{
     Deleted, DownloadLink, Entry, EntryKind, Listing, MkdirRequest, MoveRequest, Usage,
 };
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::files::domain::{Node, NodeKind, PageLimit, RemotePath};
-use crate::files::service::{Page, Scope};
+use crate::files::service::{Page, Scope, ScopedFiles};
 use crate::gateway::auth::Caller;
 use crate::gateway::error::{ApiError, JsonBody, QueryParams};
 use crate::gateway::AppState;
@@ -80,18 +80,9 @@ pub fn listing(scope: &Scope, page: &Page) -> Listing {
     }
 }
 
-/// `?share=`: work inside an item shared with the caller.
-#[derive(Debug, Deserialize)]
-pub struct ShareQuery {
-    /// The share's id.
-    pub share: Option<Uuid>,
-}
-
 /// `?path=&cursor=&limit=`.
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    /// The share to work in.
-    share: Option<Uuid>,
     /// The folder; the root when absent.
     path: Option<String>,
     /// The previous page's `next_cursor`.
@@ -103,8 +94,6 @@ struct ListQuery {
 /// `?path=`.
 #[derive(Debug, Deserialize)]
 struct PathQuery {
-    /// The share to work in.
-    share: Option<Uuid>,
     /// The entry.
     path: String,
 }
@@ -112,8 +101,6 @@ struct PathQuery {
 /// `?path=&recursive=`.
 #[derive(Debug, Deserialize)]
 struct DeleteQuery {
-    /// The share to work in.
-    share: Option<Uuid>,
     /// The entry.
     path: String,
     /// Delete a folder with everything in it.
@@ -122,60 +109,30 @@ struct DeleteQuery {
 }
 
 async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
+    tree: ScopedFiles,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<Listing>, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(query.path.as_deref().unwrap_or("/"))?;
     let limit = PageLimit::parse(query.limit)?;
-    let page = async {
-        let folder = scope.resolve(&path)?;
-        state
-            .files
-            .list(scope.owner, &folder, query.cursor.as_deref(), limit)
-            .await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
-    Ok(Json(listing(&scope, &page)))
+    let page = tree.list(&path, query.cursor.as_deref(), limit).await?;
+    Ok(Json(listing(tree.scope(), &page)))
 }
 
 async fn metadata(
-    State(state): State<AppState>,
-    caller: Caller,
+    tree: ScopedFiles,
     QueryParams(query): QueryParams<PathQuery>,
 ) -> Result<Json<Entry>, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&query.path)?;
-    let node = async {
-        state
-            .files
-            .metadata(scope.owner, &scope.resolve(&path)?)
-            .await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
-    Ok(Json(scoped_entry(&scope, &node)))
+    let node = tree.metadata(&path).await?;
+    Ok(Json(scoped_entry(tree.scope(), &node)))
 }
 
 async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
+    tree: ScopedFiles,
     QueryParams(query): QueryParams<DeleteQuery>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&query.path)?;
-    scope.require_write()?;
-    scope.require_inside(&path)?;
-    let removal = async {
-        state
-            .files
-            .delete(scope.owner, &scope.resolve(&path)?, query.recursive)
-            .await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
+    let removal = tree.delete(&path, query.recursive).await?;
     Ok(Json(Deleted {
         n_files: removal.n_files,
         n_folders: removal.n_folders,
@@ -184,46 +141,22 @@ async fn delete(
 }
 
 async fn mkdir(
-    State(state): State<AppState>,
-    caller: Caller,
-    QueryParams(query): QueryParams<ShareQuery>,
+    tree: ScopedFiles,
     JsonBody(request): JsonBody<MkdirRequest>,
 ) -> Result<(StatusCode, Json<Entry>), ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&request.path)?;
-    scope.require_write()?;
-    let node = async {
-        state
-            .files
-            .mkdir(scope.owner, &scope.resolve(&path)?, request.parents)
-            .await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
-    Ok((StatusCode::CREATED, Json(scoped_entry(&scope, &node))))
+    let node = tree.mkdir(&path, request.parents).await?;
+    Ok((StatusCode::CREATED, Json(scoped_entry(tree.scope(), &node))))
 }
 
 async fn move_entry(
-    State(state): State<AppState>,
-    caller: Caller,
-    QueryParams(query): QueryParams<ShareQuery>,
+    tree: ScopedFiles,
     JsonBody(request): JsonBody<MoveRequest>,
 ) -> Result<Json<Entry>, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let from = RemotePath::parse(&request.from)?;
     let to = RemotePath::parse(&request.to)?;
-    scope.require_write()?;
-    scope.require_inside(&from)?;
-    scope.require_inside(&to)?;
-    let node = async {
-        state
-            .files
-            .move_entry(scope.owner, &scope.resolve(&from)?, &scope.resolve(&to)?)
-            .await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
-    Ok(Json(scoped_entry(&scope, &node)))
+    let node = tree.move_entry(&from, &to).await?;
+    Ok(Json(scoped_entry(tree.scope(), &node)))
 }
 
 async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usage>, ApiError> {
@@ -238,17 +171,11 @@ async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usa
 }
 
 async fn download(
-    State(state): State<AppState>,
-    caller: Caller,
+    tree: ScopedFiles,
     QueryParams(query): QueryParams<PathQuery>,
 ) -> Result<Json<DownloadLink>, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&query.path)?;
-    let ticket = state
-        .files
-        .download_in(&scope, &path)
-        .await
-        .map_err(|error| scope.redact(error))?;
+    let ticket = tree.download(&path).await?;
     Ok(Json(download_link(ticket)))
 }
 

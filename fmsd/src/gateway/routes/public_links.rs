@@ -1,6 +1,9 @@
 //! `/s/{token}`: what a link leads to, without login. Its password, if it has one, comes in
 //! the `x-fms-link-password` header of every request; wrong guesses are limited per link and
 //! per client IP.
+//!
+//! Paths in and out are relative to the link's item; the files service redacts its errors, so
+//! no answer shows where the item lives in its owner's tree.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -107,15 +110,13 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<Json<Listing>, ApiError> {
     let open = open(&state, &token, &headers, peer.ip()).await?;
-    let scope = open.scope();
     let path = RemotePath::parse(query.path.as_deref().unwrap_or("/"))?;
     let limit = PageLimit::parse(query.limit)?;
     let page = state
         .files
         .link_listing(&open, &path, query.cursor.as_deref(), limit)
-        .await
-        .map_err(|error| scope.redact(error))?;
-    Ok(Json(listing(&scope, &page)))
+        .await?;
+    Ok(Json(listing(&open.scope(), &page)))
 }
 
 async fn download(
@@ -128,11 +129,7 @@ async fn download(
     let request: LinkDownloadRequest = optional_json(&body)?;
     let path = request.path.as_deref().map(RemotePath::parse).transpose()?;
     let open = open(&state, &token, &headers, peer.ip()).await?;
-    let ticket = state
-        .files
-        .link_download(&open, path.as_ref())
-        .await
-        .map_err(|error| open.scope().redact(error))?;
+    let ticket = state.files.link_download(&open, path.as_ref()).await?;
     Ok(Json(download_link(ticket)))
 }
 
@@ -149,13 +146,11 @@ async fn create_upload(
         .map(Sha256Hex::parse)
         .transpose()?;
     let open = open(&state, &token, &headers, peer.ip()).await?;
-    let scope = open.scope();
     let view = state
         .files
         .link_create_upload(&open, &request.name, request.size, sha256)
-        .await
-        .map_err(|error| scope.redact(error))?;
-    Ok((StatusCode::CREATED, Json(session(&scope, view))))
+        .await?;
+    Ok((StatusCode::CREATED, Json(session(&open.scope(), view))))
 }
 
 async fn show_upload(
@@ -165,13 +160,8 @@ async fn show_upload(
     headers: HeaderMap,
 ) -> Result<Json<UploadSession>, ApiError> {
     let open = open(&state, &token, &headers, peer.ip()).await?;
-    let scope = open.scope();
-    let view = state
-        .files
-        .link_upload(&open, id)
-        .await
-        .map_err(|error| scope.redact(error))?;
-    Ok(Json(session(&scope, view)))
+    let view = state.files.link_upload(&open, id).await?;
+    Ok(Json(session(&open.scope(), view)))
 }
 
 async fn complete_upload(
@@ -183,11 +173,6 @@ async fn complete_upload(
 ) -> Result<Json<Entry>, ApiError> {
     let sha256 = complete_request(&body)?;
     let open = open(&state, &token, &headers, peer.ip()).await?;
-    let scope = open.scope();
-    let node = state
-        .files
-        .link_complete_upload(&open, id, sha256)
-        .await
-        .map_err(|error| scope.redact(error))?;
-    Ok(Json(scoped_entry(&scope, &node)))
+    let node = state.files.link_complete_upload(&open, id, sha256).await?;
+    Ok(Json(scoped_entry(&open.scope(), &node)))
 }

@@ -1,9 +1,11 @@
 //! `/v1/uploads`: create or resume an upload session, see it with fresh part URLs, complete it,
 //! abort it. The parts themselves go to the URLs in the session (for the embedded blob store,
 //! `routes::blobs`).
+//!
+//! With `share=<id>` a session is started, seen and ended inside a share, through a
+//! [`ScopedFiles`]: a recipient reaches only the sessions started through their share.
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -12,12 +14,11 @@ use common::api::{
 };
 use uuid::Uuid;
 
-use super::files::{scoped_entry, ShareQuery};
+use super::files::scoped_entry;
 use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
-use crate::files::service::{CreateUpload, Scope, UploadView};
-use crate::gateway::auth::Caller;
-use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
+use crate::files::service::{Scope, ScopedFiles, UploadView};
+use crate::gateway::error::{ApiError, JsonBody, PathParams};
 use crate::gateway::AppState;
 
 /// The upload-session routes.
@@ -57,55 +58,31 @@ pub fn session(scope: &Scope, view: UploadView) -> UploadSession {
 }
 
 async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    QueryParams(query): QueryParams<ShareQuery>,
+    tree: ScopedFiles,
     JsonBody(request): JsonBody<CreateUploadRequest>,
 ) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let path = RemotePath::parse(&request.path)?;
-    scope.require_write()?;
-    let (view, resumed) = async {
-        let request = CreateUpload {
-            path: scope.resolve(&path)?,
-            size: request.size,
-            sha256: request
-                .sha256
-                .as_deref()
-                .map(Sha256Hex::parse)
-                .transpose()?,
-            overwrite: match request.overwrite {
-                Overwrite::Fail => OverwritePolicy::Fail,
-                Overwrite::Replace => OverwritePolicy::Replace,
-            },
-            grant: scope.grant,
-        };
-        state.files.create_upload(scope.owner, request).await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
+    let overwrite = match request.overwrite {
+        Overwrite::Fail => OverwritePolicy::Fail,
+        Overwrite::Replace => OverwritePolicy::Replace,
+    };
+    let (view, resumed) = tree
+        .create_upload(&path, request.size, request.sha256.as_deref(), overwrite)
+        .await?;
     let status = if resumed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(session(&scope, view))))
+    Ok((status, Json(session(tree.scope(), view))))
 }
 
 async fn show(
-    State(state): State<AppState>,
-    caller: Caller,
+    tree: ScopedFiles,
     PathParams(id): PathParams<Uuid>,
-    QueryParams(query): QueryParams<ShareQuery>,
 ) -> Result<Json<UploadSession>, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
-    let view = async {
-        state.files.check_upload_scope(&scope, id).await?;
-        state.files.upload(scope.owner, id).await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
-    Ok(Json(session(&scope, view)))
+    let view = tree.upload(id).await?;
+    Ok(Json(session(tree.scope(), view)))
 }
 
 /// The optional body of a complete: no body means no checksum from the client.
@@ -124,37 +101,19 @@ pub fn optional_json<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> 
 }
 
 async fn complete(
-    State(state): State<AppState>,
-    caller: Caller,
+    tree: ScopedFiles,
     PathParams(id): PathParams<Uuid>,
-    QueryParams(query): QueryParams<ShareQuery>,
     body: Bytes,
 ) -> Result<Json<Entry>, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
     let sha256 = complete_request(&body)?;
-    scope.require_write()?;
-    let node = async {
-        state.files.check_upload_scope(&scope, id).await?;
-        state.files.complete_upload(scope.owner, id, sha256).await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
-    Ok(Json(scoped_entry(&scope, &node)))
+    let node = tree.complete_upload(id, sha256).await?;
+    Ok(Json(scoped_entry(tree.scope(), &node)))
 }
 
 async fn abort(
-    State(state): State<AppState>,
-    caller: Caller,
+    tree: ScopedFiles,
     PathParams(id): PathParams<Uuid>,
-    QueryParams(query): QueryParams<ShareQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let scope = state.files.scope(caller.customer_id, query.share).await?;
-    scope.require_write()?;
-    async {
-        state.files.check_upload_scope(&scope, id).await?;
-        state.files.abort_upload(scope.owner, id).await
-    }
-    .await
-    .map_err(|error| scope.redact(error))?;
+    tree.abort_upload(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

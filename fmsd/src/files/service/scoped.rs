@@ -1,0 +1,186 @@
+//! [`ScopedFiles`]: the tree and upload use cases as a caller sees them from inside a
+//! [`Scope`], so a caller working through a share cannot skip a step.
+//!
+//! Every method takes the caller's paths (relative to the scope), resolves them to the owner's,
+//! refuses a write the share's role does not allow, and takes the owner's folders above the
+//! shared item out of every error message. In one's own tree the scope is the whole tree and
+//! each step lets everything through, so one code path serves both.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::{CreateUpload, DownloadTicket, FileService, Page, Scope, UploadView};
+use crate::error::Result;
+use crate::files::domain::{Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex};
+
+/// The files service bound to one request's [`Scope`]; built by [`FileService::in_scope`].
+#[derive(Debug, Clone)]
+pub struct ScopedFiles {
+    /// The service the use cases run on.
+    service: Arc<FileService>,
+    /// Whose tree, where in it, with which role: checked once when the handle was made.
+    scope: Scope,
+}
+
+impl FileService {
+    /// The use cases as `caller` reaches them: in their own tree, or inside the share `share`
+    /// given to them (not found if there is no such share for them, or its item is gone).
+    pub async fn in_scope(
+        self: &Arc<Self>,
+        caller: Uuid,
+        share: Option<Uuid>,
+    ) -> Result<ScopedFiles> {
+        let scope = self.scope(caller, share).await?;
+        Ok(ScopedFiles {
+            service: Arc::clone(self),
+            scope,
+        })
+    }
+}
+
+impl ScopedFiles {
+    /// The scope the handle works in, to show the owner's paths relative to it.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// One page of the folder `path`, after `cursor`.
+    pub async fn list(
+        &self,
+        path: &RemotePath,
+        cursor: Option<&str>,
+        limit: PageLimit,
+    ) -> Result<Page> {
+        let scope = &self.scope;
+        scope
+            .redacted(async {
+                let folder = scope.resolve(path)?;
+                self.service.list(scope.owner, &folder, cursor, limit).await
+            })
+            .await
+    }
+
+    /// The file or folder at `path`.
+    pub async fn metadata(&self, path: &RemotePath) -> Result<Node> {
+        let scope = &self.scope;
+        scope
+            .redacted(async {
+                self.service
+                    .metadata(scope.owner, &scope.resolve(path)?)
+                    .await
+            })
+            .await
+    }
+
+    /// Creates the folder `path` (and its missing parents with `parents`); needs write access.
+    pub async fn mkdir(&self, path: &RemotePath, parents: bool) -> Result<Node> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope
+            .redacted(async {
+                self.service
+                    .mkdir(scope.owner, &scope.resolve(path)?, parents)
+                    .await
+            })
+            .await
+    }
+
+    /// Moves or renames the entry at `from` to `to`; needs write access, and neither may be
+    /// the shared item itself.
+    pub async fn move_entry(&self, from: &RemotePath, to: &RemotePath) -> Result<Node> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope.require_inside(from)?;
+        scope.require_inside(to)?;
+        scope
+            .redacted(async {
+                self.service
+                    .move_entry(scope.owner, &scope.resolve(from)?, &scope.resolve(to)?)
+                    .await
+            })
+            .await
+    }
+
+    /// Deletes the entry at `path` (a non-empty folder only when `recursive`); needs write
+    /// access, and it may not be the shared item itself.
+    pub async fn delete(&self, path: &RemotePath, recursive: bool) -> Result<Removal> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope.require_inside(path)?;
+        scope
+            .redacted(async {
+                self.service
+                    .delete(scope.owner, &scope.resolve(path)?, recursive)
+                    .await
+            })
+            .await
+    }
+
+    /// A signed URL for the file at `path` (short-lived through a share).
+    pub async fn download(&self, path: &RemotePath) -> Result<DownloadTicket> {
+        let scope = &self.scope;
+        scope.redacted(self.service.download_in(scope, path)).await
+    }
+
+    /// Starts an upload to `path`, or resumes the one started the same way; needs write access.
+    /// `sha256` is the client's text, checked here so its error follows the role check. The
+    /// flag says whether the session was resumed.
+    pub async fn create_upload(
+        &self,
+        path: &RemotePath,
+        size: u64,
+        sha256: Option<&str>,
+        overwrite: OverwritePolicy,
+    ) -> Result<(UploadView, bool)> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope
+            .redacted(async {
+                let request = CreateUpload {
+                    path: scope.resolve(path)?,
+                    size,
+                    sha256: sha256.map(Sha256Hex::parse).transpose()?,
+                    overwrite,
+                    grant: scope.grant,
+                };
+                self.service.create_upload(scope.owner, request).await
+            })
+            .await
+    }
+
+    /// The session `id`, if it was started in this scope, with fresh part URLs.
+    pub async fn upload(&self, id: Uuid) -> Result<UploadView> {
+        let scope = &self.scope;
+        scope
+            .redacted(async {
+                self.service.check_upload_scope(scope, id).await?;
+                self.service.upload(scope.owner, id).await
+            })
+            .await
+    }
+
+    /// Completes the session `id` started in this scope; needs write access.
+    pub async fn complete_upload(&self, id: Uuid, sha256: Option<Sha256Hex>) -> Result<Node> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope
+            .redacted(async {
+                self.service.check_upload_scope(scope, id).await?;
+                self.service.complete_upload(scope.owner, id, sha256).await
+            })
+            .await
+    }
+
+    /// Ends the session `id` started in this scope and frees its parts; needs write access.
+    pub async fn abort_upload(&self, id: Uuid) -> Result<()> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope
+            .redacted(async {
+                self.service.check_upload_scope(scope, id).await?;
+                self.service.abort_upload(scope.owner, id).await
+            })
+            .await
+    }
+}

@@ -1,10 +1,10 @@
 //! Waiting between attempts: [`Backoff`] is a delay that grows by a factor up to a cap, slept
 //! in a way shutdown interrupts at once.
 //!
-//! The bus consumer retries handlers, reads, commits and dead letters with it, the outbox relay
-//! retries publishing, and the waits for a Kafka topic's metadata and for a customer the files
-//! directory has not heard of yet poll with it, so every retry loop in fmsd waits, grows and
-//! stops the same way.
+//! The bus consumer retries handlers, reads, commits and dead letters with it, and the outbox
+//! relay retries publishing, so every retry loop of the bus waits, grows and stops the same way.
+//! (A poll with a fixed pace and a deadline, such as the wait for a Kafka topic's metadata,
+//! simply sleeps: there is nothing to grow or reset.)
 
 use std::time::Duration;
 

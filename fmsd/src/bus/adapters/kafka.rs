@@ -36,7 +36,6 @@ use rdkafka::TopicPartitionList;
 
 use crate::bus::ports::{Publisher, Subscriber, Subscription};
 use crate::error::{Error, Result};
-use crate::retry::Backoff;
 use crate::settings::KafkaSettings;
 
 use subscription::KafkaSubscription;
@@ -194,7 +193,6 @@ impl Shared {
     /// Polls the metadata until every topic in `topics` is there with its leaders known.
     async fn wait_for_topics(&self, topics: &[String]) -> anyhow::Result<()> {
         let deadline = Instant::now() + TOPIC_WAIT;
-        let mut backoff = Backoff::constant(Duration::from_millis(100));
         for topic in topics {
             loop {
                 let producer = self.producer.clone();
@@ -220,7 +218,7 @@ impl Shared {
                     }
                     Err(error) => return Err(error).context("failed to fetch the topic metadata"),
                 }
-                tokio::time::sleep(backoff.next_delay()).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
         Ok(())

@@ -12,7 +12,6 @@ use super::{seconds, DownloadTicket, FileService};
 const DIRECTORY_LAG: std::time::Duration = std::time::Duration::from_secs(3);
 use crate::error::{Error, Result};
 use crate::files::domain::{Node, Person, RemotePath, Role, Share};
-use crate::retry::Backoff;
 
 /// Whose tree a request works in and where: the caller's own tree, or the item a share gives
 /// them, with paths relative to it.
@@ -308,7 +307,6 @@ impl FileService {
     /// directory has not heard of yet; `None` if it still has not.
     pub(super) async fn person_soon(&self, id: Uuid) -> Result<Option<Person>> {
         let deadline = tokio::time::Instant::now() + DIRECTORY_LAG;
-        let mut backoff = Backoff::constant(std::time::Duration::from_millis(100));
         loop {
             if let Some(person) = self.sharing.person(id).await? {
                 return Ok(Some(person));
@@ -316,7 +314,7 @@ impl FileService {
             if tokio::time::Instant::now() >= deadline {
                 return Ok(None);
             }
-            tokio::time::sleep(backoff.next_delay()).await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
 

@@ -30,14 +30,13 @@ pub async fn run(
     loop {
         match relay_batch(outbox.as_ref(), publisher.as_ref()).await {
             Ok(0) => {
-                backoff.reset();
                 tokio::select! {
                     () = wake.notified() => {}
                     () = tokio::time::sleep(IDLE_POLL) => {}
                     () = shutdown.cancelled() => break,
                 }
             }
-            Ok(_) => backoff.reset(),
+            Ok(_) => {}
             Err(error) => {
                 tracing::warn!(relay = name, error = %format!("{error:#}"), "outbox relay failed; will retry");
                 if !backoff.wait(&shutdown).await {

@@ -7,8 +7,9 @@
 //! - [`lock_owner`]: a transaction-scoped advisory lock on PostgreSQL, nothing on SQLite (whose
 //!   write lock already serializes every writer).
 //! - [`per_engine`]: statements both engines speak but diesel's common backend does not
-//!   (`RETURNING`, `ON CONFLICT`, `FOR UPDATE SKIP LOCKED`) are written once and compiled for
-//!   each engine's own connection.
+//!   (`RETURNING`, `ON CONFLICT`) are written once and compiled for each engine's own
+//!   connection.
+//! - [`load_skip_locked`]: `FOR UPDATE SKIP LOCKED` on PostgreSQL, a plain select on SQLite.
 
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 use diesel::QueryResult;

@@ -250,19 +250,19 @@ async fn eml_mailer_keeps_the_mailer_contract() {
     mailer_contract(mailer, &folder).await;
 }
 
+/// The notifications store on SQLite at `path`, created or reopened.
+pub async fn sqlite_repo(path: &std::path::Path) -> SqlNotificationRepo {
+    SqlNotificationRepo::open(&StoreUrl::Sqlite(path.to_owned()))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn sqlite_repo_keeps_the_repo_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notifications.db");
-    let remembered = repo_contract(Arc::new(
-        SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
-            .await
-            .unwrap(),
-    ))
-    .await;
-    let reopened = SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
-        .await
-        .unwrap();
+    let remembered = repo_contract(Arc::new(sqlite_repo(&path).await)).await;
+    let reopened = sqlite_repo(&path).await;
     assert!(reopened.already_handled(&remembered).await.unwrap());
 }
 
@@ -270,15 +270,8 @@ async fn sqlite_repo_keeps_the_repo_contract() {
 async fn sqlite_repo_keeps_the_activity_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notifications.db");
-    let kept = activity::repo_contract(Arc::new(
-        SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
-            .await
-            .unwrap(),
-    ))
-    .await;
-    let reopened = SqlNotificationRepo::open(&StoreUrl::Sqlite(path.clone()))
-        .await
-        .unwrap();
+    let kept = activity::repo_contract(Arc::new(sqlite_repo(&path).await)).await;
+    let reopened = sqlite_repo(&path).await;
     activity::kept_after_reopening(&reopened, &kept).await;
 }
 
@@ -286,9 +279,7 @@ async fn sqlite_repo_keeps_the_activity_contract() {
 async fn service_over_eml_and_sqlite_sends_a_burst_as_one_digest() {
     let dir = tempfile::tempdir().unwrap();
     let (mailer, folder) = eml_mailer(dir.path());
-    let repo = SqlNotificationRepo::open(&StoreUrl::Sqlite(dir.path().join("notifications.db")))
-        .await
-        .unwrap();
+    let repo = sqlite_repo(&dir.path().join("notifications.db")).await;
     activity::service_contract(mailer, Arc::new(repo), &folder).await;
 }
 
@@ -296,8 +287,6 @@ async fn service_over_eml_and_sqlite_sends_a_burst_as_one_digest() {
 async fn service_over_eml_and_sqlite_mails_each_event_once() {
     let dir = tempfile::tempdir().unwrap();
     let (mailer, folder) = eml_mailer(dir.path());
-    let repo = SqlNotificationRepo::open(&StoreUrl::Sqlite(dir.path().join("notifications.db")))
-        .await
-        .unwrap();
+    let repo = sqlite_repo(&dir.path().join("notifications.db")).await;
     service_contract(mailer, Arc::new(repo), &folder).await;
 }

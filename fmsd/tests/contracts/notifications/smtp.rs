@@ -6,11 +6,9 @@ use std::time::{Duration, Instant};
 
 use fmsd::error::Error;
 use fmsd::notifications::adapters::smtp::SmtpMailer;
-use fmsd::notifications::adapters::sql::SqlNotificationRepo;
 use fmsd::notifications::domain::Template;
 use fmsd::notifications::ports::Mailer;
 use fmsd::settings::SmtpSettings;
-use fmsd::store_url::StoreUrl;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -101,9 +99,7 @@ async fn smtp_mailer_keeps_the_mailer_contract() {
 #[tokio::test]
 async fn service_over_smtp_and_sqlite_mails_each_event_once() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = SqlNotificationRepo::open(&StoreUrl::Sqlite(dir.path().join("notifications.db")))
-        .await
-        .unwrap();
+    let repo = super::sqlite_repo(&dir.path().join("notifications.db")).await;
     service_contract(maildev_mailer(), Arc::new(repo), &Maildev::from_env()).await;
 }
 

@@ -6,6 +6,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod private;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -116,6 +118,12 @@ impl Stack {
         }
     }
 
+    /// Replaces (or adds) the fmsd setting `key`, e.g. to use a server of the test's own.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.fmsd_env.retain(|(existing, _)| existing != key);
+        self.fmsd_env.push((key.to_owned(), value.into()));
+    }
+
     /// The settings as `(&str, &str)` pairs for `Fmsd::start_with`.
     pub fn env(&self) -> Vec<(&str, &str)> {
         self.fmsd_env
@@ -189,6 +197,16 @@ impl Stack {
     /// Every envelope on this test's `topic` (logical name), read from the beginning by Python's
     /// confluent-kafka with a throwaway group, waiting up to 15 s for at least `at_least`.
     pub fn kafka_envelopes(&self, topic: &str, at_least: usize) -> Vec<serde_json::Value> {
+        self.kafka_envelopes_on(&require("FMS_TEST_KAFKA_BROKERS"), topic, at_least)
+    }
+
+    /// [`Stack::kafka_envelopes`] on the broker at `brokers`.
+    pub fn kafka_envelopes_on(
+        &self,
+        brokers: &str,
+        topic: &str,
+        at_least: usize,
+    ) -> Vec<serde_json::Value> {
         let script = r#"
 import json, sys, time
 from confluent_kafka import Consumer
@@ -209,7 +227,7 @@ print(json.dumps(seen))
             .args([
                 "-c",
                 script,
-                &require("FMS_TEST_KAFKA_BROKERS"),
+                brokers,
                 &format!("{}{topic}", self.topic_prefix),
             ])
             .arg(at_least.to_string())
@@ -224,14 +242,15 @@ print(json.dumps(seen))
     }
 }
 
-/// Mails maildev received for `to`, through its HTTP API.
+/// Mails the shared maildev received for `to`, through its HTTP API.
 pub fn mails_to(to: &str) -> Vec<serde_json::Value> {
+    mails_at(&require("FMS_TEST_MAILDEV_URL"), to)
+}
+
+/// Mails the maildev whose API is at `api` received for `to`.
+pub fn mails_at(api: &str, to: &str) -> Vec<serde_json::Value> {
     let output = Command::new("curl")
-        .args([
-            "-sS",
-            "-f",
-            &format!("{}/email", require("FMS_TEST_MAILDEV_URL")),
-        ])
+        .args(["-sS", "-f", &format!("{api}/email")])
         .output()
         .unwrap();
     assert!(
@@ -263,7 +282,7 @@ pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     }
 }
 
-fn psql(url: &str, sql: &str) {
+pub fn psql(url: &str, sql: &str) {
     let output = Command::new("psql")
         .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()
@@ -276,7 +295,7 @@ fn psql(url: &str, sql: &str) {
 }
 
 /// `url` with its database (the path) replaced.
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let mut url = url::Url::parse(url).unwrap();
     url.set_path(&format!("/{database}"));
     url.to_string()

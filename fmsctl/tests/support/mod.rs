@@ -255,6 +255,14 @@ impl Fmsd {
     }
 }
 
+impl Fmsd {
+    /// Kills fmsd with SIGKILL, as a crash would: nothing is finished or flushed.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
 impl Drop for Fmsd {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {

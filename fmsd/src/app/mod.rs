@@ -31,7 +31,7 @@ use crate::files::service::FileService;
 use crate::gateway::auth::TokenVerifier;
 use crate::gateway::rate_limit::{LinkPasswordLimiter, LoginLimiter};
 use crate::gateway::{self, AppState};
-use crate::health::Probe;
+use crate::health::{Health, Probe};
 use crate::notifications::service::NotificationService;
 use crate::periodic::Periodic;
 use crate::settings::Settings;
@@ -69,6 +69,8 @@ pub struct App {
     files: Arc<FileService>,
     /// For the periodic flush of activity-mail digests.
     notifications: Arc<NotificationService>,
+    /// Watched all along, so outages and recoveries are logged.
+    health: Arc<Health>,
     /// Settings, for intervals and the shutdown deadline.
     settings: Settings,
 }
@@ -130,9 +132,9 @@ impl App {
 
         // Notifications.
         let notification_store = wiring::notifications(&settings).await?;
-        let mailer = wiring::mailer(&settings).await?;
+        let mail = wiring::mailer(&settings).await?;
         let notifications = Arc::new(NotificationService::new(
-            mailer,
+            mail.port,
             notification_store.port.clone(),
             clock.clone(),
             Duration::from_secs(settings.mail.digest_window_secs),
@@ -165,8 +167,10 @@ impl App {
             ("files", file_store.probe),
             ("blobs", blob_store.probe),
             ("notifications", notification_store.probe),
+            ("mail", mail.probe),
             ("bus", bus.probe),
         ];
+        let health = Arc::new(Health::new(probes));
         let (publisher, subscriber) = (bus.publisher, bus.subscriber);
 
         let state = AppState {
@@ -181,7 +185,7 @@ impl App {
             link_limiter: Arc::new(LinkPasswordLimiter::new(
                 settings.files.link_password_attempts_per_minute,
             )),
-            probes: Arc::new(probes),
+            health: health.clone(),
             public_url: public_url.clone(),
             clock,
         };
@@ -196,6 +200,7 @@ impl App {
             subscriber,
             files,
             notifications,
+            health,
             settings,
         })
     }
@@ -249,6 +254,7 @@ impl App {
             shutdown.clone(),
         ));
         workers.spawn(flush_digests(self.notifications, shutdown.clone()));
+        workers.spawn(self.health.watch(shutdown.clone()));
 
         let server = tokio::spawn(gateway::serve(self.listener, self.router, shutdown.clone()));
         shutdown.cancelled().await;

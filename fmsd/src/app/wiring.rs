@@ -166,19 +166,31 @@ pub async fn notifications(settings: &Settings) -> anyhow::Result<Wired<dyn Noti
     })
 }
 
-/// The mailer from `stores.mail`.
-pub async fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+/// The mailer from `stores.mail`; it answers `/readyz` as `mail`.
+pub async fn mailer(settings: &Settings) -> anyhow::Result<Wired<dyn Mailer>> {
     match store(settings, "mail", &settings.stores.mail)? {
-        StoreUrl::File(path) => Ok(Arc::new(MaildirMailer::open(&path, &settings.mail.from)?)),
+        StoreUrl::File(path) => {
+            let mailer = Arc::new(MaildirMailer::open(&path, &settings.mail.from)?);
+            Ok(Wired {
+                port: mailer.clone(),
+                outbox: None,
+                probe: mailer,
+            })
+        }
         #[cfg(feature = "smtp")]
-        StoreUrl::Smtp(host, port) => Ok(Arc::new(
-            crate::notifications::adapters::smtp::SmtpMailer::new(
+        StoreUrl::Smtp(host, port) => {
+            let mailer = Arc::new(crate::notifications::adapters::smtp::SmtpMailer::new(
                 &host,
                 port,
                 &settings.smtp,
                 &settings.mail.from,
-            )?,
-        )),
+            )?);
+            Ok(Wired {
+                port: mailer.clone(),
+                outbox: None,
+                probe: mailer,
+            })
+        }
         #[cfg(not(feature = "smtp"))]
         StoreUrl::Smtp(..) => Err(crate::store_url::not_built("mail", "smtp")),
         other => Err(unsupported("mail", &other, "file:// or smtp://")),

@@ -1,9 +1,10 @@
 //! Runs one event handler for one consumer group.
 //!
 //! Each event is handled inside its envelope's correlation id. A transient failure (a store or
-//! the mailer unreachable) is retried with exponential backoff; after [`MAX_ATTEMPTS`], or at
-//! once for an event that can never succeed (a malformed payload), the event goes to
-//! `<topic>.dlq` with the error, so nothing is dropped silently. The position is committed only
+//! the mailer unreachable) is retried with exponential backoff, each retry logged, for as long
+//! as [`RETRY_SPAN`]: a server that is away for minutes is waited out, and the mail still goes.
+//! After that, or at once for an event that can never succeed (a malformed payload), the event
+//! goes to `<topic>.dlq` with the error, so nothing is dropped silently. The position is committed only
 //! after the handler succeeded or the event was dead-lettered.
 
 use std::sync::Arc;
@@ -18,8 +19,8 @@ use super::ports::{Delivery, Publisher, Subscriber, Subscription};
 use crate::error::{Error, Result};
 use crate::retry::Backoff;
 
-/// Attempts before a transiently failing event is dead-lettered.
-pub const MAX_ATTEMPTS: u32 = 8;
+/// How long a transiently failing event is retried before it is dead-lettered.
+pub const RETRY_SPAN: Duration = Duration::from_secs(60 * 60);
 /// First retry delay; doubled on every attempt up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Longest retry delay.
@@ -120,17 +121,19 @@ async fn handle_with_retries(
 ) -> bool {
     let mut backoff = backoff();
     let mut attempts = 0;
+    let first_try = std::time::Instant::now();
     loop {
         attempts += 1;
         let error = match handler.handle(&delivery.envelope).await {
             Ok(()) => return true,
             Err(error) => error,
         };
-        if !error.is_transient() || attempts >= MAX_ATTEMPTS {
+        if !error.is_transient() || first_try.elapsed() >= RETRY_SPAN {
             dead_letter(handler, publisher, delivery, &error, attempts, shutdown).await;
             return true;
         }
-        tracing::warn!(attempts, error = %error.report(), "event handler failed; will retry");
+        let failing_secs = first_try.elapsed().as_secs();
+        tracing::warn!(attempts, failing_secs, error = %error.report(), "event handler failed; will retry");
         if !backoff.wait(shutdown).await {
             return false;
         }

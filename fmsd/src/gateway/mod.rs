@@ -23,7 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::clock::Clock;
 use crate::customers::service::CustomerService;
 use crate::files::service::FileService;
-use crate::health::Probe;
+use crate::health::Health;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -40,8 +40,8 @@ pub struct AppState {
     pub login_limiter: Arc<rate_limit::LoginLimiter>,
     /// Wrong link passwords per link and per IP.
     pub link_limiter: Arc<rate_limit::LinkPasswordLimiter>,
-    /// What `/readyz` checks, by name.
-    pub probes: Arc<Vec<(&'static str, Arc<dyn Probe>)>>,
+    /// What `/readyz` checks, by name, and since when what fails has failed.
+    pub health: Arc<Health>,
     /// Where clients reach fmsd (link URLs start with it).
     pub public_url: url::Url,
     /// Time, injectable for tests.

@@ -143,9 +143,17 @@ async fn health_and_readiness() {
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
-    for store in ["customers", "files", "blobs", "notifications", "bus"] {
+    for store in [
+        "customers",
+        "files",
+        "blobs",
+        "notifications",
+        "mail",
+        "bus",
+    ] {
         assert_eq!(body["stores"][store], "ok", "{body}");
     }
+    assert_eq!(body["down_since"], serde_json::json!({}), "{body}");
 }
 
 #[tokio::test]
@@ -159,4 +167,8 @@ async fn readiness_fails_when_a_store_is_gone() {
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["stores"]["blobs"], "unavailable", "{body}");
+    // Since when: the first check that failed, kept while it keeps failing.
+    let since = body["down_since"]["blobs"].as_str().unwrap().to_owned();
+    let again: Value = app.get("/readyz", None).await.json().await.unwrap();
+    assert_eq!(again["down_since"]["blobs"], since.as_str(), "{again}");
 }

@@ -15,6 +15,9 @@
 //! Tested against tansu 0.6.0 (`fmsd/tests/contracts/bus.rs`); the settings below are the
 //! ones that work there, and each says why it is set.
 
+mod membership;
+mod producer;
+mod recovery;
 mod subscription;
 
 use std::collections::HashSet;
@@ -27,23 +30,19 @@ use common::events::Envelope;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::Producer as _;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::TopicPartitionList;
 
 use crate::bus::ports::{Publisher, Subscriber, Subscription};
 use crate::error::{Error, Result};
 use crate::settings::KafkaSettings;
 
+use producer::Producer;
 use subscription::KafkaSubscription;
 
-/// How long a publish may wait for the broker's acknowledgement before it fails. The relay
-/// retries a failed publish, so a bounded wait turns a dead broker into a logged retry instead
-/// of a relay silently stuck for librdkafka's default five minutes.
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long `/readyz` waits for the broker's metadata.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long start-up waits for created topics to show in the metadata.
@@ -67,8 +66,9 @@ struct Shared {
     brokers: String,
     /// Prefixes, partitions and replication.
     settings: KafkaSettings,
-    /// One idempotent producer for the whole process; librdkafka batches and orders per partition.
-    producer: FutureProducer<TracingContext>,
+    /// One idempotent producer for the whole process; librdkafka batches and orders per
+    /// partition. Replaced when it can no longer deliver (see `kafka/producer.rs`).
+    producer: Producer,
     /// Creates topics the first time they are used.
     admin: AdminClient<TracingContext>,
     /// Physical topics known to exist, so each is created (or checked) once per process.
@@ -90,22 +90,7 @@ impl KafkaBus {
     /// [`common::events::topics::ALL`] and its `.dlq` (an existing topic is fine) and waits until
     /// the metadata shows them.
     pub async fn connect(brokers: &str, settings: &KafkaSettings) -> anyhow::Result<KafkaBus> {
-        let producer: FutureProducer<TracingContext> = client_config(brokers)
-            // Idempotence implies acks=all, retries and at most 5 requests in flight; it keeps a
-            // retried batch from being written twice or out of order. tansu 0.6.0 answers
-            // InitProducerId (checked with `debug=eos`: a producer id is assigned); the first
-            // publish waits ~0.5 s for it.
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            // Java clients hash keys with murmur2; using the same partitioner keeps one key on
-            // one partition whichever client produced it.
-            .set("partitioner", "murmur2_random")
-            // The relay publishes one event at a time and waits for each acknowledgement, so
-            // lingering for a batch would only add latency to every event.
-            .set("linger.ms", "0")
-            .set("message.timeout.ms", millis(DELIVERY_TIMEOUT))
-            .create_with_context(TracingContext)
-            .context("failed to create the kafka producer")?;
+        let producer = Producer::new(brokers)?;
         let admin: AdminClient<TracingContext> = client_config(brokers)
             .create_with_context(TracingContext)
             .context("failed to create the kafka admin client")?;
@@ -195,7 +180,7 @@ impl Shared {
         let deadline = Instant::now() + TOPIC_WAIT;
         for topic in topics {
             loop {
-                let producer = self.producer.clone();
+                let producer = self.producer.current();
                 let name = topic.clone();
                 let ready = tokio::task::spawn_blocking(move || {
                     let metadata = producer
@@ -222,27 +207,6 @@ impl Shared {
             }
         }
         Ok(())
-    }
-
-    /// Produces one record and waits for the broker's acknowledgement.
-    async fn produce(
-        &self,
-        topic: &str,
-        key: &str,
-        payload: &[u8],
-        headers: OwnedHeaders,
-    ) -> Result<()> {
-        let record = FutureRecord::to(topic)
-            .key(key)
-            .payload(payload)
-            .headers(headers);
-        // A full local queue is waited out up to the delivery timeout; the delivery itself is
-        // bounded by `message.timeout.ms`.
-        self.producer
-            .send(record, DELIVERY_TIMEOUT)
-            .await
-            .map(|_| ())
-            .map_err(|(error, _)| Error::unavailable(error))
     }
 }
 
@@ -275,7 +239,8 @@ impl Publisher for KafkaBus {
         self.shared.ensure_topic(&physical).await?;
         let payload = serde_json::to_vec(envelope).map_err(Error::internal)?;
         self.shared
-            .produce(
+            .producer
+            .send(
                 &physical,
                 &envelope.key,
                 &payload,
@@ -303,7 +268,7 @@ impl crate::health::Probe for KafkaBus {
         let topic = self
             .shared
             .physical_topic(common::events::topics::CUSTOMERS);
-        let producer = self.shared.producer.clone();
+        let producer = self.shared.producer.current();
         tokio::task::spawn_blocking(move || {
             producer
                 .client()
@@ -332,7 +297,7 @@ fn millis(duration: Duration) -> String {
     duration.as_millis().to_string()
 }
 
-/// Sends librdkafka's logs and errors, and consumer rebalances, to `tracing`.
+/// Sends librdkafka's logs and errors to `tracing`.
 #[derive(Debug, Clone, Copy)]
 struct TracingContext;
 
@@ -358,26 +323,6 @@ impl ClientContext for TracingContext {
     }
 }
 
-impl ConsumerContext for TracingContext {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Assign(partitions) => {
-                tracing::info!(partitions = %describe(partitions), "kafka partitions assigned");
-            }
-            Rebalance::Revoke(partitions) => {
-                tracing::info!(partitions = %describe(partitions), "kafka partitions revoked");
-            }
-            Rebalance::Error(error) => tracing::warn!(error = %error, "kafka rebalance failed"),
-        }
-    }
-}
-
-/// `topic[partition]`, comma-separated, for logs.
-fn describe(partitions: &TopicPartitionList) -> String {
-    partitions
-        .elements()
-        .iter()
-        .map(|element| format!("{}[{}]", element.topic(), element.partition()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+/// For consumers that never join a group (they only read or write its offsets), so have no
+/// rebalances to report; group members use [`membership::Membership`].
+impl ConsumerContext for TracingContext {}

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers), `/readyz` (every store answers) and the JWKS.
+//! `/healthz` (the process answers), `/readyz` (every store answers, and since when those
+//! that do not have not) and the JWKS.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,34 +22,34 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let checks = futures::future::join_all(state.probes.iter().map(|(name, probe)| async move {
-        let result = tokio::time::timeout(std::time::Duration::from_secs(3), probe.probe()).await;
-        let ok = matches!(result, Ok(Ok(())));
-        if !ok {
-            tracing::warn!(store = name, "readiness check failed");
-        }
-        (*name, ok)
-    }))
-    .await;
-    let ready = checks.iter().all(|(_, ok)| *ok);
-    let stores: serde_json::Map<String, Value> = checks
-        .into_iter()
-        .map(|(name, ok)| {
-            (
-                name.to_owned(),
-                json!(if ok { "ok" } else { "unavailable" }),
-            )
+    let statuses = state.health.check().await;
+    let ready = statuses.iter().all(|status| status.down_since.is_none());
+    let stores: serde_json::Map<String, Value> = statuses
+        .iter()
+        .map(|status| {
+            let answer = if status.down_since.is_none() {
+                "ok"
+            } else {
+                "unavailable"
+            };
+            (status.name.to_owned(), json!(answer))
         })
+        .collect();
+    let down_since: serde_json::Map<String, Value> = statuses
+        .iter()
+        .filter_map(|status| Some((status.name.to_owned(), json!(status.down_since?))))
         .collect();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        Json(json!({"status": if ready { "ready" } else { "not ready" }, "stores": stores})),
-    )
+    let body = json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "stores": stores,
+        "down_since": down_since,
+    });
+    (status, Json(body))
 }
 
 async fn jwks(

@@ -57,3 +57,23 @@ impl Mailer for MaildirMailer {
         Ok(())
     }
 }
+
+#[async_trait]
+impl crate::health::Probe for MaildirMailer {
+    async fn probe(&self) -> Result<()> {
+        let metadata = tokio::fs::metadata(&self.dir).await.map_err(|error| {
+            Error::unavailable(anyhow::anyhow!(error).context(format!(
+                "failed to look at the mail folder {}",
+                self.dir.display()
+            )))
+        })?;
+        if metadata.is_dir() && !metadata.permissions().readonly() {
+            Ok(())
+        } else {
+            Err(Error::unavailable(anyhow::anyhow!(
+                "the mail folder {} is not a writable folder",
+                self.dir.display()
+            )))
+        }
+    }
+}

@@ -5,8 +5,8 @@
 //! submissions port). Credentials are optional and never logged.
 //!
 //! Failures are sorted for the consumer: a server that cannot be reached, a 4xx answer or a
-//! refused login is `Unavailable` (retried with backoff, and dead-lettered after the last
-//! attempt); a 5xx answer to this mail (an unknown or refused recipient, say) is `Invalid`
+//! refused login is `Unavailable` (retried with backoff for as long as the consumer's retry
+//! span, then dead-lettered); a 5xx answer to this mail (an unknown or refused recipient, say) is `Invalid`
 //! (dead-lettered at once, since sending it again would be refused again).
 
 use std::time::Duration;
@@ -27,6 +27,12 @@ use crate::settings::{read_secret, SmtpSettings};
 
 /// How long connecting and each SMTP command may take before the send counts as failed.
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one mail may take in all, from taking a pooled connection (which lettre checks
+/// with a command of its own) to the server's acceptance. lettre's timeout covers each read
+/// and write, not a server that accepted the connection and then stopped answering; this
+/// deadline does, and the consumer retries the mail (and logs it).
+const SEND_DEADLINE: Duration = TIMEOUT;
 
 /// How many connections the pool keeps open to the server at most.
 const MAX_CONNECTIONS: u32 = 4;
@@ -133,11 +139,36 @@ impl Mailer for SmtpMailer {
     #[tracing::instrument(skip_all, fields(server = %self.server, message_id = %mail.message_id))]
     async fn send(&self, mail: &Mail) -> Result<()> {
         let message = message::build(mail, &self.from)?;
-        self.transport
-            .send(message)
+        match tokio::time::timeout(SEND_DEADLINE, self.transport.send(message)).await {
+            Ok(sent) => sent
+                .map(|_| ())
+                .map_err(|error| classify(error, &self.server)),
+            Err(_) => Err(Error::unavailable(anyhow::anyhow!(
+                "the SMTP server {} did not accept the mail within {} s",
+                self.server,
+                SEND_DEADLINE.as_secs()
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl crate::health::Probe for SmtpMailer {
+    /// Opens a connection and says hello (`EHLO`, then `NOOP`), as a send would start.
+    async fn probe(&self) -> Result<()> {
+        let greeted = self
+            .transport
+            .test_connection()
             .await
             .map_err(|error| classify(error, &self.server))?;
-        Ok(())
+        if greeted {
+            Ok(())
+        } else {
+            Err(Error::unavailable(anyhow::anyhow!(
+                "the SMTP server {} did not answer a NOOP",
+                self.server
+            )))
+        }
     }
 }
 

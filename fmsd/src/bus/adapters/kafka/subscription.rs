@@ -5,9 +5,16 @@
 //! committed offset and delivers the event again (at least once), while a late commit from the
 //! old owner could move the group's offset backwards.
 //!
+//! A consumer that has been out of its group for [`REJOIN_LIMIT`] (its session timed out
+//! while the broker was away, and the coordinator does not take it back) is replaced by a new
+//! member of the same group, which resumes from the group's committed offsets. If that new
+//! member cannot join either within [`RESTART_LIMIT`], the group itself is stuck on the broker,
+//! and it is started afresh with its offsets (`kafka/recovery.rs`).
+//!
 //! [`Subscriber::subscribe`]: crate::bus::ports::Subscriber::subscribe
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use common::events::Envelope;
@@ -16,21 +23,32 @@ use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
-use super::{client_config, envelope_headers, Shared, TracingContext};
+use super::membership::Membership;
+use super::{client_config, envelope_headers, Shared};
 use crate::bus::ports::{Delivery, Subscription};
 use crate::error::{Error, Result};
 
 /// The consumer type every subscription uses.
-type GroupConsumer = StreamConsumer<TracingContext>;
+type GroupConsumer = StreamConsumer<Membership>;
+
+/// How long a consumer may be without an assignment before it is replaced. Longer than a
+/// rebalance takes (a few seconds on tansu), shorter than an operator's patience.
+const REJOIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// How long a member that replaced a stuck one may be without an assignment before the group
+/// is started afresh. A join takes a few seconds when the coordinator works.
+const RESTART_LIMIT: Duration = Duration::from_secs(15);
+
+/// How often a waiting read looks at the membership.
+const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A consumer group member reading one topic.
 pub(super) struct KafkaSubscription {
     /// The producer (for undecodable messages) and the settings.
     shared: Arc<Shared>,
-    /// The group member. Declared before `_closer` so that the closer holds the last reference.
-    consumer: Arc<GroupConsumer>,
-    /// Closes the consumer off the async workers when the subscription is dropped.
-    _closer: CloseOffThread,
+    /// The current member of the group; replaced when it has been out of the group too long.
+    /// `None` only after a replacement failed to start; the next read tries again.
+    member: Option<Member>,
     /// The group's name on the broker, for logs and dead letters.
     group: String,
     /// The logical topic, as the consumer loop knows it.
@@ -42,14 +60,33 @@ pub(super) struct KafkaSubscription {
     undecodable: Option<(OwnedMessage, String)>,
 }
 
-impl KafkaSubscription {
-    /// Creates a consumer in `group` (prefixed) and subscribes it to `topic` (prefixed); it
-    /// joins the group on its first read.
-    pub(super) fn start(shared: Arc<Shared>, group: &str, topic: &str) -> Result<Self> {
-        let physical_group = shared.physical_group(group);
-        let physical_topic = shared.physical_topic(topic);
+/// One consumer in the group and what its rebalances said.
+struct Member {
+    /// The consumer. Declared before `_closer` so that the closer holds the last reference.
+    consumer: Arc<GroupConsumer>,
+    /// Whether it holds an assignment, and since when.
+    membership: Membership,
+    /// It replaced a member that could not get back into the group.
+    replacement: bool,
+    /// Closes the consumer off the async workers when the member is dropped.
+    _closer: CloseOffThread,
+}
+
+impl Member {
+    /// Leaves the group and waits until the consumer is closed, so that a group started afresh
+    /// is not joined by the stuck member.
+    async fn close(mut self) {
+        let consumer = self.consumer;
+        let last = self._closer.0.take();
+        let _ = tokio::task::spawn_blocking(move || drop((consumer, last))).await;
+    }
+
+    /// Creates a consumer in the physical `group` and subscribes it to the physical `topic`;
+    /// it joins the group on its first read.
+    fn join(shared: &Shared, group: &str, topic: &str, replacement: bool) -> Result<Self> {
+        let membership = Membership::new(group);
         let consumer: GroupConsumer = client_config(&shared.brokers)
-            .set("group.id", &physical_group)
+            .set("group.id", group)
             // Offsets move only when a handler finished (`commit`), never on a timer.
             .set("enable.auto.commit", "false")
             // A new group starts at the oldest event: nothing published before the first start
@@ -59,16 +96,39 @@ impl KafkaSubscription {
             // protocol with eager `range,roundrobin` assignment (two members split three
             // partitions 2/1 after one heartbeat, 3 s); an instance that dies without leaving
             // the group gives its partitions up after `session.timeout.ms` (45 s).
-            .create_with_context(TracingContext)
+            .create_with_context(membership.clone())
             .map_err(Error::unavailable)?;
-        consumer
-            .subscribe(&[&physical_topic])
-            .map_err(Error::unavailable)?;
+        consumer.subscribe(&[topic]).map_err(Error::unavailable)?;
         let consumer = Arc::new(consumer);
         Ok(Self {
-            shared,
             _closer: CloseOffThread(Some(consumer.clone())),
             consumer,
+            membership,
+            replacement,
+        })
+    }
+}
+
+/// What a wait for the next message ended with.
+enum Wake {
+    /// Shutdown.
+    Stop,
+    /// A message, or the consumer's error.
+    Received(Result<OwnedMessage>),
+    /// Time to look at the membership.
+    Watch,
+}
+
+impl KafkaSubscription {
+    /// Creates a consumer in `group` (prefixed) and subscribes it to `topic` (prefixed); it
+    /// joins the group on its first read.
+    pub(super) fn start(shared: Arc<Shared>, group: &str, topic: &str) -> Result<Self> {
+        let physical_group = shared.physical_group(group);
+        let physical_topic = shared.physical_topic(topic);
+        let member = Member::join(&shared, &physical_group, &physical_topic, false)?;
+        Ok(Self {
+            shared,
+            member: Some(member),
             group: physical_group,
             topic: topic.to_owned(),
             physical_topic,
@@ -76,11 +136,78 @@ impl KafkaSubscription {
         })
     }
 
+    /// Replaces the consumer by a new member if it has been out of its group too long, and
+    /// starts the group afresh if a new member could not join either.
+    async fn watch(&mut self) -> Result<()> {
+        let Some(member) = &self.member else {
+            return self.rejoin();
+        };
+        let Some(out_for) = member.membership.out_for() else {
+            return Ok(());
+        };
+        let stuck = member.replacement && out_for >= RESTART_LIMIT;
+        if !stuck && out_for < REJOIN_LIMIT {
+            return Ok(());
+        }
+        let (group, topic) = (self.group.as_str(), self.physical_topic.as_str());
+        let out_secs = out_for.as_secs();
+        if stuck {
+            tracing::warn!(
+                group,
+                topic,
+                out_secs,
+                "kafka consumer group stuck on the broker: no member gets partitions; starting it afresh with its committed offsets"
+            );
+            if let Some(stuck_member) = self.member.take() {
+                stuck_member.close().await;
+            }
+            let restored = super::recovery::restart_group(&self.shared, group, topic).await?;
+            tracing::info!(
+                group,
+                topic,
+                restored,
+                "kafka consumer group started afresh"
+            );
+        } else {
+            tracing::warn!(
+                group,
+                topic,
+                out_secs,
+                "kafka consumer without partitions for too long; replacing it with a new group member"
+            );
+            self.member = None;
+        }
+        self.rejoin()
+    }
+
+    /// Puts a new member in the group in place of one that could not get back in.
+    fn rejoin(&mut self) -> Result<()> {
+        let member = Member::join(&self.shared, &self.group, &self.physical_topic, true)?;
+        self.member = Some(member);
+        Ok(())
+    }
+
+    /// The current member's consumer, starting a member if the last replacement failed.
+    fn consumer(&mut self) -> Result<Arc<GroupConsumer>> {
+        if self.member.is_none() {
+            self.rejoin()?;
+        }
+        let member = self
+            .member
+            .as_ref()
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("no consumer")))?;
+        Ok(member.consumer.clone())
+    }
+
     /// Commits `offset` as the next one to read on `partition`, if this consumer still owns it.
     async fn commit_next(&self, partition: i32, offset: i64) -> Result<()> {
-        let consumer = self.consumer.clone();
+        // Without a member nothing is owned: the next owner delivers the event again.
+        let consumer = self.member.as_ref().map(|member| member.consumer.clone());
         let topic = self.physical_topic.clone();
         let committed = tokio::task::spawn_blocking(move || {
+            let Some(consumer) = consumer else {
+                return Ok(false);
+            };
             if consumer
                 .assignment()?
                 .find_partition(&topic, partition)
@@ -146,7 +273,8 @@ impl KafkaSubscription {
         self.shared.ensure_topic(&dead_letter_topic).await?;
         let bytes = serde_json::to_vec(&letter).map_err(Error::internal)?;
         self.shared
-            .produce(
+            .producer
+            .send(
                 &dead_letter_topic,
                 &letter.key,
                 &bytes,
@@ -184,10 +312,22 @@ impl Subscription for KafkaSubscription {
                     None => return Ok(None),
                 }
             }
-            let message = tokio::select! {
+            let consumer = self.consumer()?;
+            let wake = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => return Ok(None),
-                received = self.consumer.recv() => received.map_err(Error::unavailable)?.detach(),
+                () = shutdown.cancelled() => Wake::Stop,
+                received = consumer.recv() => Wake::Received(
+                    received.map(|message| message.detach()).map_err(Error::unavailable),
+                ),
+                () = tokio::time::sleep(WATCH_INTERVAL) => Wake::Watch,
+            };
+            let message = match wake {
+                Wake::Stop => return Ok(None),
+                Wake::Received(received) => received?,
+                Wake::Watch => {
+                    self.watch().await?;
+                    continue;
+                }
             };
             match serde_json::from_slice::<Envelope>(message.payload().unwrap_or_default()) {
                 Ok(envelope) => {

@@ -117,3 +117,50 @@ impl Health {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::error::Error;
+
+    /// A probe whose answer the test sets.
+    #[derive(Default)]
+    struct Switch(AtomicBool);
+
+    #[async_trait]
+    impl Probe for Switch {
+        async fn probe(&self) -> Result<()> {
+            if self.0.load(Ordering::SeqCst) {
+                Err(Error::unavailable(anyhow::anyhow!("switched off")))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_outage_keeps_its_start_until_the_store_answers_again() {
+        let switch = Arc::new(Switch::default());
+        let health = Health::new(vec![
+            ("bus", switch.clone()),
+            ("files", Arc::new(Switch::default())),
+        ]);
+        assert!(health
+            .check()
+            .await
+            .iter()
+            .all(|status| status.down_since.is_none()));
+
+        switch.0.store(true, Ordering::SeqCst);
+        let first = health.check().await;
+        let since = first[0].down_since.expect("the bus is down");
+        assert_eq!(first[1].down_since, None);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(health.check().await[0].down_since, Some(since));
+
+        switch.0.store(false, Ordering::SeqCst);
+        assert_eq!(health.check().await[0].down_since, None);
+    }
+}

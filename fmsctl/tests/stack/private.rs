@@ -99,8 +99,7 @@ impl Private {
             "maildev",
             smtp,
             dir,
-            Command::new(require("FMS_TEST_NODE"))
-                .arg(require("FMS_TEST_MAILDEV"))
+            Command::new(require("FMS_TEST_MAILDEV"))
                 .args(["--ip", "127.0.0.1", "--web-ip", "127.0.0.1"])
                 .args(["-s", &smtp.to_string(), "-w", &web.to_string()])
                 .arg("--mail-directory")

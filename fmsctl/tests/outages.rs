@@ -66,6 +66,17 @@ fn assert_each_mailed_once(
     within: Duration,
     logs: &dyn Fn() -> String,
 ) -> Duration {
+    assert_each_mailed(emails, mails, within, logs, 0)
+}
+
+/// [`assert_each_mailed_once`], allowing up to `repeats` mails sent twice.
+fn assert_each_mailed(
+    emails: &[String],
+    mails: &dyn Fn(&str) -> usize,
+    within: Duration,
+    logs: &dyn Fn() -> String,
+    repeats: usize,
+) -> Duration {
     let started = Instant::now();
     let arrived = eventually(within, || counts(emails, mails).iter().all(|n| *n > 0));
     let took = started.elapsed();
@@ -77,9 +88,10 @@ fn assert_each_mailed_once(
     );
     std::thread::sleep(Duration::from_secs(3));
     let counted = counts(emails, mails);
+    let repeated: usize = counted.iter().map(|n| n - 1).sum();
     assert!(
-        counted.iter().all(|n| *n == 1),
-        "each must get exactly one mail: {counted:?}\n{}",
+        counted.iter().all(|n| *n <= 2) && repeated <= repeats,
+        "each must get one mail ({repeats} may come twice): {counted:?}\n{}",
         logs()
     );
     took
@@ -231,8 +243,11 @@ fn mails_wait_out_a_60_s_smtp_pause_and_each_send_gives_up_in_time() {
 
 #[test]
 fn a_killed_instance_loses_no_welcome_mail_and_its_tokens_work_on_the_other() {
-    let stack = Stack::new();
+    let mut stack = Stack::new();
     let root = tempfile::tempdir().unwrap();
+    // One stack's instances share their signing keys (README: "the same keys_dir").
+    let keys = root.path().join("keys");
+    stack.set("FMSD_KEYS_DIR", keys.to_str().unwrap());
     let doomed = start(&stack, root.path(), "doomed");
     let survivor = start(&stack, root.path(), "survivor");
     let emails: Vec<String> = (0..20)
@@ -251,9 +266,11 @@ fn a_killed_instance_loses_no_welcome_mail_and_its_tokens_work_on_the_other() {
         register(&survivor, email);
     }
     // The killed instance never left its consumer groups: its partitions move to the survivor
-    // once its session times out (45 s).
+    // once its session times out (45 s). Its notifications consumer sends one mail at a time,
+    // and a mail the SMTP server accepted just before the kill, whose sending was not yet
+    // recorded, is sent again by the survivor: at least once, so at most that one twice.
     let mails = |email: &str| mails_to(email).len();
-    let took = assert_each_mailed_once(&emails, &mails, Duration::from_secs(120), &logs);
+    let took = assert_each_mailed(&emails, &mails, Duration::from_secs(120), &logs, 1);
     eprintln!(
         "20 welcome mails arrived {:.1} s after one of two instances was killed",
         took.as_secs_f64()

@@ -112,13 +112,20 @@ impl Private {
     /// A MongoDB (nx-27017) of its own, in memory.
     pub fn mongodb() -> Self {
         let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        // Its own pid file: by default every nx-27017 shares one and refuses to start twice.
+        let (pid_file, log_file) = (dir.path().join("nx.pid"), dir.path().join("nx.log"));
         Self::launch(
             "nx-27017",
             port,
-            tempfile::tempdir().unwrap(),
+            dir,
             Command::new(require("FMS_TEST_NX27017"))
                 .args(["--host", "127.0.0.1", "-p", &port.to_string()])
-                .args(["--data-dir", "memory"]),
+                .args(["--data-dir", "memory"])
+                .arg("--pid-file")
+                .arg(pid_file)
+                .arg("--log-file")
+                .arg(log_file),
         )
     }
 

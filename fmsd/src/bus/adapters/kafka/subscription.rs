@@ -39,6 +39,9 @@ const REJOIN_LIMIT: Duration = Duration::from_secs(30);
 /// is started afresh. A join takes a few seconds when the coordinator works.
 const RESTART_LIMIT: Duration = Duration::from_secs(15);
 
+/// How long a stuck member may take to leave before its group is started afresh anyway.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
 /// How often a waiting read looks at the membership.
 const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -73,12 +76,13 @@ struct Member {
 }
 
 impl Member {
-    /// Leaves the group and waits until the consumer is closed, so that a group started afresh
-    /// is not joined by the stuck member.
+    /// Leaves the group and waits (up to [`CLOSE_WAIT`]) until the consumer is closed, so that
+    /// a group started afresh is not joined by the stuck member.
     async fn close(mut self) {
         let consumer = self.consumer;
         let last = self._closer.0.take();
-        let _ = tokio::task::spawn_blocking(move || drop((consumer, last))).await;
+        let closed = tokio::task::spawn_blocking(move || drop((consumer, last)));
+        let _ = tokio::time::timeout(CLOSE_WAIT, closed).await;
     }
 
     /// Creates a consumer in the physical `group` and subscribes it to the physical `topic`;

@@ -22,6 +22,8 @@ use super::TracingContext;
 struct State {
     /// The last rebalance assigned partitions (or an empty set) to this member.
     assigned: bool,
+    /// How many partitions it assigned.
+    partitions: usize,
     /// When `assigned` last changed, or when the consumer was created.
     since: Instant,
 }
@@ -41,6 +43,7 @@ impl Membership {
         Self {
             state: Arc::new(Mutex::new(State {
                 assigned: false,
+                partitions: 0,
                 since: Instant::now(),
             })),
             group: group.to_owned(),
@@ -53,24 +56,33 @@ impl Membership {
         (!state.assigned).then(|| state.since.elapsed())
     }
 
+    /// How long the consumer has held an empty assignment; `None` while it holds partitions or
+    /// none at all. Legitimate when the group has more members than the topic has partitions.
+    pub(super) fn empty_for(&self) -> Option<Duration> {
+        let state = *self.state();
+        (state.assigned && state.partitions == 0).then(|| state.since.elapsed())
+    }
+
     /// The state; a poisoned lock only means a panic elsewhere, the state is fine.
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records a rebalance's outcome; returns how long the consumer had been out of its group
-    /// if it just came back.
-    fn set_assigned(&self, assigned: bool) -> Option<Duration> {
+    /// Records a rebalance's outcome (`Some(n)`: `n` partitions assigned; `None`: none held);
+    /// returns how long the consumer had been out of its group if it just came back.
+    fn set_assigned(&self, partitions: Option<usize>) -> Option<Duration> {
         let mut state = self.state();
-        if state.assigned == assigned {
-            return None;
-        }
         let was_out = (!state.assigned).then(|| state.since.elapsed());
-        *state = State {
-            assigned,
-            since: Instant::now(),
-        };
-        was_out
+        let assigned = partitions.is_some();
+        let partitions = partitions.unwrap_or(0);
+        if state.assigned != assigned || state.partitions != partitions {
+            *state = State {
+                assigned,
+                partitions,
+                since: Instant::now(),
+            };
+        }
+        was_out.filter(|_| assigned)
     }
 }
 
@@ -92,7 +104,7 @@ impl ConsumerContext for Membership {
         let group = self.group.as_str();
         match rebalance {
             Rebalance::Assign(partitions) => {
-                let was_out = self.set_assigned(true);
+                let was_out = self.set_assigned(Some(partitions.count()));
                 tracing::info!(group, partitions = %describe(partitions), "kafka partitions assigned");
                 if let Some(absence) = was_out.filter(|absence| *absence >= NOTABLE_ABSENCE) {
                     tracing::info!(
@@ -103,11 +115,11 @@ impl ConsumerContext for Membership {
                 }
             }
             Rebalance::Revoke(partitions) => {
-                self.set_assigned(false);
+                self.set_assigned(None);
                 tracing::info!(group, partitions = %describe(partitions), "kafka partitions revoked");
             }
             Rebalance::Error(error) => {
-                self.set_assigned(false);
+                self.set_assigned(None);
                 tracing::warn!(group, error = %error, "kafka rebalance failed");
             }
         }

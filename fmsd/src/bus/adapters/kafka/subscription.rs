@@ -42,6 +42,9 @@ const RESTART_LIMIT: Duration = Duration::from_secs(15);
 /// How long a stuck member may take to leave before its group is started afresh anyway.
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
+/// How long a look at the group's members or the topic's partitions may take.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How often a waiting read looks at the membership.
 const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -146,10 +149,17 @@ impl KafkaSubscription {
         let Some(member) = &self.member else {
             return self.rejoin();
         };
-        let Some(out_for) = member.membership.out_for() else {
-            return Ok(());
+        let (replacement, consumer) = (member.replacement, member.consumer.clone());
+        let out_for = match (member.membership.out_for(), member.membership.empty_for()) {
+            (Some(out_for), _) => out_for,
+            (None, Some(empty_for))
+                if empty_for >= REJOIN_LIMIT && self.empty_assignment_is_wrong(consumer).await =>
+            {
+                empty_for
+            }
+            _ => return Ok(()),
         };
-        let stuck = member.replacement && out_for >= RESTART_LIMIT;
+        let stuck = replacement && out_for >= RESTART_LIMIT;
         if !stuck && out_for < REJOIN_LIMIT {
             return Ok(());
         }
@@ -182,6 +192,44 @@ impl KafkaSubscription {
             self.member = None;
         }
         self.rejoin()
+    }
+
+    /// Whether this member's empty assignment means the group is broken: range and round-robin
+    /// assignment give every member a partition while the group has no more members than the
+    /// topic has partitions (tansu 0.6.0, after the group's leader died, hands the new members
+    /// empty assignments and leaves every partition unread).
+    async fn empty_assignment_is_wrong(&self, consumer: Arc<GroupConsumer>) -> bool {
+        let (group, topic) = (self.group.clone(), self.physical_topic.clone());
+        let counted = tokio::task::spawn_blocking(move || {
+            let groups = consumer.fetch_group_list(Some(&group), LOOKUP_TIMEOUT)?;
+            let members = groups
+                .groups()
+                .iter()
+                .find(|found| found.name() == group)
+                .map_or(0, |found| found.members().len());
+            let metadata = consumer.fetch_metadata(Some(&topic), LOOKUP_TIMEOUT)?;
+            let partitions = metadata
+                .topics()
+                .iter()
+                .find(|found| found.name() == topic)
+                .map_or(0, |found| found.partitions().len());
+            Ok::<_, rdkafka::error::KafkaError>((members, partitions))
+        })
+        .await;
+        let Ok(Ok((members, partitions))) = counted else {
+            return false;
+        };
+        let wrong = partitions > 0 && members <= partitions;
+        if wrong {
+            tracing::warn!(
+                group = %self.group,
+                topic = %self.physical_topic,
+                members,
+                partitions,
+                "kafka consumer holds no partition although the group has a partition for each member"
+            );
+        }
+        wrong
     }
 
     /// Puts a new member in the group in place of one that could not get back in.

@@ -7,7 +7,8 @@
 #   scripts/services.sh stop     stop the servers this script started (by recorded PID); PostgreSQL
 #                                only if this script started it
 #   scripts/services.sh status   one line per server: up/down
-#   scripts/services.sh env      print target/services/services.env
+#   scripts/services.sh env      print target/services/services.env (also the server binaries,
+#                                for tests that run a server of their own to pause or restart)
 #   scripts/services.sh check    smoke-check every server with its real client (from the venv)
 #
 # Servers (see /work/shared/SERVICES.md for why these):
@@ -367,6 +368,12 @@ owner_note() {
   fi
 }
 
+# the folder of PostgreSQL's server programs (initdb, pg_ctl), for tests that run a cluster of
+# their own: the newest version Debian installed
+pg_bindir() {
+  find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1
+}
+
 write_env() {
   local tmp="$ENV_FILE.tmp"
   {
@@ -391,7 +398,12 @@ write_env() {
       "FMS_TEST_MAILDEV_URL=http://$HOST:$MAILDEV_PORT" \
       "FMS_TEST_PYTHON=$PY" \
       "FMS_TEST_AWS=$VENV/bin/aws" \
-      "FMS_TEST_AWS_CONFIG_FILE=$STATE/aws.config"; do
+      "FMS_TEST_AWS_CONFIG_FILE=$STATE/aws.config" \
+      "FMS_TEST_TANSU=$CARGO_BIN/tansu" \
+      "FMS_TEST_NX27017=$VENV/bin/nx-27017" \
+      "FMS_TEST_S3FS=$CARGO_BIN/s3s-fs" \
+      "FMS_TEST_MAILDEV=$MAILDEV_DIR/node_modules/.bin/maildev" \
+      "FMS_TEST_PG_BINDIR=$(pg_bindir)"; do
       printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
     done
   } >"$tmp"

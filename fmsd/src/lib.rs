@@ -8,6 +8,7 @@
 //!   `service`, `consumers`, `adapters`.
 //! - [`bus`]: publisher/subscriber ports, the outbox relay, the consumer loop, the backends.
 //! - [`db`]: SQLite plumbing shared by the embedded adapters (pool, migrations, outbox tables).
+//! - [`limits`]: password-guessing limits, in process or shared by every instance of a stack.
 //! - [`store_url`]: which backend each port uses, by URL scheme.
 //! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`]: small shared pieces;
 //!   [`retry`] (`Backoff`, the one way fmsd waits between attempts) and [`periodic`] (chores run
@@ -25,6 +26,7 @@ pub mod files;
 pub mod gateway;
 pub mod health;
 pub mod keys;
+pub mod limits;
 pub mod notifications;
 pub mod passwords;
 pub mod periodic;

@@ -8,6 +8,7 @@ mod blobs;
 mod bus;
 mod customers;
 mod files_repo;
+mod limits;
 mod notifications;
 mod sharing;
 mod sql_layer;

@@ -64,6 +64,11 @@ pub struct StoresSettings {
     pub bus: String,
     /// Outgoing mail: `file://mail` (`.eml` files) or `smtp://HOST:PORT` (see `[smtp]`).
     pub mail: String,
+    /// The password-guessing limits: `memory://` (this process only), `sqlite://...` or
+    /// `postgres://...` (shared by every instance that names the same database). Unset: the
+    /// files database when `files` is `postgres://` (instances of a real stack share their
+    /// limits without a setting to forget), else `memory://` (the embedded default).
+    pub limits: Option<String>,
 }
 
 /// The S3 blob store.
@@ -127,6 +132,7 @@ impl Default for StoresSettings {
             blobs: "file://blobs".into(),
             bus: "sqlite://bus.db".into(),
             mail: "file://mail".into(),
+            limits: None,
         }
     }
 }
@@ -199,7 +205,8 @@ pub struct AuthSettings {
     pub refresh_token_ttl_days: u64,
     /// Login attempts allowed per client IP per minute.
     pub login_attempts_per_minute_per_ip: u32,
-    /// Login attempts allowed per e-mail address per minute.
+    /// Password attempts allowed per account (e-mail address) per minute: logins, and checks
+    /// of the current password (change password, delete the account), counted together.
     pub login_attempts_per_minute_per_account: u32,
 }
 
@@ -382,6 +389,16 @@ mod tests {
             assert!(format!("{error:#}").contains("quota"), "{error:#}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_shipped_config_files_load_and_leave_the_limits_store_to_its_default() {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        for file in ["fmsd.toml", "production.example.toml"] {
+            let settings = Settings::load(Some(&config.join(file)), &Overrides::default())
+                .unwrap_or_else(|error| panic!("{file}: {error:#}"));
+            assert_eq!(settings.stores.limits, None, "{file}");
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum StoreUrl {
     S3(String),
     /// `smtp://HOST:PORT`: host and port (default 25).
     Smtp(String, u16),
+    /// `memory://`: kept in the process only, gone at exit (the rate limits' default).
+    Memory,
 }
 
 impl StoreUrl {
@@ -42,6 +44,7 @@ impl StoreUrl {
             "sqlite" => Self::Sqlite(path(rest)?),
             "file" => Self::File(path(rest)?),
             "postgres" | "postgresql" => Self::Postgres(url.to_owned()),
+            "memory" if rest.trim_end_matches('/').is_empty() => Self::Memory,
             "mongodb" => Self::Mongodb(url.to_owned()),
             "kafka" if !rest.is_empty() => Self::Kafka(rest.trim_end_matches('/').to_owned()),
             "s3" if !rest.is_empty() => Self::S3(rest.trim_end_matches('/').to_owned()),
@@ -76,6 +79,7 @@ impl StoreUrl {
             Self::Kafka(_) => "kafka",
             Self::S3(_) => "s3",
             Self::Smtp(..) => "smtp",
+            Self::Memory => "memory",
         }
     }
 }
@@ -129,6 +133,7 @@ mod tests {
             parse("smtp://mail.example.com").unwrap(),
             StoreUrl::Smtp("mail.example.com".into(), 25)
         );
+        assert_eq!(parse("memory://").unwrap(), StoreUrl::Memory);
         assert!(matches!(
             parse("postgres://u:p@h/db").unwrap(),
             StoreUrl::Postgres(_)
@@ -141,6 +146,7 @@ mod tests {
             "sqlite://",
             "smtp://:25",
             "smtp://h:port",
+            "memory://x",
         ] {
             assert!(parse(bad).is_err(), "{bad} was accepted");
         }

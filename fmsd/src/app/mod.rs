@@ -29,9 +29,9 @@ use crate::customers::service::CustomerService;
 use crate::customers::tokens::TokenIssuer;
 use crate::files::service::FileService;
 use crate::gateway::auth::TokenVerifier;
-use crate::gateway::rate_limit::{LinkPasswordLimiter, LoginLimiter};
 use crate::gateway::{self, AppState};
 use crate::health::{Health, Probe};
+use crate::limits::{GuessLimiter, GuessRates};
 use crate::notifications::service::NotificationService;
 use crate::periodic::Periodic;
 use crate::settings::Settings;
@@ -102,6 +102,12 @@ impl App {
             .unwrap_or_else(|| data_dir.join("keys"));
 
         let bus = wiring::bus(&settings).await?;
+        let limits = wiring::limits(&settings).await?;
+        let limiter = Arc::new(GuessLimiter::new(
+            limits.port.clone(),
+            clock.clone(),
+            GuessRates::from_settings(&settings.auth, &settings.files),
+        ));
 
         // Customers.
         let customers_wake = Arc::new(Notify::new());
@@ -115,6 +121,7 @@ impl App {
             tokens,
             clock.clone(),
             settings.auth.clone(),
+            limiter.clone(),
         ));
 
         // Files.
@@ -169,6 +176,7 @@ impl App {
             ("notifications", notification_store.probe),
             ("mail", mail.probe),
             ("bus", bus.probe),
+            ("limits", limits.probe),
         ];
         let health = Arc::new(Health::new(probes));
         let (publisher, subscriber) = (bus.publisher, bus.subscriber);
@@ -178,13 +186,7 @@ impl App {
             jwks: Arc::new(customers.jwks()),
             customers,
             files: files.clone(),
-            login_limiter: Arc::new(LoginLimiter::new(
-                settings.auth.login_attempts_per_minute_per_ip,
-                settings.auth.login_attempts_per_minute_per_account,
-            )),
-            link_limiter: Arc::new(LinkPasswordLimiter::new(
-                settings.files.link_password_attempts_per_minute,
-            )),
+            limiter,
             health: health.clone(),
             public_url: public_url.clone(),
             clock,

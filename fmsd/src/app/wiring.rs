@@ -14,6 +14,9 @@ use crate::files::adapters::local_fs::LocalBlobStore;
 use crate::files::adapters::sql::SqlFileRepo;
 use crate::files::ports::{BlobStore, FileRepo, SharingRepo};
 use crate::health::Probe;
+use crate::limits::adapters::memory::MemoryRateLimitStore;
+use crate::limits::adapters::sql::SqlRateLimitStore;
+use crate::limits::RateLimitStore;
 use crate::notifications::adapters::maildir::MaildirMailer;
 use crate::notifications::adapters::sql::SqlNotificationRepo;
 use crate::notifications::ports::{Mailer, NotificationRepo};
@@ -194,5 +197,42 @@ pub async fn mailer(settings: &Settings) -> anyhow::Result<Wired<dyn Mailer>> {
         #[cfg(not(feature = "smtp"))]
         StoreUrl::Smtp(..) => Err(crate::store_url::not_built("mail", "smtp")),
         other => Err(unsupported("mail", &other, "file:// or smtp://")),
+    }
+}
+
+/// The rate-limit store: `stores.limits` when set; else the files database when `stores.files`
+/// is PostgreSQL, since instances of a real stack must count together and a forgotten setting
+/// would quietly give a guesser one limit per instance; else process memory (the embedded
+/// default, one instance).
+pub async fn limits(settings: &Settings) -> anyhow::Result<Wired<dyn RateLimitStore>> {
+    let url = match &settings.stores.limits {
+        Some(url) => store(settings, "limits", url)?,
+        None => match store(settings, "files", &settings.stores.files)? {
+            postgres @ StoreUrl::Postgres(_) => postgres,
+            _ => StoreUrl::Memory,
+        },
+    };
+    match url {
+        StoreUrl::Memory => {
+            let limits = Arc::new(MemoryRateLimitStore::new());
+            Ok(Wired {
+                port: limits.clone(),
+                outbox: None,
+                probe: limits,
+            })
+        }
+        url @ (StoreUrl::Sqlite(_) | StoreUrl::Postgres(_)) => {
+            let limits = Arc::new(SqlRateLimitStore::open(&url).await?);
+            Ok(Wired {
+                port: limits.clone(),
+                outbox: None,
+                probe: limits,
+            })
+        }
+        other => Err(unsupported(
+            "limits",
+            &other,
+            "memory://, sqlite:// or postgres://",
+        )),
     }
 }

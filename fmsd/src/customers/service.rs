@@ -17,6 +17,7 @@ use super::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
 use super::tokens::{hash_refresh_token, new_refresh_token, TokenIssuer};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::limits::GuessLimiter;
 use crate::passwords;
 use crate::settings::AuthSettings;
 
@@ -33,6 +34,9 @@ pub struct CustomerService {
     clock: Arc<dyn Clock>,
     /// Token lifetimes.
     settings: AuthSettings,
+    /// Counts checks of the current password against the account, with its logins, so a
+    /// stolen access token cannot be used to guess the password quickly.
+    limiter: Arc<GuessLimiter>,
 }
 
 impl std::fmt::Debug for CustomerService {
@@ -42,18 +46,20 @@ impl std::fmt::Debug for CustomerService {
 }
 
 impl CustomerService {
-    /// A service over `repo`, signing with `tokens`.
+    /// A service over `repo`, signing with `tokens`, limiting password checks with `limiter`.
     pub fn new(
         repo: Arc<dyn CustomerRepo>,
         tokens: TokenIssuer,
         clock: Arc<dyn Clock>,
         settings: AuthSettings,
+        limiter: Arc<GuessLimiter>,
     ) -> Self {
         Self {
             repo,
             tokens,
             clock,
             settings,
+            limiter,
         }
     }
 
@@ -209,6 +215,7 @@ impl CustomerService {
     }
 
     /// Changes the password and ends every other session; emits `customers.password_changed`.
+    /// The current password's check counts against the account's password attempts.
     #[tracing::instrument(skip(self, request))]
     pub async fn change_password(
         &self,
@@ -217,6 +224,7 @@ impl CustomerService {
         request: ChangePasswordRequest,
     ) -> Result<()> {
         let customer = self.existing(id).await?;
+        self.limiter.password_check(&customer.email).await?;
         if !verify_password(
             request.current_password,
             Some(customer.password_hash.clone()),
@@ -239,11 +247,13 @@ impl CustomerService {
         Ok(())
     }
 
-    /// Deletes the account after checking the password; emits `customers.deleted`, on which the
-    /// files service purges what the customer stored.
+    /// Deletes the account after checking the password (counted against the account's password
+    /// attempts); emits `customers.deleted`, on which the files service purges what the
+    /// customer stored.
     #[tracing::instrument(skip(self, request))]
     pub async fn delete_account(&self, id: Uuid, request: DeleteAccountRequest) -> Result<()> {
         let customer = self.existing(id).await?;
+        self.limiter.password_check(&customer.email).await?;
         if !verify_password(request.password, Some(customer.password_hash.clone())).await? {
             return Err(Error::Unauthorized("the password is wrong".into()));
         }

@@ -1,13 +1,13 @@
 //! The HTTP front door, and the only code that knows HTTP.
 //!
-//! It checks access tokens ([`auth`]), limits login attempts ([`rate_limit`]), caps JSON bodies,
+//! It checks access tokens ([`auth`]), limits login attempts and link passwords
+//! (`crate::limits`, in process or shared by every instance of a stack), caps JSON bodies,
 //! tags every request with a correlation id ([`correlation`]) and turns every error into one JSON
 //! shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back.
 
 pub mod auth;
 pub mod correlation;
 pub mod error;
-pub mod rate_limit;
 pub mod routes;
 pub mod scope;
 
@@ -24,6 +24,7 @@ use crate::clock::Clock;
 use crate::customers::service::CustomerService;
 use crate::files::service::FileService;
 use crate::health::Health;
+use crate::limits::GuessLimiter;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -36,10 +37,8 @@ pub struct AppState {
     pub verifier: Arc<auth::TokenVerifier>,
     /// The public keys, as served at `/.well-known/jwks.json`.
     pub jwks: Arc<serde_json::Value>,
-    /// Login attempts per IP and per account.
-    pub login_limiter: Arc<rate_limit::LoginLimiter>,
-    /// Wrong link passwords per link and per IP.
-    pub link_limiter: Arc<rate_limit::LinkPasswordLimiter>,
+    /// Logins per IP and per account, wrong link passwords per link and per IP.
+    pub limiter: Arc<GuessLimiter>,
     /// What `/readyz` checks, by name, and since when what fails has failed.
     pub health: Arc<Health>,
     /// Where clients reach fmsd (link URLs start with it).

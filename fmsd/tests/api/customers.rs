@@ -1,5 +1,6 @@
 //! Registration, login, tokens, profile, password change and account deletion.
 
+mod password_checks;
 mod preferences;
 
 use reqwest::StatusCode;

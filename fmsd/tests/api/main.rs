@@ -12,6 +12,7 @@ mod events;
 mod fixtures;
 mod gateway;
 mod helpers;
+mod limits;
 mod link_transfers;
 mod links;
 mod mail_parts;

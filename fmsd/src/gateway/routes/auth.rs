@@ -35,7 +35,7 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(request): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    state.login_limiter.check(peer.ip(), &request.email)?;
+    state.limiter.login(peer.ip(), &request.email).await?;
     Ok(Json(state.customers.login(request).await?))
 }
 

@@ -40,7 +40,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Opens the link `token` with the password the request carries, counting a wrong one
-/// against the link and the client.
+/// against the link and the client. The guess is reserved before the password is checked, so
+/// guesses sent at once cannot all slip in before the first is counted.
 async fn open(
     state: &AppState,
     token: &str,
@@ -58,17 +59,17 @@ async fn open(
     let key = LinkToken::parse(token)
         .map(|token| token.hash())
         .unwrap_or_default();
-    let guessing = password.is_some();
-    if guessing {
-        state.link_limiter.check(&key, client)?;
+    let guess = match password {
+        Some(_) => Some(state.limiter.link_password(&key, client).await?),
+        None => None,
+    };
+    let opened = state.files.open_link(token, password).await;
+    match (guess, &opened) {
+        (Some(guess), Err(Error::Unauthorized(_))) => guess.wrong(),
+        (Some(guess), _) => guess.right().await,
+        (None, _) => {}
     }
-    match state.files.open_link(token, password).await {
-        Err(Error::Unauthorized(message)) if guessing => {
-            state.link_limiter.failed(&key, client)?;
-            Err(Error::Unauthorized(message))
-        }
-        other => other,
-    }
+    opened
 }
 
 async fn show(

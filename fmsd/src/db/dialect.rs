@@ -10,6 +10,7 @@
 //!   (`RETURNING`, `ON CONFLICT`) are written once and compiled for each engine's own
 //!   connection.
 //! - [`load_skip_locked`]: `FOR UPDATE SKIP LOCKED` on PostgreSQL, a plain select on SQLite.
+//! - [`commit_without_flush`]: a commit that does not wait for the disk, on PostgreSQL only.
 
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 use diesel::QueryResult;
@@ -92,6 +93,24 @@ pub fn lock_owner(connection: &mut DbConnection, owner: Uuid) -> Result<()> {
                 .bind::<Integer, _>(OWNER_LOCK_CLASS)
                 .bind::<Text, _>(owner.to_string())
                 .execute(inner)?;
+            Ok(())
+        }
+    }
+}
+
+/// Lets the current transaction's commit return before its WAL is on disk, on PostgreSQL
+/// (`SET LOCAL synchronous_commit = off`): a crash of the server may lose the last fraction of
+/// a second of such commits, but never corrupts or half-applies one. Only for state that costs
+/// little to lose (rate-limit counts), never for data. Nothing on SQLite, where durability is
+/// set per connection.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+pub fn commit_without_flush(connection: &mut DbConnection) -> Result<()> {
+    match connection {
+        DbConnection::Sqlite(_) => Ok(()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(inner) => {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SET LOCAL synchronous_commit = off").execute(inner)?;
             Ok(())
         }
     }

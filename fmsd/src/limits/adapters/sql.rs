@@ -12,6 +12,11 @@
 //! attempts on the same pair of keys never deadlock. On SQLite the transaction's write lock
 //! (`BEGIN IMMEDIATE`) already serializes them.
 //!
+//! On PostgreSQL the commit does not wait for the disk (`dialect::commit_without_flush`): that
+//! takes a shared check from about 4 ms to about 0.6 ms here (`benches/limits.rs`), and a crash
+//! of the server can then forget only the last fraction of a second of counts, which gives a
+//! guesser at most a few more attempts, once, never corrupt ones.
+//!
 //! Rows whose TAT has passed mean the same as no row; about once a minute an instance deletes
 //! them, off the request's path.
 
@@ -21,7 +26,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_migrations::embed_migrations;
 
-use crate::db::dialect::per_engine;
+use crate::db::dialect::{self, per_engine};
 use crate::db::{Database, DbConnection, Migrations};
 use crate::error::Result;
 use crate::health::Probe;
@@ -137,6 +142,7 @@ impl RateLimitStore for SqlRateLimitStore {
         let limits = in_lock_order(limits);
         self.db
             .write(move |connection| {
+                dialect::commit_without_flush(connection)?;
                 let mut current = Vec::with_capacity(limits.len());
                 for limit in &limits {
                     current.push((lock_tat(connection, limit.key.as_str())?, limit.rate));
@@ -159,6 +165,7 @@ impl RateLimitStore for SqlRateLimitStore {
         let limits = in_lock_order(limits);
         self.db
             .write(move |connection| {
+                dialect::commit_without_flush(connection)?;
                 for limit in &limits {
                     let tat = lock_tat(connection, limit.key.as_str())?;
                     set_tat(

@@ -101,6 +101,11 @@ impl FromRequestParts<AppState> for Caller {
                 Error::Unauthorized("the Authorization header must be `Bearer <token>`".into())
             })?;
         let claims = state.verifier.verify(token.trim(), state.clock.now())?;
+        // The token outlives its account: refuse it from the moment the deletion commits, not
+        // when the files service has purged the account.
+        if state.customers.is_deleted(claims.sub) {
+            return Err(Error::Unauthorized("this account has been deleted".into()).into());
+        }
         tracing::Span::current().record("customer_id", tracing::field::display(claims.sub));
         Ok(Caller {
             customer_id: claims.sub,

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
 
+mod account_deletion;
 mod activity_mail;
 mod authorization;
 mod bad_file_requests;

@@ -62,13 +62,20 @@ async fn open(
     if guessing {
         state.link_limiter.check(&key, client)?;
     }
-    match state.files.open_link(token, password).await {
+    let open = match state.files.open_link(token, password).await {
         Err(Error::Unauthorized(message)) if guessing => {
             state.link_limiter.failed(&key, client)?;
-            Err(Error::Unauthorized(message))
+            return Err(Error::Unauthorized(message));
         }
-        other => other,
+        other => other?,
+    };
+    // A deleted owner's links end with the account, before the files service purges it.
+    if state.customers.is_deleted(open.link.owner) {
+        return Err(Error::NotFound(
+            "there is no such link (it may have been revoked)".into(),
+        ));
     }
+    Ok(open)
 }
 
 async fn show(

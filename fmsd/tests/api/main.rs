@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
 
+mod access_tokens;
 mod account_deletion;
 mod activity_mail;
 mod authorization;

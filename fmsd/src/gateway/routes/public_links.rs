@@ -69,6 +69,7 @@ async fn open(
         }
         other => other?,
     };
+    tracing::Span::current().record("link_id", tracing::field::display(open.link.id));
     // A deleted owner's links end with the account, before the files service purges it.
     if state.customers.is_deleted(open.link.owner) {
         return Err(Error::NotFound(

@@ -9,9 +9,10 @@
 //! - [`bus`]: publisher/subscriber ports, the outbox relay, the consumer loop, the backends.
 //! - [`db`]: SQLite plumbing shared by the embedded adapters (pool, migrations, outbox tables).
 //! - [`store_url`]: which backend each port uses, by URL scheme.
-//! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`]: small shared pieces;
-//!   [`retry`] (`Backoff`, the one way fmsd waits between attempts) and [`periodic`] (chores run
-//!   every interval until shutdown).
+//! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`], [`permissions`]
+//!   (fmsd's files are its user's alone): small shared pieces; [`retry`] (`Backoff`, the one
+//!   way fmsd waits between attempts) and [`periodic`] (chores run every interval until
+//!   shutdown).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -28,6 +29,7 @@ pub mod keys;
 pub mod notifications;
 pub mod passwords;
 pub mod periodic;
+pub mod permissions;
 pub mod retry;
 pub mod settings;
 pub mod signing;

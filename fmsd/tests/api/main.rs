@@ -11,6 +11,7 @@ mod bad_file_requests;
 mod customers;
 mod downloads;
 mod events;
+mod file_modes;
 mod fixtures;
 mod gateway;
 mod helpers;

@@ -66,6 +66,8 @@ pub fn router(state: AppState, json_body_limit: usize) -> Router {
         .merge(blobs)
         .merge(routes::health::router())
         .fallback(error::not_found)
+        // After every route is in: it reaches only the routes registered before it.
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn(correlation::tag_request))
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError(crate::error::Error::internal(anyhow::anyhow!(

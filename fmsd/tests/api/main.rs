@@ -19,6 +19,7 @@ mod link_transfers;
 mod links;
 mod logs;
 mod mail_parts;
+mod methods;
 mod moves_and_deletes;
 mod process;
 mod share_boundaries;

@@ -14,6 +14,7 @@ mod events;
 mod file_modes;
 mod fixtures;
 mod gateway;
+mod headers;
 mod helpers;
 mod link_transfers;
 mod links;

@@ -22,6 +22,7 @@ mod logs;
 mod mail_parts;
 mod methods;
 mod moves_and_deletes;
+mod names;
 mod process;
 mod share_boundaries;
 mod shared_access;

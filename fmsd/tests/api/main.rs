@@ -12,6 +12,7 @@ mod customers;
 mod downloads;
 mod events;
 mod file_modes;
+mod file_requests;
 mod fixtures;
 mod gateway;
 mod headers;

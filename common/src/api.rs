@@ -63,6 +63,8 @@ pub mod codes {
     pub const FORBIDDEN: &str = "forbidden";
     /// 404: nothing there (or nothing there that the caller may see).
     pub const NOT_FOUND: &str = "not_found";
+    /// 405: the endpoint exists but not with this method; the `Allow` header lists its methods.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// 409: it already exists, or the state does not allow it.
     pub const CONFLICT: &str = "conflict";
     /// 410: it existed but is used up (an expired or exhausted link).

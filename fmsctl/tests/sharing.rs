@@ -350,7 +350,8 @@ fn a_file_request_takes_uploads_without_a_login() {
         .run(&["--json", "upload", scan.to_str().unwrap(), &url])
         .ok()
         .json();
-    assert_eq!(uploaded[0]["name"], "scan (2).pdf");
+    // The uploader is not told that the name was taken: the owner's copy is renamed.
+    assert_eq!(uploaded[0]["name"], "scan.pdf");
 
     // Nobody lists or downloads through it.
     anybody.run(&["ls", &url]).expect_code(FORBIDDEN);

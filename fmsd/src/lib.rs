@@ -10,9 +10,10 @@
 //! - [`db`]: SQLite plumbing shared by the embedded adapters (pool, migrations, outbox tables).
 //! - [`limits`]: password-guessing limits, in process or shared by every instance of a stack.
 //! - [`store_url`]: which backend each port uses, by URL scheme.
-//! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`]: small shared pieces;
-//!   [`retry`] (`Backoff`, the one way fmsd waits between attempts) and [`periodic`] (chores run
-//!   every interval until shutdown).
+//! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`], [`permissions`]
+//!   (fmsd's files are its user's alone): small shared pieces; [`retry`] (`Backoff`, the one
+//!   way fmsd waits between attempts) and [`periodic`] (chores run every interval until
+//!   shutdown).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -30,6 +31,7 @@ pub mod limits;
 pub mod notifications;
 pub mod passwords;
 pub mod periodic;
+pub mod permissions;
 pub mod retry;
 pub mod settings;
 pub mod signing;

@@ -31,6 +31,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    // Before anything is created, and before any thread starts: fmsd's files are its user's.
+    fmsd::permissions::restrict_umask();
     let args = Args::parse();
     // File and database work runs on the blocking pool; a modest cap keeps the thread count (and
     // with it the allocator's per-thread memory) bounded under load.

@@ -14,9 +14,9 @@
 //! | `GET /s/{token}` | | [`PublicLink`] |
 //! | `GET /s/{token}/files?path=&cursor=&limit=` | | [`super::Listing`] (folder download links) |
 //! | `POST /s/{token}/download` | [`LinkDownloadRequest`] | [`super::DownloadLink`]; counts one download |
-//! | `POST /s/{token}/uploads` | [`LinkUploadRequest`] | 201 [`super::UploadSession`] (upload-only links) |
-//! | `GET /s/{token}/uploads/{id}` | | [`super::UploadSession`] with fresh part URLs |
-//! | `POST /s/{token}/uploads/{id}/complete` | [`super::CompleteUploadRequest`] | [`super::Entry`] |
+//! | `POST /s/{token}/uploads` | [`LinkUploadRequest`] | 201 [`LinkUploadSession`] (upload-only links) |
+//! | `GET /s/{token}/uploads/{id}` | | [`LinkUploadSession`] with fresh part URLs |
+//! | `POST /s/{token}/uploads/{id}/complete` | [`super::CompleteUploadRequest`] | [`ReceivedFile`] |
 //!
 //! A recipient reaches a share with the ordinary file endpoints plus `share=<share id>` in the
 //! query string (`GET /v1/files?share=…&path=/`, `GET /v1/downloads?share=…&path=/a.txt`,
@@ -25,12 +25,16 @@
 //!
 //! A password-protected link takes its password in the [`LINK_PASSWORD_HEADER`] header on every
 //! `/s/{token}` request.
+//!
+//! Whoever uploads through a file request learns that the file was received, nothing more: the
+//! answers name no path, so they do not tell whether the name was taken in the owner's folder
+//! (the owner's copy is then called `name (2)`, …).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::EntryKind;
+use super::{EntryKind, UploadPart};
 
 /// The header that carries a link's password.
 pub const LINK_PASSWORD_HEADER: &str = "x-fms-link-password";
@@ -238,4 +242,37 @@ pub struct LinkUploadRequest {
     /// Its SHA-256, if known up front.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+}
+
+/// `POST /s/{token}/uploads` and `GET /s/{token}/uploads/{id}`: an upload session of a file
+/// request. Unlike [`super::UploadSession`] it names no path: which name the file takes in the
+/// owner's folder is the owner's to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkUploadSession {
+    /// Its id.
+    pub upload_id: Uuid,
+    /// The file's size.
+    pub size: u64,
+    /// The announced SHA-256, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size of every part but the last.
+    pub part_size: u64,
+    /// The parts, in order.
+    pub parts: Vec<UploadPart>,
+    /// When the part URLs stop working (ask `GET /s/{token}/uploads/{id}` for fresh ones).
+    pub urls_expire_at: DateTime<Utc>,
+    /// When the session is swept if not completed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /s/{token}/uploads/{id}/complete`: the file request received the file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceivedFile {
+    /// Bytes received.
+    pub size: u64,
+    /// Their SHA-256, lowercase hex.
+    pub sha256: String,
+    /// When the file was received.
+    pub received_at: DateTime<Utc>,
 }

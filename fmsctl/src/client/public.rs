@@ -5,9 +5,10 @@
 //! `--server`), with the password in [`LINK_PASSWORD_HEADER`] when the link has one.
 
 use common::api::sharing::{
-    LinkDownloadRequest, LinkUploadRequest, PublicLink, LINK_PASSWORD_HEADER,
+    LinkDownloadRequest, LinkUploadRequest, LinkUploadSession, PublicLink, ReceivedFile,
+    LINK_PASSWORD_HEADER,
 };
-use common::api::{CompleteUploadRequest, DownloadLink, Entry, Listing, UploadSession};
+use common::api::{CompleteUploadRequest, DownloadLink, Listing};
 use reqwest::header::HeaderValue;
 use reqwest::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -79,12 +80,13 @@ impl Client {
         self.link_json(link, request).await
     }
 
-    /// `POST /s/{token}/uploads`: a session for one file of a file request.
+    /// `POST /s/{token}/uploads`: a session for one file of a file request (it names no path:
+    /// the name the file takes in the owner's folder is not the uploader's to know).
     pub async fn link_create_upload(
         &self,
         link: &LinkAccess,
         request: &LinkUploadRequest,
-    ) -> Result<UploadSession, ClientError> {
+    ) -> Result<LinkUploadSession, ClientError> {
         let request = self
             .link_request(link, Method::POST, "/uploads")
             .json(request);
@@ -96,18 +98,18 @@ impl Client {
         &self,
         link: &LinkAccess,
         upload_id: Uuid,
-    ) -> Result<UploadSession, ClientError> {
+    ) -> Result<LinkUploadSession, ClientError> {
         let request = self.link_request(link, Method::GET, &format!("/uploads/{upload_id}"));
         self.link_json(link, request).await
     }
 
-    /// `POST /s/{token}/uploads/{id}/complete`: the entry (`/<name the server chose>`).
+    /// `POST /s/{token}/uploads/{id}/complete`: the file was received.
     pub async fn link_complete_upload(
         &self,
         link: &LinkAccess,
         upload_id: Uuid,
         sha256: &str,
-    ) -> Result<Entry, ClientError> {
+    ) -> Result<ReceivedFile, ClientError> {
         let body = CompleteUploadRequest {
             sha256: Some(sha256.to_string()),
         };

@@ -2,8 +2,8 @@
 //! ([`DownloadSource`]), so [`crate::transfer`] moves bytes the same way whether the file is
 //! the caller's own, inside a share, or behind a public link.
 
-use common::api::sharing::LinkUploadRequest;
-use common::api::{CreateUploadRequest, DownloadLink, Entry, Overwrite, UploadSession};
+use common::api::sharing::{LinkUploadRequest, LinkUploadSession, ReceivedFile};
+use common::api::{CreateUploadRequest, DownloadLink, Entry, EntryKind, Overwrite, UploadSession};
 use uuid::Uuid;
 
 use super::{Client, ClientError, LinkAccess, Tree};
@@ -15,7 +15,8 @@ pub enum UploadTarget {
     /// A path in the caller's own tree or inside a share (login needed).
     Tree(Tree),
     /// A file request (no login): each file goes into the link's folder under its own name,
-    /// or a free variant of it that the server picks.
+    /// or a free variant of it that the server picks and does not tell. Its sessions and
+    /// entries carry the path the upload asked for.
     Link(LinkAccess),
 }
 
@@ -72,33 +73,41 @@ impl Client {
                     sha256: None,
                 };
                 let session = self.link_create_upload(link, &request).await?;
-                Ok((session, false))
+                Ok((as_session(session, path), false))
             }
         }
     }
 
-    /// The session `upload_id` with fresh part URLs.
+    /// The session `upload_id` (an upload to `path`) with fresh part URLs.
     pub async fn upload_session_at(
         &self,
         target: &UploadTarget,
         upload_id: Uuid,
+        path: &str,
     ) -> Result<UploadSession, ClientError> {
         match target {
             UploadTarget::Tree(tree) => self.upload_session(*tree, upload_id).await,
-            UploadTarget::Link(link) => self.link_upload_session(link, upload_id).await,
+            UploadTarget::Link(link) => {
+                let session = self.link_upload_session(link, upload_id).await?;
+                Ok(as_session(session, path))
+            }
         }
     }
 
-    /// Completes the session `upload_id`, which the server checks against `sha256`.
+    /// Completes `session`, which the server checks against `sha256`.
     pub async fn complete_upload_at(
         &self,
         target: &UploadTarget,
-        upload_id: Uuid,
+        session: &UploadSession,
         sha256: &str,
     ) -> Result<Entry, ClientError> {
+        let upload_id = session.upload_id;
         match target {
             UploadTarget::Tree(tree) => self.complete_upload(*tree, upload_id, sha256).await,
-            UploadTarget::Link(link) => self.link_complete_upload(link, upload_id, sha256).await,
+            UploadTarget::Link(link) => {
+                let received = self.link_complete_upload(link, upload_id, sha256).await?;
+                Ok(as_entry(received, &session.path))
+            }
         }
     }
 
@@ -111,6 +120,32 @@ impl Client {
             DownloadSource::Tree { tree, path } => self.download_link(*tree, path).await,
             DownloadSource::Link(link) => self.link_download(link, None).await,
         }
+    }
+}
+
+/// A file request's session as an upload to `path`, the path it was asked for.
+fn as_session(session: LinkUploadSession, path: &str) -> UploadSession {
+    UploadSession {
+        upload_id: session.upload_id,
+        path: path.to_string(),
+        size: session.size,
+        sha256: session.sha256,
+        part_size: session.part_size,
+        parts: session.parts,
+        urls_expire_at: session.urls_expire_at,
+        expires_at: session.expires_at,
+    }
+}
+
+/// A file a file request received, as the entry at `path`, the path it was asked for.
+fn as_entry(received: ReceivedFile, path: &str) -> Entry {
+    Entry {
+        path: path.to_string(),
+        name: remote_path::file_name(path).to_string(),
+        kind: EntryKind::File,
+        size: received.size,
+        sha256: Some(received.sha256),
+        modified_at: received.received_at,
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! The remote folder may be inside a share (`shared:NAME/PATH`, as an editor), or a file
 //! request link (`https://HOST/s/TOKEN`, no login): files only, each under its own name or, if
-//! that is taken, a free variant the server picks.
+//! that is taken, a free variant the server picks and does not tell (the owner sees it).
 
 use std::path::PathBuf;
 use std::sync::Arc;

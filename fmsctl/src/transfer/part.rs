@@ -36,6 +36,8 @@ pub struct PartUrls {
     target: UploadTarget,
     /// The upload session.
     upload_id: Uuid,
+    /// The remote path the session is for.
+    path: String,
     /// The URLs; behind a mutex so parts that hit a 403 together renew them once.
     state: Mutex<UrlState>,
 }
@@ -56,6 +58,7 @@ impl PartUrls {
             client,
             target,
             upload_id: session.upload_id,
+            path: session.path.clone(),
             state: Mutex::new(UrlState {
                 urls: urls_of(session),
                 expires_at: session.urls_expire_at,
@@ -91,7 +94,7 @@ impl PartUrls {
         tracing::debug!(upload_id = %self.upload_id, "renewing the part URLs");
         let session = self
             .client
-            .upload_session_at(&self.target, self.upload_id)
+            .upload_session_at(&self.target, self.upload_id, &self.path)
             .await
             .context("failed to renew the part URLs")?;
         state.urls = urls_of(&session);

@@ -171,7 +171,7 @@ impl Uploader {
         }
         let completed = self
             .client
-            .complete_upload_at(&self.target, session.upload_id, &sha256)
+            .complete_upload_at(&self.target, &session, &sha256)
             .await;
         // Keep the record only when resuming may help: after a network error or a 5xx. A 4xx
         // (checksum mismatch, conflict, session gone) will not get better by resuming.
@@ -194,7 +194,11 @@ impl Uploader {
         let Some(upload_id) = record.load() else {
             return Ok(None);
         };
-        match self.client.upload_session_at(&self.target, upload_id).await {
+        match self
+            .client
+            .upload_session_at(&self.target, upload_id, &file.remote)
+            .await
+        {
             Ok(session) if session.path == file.remote && session.size == file.size => {
                 Ok(Some(session))
             }

@@ -94,12 +94,13 @@ impl App {
             .context("failed to read the bound address")?;
         let public_url = settings.public_url_for(address);
         let data_dir = settings.data_dir.clone();
-        std::fs::create_dir_all(&data_dir)
-            .with_context(|| format!("failed to create {}", data_dir.display()))?;
         let keys = settings
             .keys_dir
             .clone()
             .unwrap_or_else(|| data_dir.join("keys"));
+        // Nobody else on the machine reads what is inside, whatever the umask of this process.
+        crate::permissions::private_dir(&data_dir)?;
+        crate::permissions::private_dir(&keys)?;
 
         let bus = wiring::bus(&settings).await?;
         let limits = wiring::limits(&settings).await?;

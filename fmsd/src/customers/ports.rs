@@ -86,7 +86,8 @@ pub trait CustomerRepo: Send + Sync {
     ) -> Result<()>;
     /// Deletes the customer and every refresh token of theirs.
     async fn delete(&self, id: Uuid, events: Vec<Outgoing>) -> Result<()>;
-    /// Stores the first refresh token of a new session.
+    /// Stores the first refresh token of a new session; `Unauthorized` where the store can
+    /// tell that the customer is gone (a login that raced the account's deletion).
     async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<()>;
     /// Atomically: looks up `presented_hash`, and if it is valid marks it used and stores
     /// `next_hash` in the same family, expiring at `next_expires_at`.

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::domain::{DisplayName, Email, Password};
 use super::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
+use super::revoked::RevokedAccounts;
 use super::tokens::{hash_refresh_token, new_refresh_token, TokenIssuer};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -37,6 +38,8 @@ pub struct CustomerService {
     /// Counts checks of the current password against the account, with its logins, so a
     /// stolen access token cannot be used to guess the password quickly.
     limiter: Arc<GuessLimiter>,
+    /// Deleted accounts whose access tokens may still be alive; the gateway refuses them.
+    revoked: RevokedAccounts,
 }
 
 impl std::fmt::Debug for CustomerService {
@@ -54,13 +57,21 @@ impl CustomerService {
         settings: AuthSettings,
         limiter: Arc<GuessLimiter>,
     ) -> Self {
+        // A token issued just before a deletion lives its lifetime, plus the skew tolerated.
+        let keep = Duration::seconds(settings.access_token_ttl_secs as i64 + 60);
         Self {
             repo,
             tokens,
             clock,
             settings,
             limiter,
+            revoked: RevokedAccounts::new(keep),
         }
+    }
+
+    /// Whether the account `id` was deleted (while tokens issued to it may still be alive).
+    pub fn is_deleted(&self, id: Uuid) -> bool {
+        self.revoked.contains(id)
     }
 
     /// The access-token public keys, as a JWKS.
@@ -262,7 +273,13 @@ impl CustomerService {
             email: customer.email,
             name: customer.name,
         };
-        self.repo.delete(id, vec![Outgoing::new(&event)]).await?;
+        // Refused before the commit, so no request sees the account gone in one store and
+        // there in another; taken back if the deletion fails.
+        self.revoked.revoke(id, self.clock.now());
+        if let Err(error) = self.repo.delete(id, vec![Outgoing::new(&event)]).await {
+            self.revoked.restore(id);
+            return Err(error);
+        }
         tracing::info!(customer_id = %id, "account deleted");
         Ok(())
     }

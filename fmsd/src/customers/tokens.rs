@@ -28,6 +28,10 @@ pub struct AccessClaims {
     pub sid: Uuid,
     /// Issued at (Unix seconds).
     pub iat: i64,
+    /// Not valid before (Unix seconds); fmsd leaves it out (`iat` says as much), but a token
+    /// that has one is held to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// Expires at (Unix seconds).
     pub exp: i64,
     /// Always `fms`.
@@ -96,6 +100,7 @@ impl TokenIssuer {
             sub: customer_id,
             sid: session_id,
             iat: now.timestamp(),
+            nbf: None,
             exp: now.timestamp() + self.ttl_secs as i64,
             iss: ISSUER.into(),
             aud: ISSUER.into(),

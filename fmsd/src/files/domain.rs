@@ -2,7 +2,8 @@
 //! exchange; no I/O here.
 //!
 //! [`RemotePath`] is the heart of it: every path that reaches the service went through
-//! [`RemotePath::parse`], so no store ever sees `..`, an empty segment or a control character.
+//! [`RemotePath::parse`], so no store ever sees `..`, an empty segment, a control character or
+//! a bidirectional control, and every name is in NFC (`domain/names.rs`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use crate::error::Error;
 
 mod disposition;
+mod names;
 mod records;
 mod sharing;
 
@@ -22,7 +24,8 @@ pub use records::{
 pub use sharing::{Link, LinkMode, LinkToken, Person, Role, Share};
 
 /// An absolute path in one owner's tree: `/` or `/a/b`, with no `.`, `..` or empty segment,
-/// no control character, at most [`RemotePath::MAX_BYTES`] bytes.
+/// no control character or bidirectional control, in NFC, at most [`RemotePath::MAX_BYTES`]
+/// bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RemotePath(String);
 
@@ -37,9 +40,11 @@ impl RemotePath {
         Self("/".to_owned())
     }
 
-    /// Checks `raw` against every path rule; the error names the rule that was broken.
+    /// Checks `raw` against every path rule and returns it in NFC (see `domain/names.rs`); the
+    /// error names the rule that was broken.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let invalid = |rule: &str| Error::Invalid(format!("the path must {rule}"));
+        let too_long = || invalid(&format!("be at most {} bytes", Self::MAX_BYTES));
         if raw.is_empty() {
             return Err(invalid("not be empty"));
         }
@@ -47,10 +52,22 @@ impl RemotePath {
             return Err(invalid("start with '/' (it is absolute in your tree)"));
         }
         if raw.len() > Self::MAX_BYTES {
-            return Err(invalid(&format!("be at most {} bytes", Self::MAX_BYTES)));
+            return Err(too_long());
         }
         if raw.chars().any(char::is_control) {
             return Err(invalid("not contain NUL or control characters"));
+        }
+        if let Some(control) = raw.chars().find(|&c| names::is_bidi_control(c)) {
+            return Err(invalid(&format!(
+                "not contain Unicode bidirectional controls (U+{:04X} here): they make a name \
+                 look like another",
+                control as u32
+            )));
+        }
+        // A few characters grow under NFC, so the length is checked again.
+        let raw = names::nfc(raw);
+        if raw.len() > Self::MAX_BYTES {
+            return Err(too_long());
         }
         if raw == "/" {
             return Ok(Self::root());
@@ -61,7 +78,7 @@ impl RemotePath {
         for segment in raw[1..].split('/') {
             check_segment(segment).map_err(|rule| invalid(&rule))?;
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(raw.into_owned()))
     }
 
     /// The path as text.

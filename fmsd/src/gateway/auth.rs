@@ -17,12 +17,17 @@ use crate::error::Error;
 /// Seconds of clock skew tolerated on expiry.
 const LEEWAY_SECS: i64 = 5;
 
+/// Seconds a token may be dated ahead of this clock (`iat`, `nbf`): instances that share the
+/// signing key may disagree a little on the time, but a token made for later is refused.
+const FUTURE_LEEWAY_SECS: i64 = 60;
+
 /// Verifies access tokens with the public key.
 #[derive(Clone)]
 pub struct TokenVerifier {
     /// The Ed25519 public key.
     key: DecodingKey,
-    /// Algorithm, issuer, audience and expiry checks.
+    /// Algorithm, issuer, audience and required claims; the times are checked against the
+    /// app's clock in [`TokenVerifier::verify`].
     validation: Validation,
 }
 
@@ -56,9 +61,18 @@ impl TokenVerifier {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
             .map_err(|_| Error::Unauthorized("the access token is not valid".into()))?;
-        if claims.exp + LEEWAY_SECS < now.timestamp() {
+        let now = now.timestamp();
+        if claims.exp + LEEWAY_SECS < now {
             return Err(Error::Unauthorized(
                 "the access token has expired; refresh it".into(),
+            ));
+        }
+        // Checked here rather than by jsonwebtoken, which reads the system clock, not the
+        // app's, and does not look at `iat` at all.
+        let latest = now + FUTURE_LEEWAY_SECS;
+        if claims.iat > latest || claims.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(Error::Unauthorized(
+                "the access token is not valid yet; log in again".into(),
             ));
         }
         Ok(claims)
@@ -101,6 +115,11 @@ impl FromRequestParts<AppState> for Caller {
                 Error::Unauthorized("the Authorization header must be `Bearer <token>`".into())
             })?;
         let claims = state.verifier.verify(token.trim(), state.clock.now())?;
+        // The token outlives its account: refuse it from the moment the deletion commits, not
+        // when the files service has purged the account.
+        if state.customers.is_deleted(claims.sub) {
+            return Err(Error::Unauthorized("this account has been deleted".into()).into());
+        }
         tracing::Span::current().record("customer_id", tracing::field::display(claims.sub));
         Ok(Caller {
             customer_id: claims.sub,
@@ -136,6 +155,24 @@ mod tests {
         assert!(TokenVerifier::new(other.public_key())
             .verify(&token, Utc::now())
             .is_err());
+    }
+
+    #[test]
+    fn a_token_dated_ahead_is_refused_beyond_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let issuer = TokenIssuer::load_or_create(&dir.path().join("jwt.pk8"), 600).unwrap();
+        let verifier = TokenVerifier::new(issuer.public_key());
+        let now = Utc::now();
+        for (ahead, accepted) in [(30, true), (120, false), (3600, false)] {
+            let token = issuer
+                .issue(
+                    Uuid::now_v7(),
+                    Uuid::now_v7(),
+                    now + chrono::Duration::seconds(ahead),
+                )
+                .unwrap();
+            assert_eq!(verifier.verify(&token, now).is_ok(), accepted, "{ahead} s");
+        }
     }
 
     #[test]

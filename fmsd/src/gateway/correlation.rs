@@ -3,13 +3,19 @@
 //! A client-sent `x-correlation-id` is kept when it is short and printable, so a trace can start
 //! at the client; otherwise one is made. The id is in every log line of the request, in the
 //! envelope of every event it causes, and in the answer's headers.
+//!
+//! A link's token in the path (`/s/{token}/...`) is a working link, so the log never shows it:
+//! the path is logged with `sha256:` and the first 12 hex digits of the token's SHA-256 instead
+//! (the start of the hash the links table keeps), and the link's id once it is opened.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 /// The longest client-sent correlation id kept.
@@ -32,8 +38,9 @@ pub async fn tag_request(request: Request, next: Next) -> Response {
         "request",
         correlation_id = %id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
         customer_id = tracing::field::Empty,
+        link_id = tracing::field::Empty,
     );
     let started = Instant::now();
     let mut response =
@@ -51,4 +58,39 @@ pub async fn tag_request(request: Request, next: Next) -> Response {
             .insert(common::correlation::HEADER, value);
     }
     response
+}
+
+/// Hex digits of the token's hash that stand for it in the log: enough to find the link, far
+/// too few to be one.
+const TOKEN_HASH_DIGITS: usize = 12;
+
+/// `path` with a link's token replaced by the start of its SHA-256.
+fn loggable_path(path: &str) -> Cow<'_, str> {
+    let Some(rest) = path.strip_prefix("/s/") else {
+        return Cow::Borrowed(path);
+    };
+    let (token, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    Cow::Owned(format!("/s/sha256:{}{tail}", &hash[..TOKEN_HASH_DIGITS]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_token_is_logged_as_the_start_of_its_hash() {
+        let token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let hash = hex::encode(Sha256::digest(token.as_bytes()));
+        assert_eq!(
+            loggable_path(&format!("/s/{token}/uploads/1/complete")),
+            format!("/s/sha256:{}/uploads/1/complete", &hash[..12])
+        );
+        assert_eq!(
+            loggable_path(&format!("/s/{token}")),
+            format!("/s/sha256:{}", &hash[..12])
+        );
+        assert_eq!(loggable_path("/v1/files"), "/v1/files");
+        assert_eq!(loggable_path("/sx/abc"), "/sx/abc");
+    }
 }

@@ -1,10 +1,10 @@
 //! `ApiError`: every error answer the gateway gives, in one shape and one `match`.
 //!
-//! The body is always `{"error": {"code": "...", "message": "..."}}`. A 5xx body says nothing
-//! internal; its cause chain is logged once, here.
+//! The body is always `{"error": {"code": "...", "message": "..."}}`, a wrong method's 405
+//! included. A 5xx body says nothing internal; its cause chain is logged once, here.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use common::api::{codes, ErrorBody, ErrorDetail};
@@ -79,13 +79,7 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self.0.report(), "request failed");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: code.to_owned(),
-                message,
-            },
-        };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = error_response(status, code, message);
         if let Error::RateLimited { retry_after } = &self.0 {
             let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
             response
@@ -94,6 +88,17 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The JSON error answer `{"error": {"code": code, "message": message}}` with `status`.
+fn error_response(status: StatusCode, code: &str, message: String) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message,
+        },
+    };
+    (status, Json(body)).into_response()
 }
 
 /// A JSON body extractor whose rejections are [`ApiError`]s.
@@ -114,4 +119,16 @@ pub struct PathParams<T>(pub T);
 /// The answer to a route that does not exist.
 pub async fn not_found() -> ApiError {
     ApiError(Error::NotFound("no such endpoint".into()))
+}
+
+/// The answer to a route that exists but not with this method. Not an [`Error`]: no service
+/// call can end this way. axum adds the `Allow` header to it.
+pub async fn method_not_allowed(method: Method) -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        codes::METHOD_NOT_ALLOWED,
+        format!(
+            "this endpoint does not take {method}; the Allow header lists the methods it takes"
+        ),
+    )
 }

@@ -3,7 +3,9 @@
 //! It checks access tokens ([`auth`]), limits login attempts and link passwords
 //! (`crate::limits`, in process or shared by every instance of a stack), caps JSON bodies,
 //! tags every request with a correlation id ([`correlation`]) and turns every error into one JSON
-//! shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back.
+//! shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back. Every
+//! answer says `X-Content-Type-Options: nosniff`, and every answer of the JSON API
+//! `Cache-Control: no-store`.
 
 pub mod auth;
 pub mod correlation;
@@ -15,10 +17,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use axum::http::HeaderValue;
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::clock::Clock;
 use crate::customers::service::CustomerService;
@@ -57,7 +62,13 @@ pub fn router(state: AppState, json_body_limit: usize) -> Router {
         .merge(routes::shares::router())
         .merge(routes::links::router())
         .merge(routes::public_links::router())
-        .layer(DefaultBodyLimit::max(json_body_limit));
+        .layer(DefaultBodyLimit::max(json_body_limit))
+        // Every answer here carries a token, a link's secret, a signed URL or a customer's own
+        // data: no cache, shared or the browser's, may keep one.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     // Part uploads stream bytes to disk; their size is checked against the part, not a cap.
     let blobs = routes::blobs::router().layer(DefaultBodyLimit::disable());
     Router::new()
@@ -65,6 +76,8 @@ pub fn router(state: AppState, json_body_limit: usize) -> Router {
         .merge(blobs)
         .merge(routes::health::router())
         .fallback(error::not_found)
+        // After every route is in: it reaches only the routes registered before it.
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn(correlation::tag_request))
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError(crate::error::Error::internal(anyhow::anyhow!(
@@ -72,6 +85,11 @@ pub fn router(state: AppState, json_body_limit: usize) -> Router {
             )))
             .into_response_boxed()
         }))
+        // JSON is JSON and a download is bytes: no browser may take either for HTML or script.
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 

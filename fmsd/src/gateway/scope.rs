@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::error::{ApiError, QueryParams};
 use super::AppState;
+use crate::error::Error;
 use crate::files::service::ScopedFiles;
 
 /// `?share=`: work inside an item shared with the caller. The handler's own query type reads
@@ -27,7 +28,7 @@ impl FromRequestParts<AppState> for ScopedFiles {
     type Rejection = ApiError;
 
     /// Who is calling (401 without a valid token), then in which share (400 for an id that is
-    /// not a UUID, 404 for a share that is not theirs).
+    /// not a UUID, 404 for a share that is not theirs or whose owner deleted their account).
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
@@ -35,9 +36,17 @@ impl FromRequestParts<AppState> for ScopedFiles {
         let caller = Caller::from_request_parts(parts, state).await?;
         let QueryParams(query) =
             QueryParams::<ShareQuery>::from_request_parts(parts, state).await?;
-        Ok(state
+        let files = state
             .files
             .in_scope(caller.customer_id, query.share)
-            .await?)
+            .await?;
+        // A deleted owner's shares end with the account, before the files service purges it.
+        if let Some(share) = query
+            .share
+            .filter(|_| state.customers.is_deleted(files.scope().owner))
+        {
+            return Err(Error::NotFound(format!("there is no share {share} for you")).into());
+        }
+        Ok(files)
     }
 }

@@ -3,20 +3,29 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
 
+mod access_tokens;
+mod account_deletion;
 mod activity_mail;
 mod authorization;
 mod bad_file_requests;
 mod customers;
 mod downloads;
 mod events;
+mod file_modes;
+mod file_requests;
 mod fixtures;
 mod gateway;
+mod headers;
 mod helpers;
 mod limits;
 mod link_transfers;
 mod links;
+mod logs;
 mod mail_parts;
+mod methods;
 mod moves_and_deletes;
+mod names;
+mod process;
 mod share_boundaries;
 mod shared_access;
 mod shares;

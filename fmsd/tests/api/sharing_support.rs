@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use common::api::sharing::LINK_PASSWORD_HEADER;
-use common::api::{CreatedLink, Entry, LinkList, Profile, Share, UploadSession, Usage};
+use common::api::sharing::{LinkUploadSession, ReceivedFile, LINK_PASSWORD_HEADER};
+use common::api::{CreatedLink, Entry, LinkList, Profile, Share, UploadPart, UploadSession, Usage};
 use common::events::Envelope;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -94,9 +94,9 @@ pub async fn status_and_text(response: Response) -> (StatusCode, String) {
     (status, response.text().await.unwrap())
 }
 
-/// Sends every part of `bytes` to the part URLs of `session`.
-pub async fn put_parts(app: &TestApp, session: &UploadSession, bytes: &[u8]) {
-    for part in &session.parts {
+/// Sends every part of `bytes` to the part URLs `parts` (a session's).
+pub async fn put_parts(app: &TestApp, parts: &[UploadPart], bytes: &[u8]) {
+    for part in parts {
         let range = part.offset as usize..(part.offset + part.size) as usize;
         let response = put_part(app, &part.url, bytes[range].to_vec()).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -122,7 +122,7 @@ pub async fn upload_in_share(
     assert_eq!(status, StatusCode::CREATED, "{text}");
     let session: UploadSession = serde_json::from_str(&text).unwrap();
     assert_eq!(session.path, path);
-    put_parts(app, &session, bytes).await;
+    put_parts(app, &session.parts, bytes).await;
     let response = app
         .post(
             &in_share(
@@ -213,13 +213,13 @@ pub async fn open_link_upload(
     token: &str,
     name: &str,
     bytes: &[u8],
-) -> UploadSession {
+) -> LinkUploadSession {
     let body = json!({"name": name, "size": bytes.len(), "sha256": sha256_hex(bytes)});
     let response = send(public(app, Method::POST, token, "/uploads", None).json(&body)).await;
     let (status, text) = status_and_text(response).await;
     assert_eq!(status, StatusCode::CREATED, "{text}");
-    let session: UploadSession = serde_json::from_str(&text).unwrap();
-    put_parts(app, &session, bytes).await;
+    let session: LinkUploadSession = serde_json::from_str(&text).unwrap();
+    put_parts(app, &session.parts, bytes).await;
     let again = send(public(
         app,
         Method::GET,
@@ -230,9 +230,10 @@ pub async fn open_link_upload(
     .await;
     let (status, text) = status_and_text(again).await;
     assert_eq!(status, StatusCode::OK, "{text}");
+    let again: LinkUploadSession = serde_json::from_str(&text).unwrap();
     assert_eq!(
-        serde_json::from_str::<UploadSession>(&text).unwrap().path,
-        session.path
+        (again.upload_id, again.size),
+        (session.upload_id, session.size)
     );
     session
 }
@@ -241,7 +242,7 @@ pub async fn open_link_upload(
 pub async fn complete_link_upload(
     app: &TestApp,
     token: &str,
-    session: &UploadSession,
+    session: &LinkUploadSession,
 ) -> (StatusCode, String) {
     let response = send(
         public(
@@ -258,8 +259,7 @@ pub async fn complete_link_upload(
 }
 
 /// Uploads `bytes` as `name` through the file-request link `token`; the status and body of
-/// the complete answer. The session names the file as asked, or already as it will be stored
-/// when the name is taken.
+/// the complete answer, which says the file was received (its size and checksum).
 pub async fn upload_through_link(
     app: &TestApp,
     token: &str,
@@ -269,12 +269,11 @@ pub async fn upload_through_link(
     let session = open_link_upload(app, token, name, bytes).await;
     let (status, text) = complete_link_upload(app, token, &session).await;
     if status == StatusCode::OK {
-        let entry: Entry = serde_json::from_str(&text).unwrap();
-        assert!(
-            session.path == format!("/{name}") || session.path == entry.path,
-            "session {} for {name}, stored as {}",
-            session.path,
-            entry.path
+        let received: ReceivedFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (received.size, received.sha256.as_str()),
+            (bytes.len() as u64, sha256_hex(bytes).as_str()),
+            "{name}"
         );
     }
     (status, text)

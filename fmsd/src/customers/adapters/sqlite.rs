@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::api::NotificationSettings;
 use common::events::Outgoing;
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -267,7 +268,14 @@ impl CustomerRepo for SqliteCustomerRepo {
         self.write(Vec::new(), move |connection| {
             diesel::insert_into(refresh_tokens::table)
                 .values(row)
-                .execute(connection)?;
+                .execute(connection)
+                .map_err(|error| match error {
+                    // The account was deleted between the password check and this insert.
+                    DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                        Error::Unauthorized("this account no longer exists".into())
+                    }
+                    other => other.into(),
+                })?;
             Ok(())
         })
         .await

@@ -29,6 +29,21 @@ fn each_broken_rule_is_named() {
     assert!(RemotePath::parse(&format!("/{}", "x".repeat(255))).is_ok());
     assert!(RemotePath::parse("/...").is_ok());
     assert!(RemotePath::parse("/a b/é.txt").is_ok());
+    assert!(rule("/invoice\u{202E}fdp.exe").contains("bidirectional controls (U+202E here)"));
+    assert!(rule("/a\u{2067}b/c").contains("bidirectional"));
+}
+
+#[test]
+fn a_path_is_kept_in_nfc() {
+    assert_eq!(
+        path("/cafe\u{301}/r\u{e9}sume\u{301}").as_str(),
+        "/caf\u{e9}/r\u{e9}sum\u{e9}"
+    );
+    assert_eq!(path("/cafe\u{301}"), path("/caf\u{e9}"));
+    assert_eq!(
+        path("/caf\u{e9}").join("e\u{301}").unwrap(),
+        path("/caf\u{e9}/\u{e9}")
+    );
 }
 
 #[test]
@@ -112,9 +127,14 @@ fn checksums_cursors_and_limits() {
     assert!(BlobKey::parse("../etc/passwd").is_err());
 }
 
-/// A valid segment: printable, no '/', not `.` or `..`.
+/// A valid segment: printable, no '/', not `.` or `..`, no bidirectional control, in NFC.
 fn segment() -> impl Strategy<Value = String> {
-    "[^/\\p{Cc}]{1,20}".prop_filter("dot segments are invalid", |s| s != "." && s != "..")
+    "[^/\\p{Cc}]{1,20}"
+        .prop_filter("dot segments are invalid", |s| s != "." && s != "..")
+        .prop_filter("bidirectional controls are invalid", |s| {
+            !s.chars().any(names::is_bidi_control)
+        })
+        .prop_filter("names are kept in NFC", |s| names::nfc(s) == s.as_str())
 }
 
 proptest! {

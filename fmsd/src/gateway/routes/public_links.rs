@@ -3,7 +3,8 @@
 //! per client IP.
 //!
 //! Paths in and out are relative to the link's item; the files service redacts its errors, so
-//! no answer shows where the item lives in its owner's tree.
+//! no answer shows where the item lives in its owner's tree. An upload through a file request
+//! is answered without a path, so the uploader does not learn which names the folder holds.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -13,18 +14,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::api::{
-    DownloadLink, Entry, LinkDownloadRequest, LinkUploadRequest, Listing, PublicLink,
-    UploadSession, LINK_PASSWORD_HEADER,
+    DownloadLink, LinkDownloadRequest, LinkUploadRequest, LinkUploadSession, Listing, PublicLink,
+    ReceivedFile, LINK_PASSWORD_HEADER,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::files::{download_link, entry_kind, listing, scoped_entry};
+use super::files::{download_link, entry_kind, listing};
 use super::links::link_mode;
-use super::uploads::{complete_request, optional_json, session};
+use super::uploads::{complete_request, optional_json, parts};
 use crate::error::Error;
 use crate::files::domain::{LinkToken, PageLimit, RemotePath, Sha256Hex};
-use crate::files::service::OpenLink;
+use crate::files::service::{OpenLink, UploadView};
 use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
 use crate::gateway::AppState;
 
@@ -69,7 +70,15 @@ async fn open(
         (Some(guess), _) => guess.right().await,
         (None, _) => {}
     }
-    opened
+    let open = opened?;
+    tracing::Span::current().record("link_id", tracing::field::display(open.link.id));
+    // A deleted owner's links end with the account, before the files service purges it.
+    if state.customers.is_deleted(open.link.owner) {
+        return Err(Error::NotFound(
+            "there is no such link (it may have been revoked)".into(),
+        ));
+    }
+    Ok(open)
 }
 
 async fn show(
@@ -134,13 +143,27 @@ async fn download(
     Ok(Json(download_link(ticket)))
 }
 
+/// A file request's session as the uploader sees it: no path, so not the name it will take.
+fn link_session(view: UploadView) -> LinkUploadSession {
+    let upload = view.upload;
+    LinkUploadSession {
+        upload_id: upload.id,
+        size: upload.size,
+        sha256: upload.sha256.map(|sha| sha.as_str().to_owned()),
+        part_size: upload.part_size,
+        parts: parts(view.parts),
+        urls_expire_at: view.urls_expire_at,
+        expires_at: upload.expires_at,
+    }
+}
+
 async fn create_upload(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PathParams(token): PathParams<String>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<LinkUploadRequest>,
-) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
+) -> Result<(StatusCode, Json<LinkUploadSession>), ApiError> {
     let sha256 = request
         .sha256
         .as_deref()
@@ -151,7 +174,7 @@ async fn create_upload(
         .files
         .link_create_upload(&open, &request.name, request.size, sha256)
         .await?;
-    Ok((StatusCode::CREATED, Json(session(&open.scope(), view))))
+    Ok((StatusCode::CREATED, Json(link_session(view))))
 }
 
 async fn show_upload(
@@ -159,10 +182,10 @@ async fn show_upload(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PathParams((token, id)): PathParams<(String, Uuid)>,
     headers: HeaderMap,
-) -> Result<Json<UploadSession>, ApiError> {
+) -> Result<Json<LinkUploadSession>, ApiError> {
     let open = open(&state, &token, &headers, peer.ip()).await?;
     let view = state.files.link_upload(&open, id).await?;
-    Ok(Json(session(&open.scope(), view)))
+    Ok(Json(link_session(view)))
 }
 
 async fn complete_upload(
@@ -171,9 +194,16 @@ async fn complete_upload(
     PathParams((token, id)): PathParams<(String, Uuid)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Entry>, ApiError> {
+) -> Result<Json<ReceivedFile>, ApiError> {
     let sha256 = complete_request(&body)?;
     let open = open(&state, &token, &headers, peer.ip()).await?;
     let node = state.files.link_complete_upload(&open, id, sha256).await?;
-    Ok(Json(scoped_entry(&open.scope(), &node)))
+    Ok(Json(ReceivedFile {
+        size: node.size,
+        sha256: node
+            .sha256
+            .map(|sha| sha.as_str().to_owned())
+            .unwrap_or_default(),
+        received_at: node.modified_at,
+    }))
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::files::scoped_entry;
 use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
-use crate::files::service::{Scope, ScopedFiles, UploadView};
+use crate::files::service::{PartView, Scope, ScopedFiles, UploadView};
 use crate::gateway::error::{ApiError, JsonBody, PathParams};
 use crate::gateway::AppState;
 
@@ -41,20 +41,24 @@ pub fn session(scope: &Scope, view: UploadView) -> UploadSession {
         size: upload.size,
         sha256: upload.sha256.map(|sha| sha.as_str().to_owned()),
         part_size: upload.part_size,
-        parts: view
-            .parts
-            .into_iter()
-            .map(|part| UploadPart {
-                number: part.number,
-                offset: part.offset,
-                size: part.size,
-                stored: part.stored,
-                url: part.url,
-            })
-            .collect(),
+        parts: parts(view.parts),
         urls_expire_at: view.urls_expire_at,
         expires_at: upload.expires_at,
     }
+}
+
+/// A session's parts as the API shows them.
+pub fn parts(parts: Vec<PartView>) -> Vec<UploadPart> {
+    parts
+        .into_iter()
+        .map(|part| UploadPart {
+            number: part.number,
+            offset: part.offset,
+            size: part.size,
+            stored: part.stored,
+            url: part.url,
+        })
+        .collect()
 }
 
 async fn create(

@@ -1,0 +1,126 @@
+//! `spawn_fmsd`: the real `fmsd` binary in a process of its own, for what only a process shows:
+//! its log on stderr and the modes of the files it makes under a given umask.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::api::TokenPair;
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+/// A running `fmsd` process; killed when dropped.
+pub struct FmsdProcess {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// Its data dir.
+    pub data_dir: PathBuf,
+    /// Where its stderr goes.
+    pub log_path: PathBuf,
+    /// A client with no token.
+    pub client: reqwest::Client,
+    /// The process.
+    child: Child,
+    /// Holds the data dir and the log.
+    _root: tempfile::TempDir,
+}
+
+/// Starts `fmsd --listen 127.0.0.1:0` on a new data dir under `umask` (octal, as the shell
+/// takes it), with `environment` added; waits for the address it prints.
+pub fn spawn_fmsd(umask: &str, environment: &[(&str, &str)]) -> FmsdProcess {
+    spawn_fmsd_on(umask, environment, |_| {})
+}
+
+/// [`spawn_fmsd`], with `prepare` called on the data dir's path first (it does not exist yet).
+pub fn spawn_fmsd_on(
+    umask: &str,
+    environment: &[(&str, &str)],
+    prepare: impl FnOnce(&Path),
+) -> FmsdProcess {
+    let root = tempfile::tempdir().expect("a temp dir");
+    let data_dir = root.path().join("data");
+    prepare(&data_dir);
+    let log_path = root.path().join("fmsd.log");
+    let log = std::fs::File::create(&log_path).expect("a log file");
+    // The shell sets the umask the way a caller's login shell would, then becomes fmsd.
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_fmsd"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .env_remove("RUST_LOG")
+        .envs(environment.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log);
+    let mut child = command.spawn().expect("fmsd starts");
+    let stdout = child.stdout.take().expect("a stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("fmsd prints its address");
+    let address = line
+        .trim()
+        .strip_prefix("fmsd listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    FmsdProcess {
+        address,
+        data_dir,
+        log_path,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("a client"),
+        child,
+        _root: root,
+    }
+}
+
+impl FmsdProcess {
+    /// `address` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Registers a fresh customer and logs them in; their access token.
+    pub async fn register_and_login(&self) -> String {
+        let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+        let credentials = json!({"email": email, "password": "correct horse battery"});
+        let registered = self
+            .client
+            .post(self.url("/v1/auth/register"))
+            .json(&json!({"email": email, "password": "correct horse battery", "name": "P"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), StatusCode::CREATED);
+        let tokens: TokenPair = self
+            .client
+            .post(self.url("/v1/auth/login"))
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.access_token
+    }
+
+    /// Everything fmsd wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).expect("the log is readable")
+    }
+}
+
+impl Drop for FmsdProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -97,6 +97,16 @@ fn assert_each_mailed(
     took
 }
 
+/// `/readyz` says ready again (and, asking every store, has logged each return).
+fn assert_ready_again(server: &Fmsd) {
+    assert!(
+        eventually(Duration::from_secs(20), || readyz(server)["status"]
+            == "ready"),
+        "/readyz did not recover: {}",
+        readyz(server)
+    );
+}
+
 /// The log must tell an operator that the server went and came back.
 fn assert_logged(log: &str, lines: &[&str]) {
     for line in lines {
@@ -161,12 +171,7 @@ fn welcome_mails_arrive_once_after_a_broker_pause(pause: Duration) {
             .any(|event| event["type"] == "files.uploaded"),
         "the upload's event did not reach the broker: {uploaded:?}"
     );
-    assert!(
-        eventually(Duration::from_secs(20), || readyz(&server)["status"]
-            == "ready"),
-        "/readyz did not recover: {}",
-        readyz(&server)
-    );
+    assert_ready_again(&server);
     assert_logged(
         &server.log_text(),
         &[
@@ -230,6 +235,7 @@ fn mails_wait_out_a_60_s_smtp_pause_and_each_send_gives_up_in_time() {
         during.len(),
         took.as_secs_f64()
     );
+    assert_ready_again(&server);
     assert_logged(
         &server.log_text(),
         &[
@@ -369,6 +375,7 @@ fn logins_while_mongodb_is_paused_get_a_prompt_503_and_work_once_it_is_back() {
         server.log_text()
     );
     eprintln!("a login during the MongoDB pause answered 503 after {waited:?}");
+    assert_ready_again(&server);
     assert_logged(
         &server.log_text(),
         &["store unreachable", "store reachable again"],

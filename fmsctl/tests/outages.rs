@@ -44,6 +44,18 @@ fn register(server: &Fmsd, email: &str) -> Fmsctl {
     fmsctl
 }
 
+/// Registers `email` through fmsctl against `server` and logs it in.
+fn register_and_login(server: &Fmsd, email: &str) -> Fmsctl {
+    let fmsctl = register(server, email);
+    fmsctl
+        .run_with_stdin(
+            &["login", "--email", email, "--password-stdin"],
+            Some(PASSWORD),
+        )
+        .ok();
+    fmsctl
+}
+
 /// `GET /readyz`, whatever its status.
 fn readyz(server: &Fmsd) -> serde_json::Value {
     let output = std::process::Command::new("curl")
@@ -128,14 +140,8 @@ fn welcome_mails_arrive_once_after_a_broker_pause(pause: Duration) {
     let logs = || server.log_text();
 
     let before = vec![format!("{}-before@example.com", stack.tag)];
-    let owner = register(&server, &before[0]);
+    let owner = register_and_login(&server, &before[0]);
     assert_each_mailed_once(&before, &mails, Duration::from_secs(30), &logs);
-    owner
-        .run_with_stdin(
-            &["login", "--email", &before[0], "--password-stdin"],
-            Some(PASSWORD),
-        )
-        .ok();
 
     broker.pause();
     let paused = Instant::now();
@@ -396,13 +402,7 @@ fn uploads_and_listings_ride_out_postgresql_restarts() {
     let root = tempfile::tempdir().unwrap();
     let server = start(&stack, root.path(), "fmsd");
     let email = format!("{}@example.com", stack.tag);
-    let fmsctl = register(&server, &email);
-    fmsctl
-        .run_with_stdin(
-            &["login", "--email", &email, "--password-stdin"],
-            Some(PASSWORD),
-        )
-        .ok();
+    let fmsctl = register_and_login(&server, &email);
 
     // 150 uploads and 300 listings while the server restarts twice (open connections cut).
     let restarts = std::thread::scope(|scope| {
@@ -489,13 +489,7 @@ fn an_upload_through_a_paused_s3_finishes_or_fails_clearly_and_resumes_byte_iden
     let root = tempfile::tempdir().unwrap();
     let server = start(&stack, root.path(), "fmsd");
     let email = format!("{}@example.com", stack.tag);
-    let fmsctl = register(&server, &email);
-    fmsctl
-        .run_with_stdin(
-            &["login", "--email", &email, "--password-stdin"],
-            Some(PASSWORD),
-        )
-        .ok();
+    let fmsctl = register_and_login(&server, &email);
     let big = root.path().join("big.bin");
     support::random_file(&big, 200 * 1024 * 1024, 7);
 

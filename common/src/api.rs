@@ -77,6 +77,8 @@ pub mod codes {
     pub const INTEGRITY: &str = "integrity";
     /// 429: too many attempts; see `Retry-After`.
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// 507: the server's disk has no room for the write; deleting frees room.
+    pub const INSUFFICIENT_STORAGE: &str = "insufficient_storage";
     /// 503: a store is unreachable; try again.
     pub const UNAVAILABLE: &str = "unavailable";
     /// 500: a fault on the server side; the log has the details.

@@ -13,6 +13,7 @@
 //! | 6 | quota exceeded (server code `quota_exceeded`) |
 //! | 7 | forbidden: the share or link does not allow it (403), e.g. a viewer deleting |
 //! | 8 | gone: the link expired or has no downloads left (410) |
+//! | 9 | the server's disk has no room for the upload (507); an upload can be resumed later |
 //!
 //! The same table is printed at the end of `fmsctl --help` ([`HELP`]).
 
@@ -29,7 +30,8 @@ Exit codes:
   5  conflict: already exists, or not allowed in this state
   6  quota exceeded
   7  forbidden: the share or link does not allow it
-  8  gone: the link expired or has no downloads left";
+  8  gone: the link expired or has no downloads left
+  9  the server's disk is full (rerun the upload later to resume it)";
 
 /// The exit codes `fmsctl` uses; see the module documentation for the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,8 @@ pub enum Exit {
     Forbidden = 7,
     /// 8: the link expired or has no downloads left.
     Gone = 8,
+    /// 9: the server has no room for the write.
+    NoRoom = 9,
 }
 
 impl From<Exit> for ExitCode {

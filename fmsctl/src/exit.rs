@@ -31,6 +31,8 @@ fn classify_client_error(error: &ClientError) -> Exit {
         ClientError::Api { status, code, .. } => {
             if code == codes::QUOTA_EXCEEDED {
                 Exit::Quota
+            } else if *status == 507 || code == codes::INSUFFICIENT_STORAGE {
+                Exit::NoRoom
             } else if *status == 401 || code == codes::UNAUTHORIZED {
                 Exit::Auth
             } else if *status == 404 || code == codes::NOT_FOUND {
@@ -78,6 +80,10 @@ mod tests {
         assert_eq!(classify(&api_error(401, "unauthorized")), Exit::Auth);
         assert_eq!(classify(&api_error(404, "not_found")), Exit::NotFound);
         assert_eq!(classify(&api_error(409, "conflict")), Exit::Conflict);
+        assert_eq!(
+            classify(&api_error(507, "insufficient_storage")),
+            Exit::NoRoom
+        );
         assert_eq!(classify(&api_error(413, "quota_exceeded")), Exit::Quota);
         assert_eq!(classify(&api_error(403, "forbidden")), Exit::Forbidden);
         assert_eq!(classify(&api_error(410, "gone")), Exit::Gone);

@@ -318,6 +318,55 @@ fn an_interrupted_upload_resumes_where_it_stopped() {
 }
 
 #[test]
+fn a_server_without_room_refuses_uploads_with_exit_9_and_they_resume_once_it_has_room() {
+    let root = tempfile::tempdir().unwrap();
+    let (data, log) = (root.path().join("data"), root.path().join("fmsd.log"));
+    // A floor no disk can keep: the server has no room for anything.
+    let no_room = [("FMSD_FILES__MIN_FREE_BYTES", "1000000000000000000")];
+    let server = Fmsd::start(&data, &log);
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "room@example.com", "correct horse battery staple");
+    let big = root.path().join("room.bin");
+    random_file(&big, 64 * MIB, 9);
+    upload_and_interrupt_after_first_part(&fmsctl, &big, || server.log_text());
+    let address = server.address().to_owned();
+    server.stop();
+
+    // Refused at create (a new file) and at the parts (the resumed one), in one line each.
+    let server = Fmsd::start_at(&address, &data, &log, &no_room);
+    let small = root.path().join("small.bin");
+    random_file(&small, MIB, 10);
+    let run = fmsctl
+        .run(&["upload", small.to_str().unwrap(), "/"])
+        .expect_code(9);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no room"), "{}", run.stderr);
+    let run = fmsctl
+        .run(&["upload", big.to_str().unwrap(), "/"])
+        .expect_code(9);
+    assert!(
+        run.stderr.contains("run the command again to resume")
+            && run.stderr.contains("files.min_free_bytes"),
+        "{}",
+        run.stderr
+    );
+    assert!(listed(&fmsctl, "/", "room.bin").is_none());
+    server.stop();
+
+    // With room again, the same command resumes and finishes.
+    let server = Fmsd::start_at(&address, &data, &log, &[]);
+    let run = fmsctl.run(&["upload", big.to_str().unwrap(), "/"]).ok();
+    assert!(
+        run.stderr.contains("resuming the upload of /room.bin"),
+        "{}",
+        run.stderr
+    );
+    let entry = listed(&fmsctl, "/", "room.bin").expect("room.bin is listed");
+    assert_eq!(entry["sha256"], sha256_of(&big).as_str());
+    drop(server);
+}
+
+#[test]
 fn a_file_changed_since_the_interrupted_run_is_uploaded_afresh() {
     let root = tempfile::tempdir().unwrap();
     let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));

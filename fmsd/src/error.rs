@@ -36,6 +36,10 @@ pub enum Error {
     /// Uploaded bytes do not match the announced size or checksum.
     #[error("{0}")]
     Integrity(String),
+    /// The server's disk has no room for this write (or would fall below its free-space
+    /// floor); deleting frees room, and the same call works once there is.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// Too many attempts; try again after the given time.
     #[error("too many attempts; try again in {} s", retry_after.as_secs().max(1))]
     RateLimited {
@@ -76,11 +80,21 @@ impl Error {
         text
     }
 
+    /// What a write answers when the disk is full.
+    pub fn disk_full() -> Self {
+        Self::InsufficientStorage(
+            "the server's disk is full; delete files or ask the operator to free space".into(),
+        )
+    }
+
     /// Whether retrying the same call later may succeed (a consumer retries these).
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Unavailable(_) | Self::Internal(_) | Self::RateLimited { .. }
+            Self::Unavailable(_)
+                | Self::Internal(_)
+                | Self::RateLimited { .. }
+                | Self::InsufficientStorage(_)
         )
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! [`Health`] remembers since when each one has been unreachable, so the log has one warning
 //! when a server goes missing and one line when it is back (with how long it was away), and
-//! `/readyz` says since when.
+//! `/readyz` says since when. A store that answers may still be degraded (a disk below its
+//! free-space floor): `/readyz` says why, and the log has one warning when it starts and one
+//! line when it ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -20,6 +22,11 @@ use crate::error::Result;
 pub trait Probe: Send + Sync {
     /// `Ok` when it answers.
     async fn probe(&self) -> Result<()>;
+
+    /// Why it works but not fully, when it does not (asked only when it answers).
+    async fn degraded(&self) -> Option<String> {
+        None
+    }
 }
 
 /// How long one probe may take before its server counts as unreachable.
@@ -29,12 +36,14 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// One store's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// Its name, as `/readyz` and the log show it (`customers`, `files`, `bus`, ...).
     pub name: &'static str,
     /// `None` while it answers; otherwise since when it has not.
     pub down_since: Option<DateTime<Utc>>,
+    /// Why it is degraded, while it answers but not fully.
+    pub degraded: Option<String>,
 }
 
 /// Every probe, and since when each one has failed.
@@ -44,6 +53,8 @@ pub struct Health {
     /// Since when each failing one has failed; shared by `/readyz` and the watcher so that a
     /// change is logged once whoever sees it first.
     down_since: Mutex<HashMap<&'static str, DateTime<Utc>>>,
+    /// The ones degraded at the last check, so that a change is logged once.
+    degraded: Mutex<HashSet<&'static str>>,
 }
 
 impl std::fmt::Debug for Health {
@@ -59,6 +70,7 @@ impl Health {
         Self {
             probes,
             down_since: Mutex::new(HashMap::new()),
+            degraded: Mutex::new(HashSet::new()),
         }
     }
 
@@ -71,7 +83,11 @@ impl Health {
                 Ok(Err(error)) => Some(error.report()),
                 Err(_) => Some(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())),
             };
-            (*name, error)
+            let degraded = match error {
+                None => probe.degraded().await,
+                Some(_) => None,
+            };
+            (*name, error, degraded)
         }))
         .await;
         let now = Utc::now();
@@ -79,9 +95,21 @@ impl Health {
             .down_since
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let mut was_degraded = self.degraded.lock().unwrap_or_else(PoisonError::into_inner);
         answers
             .into_iter()
-            .map(|(name, error)| {
+            .map(|(name, error, degraded)| {
+                match (&degraded, was_degraded.contains(name)) {
+                    (Some(reason), false) => {
+                        was_degraded.insert(name);
+                        tracing::warn!(store = name, reason, "store degraded");
+                    }
+                    (None, true) => {
+                        was_degraded.remove(name);
+                        tracing::info!(store = name, "store no longer degraded");
+                    }
+                    _ => {}
+                }
                 let since = match (error, down_since.get(name).copied()) {
                     (None, None) => None,
                     (None, Some(since)) => {
@@ -100,6 +128,7 @@ impl Health {
                 Status {
                     name,
                     down_since: since,
+                    degraded,
                 }
             })
             .collect()

@@ -11,7 +11,8 @@
 //! - [`limits`]: password-guessing limits, in process or shared by every instance of a stack.
 //! - [`store_url`]: which backend each port uses, by URL scheme.
 //! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`], [`permissions`]
-//!   (fmsd's files are its user's alone): small shared pieces; [`retry`] (`Backoff`, the one
+//!   (fmsd's files are its user's alone), [`space`] (the free-space floor and the emergency
+//!   reserve on the local disks): small shared pieces; [`retry`] (`Backoff`, the one
 //!   way fmsd waits between attempts) and [`periodic`] (chores run every interval until
 //!   shutdown).
 
@@ -35,4 +36,5 @@ pub mod permissions;
 pub mod retry;
 pub mod settings;
 pub mod signing;
+pub mod space;
 pub mod store_url;

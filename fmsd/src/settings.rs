@@ -235,6 +235,13 @@ pub struct FilesSettings {
     pub link_max_ttl_secs: u64,
     /// Wrong link passwords allowed per link (and per client IP) per minute; more get 429.
     pub link_password_attempts_per_minute: u32,
+    /// Bytes kept free on every local disk fmsd writes to: an upload (at create, and each
+    /// part) that would leave less is refused with 507, and `/readyz` reports `disk` as
+    /// degraded below it. Room for the databases, the logs and the rest of the machine.
+    pub min_free_bytes: u64,
+    /// Size of the emergency reserve, a file beside the files database given back when the
+    /// disk is full so that deleting still works; 0 keeps none.
+    pub reserve_bytes: u64,
 }
 
 /// The HTTP front door.
@@ -297,6 +304,8 @@ impl Default for FilesSettings {
             part_url_ttl_secs: 3600,
             download_url_ttl_secs: 300,
             sweep_interval_secs: 600,
+            min_free_bytes: 512 * 1024 * 1024,
+            reserve_bytes: 32 * 1024 * 1024,
             shared_download_url_ttl_secs: 60,
             link_default_ttl_secs: 7 * 24 * 3600,
             link_max_ttl_secs: 90 * 24 * 3600,

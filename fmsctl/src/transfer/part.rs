@@ -228,6 +228,8 @@ async fn put_once(
     let error = anyhow::Error::new(error_from_response(response).await);
     match status.as_u16() {
         403 => Attempt::Expired(error),
+        // A full disk does not empty itself within the retries; the session stays, to resume.
+        507 => Attempt::Fatal(error),
         408 | 429 | 500..=599 => Attempt::Transient(error),
         _ => Attempt::Fatal(error),
     }

@@ -130,12 +130,14 @@ impl App {
         let (file_store, sharing_store) = wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
         let blob_store = wiring::blobs(&settings, signer).await?;
+        let disk = Arc::new(wiring::disk_space(&settings)?);
         let files = Arc::new(FileService::new(
             file_store.port.clone(),
             blob_store.port.clone(),
             sharing_store,
             clock.clone(),
             settings.files.clone(),
+            disk.clone(),
         ));
 
         // Notifications.
@@ -178,6 +180,7 @@ impl App {
             ("mail", mail.probe),
             ("bus", bus.probe),
             ("limits", limits.probe),
+            ("disk", disk),
         ];
         let health = Arc::new(Health::new(probes));
         let (publisher, subscriber) = (bus.publisher, bus.subscriber);

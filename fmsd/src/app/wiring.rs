@@ -22,6 +22,7 @@ use crate::notifications::adapters::sql::SqlNotificationRepo;
 use crate::notifications::ports::{Mailer, NotificationRepo};
 use crate::settings::Settings;
 use crate::signing::UrlSigner;
+use crate::space::DiskSpace;
 use crate::store_url::{unsupported, StoreUrl};
 
 /// A store with its outbox (for stores that keep one) and its readiness probe.
@@ -156,6 +157,46 @@ pub async fn blobs(settings: &Settings, signer: UrlSigner) -> anyhow::Result<Wir
         StoreUrl::S3(_) => Err(crate::store_url::not_built("blobs", "s3")),
         other => Err(unsupported("blobs", &other, "file:// or s3://")),
     }
+}
+
+/// The room on the local disks: the folder of every `sqlite://` and `file://` store is
+/// watched, and the reserve sits beside the files database (or in the blob folder when only
+/// that is local). Stores on servers are not measured.
+pub fn disk_space(settings: &Settings) -> anyhow::Result<DiskSpace> {
+    let stores = &settings.stores;
+    // The limits' default is the files database or memory: nothing of its own on disk.
+    let urls = [
+        ("customers", Some(&stores.customers)),
+        ("files", Some(&stores.files)),
+        ("notifications", Some(&stores.notifications)),
+        ("blobs", Some(&stores.blobs)),
+        ("bus", Some(&stores.bus)),
+        ("mail", Some(&stores.mail)),
+        ("limits", stores.limits.as_ref()),
+    ];
+    let mut folders = Vec::new();
+    let mut reserve_dir = None;
+    for (what, url) in urls {
+        let Some(url) = url else { continue };
+        let folder = match store(settings, what, url)? {
+            StoreUrl::Sqlite(path) => path.parent().map(std::path::Path::to_path_buf),
+            StoreUrl::File(path) => Some(path),
+            _ => None,
+        };
+        let Some(folder) = folder else { continue };
+        if what == "files" || (what == "blobs" && reserve_dir.is_none()) {
+            reserve_dir = Some(folder.clone());
+        }
+        if !folders.contains(&folder) {
+            folders.push(folder);
+        }
+    }
+    Ok(DiskSpace::new(
+        folders,
+        settings.files.min_free_bytes,
+        reserve_dir.as_deref(),
+        settings.files.reserve_bytes,
+    ))
 }
 
 /// The notifications store from `stores.notifications` (`sqlite://` or `postgres://`).

@@ -32,7 +32,7 @@ pub mod outbox;
 
 pub use connection::DbConnection;
 use connection::{Manager, Target};
-pub use error::map_error;
+pub use error::{map_error, map_transaction_error};
 
 /// A service's migrations, one set per engine (the DDL is where the engines differ most:
 /// collations, types, sequences).
@@ -167,10 +167,10 @@ fn transaction<T>(
     connection: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<T> {
-    dialect::begin(connection).map_err(Error::unavailable)?;
+    dialect::begin(connection).map_err(map_transaction_error)?;
     match work(connection) {
         Ok(value) => {
-            dialect::commit(connection).map_err(Error::unavailable)?;
+            dialect::commit(connection).map_err(map_transaction_error)?;
             Ok(value)
         }
         Err(error) => {

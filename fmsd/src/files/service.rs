@@ -6,6 +6,10 @@
 //! Every use case is scoped by the caller's id and refuses an owner whose account was deleted,
 //! so a still-valid access token of a deleted customer gets 401. Blob clean-up happens after
 //! the commit that made a blob garbage, and again on every sweep if it failed.
+//!
+//! Uploads are refused (507) when they would leave the disk below its floor ([`DiskSpace`]);
+//! what frees room (delete, abort, purge, sweep) goes through on a full disk, with the
+//! emergency reserve given back if it must.
 
 use std::sync::Arc;
 
@@ -20,6 +24,7 @@ use super::ports::{BlobStore, FileRepo, SharingRepo};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::settings::FilesSettings;
+use crate::space::DiskSpace;
 
 mod blobs;
 mod links;
@@ -59,6 +64,8 @@ pub struct FileService {
     settings: FilesSettings,
     /// Serialises completes through file-request links, which pick a free name first.
     link_completes: tokio::sync::Mutex<()>,
+    /// The room on the local disks: uploads are admitted by it, deletes get its reserve.
+    space: Arc<DiskSpace>,
 }
 
 impl std::fmt::Debug for FileService {
@@ -112,6 +119,7 @@ impl FileService {
         sharing: Arc<dyn SharingRepo>,
         clock: Arc<dyn Clock>,
         settings: FilesSettings,
+        space: Arc<DiskSpace>,
     ) -> Self {
         Self {
             repo,
@@ -120,6 +128,7 @@ impl FileService {
             clock,
             settings,
             link_completes: tokio::sync::Mutex::new(()),
+            space,
         }
     }
 
@@ -246,16 +255,21 @@ impl FileService {
                 "the root folder '/' cannot be deleted".into(),
             ));
         }
-        let deleted_path = path.to_string();
-        let events = Box::new(move |removal: &Removal| {
-            vec![Outgoing::new(&FileDeleted {
-                owner_id: owner,
-                path: deleted_path,
-                n_files: removal.n_files,
-                bytes_freed: removal.bytes_freed,
-            })]
-        });
-        let removal = self.repo.delete(owner, path, recursive, events).await?;
+        let events = || {
+            let deleted_path = path.to_string();
+            Box::new(move |removal: &Removal| {
+                vec![Outgoing::new(&FileDeleted {
+                    owner_id: owner,
+                    path: deleted_path,
+                    n_files: removal.n_files,
+                    bytes_freed: removal.bytes_freed,
+                })]
+            }) as _
+        };
+        let removal = self
+            .space
+            .freeing(|| self.repo.delete(owner, path, recursive, events()))
+            .await?;
         self.dispose(&removal.garbage).await;
         Ok(removal)
     }
@@ -310,7 +324,10 @@ impl FileService {
         let now = self.now();
         let mut n_swept = 0;
         loop {
-            let (n, garbage) = self.repo.sweep_expired_uploads(now, SWEEP_BATCH).await?;
+            let (n, garbage) = self
+                .space
+                .freeing(|| self.repo.sweep_expired_uploads(now, SWEEP_BATCH))
+                .await?;
             n_swept += n;
             self.dispose(&garbage).await;
             if n < u64::from(SWEEP_BATCH) {

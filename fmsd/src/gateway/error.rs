@@ -67,6 +67,10 @@ impl IntoResponse for ApiError {
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE),
             Error::QuotaExceeded(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::QUOTA_EXCEEDED),
             Error::Integrity(_) => (StatusCode::UNPROCESSABLE_ENTITY, codes::INTEGRITY),
+            Error::InsufficientStorage(_) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                codes::INSUFFICIENT_STORAGE,
+            ),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, codes::UNAVAILABLE),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),

@@ -61,6 +61,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     start(dir, ManualClock::new(), configure).await
 }
 
+/// The app with its data dir in `dir` (a folder the test prepared, a small file system say)
+/// and settings changed by `configure`.
+pub async fn spawn_app_in(
+    dir: Arc<tempfile::TempDir>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    start(dir, ManualClock::new(), configure).await
+}
+
 async fn start(
     dir: Arc<tempfile::TempDir>,
     clock: ManualClock,
@@ -115,13 +124,15 @@ impl TestApp {
     }
 
     /// Stops the app cleanly and starts a new one on the same data dir (a restart).
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// [`Self::restart`] with settings changed by `configure`.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         self.stop().await;
         let clock = self.clock.clone();
-        start(self._dir.clone(), clock, |settings| {
-            settings.files.part_size_bytes = 1024 * 1024
-        })
-        .await
+        start(self._dir.clone(), clock, configure).await
     }
 
     /// Stops the app and waits until it has.

@@ -14,6 +14,7 @@ mod events;
 mod file_modes;
 mod file_requests;
 mod fixtures;
+mod full_disk;
 mod gateway;
 mod headers;
 mod helpers;

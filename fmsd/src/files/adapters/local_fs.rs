@@ -16,15 +16,14 @@
 //! A per-staging lock lets part writes run together but never during complete or abort.
 //! `disk` holds the folder plumbing (meta, markers, durable writes, the hash).
 
-use std::io::{ErrorKind, SeekFrom};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use futures::Stream;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -36,16 +35,9 @@ use crate::signing::UrlSigner;
 mod disk;
 
 use disk::{
-    io_error, read_markers, read_meta, remove_dir_if_present, remove_if_present, staging_gone,
-    sync_and_hash, sync_dir, write_atomically, StagingLocks, StagingMeta,
+    io_error, read_markers, read_meta, release_range, remove_dir_if_present, remove_if_present,
+    staging_gone, sync_and_hash, sync_dir, write_atomically, write_part, StagingLocks, StagingMeta,
 };
-
-/// How long a part upload may go without receiving a byte.
-const PART_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// How many bytes of a part are gathered before they are written: large enough for few system
-/// calls, small enough that parallel parts keep fmsd's memory flat (tokio's file adds a copy).
-const WRITE_BUFFER: usize = 256 * 1024;
 
 /// The blob store in a local folder.
 #[derive(Debug)]
@@ -128,7 +120,7 @@ impl LocalBlobStore {
         staging_id: &str,
         number: u32,
         announced: Option<u64>,
-        mut body: S,
+        body: S,
     ) -> Result<StoredPart>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin,
@@ -152,58 +144,48 @@ impl LocalBlobStore {
         // Forget the part before touching its bytes, so a failed rewrite is never listed.
         let marker = dir.join("parts").join(number.to_string());
         remove_if_present(&marker).await?;
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(dir.join("data"))
-            .await
-            .map_err(|error| match error.kind() {
-                ErrorKind::NotFound => staging_gone(),
-                _ => io_error(error, "open the staging file"),
-            })?;
-        file.seek(SeekFrom::Start(offset))
-            .await
-            .map_err(|error| io_error(error, "seek in the staging file"))?;
-        // The body arrives in small chunks; writing them in large blocks saves system calls.
-        let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut written = 0u64;
-        loop {
-            // A client that stops sending must not hold the staging's lock for ever.
-            let next = tokio::time::timeout(PART_IDLE_TIMEOUT, body.next())
-                .await
-                .map_err(|_| {
-                    Error::Invalid(format!(
-                        "no bytes of part {number} arrived for {} s; send it again",
-                        PART_IDLE_TIMEOUT.as_secs()
-                    ))
-                })?;
-            let Some(chunk) = next else { break };
-            let chunk = chunk.map_err(|error| {
-                Error::Invalid(format!("the part's body could not be read: {error}"))
-            })?;
-            if written + chunk.len() as u64 > size {
-                return Err(Error::Integrity(format!(
-                    "part {number} must be exactly {size} bytes; more arrived"
-                )));
+        let data = dir.join("data");
+        if let Err(error) = write_part(&data, number, offset, size, body).await {
+            // The part is not listed; give its bytes back to the disk rather than keep them
+            // until the session ends.
+            if let Err(punch) = release_range(&data, offset, size).await {
+                tracing::warn!(error = %punch, "failed to free the bytes of a failed part");
             }
-            file.write_all(&chunk)
-                .await
-                .map_err(|error| io_error(error, "write a part"))?;
-            written += chunk.len() as u64;
+            return Err(error);
         }
-        if written != size {
-            return Err(Error::Integrity(format!(
-                "part {number} must be exactly {size} bytes; {written} arrived"
-            )));
-        }
-        file.flush()
-            .await
-            .map_err(|error| io_error(error, "write a part"))?;
-        file.get_ref()
-            .sync_data()
-            .await
-            .map_err(|error| io_error(error, "sync a part"))?;
         write_atomically(&marker, size.to_string().as_bytes()).await?;
         Ok(StoredPart { number, size })
+    }
+
+    /// Makes the staging folder `dir`: the sparse data file, then `meta.json`.
+    async fn create_staging(
+        &self,
+        dir: &Path,
+        key: &BlobKey,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+    ) -> Result<()> {
+        tokio::fs::create_dir_all(dir.join("parts"))
+            .await
+            .map_err(|error| io_error(error, "create a staging"))?;
+        // A sparse file of the final size: each part writes into its own range of it.
+        let data = tokio::fs::File::create(dir.join("data"))
+            .await
+            .map_err(|error| io_error(error, "create a staging"))?;
+        data.set_len(plan.size)
+            .await
+            .map_err(|error| io_error(error, "size a staging file"))?;
+        let meta = StagingMeta {
+            key: key.as_str().to_owned(),
+            size: plan.size,
+            part_size: plan.part_size,
+            started_at,
+        };
+        write_atomically(
+            &dir.join("meta.json"),
+            &serde_json::to_vec(&meta).map_err(Error::internal)?,
+        )
+        .await
     }
 
     /// Removes staging `id` once no part is being written to it; an unknown id is gone already.
@@ -240,28 +222,14 @@ impl BlobStore for LocalBlobStore {
     ) -> Result<StagingId> {
         let id = Uuid::new_v4().simple().to_string();
         let dir = self.staging.join(&id);
-        tokio::fs::create_dir_all(dir.join("parts"))
-            .await
-            .map_err(|error| io_error(error, "create a staging"))?;
-        // A sparse file of the final size: each part writes into its own range of it.
-        let data = tokio::fs::File::create(dir.join("data"))
-            .await
-            .map_err(|error| io_error(error, "create a staging"))?;
-        data.set_len(plan.size)
-            .await
-            .map_err(|error| io_error(error, "size a staging file"))?;
-        let meta = StagingMeta {
-            key: key.as_str().to_owned(),
-            size: plan.size,
-            part_size: plan.part_size,
-            started_at,
-        };
-        write_atomically(
-            &dir.join("meta.json"),
-            &serde_json::to_vec(&meta).map_err(Error::internal)?,
-        )
-        .await?;
-        Ok(StagingId(id))
+        let started = self.create_staging(&dir, key, plan, started_at).await;
+        if started.is_err() {
+            // Half a staging (a full disk, say) would hold its room until the sweep.
+            if let Err(error) = remove_dir_if_present(&dir).await {
+                tracing::warn!(error = %error.report(), "failed to remove a half-made staging; the sweep will");
+            }
+        }
+        started.map(|()| StagingId(id))
     }
 
     async fn part_url(

@@ -20,6 +20,10 @@ impl FileService {
         announced: Option<u64>,
         body: ByteStream,
     ) -> Result<StoredPart> {
+        // Room for the part, by its announced size or the largest a part may be.
+        self.space
+            .admit(announced.unwrap_or(self.settings.part_size_bytes))
+            .await?;
         self.blobs
             .receive_part(
                 staging,

@@ -19,16 +19,22 @@ impl FileService {
         consumer: &str,
         event_id: &str,
     ) -> Result<Option<Removal>> {
-        let events = Box::new(move |removal: &Removal| {
-            vec![Outgoing::new(&OwnerPurged {
-                owner_id: owner,
-                n_files: removal.n_files,
-                bytes_freed: removal.bytes_freed,
-            })]
-        });
+        let events = || {
+            Box::new(move |removal: &Removal| {
+                vec![Outgoing::new(&OwnerPurged {
+                    owner_id: owner,
+                    n_files: removal.n_files,
+                    bytes_freed: removal.bytes_freed,
+                })]
+            }) as _
+        };
+        let now = self.now();
         let removal = self
-            .repo
-            .purge_owner(owner, consumer, event_id, self.now(), events)
+            .space
+            .freeing(|| {
+                self.repo
+                    .purge_owner(owner, consumer, event_id, now, events())
+            })
             .await?;
         if let Some(removal) = &removal {
             self.dispose(&removal.garbage).await;

@@ -53,6 +53,7 @@ pub(crate) async fn harness() -> Harness {
         repo.clone(),
         Arc::new(ManualClock::new()),
         settings,
+        Arc::new(crate::space::DiskSpace::unwatched()),
     ));
     Harness {
         service,

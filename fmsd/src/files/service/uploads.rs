@@ -1,7 +1,8 @@
 //! The upload protocol: a client creates a session, `PUT`s each part straight to the blob store
 //! through a signed URL (in parallel, in any order, again after a failure), then completes.
 //!
-//! The quota is checked at create, counting the bytes every open session reserves. Complete
+//! The quota is checked at create, counting the bytes every open session reserves; the room on
+//! the disk at create and again at each part (`crate::space`). Complete
 //! checks that every part is stored at its size and that the bytes hash to the announced
 //! SHA-256 before anything becomes visible; a mismatch leaves the session open for a retry.
 
@@ -102,6 +103,8 @@ impl FileService {
                 return Ok((self.view_upload(upload).await?, true));
             }
         }
+        // A resumed session's room is checked part by part; a new one must fit whole.
+        self.space.admit(request.size).await?;
         let blob_key = BlobKey::generate();
         let staging_id = self.blobs.start_upload(&blob_key, &plan, now).await?;
         let upload = Upload {
@@ -240,7 +243,10 @@ impl FileService {
     #[tracing::instrument(skip(self))]
     pub async fn abort_upload(&self, owner: Uuid, id: Uuid) -> Result<()> {
         self.ensure_active(owner).await?;
-        let garbage = self.repo.abort_upload(owner, id).await?;
+        let garbage = self
+            .space
+            .freeing(|| self.repo.abort_upload(owner, id))
+            .await?;
         self.dispose(&garbage).await;
         Ok(())
     }
@@ -356,7 +362,11 @@ impl FileService {
 
     /// Ends a session that can no longer complete; failures are logged, the sweep retries.
     async fn discard(&self, owner: Uuid, id: Uuid) {
-        match self.repo.abort_upload(owner, id).await {
+        match self
+            .space
+            .freeing(|| self.repo.abort_upload(owner, id))
+            .await
+        {
             Ok(garbage) => {
                 self.dispose(&garbage).await;
             }

@@ -1,5 +1,6 @@
 //! `/healthz` (the process answers), `/readyz` (every store answers, and since when those
-//! that do not have not) and the JWKS.
+//! that do not have not; a degraded store, such as a disk below its floor, keeps fmsd ready
+//! and says why) and the JWKS.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,10 +28,10 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let stores: serde_json::Map<String, Value> = statuses
         .iter()
         .map(|status| {
-            let answer = if status.down_since.is_none() {
-                "ok"
-            } else {
-                "unavailable"
+            let answer = match (status.down_since, &status.degraded) {
+                (Some(_), _) => "unavailable",
+                (None, Some(_)) => "degraded",
+                (None, None) => "ok",
             };
             (status.name.to_owned(), json!(answer))
         })
@@ -39,15 +40,25 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         .iter()
         .filter_map(|status| Some((status.name.to_owned(), json!(status.down_since?))))
         .collect();
+    let degraded: serde_json::Map<String, Value> = statuses
+        .iter()
+        .filter_map(|status| Some((status.name.to_owned(), json!(status.degraded.as_ref()?))))
+        .collect();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let summary = match (ready, degraded.is_empty()) {
+        (false, _) => "not ready",
+        (true, false) => "degraded",
+        (true, true) => "ready",
+    };
     let body = json!({
-        "status": if ready { "ready" } else { "not ready" },
+        "status": summary,
         "stores": stores,
         "down_since": down_since,
+        "degraded": degraded,
     });
     (status, Json(body))
 }

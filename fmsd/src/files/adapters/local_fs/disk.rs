@@ -1,16 +1,20 @@
 //! The local blob store's folder plumbing: a staging's `meta.json` and part markers, the
-//! per-staging locks, durable writes and the streaming hash. Blocking work runs on the blocking
+//! per-staging locks, durable writes (a part's bytes among them, and giving back those of a
+//! failed part) and the streaming hash. Blocking work runs on the blocking
 //! pool.
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
+use std::io::SeekFrom;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
@@ -19,6 +23,13 @@ use crate::files::domain::{PartPlan, Sha256Hex, StoredPart};
 
 /// How many bytes complete reads at a time while hashing.
 const HASH_BUFFER: usize = 1024 * 1024;
+
+/// How long a part upload may go without receiving a byte.
+const PART_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How many bytes of a part are gathered before they are written: large enough for few system
+/// calls, small enough that parallel parts keep fmsd's memory flat (tokio's file adds a copy).
+const WRITE_BUFFER: usize = 256 * 1024;
 
 /// What `meta.json` says about a staging.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,8 +70,15 @@ impl StagingLocks {
     }
 }
 
-/// An I/O failure of the store's disk.
+/// An I/O failure of the store's disk; a full disk (or a used-up disk quota) says so.
 pub(super) fn io_error(error: std::io::Error, doing: &str) -> Error {
+    if matches!(
+        error.kind(),
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded
+    ) {
+        tracing::warn!(error = %error, "failed to {doing}: the disk is full");
+        return Error::disk_full();
+    }
     Error::internal(anyhow::Error::new(error).context(format!("failed to {doing}")))
 }
 
@@ -171,4 +189,84 @@ pub(super) fn sync_and_hash(path: &Path) -> std::io::Result<(u64, Sha256Hex)> {
 /// Makes a rename inside `dir` durable.
 pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
+}
+
+/// Writes the `size` bytes of part `number` from `body` at `offset` of the staging file `data`,
+/// durably; the body must be exactly the part's size.
+pub(super) async fn write_part<S, E>(
+    data: &Path,
+    number: u32,
+    offset: u64,
+    size: u64,
+    mut body: S,
+) -> Result<()>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin,
+    E: std::fmt::Display,
+{
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(data)
+        .await
+        .map_err(|error| match error.kind() {
+            ErrorKind::NotFound => staging_gone(),
+            _ => io_error(error, "open the staging file"),
+        })?;
+    file.seek(SeekFrom::Start(offset))
+        .await
+        .map_err(|error| io_error(error, "seek in the staging file"))?;
+    // The body arrives in small chunks; writing them in large blocks saves system calls.
+    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut written = 0u64;
+    loop {
+        // A client that stops sending must not hold the staging's lock for ever.
+        let next = tokio::time::timeout(PART_IDLE_TIMEOUT, body.next())
+            .await
+            .map_err(|_| {
+                Error::Invalid(format!(
+                    "no bytes of part {number} arrived for {} s; send it again",
+                    PART_IDLE_TIMEOUT.as_secs()
+                ))
+            })?;
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(|error| {
+            Error::Invalid(format!("the part's body could not be read: {error}"))
+        })?;
+        if written + chunk.len() as u64 > size {
+            return Err(Error::Integrity(format!(
+                "part {number} must be exactly {size} bytes; more arrived"
+            )));
+        }
+        file.write_all(&chunk)
+            .await
+            .map_err(|error| io_error(error, "write a part"))?;
+        written += chunk.len() as u64;
+    }
+    if written != size {
+        return Err(Error::Integrity(format!(
+            "part {number} must be exactly {size} bytes; {written} arrived"
+        )));
+    }
+    file.flush()
+        .await
+        .map_err(|error| io_error(error, "write a part"))?;
+    file.get_ref()
+        .sync_data()
+        .await
+        .map_err(|error| io_error(error, "sync a part"))?;
+    Ok(())
+}
+
+/// Frees the disk blocks of `len` bytes at `offset` of `data`, keeping its size (the range
+/// reads as zeros).
+pub(super) async fn release_range(data: &Path, offset: u64, len: u64) -> std::io::Result<()> {
+    let data = data.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().write(true).open(data)?;
+        let flags = rustix::fs::FallocateFlags::PUNCH_HOLE | rustix::fs::FallocateFlags::KEEP_SIZE;
+        rustix::fs::fallocate(&file, flags, offset, len)?;
+        Ok(())
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }

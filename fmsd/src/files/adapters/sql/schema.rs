@@ -41,8 +41,6 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         grant_id -> Nullable<Text>,
-        active_at -> BigInt,
-        stored_bytes_seen -> BigInt,
     }
 }
 
@@ -100,11 +98,6 @@ pub struct UploadRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub grant_id: Option<String>,
-    /// When the session last showed life: created, resumed, looked at, or found to have more
-    /// bytes stored than `stored_bytes_seen` (the idle sweep checks).
-    pub active_at: i64,
-    /// The bytes stored when `active_at` was last set by the idle sweep.
-    pub stored_bytes_seen: i64,
 }
 
 /// A stored value that does not parse: the database was changed behind fmsd's back.
@@ -223,8 +216,6 @@ impl UploadRow {
             created_at: micros(upload.created_at),
             expires_at: micros(upload.expires_at),
             grant_id: upload.grant.map(|grant| grant.to_string()),
-            active_at: micros(upload.created_at),
-            stored_bytes_seen: 0,
         })
     }
 

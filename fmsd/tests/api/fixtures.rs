@@ -2,7 +2,7 @@
 //! and download files, list a folder, plus sample bytes, checksums and counters of blobs on disk.
 //! The test app cuts files into 1 MiB parts.
 
-use common::api::{Entry, Listing, UploadSession};
+use common::api::{Entry, Listing, UploadPart, UploadSession};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -64,6 +64,12 @@ pub async fn put_part(app: &TestApp, url: &str, bytes: Vec<u8>) -> Response {
         .expect("the part is sent")
 }
 
+/// `PUT`s the bytes of `part` (of a file whose bytes are `bytes`) to its URL.
+pub async fn put_part_of(app: &TestApp, part: &UploadPart, bytes: &[u8]) -> Response {
+    let range = part.offset as usize..(part.offset + part.size) as usize;
+    put_part(app, &part.url, bytes[range].to_vec()).await
+}
+
 /// `POST /v1/uploads/{id}/complete` with an optional checksum.
 pub async fn complete(
     app: &TestApp,
@@ -93,8 +99,7 @@ pub async fn upload(app: &TestApp, token: &str, path: &str, bytes: &[u8]) -> Ent
     .await;
     assert_eq!(status, StatusCode::CREATED);
     for part in &session.parts {
-        let range = part.offset as usize..(part.offset + part.size) as usize;
-        let response = put_part(app, &part.url, bytes[range].to_vec()).await;
+        let response = put_part_of(app, part, bytes).await;
         assert_eq!(
             response.status(),
             StatusCode::OK,

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::fixtures::{create_upload, put_part, sha256_hex, upload, url};
+use crate::fixtures::{create_upload, put_part_of, sha256_hex, upload, url};
 use crate::helpers::{error_code, eventually, spawn_app_in, TestApp};
+use crate::sharing_support::put_parts;
 
 const MIB: u64 = 1024 * 1024;
 /// The test file system's size.
@@ -109,8 +110,7 @@ async fn send_parts(
 ) -> Vec<StatusCode> {
     let mut statuses = Vec::new();
     for part in &session.parts {
-        let range = part.offset as usize..(part.offset + part.size) as usize;
-        let response = put_part(app, &part.url, bytes[range].to_vec()).await;
+        let response = put_part_of(app, part, bytes).await;
         let status = response.status();
         if status != StatusCode::OK {
             let (_, code, _) = error_code(response).await;
@@ -202,11 +202,7 @@ async fn on_a_disk_something_else_filled_writes_answer_507_and_deleting_still_wo
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    for part in &session.parts[..5] {
-        let range = part.offset as usize..(part.offset + part.size) as usize;
-        let response = put_part(&app, &part.url, bytes[range].to_vec()).await;
-        assert_eq!(response.status(), StatusCode::OK);
-    }
+    put_parts(&app, &session.parts[..5], &bytes).await;
 
     let filler = disk.fill();
     assert_eq!(free_bytes(disk.path()), 0);
@@ -224,9 +220,7 @@ async fn on_a_disk_something_else_filled_writes_answer_507_and_deleting_still_wo
     );
 
     // A part that cannot be written: 507 with the JSON error, not 500.
-    let part = &session.parts[5];
-    let range = part.offset as usize..(part.offset + part.size) as usize;
-    let response = put_part(&app, &part.url, bytes[range].to_vec()).await;
+    let response = put_part_of(&app, &session.parts[5], &bytes).await;
     let (status, code, _) = error_code(response).await;
     assert_eq!(
         (status, code.as_str()),

@@ -11,7 +11,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{fetch, put_part, sha256_hex, url};
+use crate::fixtures::{fetch, put_part_of, sha256_hex, url};
 use crate::helpers::{TestApp, TestUser};
 
 /// Registers and logs in a customer called `name`, with a fresh e-mail address.
@@ -97,8 +97,7 @@ pub async fn status_and_text(response: Response) -> (StatusCode, String) {
 /// Sends every part of `bytes` to the part URLs `parts` (a session's).
 pub async fn put_parts(app: &TestApp, parts: &[UploadPart], bytes: &[u8]) {
     for part in parts {
-        let range = part.offset as usize..(part.offset + part.size) as usize;
-        let response = put_part(app, &part.url, bytes[range].to_vec()).await;
+        let response = put_part_of(app, part, bytes).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
 }

@@ -69,6 +69,8 @@ pub mod codes {
     pub const CONFLICT: &str = "conflict";
     /// 410: it existed but is used up (an expired or exhausted link).
     pub const GONE: &str = "gone";
+    /// 408: the request did not arrive whole in time (a stalled body); send it again.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
     /// 413: the quota would be exceeded.
     pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
     /// 413: the body is larger than allowed.
@@ -340,6 +342,48 @@ pub struct UploadSession {
     pub urls_expire_at: DateTime<Utc>,
     /// When the session is swept if not completed.
     pub expires_at: DateTime<Utc>,
+}
+
+/// `GET /v1/uploads`: the open sessions that hold part of your quota (through a share, those
+/// started through it), oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadList {
+    /// The sessions.
+    pub uploads: Vec<HeldUpload>,
+}
+
+/// An open upload session, as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldUpload {
+    /// Its id: `DELETE /v1/uploads/{id}` ends it.
+    pub upload_id: Uuid,
+    /// Where the file will be.
+    pub path: String,
+    /// The bytes it reserves.
+    pub size: u64,
+    /// When it was started.
+    pub created_at: DateTime<Utc>,
+    /// When it is swept if not completed.
+    pub expires_at: DateTime<Utc>,
+    /// Who started it.
+    pub started_through: StartedThrough,
+    /// The share's or link's id, unless `started_through` is `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<Uuid>,
+}
+
+/// Who started an upload session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartedThrough {
+    /// The owner.
+    Owner,
+    /// The recipient of a share (`grant_id`).
+    Share,
+    /// A holder of a file-request link (`grant_id`).
+    Link,
+    /// A share or link since revoked; the session ends soon.
+    Revoked,
 }
 
 /// `POST /v1/uploads/{id}/complete`.

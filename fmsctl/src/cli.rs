@@ -74,6 +74,9 @@ pub enum Command {
     Rm(RmArgs),
     /// Show storage used and the quota
     Usage,
+    /// List the unfinished uploads that reserve part of your quota (yours, and those started
+    /// through your shares and links), or end some with `abort`
+    Uploads(UploadsArgs),
     /// Share a file or folder with someone, or make a public link to it
     Share(ShareArgs),
     /// List what others shared with you, what you shared, and your links
@@ -276,6 +279,24 @@ pub struct SharesArgs {
     /// Your public links, with their use counts
     #[arg(long)]
     pub links: bool,
+}
+
+/// `fmsctl uploads`.
+#[derive(Debug, Args)]
+pub struct UploadsArgs {
+    #[command(subcommand)]
+    pub action: Option<UploadsAction>,
+}
+
+/// What `fmsctl uploads` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum UploadsAction {
+    /// End unfinished uploads and give back the quota they reserve
+    Abort {
+        /// Upload ids, as `fmsctl uploads` shows them
+        #[arg(value_name = "UPLOAD_ID", required = true)]
+        ids: Vec<Uuid>,
+    },
 }
 
 /// `fmsctl unshare`.

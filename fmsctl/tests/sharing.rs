@@ -376,6 +376,67 @@ fn a_file_request_takes_uploads_without_a_login() {
 }
 
 #[test]
+fn the_owner_lists_and_aborts_an_upload_a_link_visitor_left_open() {
+    let root = tempfile::tempdir().unwrap();
+    let server = start(root.path());
+    let alice = Fmsctl::new(&server.url);
+    register_and_login(&alice, "alice@example.com", "Alice");
+    alice.run(&["mkdir", "/inbox"]).ok();
+    let url = alice
+        .run(&["share", "/inbox", "--link", "--upload-only"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    // A visitor starts an upload through the link and never sends a byte.
+    let started = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "-f",
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+        ])
+        .args(["-d", r#"{"name": "big.iso", "size": 5000}"#])
+        .arg(format!("{url}/uploads"))
+        .output()
+        .expect("curl runs");
+    assert!(started.status.success(), "{started:?}");
+    let usage = alice.run(&["--json", "usage"]).ok().json();
+    assert_eq!(usage["reserved_bytes"], 5000);
+
+    let held = alice.run(&["--json", "uploads"]).ok().json();
+    let uploads = held["uploads"].as_array().unwrap();
+    assert_eq!(uploads.len(), 1, "{held}");
+    assert_eq!(uploads[0]["started_through"], "link");
+    assert_eq!(uploads[0]["path"], "/inbox/big.iso");
+    let id = uploads[0]["upload_id"].as_str().unwrap().to_string();
+    let table = alice.run(&["uploads"]).ok().stdout;
+    assert!(
+        table.contains(&id) && table.contains("link ") && table.contains("/inbox/big.iso"),
+        "{table}"
+    );
+
+    let run = alice.run(&["uploads", "abort", &id]).ok();
+    assert!(
+        run.stdout.contains(&format!("aborted upload {id}")),
+        "{}",
+        run.stdout
+    );
+    let usage = alice.run(&["--json", "usage"]).ok().json();
+    assert_eq!(usage["reserved_bytes"], 0);
+    assert!(alice
+        .run(&["uploads"])
+        .ok()
+        .stdout
+        .contains("no unfinished uploads"));
+    let run = alice.run(&["uploads", "abort", &id]).expect_code(4);
+    assert!(run.stderr.contains(&id), "{}", run.stderr);
+    drop(server);
+}
+
+#[test]
 fn activity_mail_is_turned_off_and_on() {
     let root = tempfile::tempdir().unwrap();
     let server = start(root.path());

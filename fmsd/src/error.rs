@@ -40,6 +40,10 @@ pub enum Error {
     /// floor); deleting frees room, and the same call works once there is.
     #[error("{0}")]
     InsufficientStorage(String),
+    /// The client stopped sending before its request had arrived whole; sending it again
+    /// may work.
+    #[error("{0}")]
+    TimedOut(String),
     /// Too many attempts; try again after the given time.
     #[error("too many attempts; try again in {} s", retry_after.as_secs().max(1))]
     RateLimited {

@@ -12,7 +12,8 @@
 //! - [`store_url`]: which backend each port uses, by URL scheme.
 //! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`], [`permissions`]
 //!   (fmsd's files are its user's alone), [`space`] (the free-space floor and the emergency
-//!   reserve on the local disks): small shared pieces; [`retry`] (`Backoff`, the one
+//!   reserve on the local disks), [`open_files`] (the open-files limit and the connections it
+//!   allows): small shared pieces; [`retry`] (`Backoff`, the one
 //!   way fmsd waits between attempts) and [`periodic`] (chores run every interval until
 //!   shutdown).
 
@@ -30,6 +31,7 @@ pub mod health;
 pub mod keys;
 pub mod limits;
 pub mod notifications;
+pub mod open_files;
 pub mod passwords;
 pub mod periodic;
 pub mod permissions;

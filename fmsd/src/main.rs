@@ -69,6 +69,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         LogFormat::Pretty
     };
     telemetry::init("info,fmsd=info", format);
+    if let Some((from, to)) = fmsd::open_files::raise() {
+        tracing::info!(from, to, "open-files limit raised to the system's maximum");
+    }
 
     let app = App::build(settings).await?;
     // The one line on stdout: scripts and tests read the bound address from it.

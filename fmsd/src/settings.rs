@@ -242,6 +242,17 @@ pub struct FilesSettings {
     /// Size of the emergency reserve, a file beside the files database given back when the
     /// disk is full so that deleting still works; 0 keeps none.
     pub reserve_bytes: u64,
+    /// A part upload to the local blob store that receives no byte for this long is cut off
+    /// with 408 (parts may be slow, but not idle).
+    pub part_idle_timeout_secs: u64,
+    /// An upload session made through a share or a link that receives no part for this long
+    /// is aborted by the sweep, giving the owner's quota back.
+    pub idle_upload_timeout_secs: u64,
+    /// Most upload sessions one link may have open at once, and most bytes they may reserve
+    /// together; past either, the link's next upload gets 429 until one finishes or ends.
+    pub link_pending_uploads: u32,
+    /// See `link_pending_uploads`.
+    pub link_pending_bytes: u64,
 }
 
 /// The HTTP front door.
@@ -250,6 +261,16 @@ pub struct FilesSettings {
 pub struct GatewaySettings {
     /// Largest JSON body accepted.
     pub json_body_limit_bytes: usize,
+    /// Longest a connection may take to send a request's headers, counted from when it opens
+    /// or from the end of its previous answer (so it also bounds an idle keep-alive
+    /// connection); a connection that takes longer is closed.
+    pub header_timeout_secs: u64,
+    /// Longest a JSON body may take to arrive whole after its headers; slower gets 408.
+    pub body_timeout_secs: u64,
+    /// Most connections served at once. Past it, new connections wait in the kernel's queue
+    /// until one ends; fmsd warns when it is reached. Lowered at start to what the process's
+    /// open-files limit allows.
+    pub max_connections: usize,
 }
 
 /// Outgoing mail.
@@ -306,6 +327,10 @@ impl Default for FilesSettings {
             sweep_interval_secs: 600,
             min_free_bytes: 512 * 1024 * 1024,
             reserve_bytes: 32 * 1024 * 1024,
+            part_idle_timeout_secs: 60,
+            idle_upload_timeout_secs: 15 * 60,
+            link_pending_uploads: 16,
+            link_pending_bytes: 10 * 1024 * 1024 * 1024,
             shared_download_url_ttl_secs: 60,
             link_default_ttl_secs: 7 * 24 * 3600,
             link_max_ttl_secs: 90 * 24 * 3600,
@@ -318,6 +343,9 @@ impl Default for GatewaySettings {
     fn default() -> Self {
         Self {
             json_body_limit_bytes: 64 * 1024,
+            header_timeout_secs: 30,
+            body_timeout_secs: 30,
+            max_connections: 10_000,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use common::api::{
     CompleteUploadRequest, CreateUploadRequest, Deleted, DownloadLink, Entry, Listing,
-    MkdirRequest, MoveRequest, UploadSession, Usage,
+    MkdirRequest, MoveRequest, UploadList, UploadSession, Usage,
 };
 use reqwest::StatusCode;
 use uuid::Uuid;
@@ -94,6 +94,19 @@ impl Client {
             .await?;
         let resumed = response.status() == StatusCode::OK;
         Ok((self.decode(response).await?, resumed))
+    }
+
+    /// `GET /v1/uploads`: every open session that holds part of my quota, whoever started it.
+    pub async fn held_uploads(&self) -> Result<UploadList, ClientError> {
+        self.get_json("/v1/uploads", Tree::Own, &[]).await
+    }
+
+    /// `DELETE /v1/uploads/{id}`: ends one of those sessions and gives its reservation back.
+    pub async fn abort_upload(&self, upload_id: Uuid) -> Result<(), ClientError> {
+        let url = self.endpoint(&format!("/v1/uploads/{upload_id}"));
+        self.send_authed(|http| http.delete(&url).timeout(API_TIMEOUT))
+            .await
+            .map(drop)
     }
 
     /// `GET /v1/uploads/{id}`: the session with fresh part URLs.

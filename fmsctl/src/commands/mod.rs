@@ -16,6 +16,7 @@ mod share;
 mod shares;
 mod unshare;
 mod upload;
+mod uploads;
 mod usage;
 mod whoami;
 
@@ -41,6 +42,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Mv(args) => mv::run(&client, output, args).await,
         Command::Rm(args) => rm::run(&client, output, args).await,
         Command::Usage => usage::run(&client, output).await,
+        Command::Uploads(args) => uploads::run(&client, output, args).await,
         Command::Share(args) => share::run(&client, output, args).await,
         Command::Shares(args) => shares::run(&client, output, args).await,
         Command::Unshare(args) => unshare::run(&client, output, args).await,

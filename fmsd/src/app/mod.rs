@@ -29,6 +29,7 @@ use crate::customers::service::CustomerService;
 use crate::customers::tokens::TokenIssuer;
 use crate::files::service::FileService;
 use crate::gateway::auth::TokenVerifier;
+use crate::gateway::server::ConnectionLimits;
 use crate::gateway::{self, AppState};
 use crate::health::{Health, Probe};
 use crate::limits::{GuessLimiter, GuessRates};
@@ -71,6 +72,8 @@ pub struct App {
     notifications: Arc<NotificationService>,
     /// Watched all along, so outages and recoveries are logged.
     health: Arc<Health>,
+    /// The header timeout and the cap on connections.
+    connection_limits: ConnectionLimits,
     /// Settings, for intervals and the shutdown deadline.
     settings: Settings,
 }
@@ -195,7 +198,8 @@ impl App {
             public_url: public_url.clone(),
             clock,
         };
-        let router = gateway::router(state, settings.gateway.json_body_limit_bytes);
+        let router = gateway::router(state, &settings.gateway);
+        let connection_limits = connection_limits(&settings)?;
         Ok(Self {
             listener,
             router,
@@ -207,6 +211,7 @@ impl App {
             files,
             notifications,
             health,
+            connection_limits,
             settings,
         })
     }
@@ -262,7 +267,12 @@ impl App {
         workers.spawn(flush_digests(self.notifications, shutdown.clone()));
         workers.spawn(self.health.watch(shutdown.clone()));
 
-        let server = tokio::spawn(gateway::serve(self.listener, self.router, shutdown.clone()));
+        let server = tokio::spawn(gateway::server::serve(
+            self.listener,
+            self.router,
+            self.connection_limits,
+            shutdown.clone(),
+        ));
         shutdown.cancelled().await;
         tracing::info!(
             grace_secs = grace.as_secs(),
@@ -281,6 +291,32 @@ impl App {
         tracing::info!("stopped");
         result
     }
+}
+
+/// The gateway's limits on connections, the cap lowered to what the open-files limit allows.
+fn connection_limits(settings: &Settings) -> anyhow::Result<ConnectionLimits> {
+    let gateway = &settings.gateway;
+    anyhow::ensure!(
+        gateway.max_connections > 0,
+        "gateway.max_connections must be at least 1"
+    );
+    anyhow::ensure!(
+        gateway.header_timeout_secs > 0 && gateway.body_timeout_secs > 0,
+        "gateway.header_timeout_secs and gateway.body_timeout_secs must be at least 1"
+    );
+    let max_connections = crate::open_files::connections_allowed(gateway.max_connections);
+    if max_connections < gateway.max_connections {
+        tracing::warn!(
+            configured = gateway.max_connections,
+            allowed = max_connections,
+            "gateway.max_connections lowered to what the open-files limit allows; raise the \
+             limit (LimitNOFILE= in the systemd unit) to serve more"
+        );
+    }
+    Ok(ConnectionLimits {
+        header_timeout: Duration::from_secs(gateway.header_timeout_secs),
+        max_connections,
+    })
 }
 
 /// Waits for `tasks` until `deadline`, then aborts what is left.

@@ -3,6 +3,7 @@
 //! a cargo feature, and a build without it says so in plain words.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -128,7 +129,9 @@ pub async fn files(
 pub async fn blobs(settings: &Settings, signer: UrlSigner) -> anyhow::Result<Wired<dyn BlobStore>> {
     match store(settings, "blobs", &settings.stores.blobs)? {
         StoreUrl::File(path) => {
-            let blobs = Arc::new(LocalBlobStore::open(&path, signer)?);
+            let blobs = Arc::new(LocalBlobStore::open(&path, signer)?.with_part_idle_timeout(
+                Duration::from_secs(settings.files.part_idle_timeout_secs),
+            ));
             Ok(Wired {
                 port: blobs.clone(),
                 outbox: None,

@@ -62,6 +62,44 @@ pub struct NewFile {
     pub modified_at: DateTime<Utc>,
 }
 
+/// What a new upload session must fit in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// The owner's quota: used bytes plus every open session's reservation, this one included.
+    pub quota: u64,
+    /// For a session started through a link: what the link's open sessions may hold together.
+    pub per_grant: Option<PendingCap>,
+}
+
+impl UploadLimits {
+    /// The owner's quota alone.
+    pub fn quota(quota: u64) -> Self {
+        Self {
+            quota,
+            per_grant: None,
+        }
+    }
+}
+
+/// The most one share's or link's open sessions may hold at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingCap {
+    /// Sessions, this one included.
+    pub sessions: u32,
+    /// Bytes they reserve together, this one included.
+    pub bytes: u64,
+}
+
+/// A session started through a share or a link that made no progress for a while, with the
+/// bytes its parts held when it was last seen to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuietUpload {
+    /// The session.
+    pub upload: Upload,
+    /// What its stored parts held when it last made progress.
+    pub stored_bytes: u64,
+}
+
 /// Folders, files, upload sessions and the garbage they leave, per owner.
 ///
 /// Every method is scoped by owner: another owner's entries are simply not there. Writes refuse
@@ -134,8 +172,37 @@ pub trait FileRepo: Send + Sync {
     ) -> Result<Option<Upload>>;
 
     /// Stores a new session if the owner's used plus reserved bytes leave room for its size
-    /// within `quota` (else [`crate::error::Error::QuotaExceeded`]).
-    async fn insert_upload(&self, upload: &Upload, quota: u64, now: DateTime<Utc>) -> Result<()>;
+    /// within the quota (else [`crate::error::Error::QuotaExceeded`]), and the sessions of its
+    /// grant stay within `limits.per_grant` (else [`crate::error::Error::RateLimited`]).
+    async fn insert_upload(
+        &self,
+        upload: &Upload,
+        limits: UploadLimits,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Every session of `owner` unexpired at `now`, whoever started it, oldest first (by path
+    /// among those started at once).
+    async fn uploads(&self, owner: Uuid, now: DateTime<Utc>) -> Result<Vec<Upload>>;
+
+    /// Up to `limit` sessions started through a share or a link whose last progress was at or
+    /// before `quiet_since`, oldest first.
+    async fn quiet_uploads(
+        &self,
+        quiet_since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QuietUpload>>;
+
+    /// Records that session `id` made progress at `now`: its parts hold `stored_bytes`.
+    async fn note_upload_progress(
+        &self,
+        id: Uuid,
+        stored_bytes: u64,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Ends every session of `owner` started through `grant`; their garbage.
+    async fn abort_grant_uploads(&self, owner: Uuid, grant: Uuid) -> Result<Vec<Garbage>>;
 
     /// `owner`'s session `id`, unless it expired at `now`.
     async fn get_upload(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>)

@@ -1,7 +1,8 @@
 //! The files use cases: the tree (list, mkdir, move, delete, metadata, usage, download links)
 //! here, the upload protocol in `uploads`, the bytes sent to and served from fmsd's own signed
 //! URLs in `blobs`, the purge of a deleted owner in `purge`, and the same use cases seen from
-//! inside a share in `scoped`.
+//! inside a share in `scoped`, the sessions that hold an owner's quota (listed, ended with the
+//! share or link they came through, swept when idle) in `holders`.
 //!
 //! Every use case is scoped by the caller's id and refuses an owner whose account was deleted,
 //! so a still-valid access token of a deleted customer gets 401. Blob clean-up happens after
@@ -27,6 +28,7 @@ use crate::settings::FilesSettings;
 use crate::space::DiskSpace;
 
 mod blobs;
+mod holders;
 mod links;
 mod notices;
 mod public_links;
@@ -38,6 +40,7 @@ mod uploads;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use holders::{HeldUpload, StartedThrough};
 pub use links::{LinkView, NewLink};
 pub use public_links::OpenLink;
 pub use scoped::ScopedFiles;
@@ -334,6 +337,7 @@ impl FileService {
                 break;
             }
         }
+        n_swept += self.end_quiet_uploads(now).await?;
         // Garbage a failed clean-up left; stop at the first batch that makes no progress.
         loop {
             let garbage = self.repo.pending_garbage(SWEEP_BATCH).await?;

@@ -71,6 +71,7 @@ impl IntoResponse for ApiError {
                 StatusCode::INSUFFICIENT_STORAGE,
                 codes::INSUFFICIENT_STORAGE,
             ),
+            Error::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, codes::REQUEST_TIMEOUT),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, codes::UNAVAILABLE),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),

@@ -1,5 +1,7 @@
 //! The HTTP front door, and the only code that knows HTTP.
 //!
+//! [`server`] accepts connections, with a header timeout and a cap on how many are served at
+//! once; [`deadline`] gives a JSON body a deadline to arrive whole.
 //! It checks access tokens ([`auth`]), limits login attempts and link passwords
 //! (`crate::limits`, in process or shared by every instance of a stack), caps JSON bodies,
 //! tags every request with a correlation id ([`correlation`]) and turns every error into one JSON
@@ -9,19 +11,19 @@
 
 pub mod auth;
 pub mod correlation;
+pub mod deadline;
 pub mod error;
 pub mod routes;
 pub mod scope;
+pub mod server;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
 use axum::http::HeaderValue;
 use axum::{middleware, Router};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -30,6 +32,7 @@ use crate::customers::service::CustomerService;
 use crate::files::service::FileService;
 use crate::health::Health;
 use crate::limits::GuessLimiter;
+use crate::settings::GatewaySettings;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -53,7 +56,11 @@ pub struct AppState {
 }
 
 /// Every route, with the layers every request passes through.
-pub fn router(state: AppState, json_body_limit: usize) -> Router {
+pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
+    let json_body = deadline::BodyDeadline {
+        within: Duration::from_secs(settings.body_timeout_secs),
+        limit: settings.json_body_limit_bytes,
+    };
     let api = Router::new()
         .merge(routes::auth::router())
         .merge(routes::me::router())
@@ -62,7 +69,11 @@ pub fn router(state: AppState, json_body_limit: usize) -> Router {
         .merge(routes::shares::router())
         .merge(routes::links::router())
         .merge(routes::public_links::router())
-        .layer(DefaultBodyLimit::max(json_body_limit))
+        .layer(DefaultBodyLimit::max(settings.json_body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            json_body,
+            deadline::read_body_within,
+        ))
         // Every answer here carries a token, a link's secret, a signed URL or a customer's own
         // data: no cache, shared or the browser's, may keep one.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -98,19 +109,4 @@ impl error::ApiError {
     fn into_response_boxed(self) -> axum::response::Response {
         axum::response::IntoResponse::into_response(self)
     }
-}
-
-/// Serves `router` on `listener` until `shutdown`; in-flight requests finish first.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.cancelled_owned())
-    .await?;
-    Ok(())
 }

@@ -39,16 +39,28 @@ pub fn spawn_fmsd_on(
     environment: &[(&str, &str)],
     prepare: impl FnOnce(&Path),
 ) -> FmsdProcess {
+    spawn_fmsd_after(&format!("umask {umask}"), environment, prepare)
+}
+
+/// [`spawn_fmsd`] with `setup` run by the shell first (`umask 022`, `ulimit -Sn 1024`: what a
+/// caller's login shell or a service manager sets), and `prepare` called on the data dir's
+/// path (it does not exist yet).
+pub fn spawn_fmsd_after(
+    setup: &str,
+    environment: &[(&str, &str)],
+    prepare: impl FnOnce(&Path),
+) -> FmsdProcess {
     let root = tempfile::tempdir().expect("a temp dir");
     let data_dir = root.path().join("data");
     prepare(&data_dir);
     let log_path = root.path().join("fmsd.log");
     let log = std::fs::File::create(&log_path).expect("a log file");
-    // The shell sets the umask the way a caller's login shell would, then becomes fmsd.
+    // The shell sets the umask or the limits the way a caller's login shell would, then
+    // becomes fmsd.
     let mut command = Command::new("sh");
     command
         .arg("-c")
-        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(format!("{setup} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_fmsd"))
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data_dir)
@@ -110,6 +122,11 @@ impl FmsdProcess {
             .await
             .unwrap();
         tokens.access_token
+    }
+
+    /// The process id of fmsd (the shell became it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything fmsd wrote to stderr so far.

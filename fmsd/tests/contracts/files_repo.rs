@@ -16,7 +16,7 @@ use fmsd::files::adapters::sql::SqlFileRepo;
 use fmsd::files::domain::{
     BlobKey, Node, NodeKind, OverwritePolicy, RemotePath, Removal, Sha256Hex, StagingId, Upload,
 };
-use fmsd::files::ports::{EventsFor, FileRepo, NewFile};
+use fmsd::files::ports::{EventsFor, FileRepo, NewFile, PendingCap, QuietUpload, UploadLimits};
 use fmsd::store_url::StoreUrl;
 use futures::future::join_all;
 use tokio::sync::Notify;
@@ -107,12 +107,15 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
     // An upload within the quota, resumed by path, size and checksum, then finished.
     let upload = session(ann, "/a/b/f", 10, now);
     assert!(matches!(
-        repo.insert_upload(&upload, 9, now).await,
+        repo.insert_upload(&upload, UploadLimits::quota(9), now)
+            .await,
         Err(Error::QuotaExceeded(_))
     ));
-    repo.insert_upload(&upload, 10, now).await.expect("insert");
+    repo.insert_upload(&upload, UploadLimits::quota(10), now)
+        .await
+        .expect("insert");
     assert!(matches!(
-        repo.insert_upload(&session(ann, "/x", 1, now), 10, now)
+        repo.insert_upload(&session(ann, "/x", 1, now), UploadLimits::quota(10), now)
             .await,
         Err(Error::QuotaExceeded(_))
     ));
@@ -188,7 +191,7 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
         Err(Error::Conflict(_))
     ));
     let clashing = session(ann, "/a/b/f", 3, now);
-    repo.insert_upload(&clashing, 100, now)
+    repo.insert_upload(&clashing, UploadLimits::quota(100), now)
         .await
         .expect("insert");
     let file = NewFile {
@@ -215,7 +218,7 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
     // Replacing makes the old blob garbage.
     let mut replacing = session(ann, "/a/b/f", 3, now);
     replacing.overwrite = OverwritePolicy::Replace;
-    repo.insert_upload(&replacing, 100, now)
+    repo.insert_upload(&replacing, UploadLimits::quota(100), now)
         .await
         .expect("insert");
     let file = NewFile {
@@ -313,13 +316,16 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
 
     // Expired sessions are swept with their staging as garbage.
     let stale = session(ann, "/stale", 1, now - Duration::hours(2));
-    repo.insert_upload(&stale, 100, now).await.expect("insert");
+    repo.insert_upload(&stale, UploadLimits::quota(100), now)
+        .await
+        .expect("insert");
     let (n, garbage) = repo.sweep_expired_uploads(now, 10).await.expect("sweep");
     assert_eq!((n, garbage.len()), (1, 1));
     assert_eq!(garbage[0].staging_id.as_ref(), Some(&stale.staging_id));
     repo.forget_garbage(&[garbage[0].id]).await.expect("forget");
 
     concurrent_writes_keep_the_rules(&repo, now).await;
+    sessions_through_a_link(&repo, now).await;
 
     // Purge: once per event, then the owner is refused.
     repo.mkdir(bob, &path("/keep"), false, now)
@@ -328,9 +334,13 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
     repo.mkdir(ann, &path("/gone"), false, now)
         .await
         .expect("mkdir");
-    repo.insert_upload(&session(ann, "/open", 1, now), 100, now)
-        .await
-        .expect("insert");
+    repo.insert_upload(
+        &session(ann, "/open", 1, now),
+        UploadLimits::quota(100),
+        now,
+    )
+    .await
+    .expect("insert");
     let purged = repo
         .purge_owner(ann, "test", "event-1", now, no_events())
         .await
@@ -351,11 +361,110 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
         Err(Error::Unauthorized(_))
     ));
     assert!(matches!(
-        repo.insert_upload(&session(ann, "/again", 1, now), 100, now)
-            .await,
+        repo.insert_upload(
+            &session(ann, "/again", 1, now),
+            UploadLimits::quota(100),
+            now
+        )
+        .await,
         Err(Error::Unauthorized(_))
     ));
     assert!(repo.get(bob, &path("/keep")).await.expect("get").is_some());
+}
+
+/// Sessions started through a link: listed with the owner's own, capped per link, found when
+/// quiet and no longer once they progress, ended all at once with the link.
+async fn sessions_through_a_link(repo: &Arc<dyn FileRepo>, now: chrono::DateTime<Utc>) {
+    let (dana, link) = (Uuid::new_v4(), Uuid::new_v4());
+    let through = |at: &str, size: u64| Upload {
+        grant: Some(link),
+        ..session(dana, at, size, now)
+    };
+    let capped = UploadLimits {
+        quota: 1000,
+        per_grant: Some(PendingCap {
+            sessions: 2,
+            bytes: 10,
+        }),
+    };
+    let first = through("/a", 4);
+    repo.insert_upload(&first, capped, now)
+        .await
+        .expect("insert");
+    assert!(matches!(
+        repo.insert_upload(&through("/b", 7), capped, now).await,
+        Err(Error::RateLimited { .. })
+    ));
+    let second = through("/b", 6);
+    repo.insert_upload(&second, capped, now)
+        .await
+        .expect("insert");
+    assert!(matches!(
+        repo.insert_upload(&through("/c", 0), capped, now).await,
+        Err(Error::RateLimited { .. })
+    ));
+    let own = Upload {
+        grant: None,
+        ..session(dana, "/own", 1, now)
+    };
+    repo.insert_upload(&own, capped, now).await.expect("insert");
+    let mut listed: Vec<Uuid> = repo
+        .uploads(dana, now)
+        .await
+        .expect("uploads")
+        .iter()
+        .map(|upload| upload.id)
+        .collect();
+    let mut expected = vec![first.id, second.id, own.id];
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    let quiet_of_dana = |quiet: Vec<QuietUpload>| {
+        let mut found: Vec<(Uuid, u64)> = quiet
+            .into_iter()
+            .filter(|quiet| quiet.upload.owner == dana)
+            .map(|quiet| (quiet.upload.id, quiet.stored_bytes))
+            .collect();
+        found.sort();
+        found
+    };
+    let mut both = vec![(first.id, 0), (second.id, 0)];
+    both.sort();
+    assert_eq!(
+        quiet_of_dana(repo.quiet_uploads(now, 1000).await.expect("quiet")),
+        both
+    );
+    let later = now + Duration::minutes(1);
+    repo.note_upload_progress(first.id, 3, later)
+        .await
+        .expect("progress");
+    assert_eq!(
+        quiet_of_dana(repo.quiet_uploads(now, 1000).await.expect("quiet")),
+        vec![(second.id, 0)]
+    );
+    let mut both = vec![(first.id, 3), (second.id, 0)];
+    both.sort();
+    assert_eq!(
+        quiet_of_dana(repo.quiet_uploads(later, 1000).await.expect("quiet")),
+        both
+    );
+
+    let garbage = repo.abort_grant_uploads(dana, link).await.expect("abort");
+    assert_eq!(garbage.len(), 2);
+    let left: Vec<Uuid> = repo
+        .uploads(dana, now)
+        .await
+        .expect("uploads")
+        .iter()
+        .map(|upload| upload.id)
+        .collect();
+    assert_eq!(left, vec![own.id]);
+    let ids: Vec<i64> = garbage.iter().map(|item| item.id).collect();
+    repo.forget_garbage(&ids).await.expect("forget");
+    let own_garbage = repo.abort_upload(dana, own.id).await.expect("abort");
+    let ids: Vec<i64> = own_garbage.iter().map(|item| item.id).collect();
+    repo.forget_garbage(&ids).await.expect("forget");
 }
 
 /// Concurrent writes of one owner: the same folder made ten times at once is made once, and
@@ -407,7 +516,10 @@ async fn concurrent_writes_keep_the_rules(repo: &Arc<dyn FileRepo>, now: chrono:
         .collect();
     let opened = join_all(sessions.iter().map(|upload| {
         let repo = repo.clone();
-        async move { repo.insert_upload(upload, 35, now).await }
+        async move {
+            repo.insert_upload(upload, UploadLimits::quota(35), now)
+                .await
+        }
     }))
     .await;
     let n_opened = opened.iter().filter(|result| result.is_ok()).count();

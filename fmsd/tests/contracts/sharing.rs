@@ -17,7 +17,7 @@ use fmsd::files::domain::{
     BlobKey, Garbage, Node, OverwritePolicy, Person, RemotePath, Role, Sha256Hex, Share, StagingId,
     Upload,
 };
-use fmsd::files::ports::{FileRepo, NewFile, SharingRepo};
+use fmsd::files::ports::{FileRepo, NewFile, SharingRepo, UploadLimits};
 use fmsd::store_url::StoreUrl;
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -345,7 +345,7 @@ async fn upload(
         grant: None,
     };
     files
-        .insert_upload(&session, 100, now)
+        .insert_upload(&session, UploadLimits::quota(100), now)
         .await
         .expect("insert");
     let file = NewFile {

@@ -18,6 +18,7 @@
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -50,7 +51,12 @@ pub struct LocalBlobStore {
     signer: UrlSigner,
     /// One read-write lock per staging in use.
     locks: StagingLocks,
+    /// How long a part's body may go without a byte before the part is refused.
+    part_idle_timeout: Duration,
 }
+
+/// How long a part may go without a byte unless the store is told otherwise.
+const DEFAULT_PART_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The URL path a part is `PUT` to.
 fn part_url_path(staging_id: &str, number: u32) -> String {
@@ -76,7 +82,14 @@ impl LocalBlobStore {
             staging,
             signer,
             locks: StagingLocks::default(),
+            part_idle_timeout: DEFAULT_PART_IDLE_TIMEOUT,
         })
+    }
+
+    /// The store with parts cut off after `timeout` without a byte.
+    pub fn with_part_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.part_idle_timeout = timeout;
+        self
     }
 
     /// The staging folder of `id`; an id that is not one of ours does not exist.
@@ -145,7 +158,9 @@ impl LocalBlobStore {
         let marker = dir.join("parts").join(number.to_string());
         remove_if_present(&marker).await?;
         let data = dir.join("data");
-        if let Err(error) = write_part(&data, number, offset, size, body).await {
+        if let Err(error) =
+            write_part(&data, number, offset, size, body, self.part_idle_timeout).await
+        {
             // The part is not listed; give its bytes back to the disk rather than keep them
             // until the session ends.
             if let Err(punch) = release_range(&data, offset, size).await {

@@ -30,7 +30,7 @@ use crate::error::Result;
 use crate::files::domain::{
     Garbage, Node, OverwritePolicy, RemotePath, Removal, Sha256Hex, Upload, UsageCounts,
 };
-use crate::files::ports::{EventsFor, FileRepo, NewFile};
+use crate::files::ports::{EventsFor, FileRepo, NewFile, QuietUpload, UploadLimits};
 use crate::health::Probe;
 use crate::store_url::StoreUrl;
 
@@ -203,9 +203,49 @@ impl FileRepo for SqlFileRepo {
     }
 
     #[tracing::instrument(skip(self, upload), fields(upload = %upload.id, owner = %upload.owner))]
-    async fn insert_upload(&self, upload: &Upload, quota: u64, now: DateTime<Utc>) -> Result<()> {
+    async fn insert_upload(
+        &self,
+        upload: &Upload,
+        limits: UploadLimits,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let upload = upload.clone();
-        self.write(move |connection| uploads::insert_session(connection, &upload, quota, now))
+        self.write(move |connection| uploads::insert_session(connection, &upload, limits, now))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn uploads(&self, owner: Uuid, now: DateTime<Utc>) -> Result<Vec<Upload>> {
+        self.db
+            .run(move |connection| uploads::owner_sessions(connection, owner, now))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn quiet_uploads(
+        &self,
+        quiet_since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QuietUpload>> {
+        self.db
+            .run(move |connection| uploads::quiet_sessions(connection, quiet_since, limit))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn note_upload_progress(
+        &self,
+        id: Uuid,
+        stored_bytes: u64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(move |connection| uploads::note_progress(connection, id, stored_bytes, now))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn abort_grant_uploads(&self, owner: Uuid, grant: Uuid) -> Result<Vec<Garbage>> {
+        self.write(move |connection| uploads::abort_grant(connection, owner, grant))
             .await
     }
 

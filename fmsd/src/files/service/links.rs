@@ -119,11 +119,13 @@ impl FileService {
         Ok(views)
     }
 
-    /// Revokes `owner`'s link `id`: it answers 404 from now on.
+    /// Revokes `owner`'s link `id`: it answers 404 from now on, and the uploads started through
+    /// it end, giving back the quota they held.
     #[tracing::instrument(skip(self))]
     pub async fn revoke_link(&self, owner: Uuid, id: Uuid) -> Result<()> {
         self.ensure_active(owner).await?;
         if self.sharing.delete_link(owner, id).await? {
+            self.end_grant_uploads(owner, id).await;
             Ok(())
         } else {
             Err(Error::NotFound(format!("you have no link {id}")))

@@ -16,6 +16,7 @@ use crate::files::domain::{
     Link, LinkMode, LinkToken, Node, OverwritePolicy, PageLimit, RemotePath, Role, Sha256Hex,
     Upload,
 };
+use crate::files::ports::PendingCap;
 use crate::passwords;
 
 /// How many `name (n).ext` candidates a file request tries before giving up.
@@ -199,6 +200,10 @@ impl FileService {
                             sha256,
                             overwrite: OverwritePolicy::Fail,
                             grant: Some(open.link.id),
+                            pending_cap: Some(PendingCap {
+                                sessions: self.settings.link_pending_uploads,
+                                bytes: self.settings.link_pending_bytes,
+                            }),
                         },
                     )
                     .await?;

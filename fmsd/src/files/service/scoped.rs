@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{CreateUpload, DownloadTicket, FileService, Page, Scope, UploadView};
+use super::{CreateUpload, DownloadTicket, FileService, HeldUpload, Page, Scope, UploadView};
 use crate::error::Result;
 use crate::files::domain::{Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex};
 
@@ -143,18 +143,41 @@ impl ScopedFiles {
                     sha256: sha256.map(Sha256Hex::parse).transpose()?,
                     overwrite,
                     grant: scope.grant,
+                    pending_cap: None,
                 };
                 self.service.create_upload(scope.owner, request).await
             })
             .await
     }
 
-    /// The session `id`, if it was started in this scope, with fresh part URLs.
+    /// The open sessions this caller reaches: in one's own tree every session that holds
+    /// one's quota, whoever started it; through a share, those started through it.
+    pub async fn held_uploads(&self) -> Result<Vec<HeldUpload>> {
+        let scope = &self.scope;
+        scope
+            .redacted(async {
+                let held = self.service.held_uploads(scope.owner).await?;
+                if !scope.is_shared() {
+                    return Ok(held);
+                }
+                Ok(held
+                    .into_iter()
+                    .filter(|held| {
+                        held.upload.grant == scope.grant
+                            && held.upload.path.starts_with(&scope.base)
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    /// The session `id` with fresh part URLs: any session of one's own tree, or one started
+    /// through this share.
     pub async fn upload(&self, id: Uuid) -> Result<UploadView> {
         let scope = &self.scope;
         scope
             .redacted(async {
-                self.service.check_upload_scope(scope, id).await?;
+                self.reach_upload(id).await?;
                 self.service.upload(scope.owner, id).await
             })
             .await
@@ -172,15 +195,30 @@ impl ScopedFiles {
             .await
     }
 
-    /// Ends the session `id` started in this scope and frees its parts; needs write access.
+    /// Ends the session `id` and frees its parts: the owner ends any session that holds their
+    /// quota (one a link's visitor or a share's editor started included), a recipient one
+    /// started through their share; needs write access.
     pub async fn abort_upload(&self, id: Uuid) -> Result<()> {
         let scope = &self.scope;
         scope.require_write()?;
         scope
             .redacted(async {
-                self.service.check_upload_scope(scope, id).await?;
+                self.reach_upload(id).await?;
                 self.service.abort_upload(scope.owner, id).await
             })
             .await
+    }
+
+    /// Refuses session `id` unless this caller may see and end it: in one's own tree, every
+    /// session of one's own; through a share, only those started through it.
+    async fn reach_upload(&self, id: Uuid) -> Result<()> {
+        if self.scope.is_shared() {
+            self.service.check_upload_scope(&self.scope, id).await
+        } else {
+            self.service
+                .open_upload(self.scope.owner, id)
+                .await
+                .map(drop)
+        }
     }
 }

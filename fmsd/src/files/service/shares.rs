@@ -206,7 +206,8 @@ impl FileService {
         Ok((view, created))
     }
 
-    /// Sets the role of `owner`'s share `id`.
+    /// Sets the role of `owner`'s share `id`; a share made read-only ends the uploads started
+    /// through it.
     #[tracing::instrument(skip(self))]
     pub async fn change_share(&self, owner: Uuid, id: Uuid, role: Role) -> Result<ShareView> {
         self.ensure_active(owner).await?;
@@ -216,13 +217,17 @@ impl FileService {
             .set_share_role(id, role)
             .await?
             .ok_or_else(|| share_not_found(id))?;
+        if role != Role::Editor {
+            self.end_grant_uploads(owner, id).await;
+        }
         self.view_share(share)
             .await?
             .ok_or_else(|| share_not_found(id))
     }
 
     /// Ends share `id`: its owner revokes it, or its recipient leaves it. It stops working at
-    /// once; a download URL handed out through it lives only a short while.
+    /// once, and so do the uploads started through it; a download URL handed out through it
+    /// lives only a short while.
     #[tracing::instrument(skip(self))]
     pub async fn unshare(&self, caller: Uuid, id: Uuid) -> Result<()> {
         self.ensure_active(caller).await?;
@@ -233,6 +238,7 @@ impl FileService {
             .filter(|share| share.owner == caller || share.recipient == caller)
             .ok_or_else(|| share_not_found(id))?;
         self.sharing.delete_share(share.id).await?;
+        self.end_grant_uploads(share.owner, share.id).await;
         Ok(())
     }
 
@@ -271,7 +277,8 @@ impl FileService {
     }
 
     /// Refuses session `id` unless it was started in `scope`: the owner reaches their own
-    /// sessions, a recipient only those started through their share.
+    /// sessions, a recipient only those started through their share. (To see or end one, the
+    /// owner reaches every session of theirs: [`ScopedFiles`](super::ScopedFiles).)
     pub(super) async fn check_upload_scope(&self, scope: &Scope, id: Uuid) -> Result<()> {
         let upload = self.open_upload(scope.owner, id).await?;
         if upload.grant != scope.grant || !upload.path.starts_with(&scope.base) {

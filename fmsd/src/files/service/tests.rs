@@ -77,6 +77,7 @@ impl Harness {
             sha256: None,
             overwrite: OverwritePolicy::Fail,
             grant: None,
+            pending_cap: None,
         };
         let (view, _) = self
             .service

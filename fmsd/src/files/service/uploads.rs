@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::files::domain::{
     BlobKey, Node, OverwritePolicy, PartPlan, RemotePath, Sha256Hex, StagingId, Upload,
 };
-use crate::files::ports::NewFile;
+use crate::files::ports::{NewFile, PendingCap, UploadLimits};
 
 /// What a client asks for when it starts an upload.
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct CreateUpload {
     pub overwrite: OverwritePolicy,
     /// The share or link it goes through; `None` for the owner's own.
     pub grant: Option<Uuid>,
+    /// What the grant's open sessions may hold together (a link's are capped).
+    pub pending_cap: Option<PendingCap>,
 }
 
 /// One part of a session as the client sees it.
@@ -123,7 +125,14 @@ impl FileService {
         };
         if let Err(error) = self
             .repo
-            .insert_upload(&upload, self.settings.quota_bytes, now)
+            .insert_upload(
+                &upload,
+                UploadLimits {
+                    quota: self.settings.quota_bytes,
+                    per_grant: request.pending_cap,
+                },
+                now,
+            )
             .await
         {
             self.abort_staging(&upload.blob_key, &upload.staging_id)
@@ -361,7 +370,7 @@ impl FileService {
     }
 
     /// Ends a session that can no longer complete; failures are logged, the sweep retries.
-    async fn discard(&self, owner: Uuid, id: Uuid) {
+    pub(super) async fn discard(&self, owner: Uuid, id: Uuid) {
         match self
             .space
             .freeing(|| self.repo.abort_upload(owner, id))

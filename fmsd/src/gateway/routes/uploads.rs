@@ -3,28 +3,31 @@
 //! `routes::blobs`).
 //!
 //! With `share=<id>` a session is started, seen and ended inside a share, through a
-//! [`ScopedFiles`]: a recipient reaches only the sessions started through their share.
+//! [`ScopedFiles`]: a recipient reaches only the sessions started through their share. In one's
+//! own tree, `GET /v1/uploads` lists every session that holds one's quota (those a share's
+//! editor or a link's visitor started too), and any of them can be seen and ended.
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::api::{
-    CompleteUploadRequest, CreateUploadRequest, Entry, Overwrite, UploadPart, UploadSession,
+    self, CompleteUploadRequest, CreateUploadRequest, Entry, Overwrite, UploadList, UploadPart,
+    UploadSession,
 };
 use uuid::Uuid;
 
 use super::files::scoped_entry;
 use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
-use crate::files::service::{PartView, Scope, ScopedFiles, UploadView};
+use crate::files::service::{HeldUpload, PartView, Scope, ScopedFiles, StartedThrough, UploadView};
 use crate::gateway::error::{ApiError, JsonBody, PathParams};
 use crate::gateway::AppState;
 
 /// The upload-session routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/uploads", post(create))
+        .route("/v1/uploads", post(create).get(list))
         .route("/v1/uploads/{id}", get(show).delete(abort))
         .route("/v1/uploads/{id}/complete", post(complete))
 }
@@ -79,6 +82,40 @@ async fn create(
         StatusCode::CREATED
     };
     Ok((status, Json(session(tree.scope(), view))))
+}
+
+async fn list(tree: ScopedFiles) -> Result<Json<UploadList>, ApiError> {
+    let scope = tree.scope();
+    let uploads = tree
+        .held_uploads()
+        .await?
+        .into_iter()
+        .map(|held| held_upload(scope, held))
+        .collect();
+    Ok(Json(UploadList { uploads }))
+}
+
+/// A listed session as the API shows it to a caller working in `scope`.
+fn held_upload(scope: &Scope, held: HeldUpload) -> api::HeldUpload {
+    let (started_through, grant_id) = match held.through {
+        StartedThrough::Owner => (api::StartedThrough::Owner, None),
+        StartedThrough::Share(id) => (api::StartedThrough::Share, Some(id)),
+        StartedThrough::Link(id) => (api::StartedThrough::Link, Some(id)),
+        StartedThrough::Revoked(id) => (api::StartedThrough::Revoked, Some(id)),
+    };
+    let upload = held.upload;
+    api::HeldUpload {
+        upload_id: upload.id,
+        path: scope
+            .relative(&upload.path)
+            .unwrap_or_else(RemotePath::root)
+            .to_string(),
+        size: upload.size,
+        created_at: upload.created_at,
+        expires_at: upload.expires_at,
+        started_through,
+        grant_id,
+    }
 }
 
 async fn show(

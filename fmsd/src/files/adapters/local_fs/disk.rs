@@ -24,9 +24,6 @@ use crate::files::domain::{PartPlan, Sha256Hex, StoredPart};
 /// How many bytes complete reads at a time while hashing.
 const HASH_BUFFER: usize = 1024 * 1024;
 
-/// How long a part upload may go without receiving a byte.
-const PART_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// How many bytes of a part are gathered before they are written: large enough for few system
 /// calls, small enough that parallel parts keep fmsd's memory flat (tokio's file adds a copy).
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -199,6 +196,7 @@ pub(super) async fn write_part<S, E>(
     offset: u64,
     size: u64,
     mut body: S,
+    idle_timeout: std::time::Duration,
 ) -> Result<()>
 where
     S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin,
@@ -220,12 +218,12 @@ where
     let mut written = 0u64;
     loop {
         // A client that stops sending must not hold the staging's lock for ever.
-        let next = tokio::time::timeout(PART_IDLE_TIMEOUT, body.next())
+        let next = tokio::time::timeout(idle_timeout, body.next())
             .await
             .map_err(|_| {
-                Error::Invalid(format!(
+                Error::TimedOut(format!(
                     "no bytes of part {number} arrived for {} s; send it again",
-                    PART_IDLE_TIMEOUT.as_secs()
+                    idle_timeout.as_secs()
                 ))
             })?;
         let Some(chunk) = next else { break };

@@ -41,6 +41,8 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         grant_id -> Nullable<Text>,
+        active_at -> BigInt,
+        stored_bytes -> BigInt,
     }
 }
 
@@ -98,6 +100,10 @@ pub struct UploadRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub grant_id: Option<String>,
+    /// When the session was last seen to make progress (see the migration).
+    pub active_at: i64,
+    /// The bytes its parts held then.
+    pub stored_bytes: i64,
 }
 
 /// A stored value that does not parse: the database was changed behind fmsd's back.
@@ -216,6 +222,8 @@ impl UploadRow {
             created_at: micros(upload.created_at),
             expires_at: micros(upload.expires_at),
             grant_id: upload.grant.map(|grant| grant.to_string()),
+            active_at: micros(upload.created_at),
+            stored_bytes: 0,
         })
     }
 

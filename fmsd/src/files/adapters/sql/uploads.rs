@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use common::events::Outgoing;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use uuid::Uuid;
 
 use super::garbage::record_garbage;
@@ -17,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::files::domain::{
     Garbage, Node, NodeKind, OverwritePolicy, RemotePath, Sha256Hex, Upload,
 };
-use crate::files::ports::NewFile;
+use crate::files::ports::{NewFile, PendingCap, QuietUpload, UploadLimits};
 
 /// An unexpired session for the same path, size and checksum, switched to `overwrite`.
 pub fn resume(
@@ -51,15 +53,19 @@ pub fn resume(
     Ok(Some(upload))
 }
 
-/// Stores `upload` if the owner's quota leaves room for it.
+/// Stores `upload` if the owner's quota leaves room for it, and its grant's cap if it has one.
 pub fn insert_session(
     connection: &mut DbConnection,
     upload: &Upload,
-    quota: u64,
+    limits: UploadLimits,
     now: DateTime<Utc>,
 ) -> Result<()> {
     lock_owner(connection, upload.owner)?;
     ensure_owner_active(connection, upload.owner)?;
+    if let (Some(cap), Some(grant)) = (limits.per_grant, upload.grant) {
+        check_grant_cap(connection, upload, grant, cap, now)?;
+    }
+    let quota = limits.quota;
     let counts = usage(connection, upload.owner, now)?;
     let taken = counts.used_bytes.saturating_add(counts.reserved_bytes);
     if taken.saturating_add(upload.size) > quota {
@@ -76,6 +82,113 @@ pub fn insert_session(
         .execute(connection)
         .map_err(|error| map_error(error, &format!("the upload session {} exists", upload.id)))?;
     Ok(())
+}
+
+/// Refuses `upload` if its grant's open sessions, with it, would pass `cap`. Runs under the
+/// owner's lock, so two uploads through one link cannot both take the last place.
+fn check_grant_cap(
+    connection: &mut DbConnection,
+    upload: &Upload,
+    grant: Uuid,
+    cap: PendingCap,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (sessions, bytes): (i64, i64) = uploads::table
+        .filter(uploads::grant_id.eq(grant.to_string()))
+        .filter(uploads::expires_at.gt(micros(now)))
+        .select(sql::<(BigInt, BigInt)>(
+            "COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT)",
+        ))
+        .first(connection)?;
+    let (sessions, bytes) = (schema::size(sessions)?, schema::size(bytes)?);
+    if sessions >= u64::from(cap.sessions) || bytes.saturating_add(upload.size) > cap.bytes {
+        // Places free up as uploads finish, or when idle ones are ended.
+        return Err(Error::RateLimited {
+            retry_after: std::time::Duration::from_secs(GRANT_CAP_RETRY_SECS),
+        });
+    }
+    Ok(())
+}
+
+/// What a refused upload through a full link is told to wait.
+const GRANT_CAP_RETRY_SECS: u64 = 60;
+
+/// Every session of `owner` unexpired at `now`, oldest first.
+pub fn owner_sessions(
+    connection: &mut DbConnection,
+    owner: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Upload>> {
+    uploads::table
+        .filter(uploads::owner_id.eq(owner.to_string()))
+        .filter(uploads::expires_at.gt(micros(now)))
+        .order((uploads::created_at.asc(), uploads::path.asc()))
+        .select(UploadRow::as_select())
+        .load(connection)?
+        .into_iter()
+        .map(UploadRow::into_upload)
+        .collect()
+}
+
+/// Up to `limit` sessions through a share or link last active at or before `quiet_since`.
+pub fn quiet_sessions(
+    connection: &mut DbConnection,
+    quiet_since: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<QuietUpload>> {
+    uploads::table
+        .filter(uploads::grant_id.is_not_null())
+        .filter(uploads::active_at.le(micros(quiet_since)))
+        .order(uploads::active_at.asc())
+        .limit(i64::from(limit))
+        .select(UploadRow::as_select())
+        .load(connection)?
+        .into_iter()
+        .map(|row| {
+            let stored_bytes = schema::size(row.stored_bytes)?;
+            Ok(QuietUpload {
+                upload: row.into_upload()?,
+                stored_bytes,
+            })
+        })
+        .collect()
+}
+
+/// Records progress of session `id` at `now`.
+pub fn note_progress(
+    connection: &mut DbConnection,
+    id: Uuid,
+    stored_bytes: u64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    diesel::update(uploads::table.filter(uploads::id.eq(id.to_string())))
+        .set((
+            uploads::active_at.eq(micros(now)),
+            uploads::stored_bytes.eq(schema::stored_size(stored_bytes)?),
+        ))
+        .execute(connection)?;
+    Ok(())
+}
+
+/// Ends every session of `owner` started through `grant`.
+pub fn abort_grant(
+    connection: &mut DbConnection,
+    owner: Uuid,
+    grant: Uuid,
+) -> Result<Vec<Garbage>> {
+    lock_owner(connection, owner)?;
+    let theirs = uploads::table
+        .filter(uploads::owner_id.eq(owner.to_string()))
+        .filter(uploads::grant_id.eq(grant.to_string()));
+    let rows: Vec<UploadRow> = per_engine!(connection, |inner| diesel::delete(theirs)
+        .returning(UploadRow::as_returning())
+        .get_results(inner))?;
+    rows.into_iter()
+        .map(|row| {
+            let upload = row.into_upload()?;
+            record_garbage(connection, &upload.blob_key, Some(&upload.staging_id))
+        })
+        .collect()
 }
 
 /// `owner`'s session `id`, unless expired at `now`.

@@ -1,15 +1,20 @@
 //! `fmsd`: parses the flags, loads the settings, starts telemetry, builds the app and runs it
-//! until SIGTERM or SIGINT.
+//! until SIGTERM or SIGINT, telling systemd how it goes; SIGHUP reloads what may change.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use common::telemetry::{self, LogFormat};
+use common::telemetry;
 use fmsd::app::App;
+use fmsd::reload::{self, SettingsSource};
 use fmsd::settings::{Overrides, Settings};
+use fmsd::systemd;
 use tokio_util::sync::CancellationToken;
 
 /// The fms daemon: gateway, customers, files and notifications in one process.
@@ -34,6 +39,23 @@ fn main() -> ExitCode {
     // Before anything is created, and before any thread starts: fmsd's files are its user's.
     fmsd::permissions::restrict_umask();
     let args = Args::parse();
+    let source = SettingsSource {
+        config: args.config,
+        overrides: Overrides {
+            listen: args.listen,
+            data_dir: args.data_dir,
+        },
+    };
+    let settings = match Settings::load(source.config.as_deref(), &source.overrides) {
+        Ok(settings) => settings,
+        Err(error) => return failed(&format!("{error:#}")),
+    };
+    // Lines go through a queue to a thread of their own: a stderr nobody reads never blocks
+    // fmsd. Dropped last, so the last lines are written.
+    let logging = match telemetry::init_daemon(&settings.log_filter, settings.log_format) {
+        Ok(logging) => Arc::new(logging),
+        Err(error) => return failed(&error),
+    };
     // File and database work runs on the blocking pool; a modest cap keeps the thread count (and
     // with it the allocator's per-thread memory) bounded under load.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -42,53 +64,72 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("fmsd: failed to start the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return failed(&format!("failed to start the runtime: {error}")),
     };
-    match runtime.block_on(run(args)) {
+    let result = runtime.block_on(run(source, settings, logging.clone()));
+    // The grace is over: work still running (a blocking call stuck on a dead store) must not
+    // keep the process alive.
+    runtime.shutdown_timeout(RUNTIME_STOP);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "fmsd failed");
-            eprintln!("fmsd: {error:#}");
-            ExitCode::FAILURE
+            failed(&format!("{error:#}"))
         }
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
-    let overrides = Overrides {
-        listen: args.listen,
-        data_dir: args.data_dir,
-    };
-    let settings = Settings::load(args.config.as_deref(), &overrides)?;
-    let format = if settings.log_format == "json" {
-        LogFormat::Json
-    } else {
-        LogFormat::Pretty
-    };
-    telemetry::init("info,fmsd=info", format);
+/// How long the runtime waits for blocking work after the grace, at exit.
+const RUNTIME_STOP: Duration = Duration::from_secs(1);
+
+/// Says why fmsd stops on stderr (if anyone reads it) and fails.
+fn failed(message: &str) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "fmsd: {message}");
+    ExitCode::FAILURE
+}
+
+async fn run(
+    source: SettingsSource,
+    settings: Settings,
+    logging: Arc<telemetry::Logging>,
+) -> anyhow::Result<()> {
     if let Some((from, to)) = fmsd::open_files::raise() {
         tracing::info!(from, to, "open-files limit raised to the system's maximum");
     }
-
-    let app = App::build(settings).await?;
-    // The one line on stdout: scripts and tests read the bound address from it.
-    println!(
+    let app = App::build(settings.clone()).await?;
+    // The one line on stdout: scripts and tests read the bound address from it. Nobody reading
+    // it is no reason to stop.
+    let _ = writeln!(
+        std::io::stdout(),
         "fmsd listening on {}",
         app.public_url().as_str().trim_end_matches('/')
     );
     tracing::info!(address = %app.address(), data_dir = %app.data_dir().display(), "fmsd started");
 
     let shutdown = CancellationToken::new();
+    // The watchdog is fed until the process ends, through the grace too.
+    let alive = CancellationToken::new();
+    tokio::spawn(systemd::feed_watchdog(alive.clone()));
+    tokio::spawn(systemd::ready_when_stores_answer(
+        app.health(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(reload::on_hangup(
+        source,
+        settings,
+        logging,
+        shutdown.clone(),
+    ));
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    app.run(shutdown)
+    let result = app
+        .run(shutdown)
         .await
-        .context("fmsd stopped with an error")
+        .context("fmsd stopped with an error");
+    alive.cancel();
+    result
 }
 
-/// Cancels `shutdown` on the first SIGTERM or SIGINT.
+/// Cancels `shutdown` on the first SIGTERM or SIGINT, and tells systemd.
 async fn cancel_on_signal(shutdown: CancellationToken) {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -105,5 +146,6 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
         () = terminate => tracing::info!("SIGTERM received"),
     }
+    systemd::stopping();
     shutdown.cancel();
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use common::telemetry::LogFormat;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use secrecy::SecretString;
@@ -25,8 +26,11 @@ pub struct Settings {
     pub keys_dir: Option<PathBuf>,
     /// The base URL clients reach fmsd at, used in signed URLs. Default: `http://<listen>`.
     pub public_url: Option<Url>,
-    /// `pretty` or `json` log lines.
-    pub log_format: String,
+    /// `pretty` or `json` log lines; anything else is a configuration error.
+    pub log_format: LogFormat,
+    /// Which log lines are written (`info`, `info,fmsd=debug`, ...); `RUST_LOG` wins when set.
+    /// Changed by SIGHUP without a restart.
+    pub log_filter: String,
     /// How long in-flight work may take to finish after SIGTERM.
     pub shutdown_grace_secs: u64,
     /// Customers: tokens and login limits.
@@ -291,7 +295,8 @@ impl Default for Settings {
             data_dir: default_data_dir(),
             keys_dir: None,
             public_url: None,
-            log_format: "pretty".into(),
+            log_format: LogFormat::Pretty,
+            log_filter: "info".into(),
             shutdown_grace_secs: 30,
             auth: AuthSettings::default(),
             files: FilesSettings::default(),
@@ -424,6 +429,21 @@ mod tests {
             let error =
                 Settings::load(Some(Path::new("fmsd.toml")), &Overrides::default()).unwrap_err();
             assert!(format!("{error:#}").contains("quota"), "{error:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_log_format_is_an_error_that_names_the_ones_there_are() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("fmsd.toml", "log_format = \"xml\"\n")?;
+            let error =
+                Settings::load(Some(Path::new("fmsd.toml")), &Overrides::default()).unwrap_err();
+            let text = format!("{error:#}");
+            assert!(
+                text.contains("xml") && text.contains("pretty") && text.contains("json"),
+                "{text}"
+            );
             Ok(())
         });
     }

@@ -216,6 +216,11 @@ impl App {
         })
     }
 
+    /// What `/readyz` asks, for whoever must know when every store answers.
+    pub fn health(&self) -> Arc<Health> {
+        self.health.clone()
+    }
+
     /// The address the gateway is bound to.
     pub fn address(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.settings.listen)

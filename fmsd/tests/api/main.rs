@@ -9,6 +9,7 @@ mod activity_mail;
 mod authorization;
 mod bad_file_requests;
 mod customers;
+mod daemon;
 mod downloads;
 mod events;
 mod file_modes;

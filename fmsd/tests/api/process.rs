@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::Duration;
 
 use common::api::TokenPair;
@@ -50,11 +50,31 @@ pub fn spawn_fmsd_after(
     environment: &[(&str, &str)],
     prepare: impl FnOnce(&Path),
 ) -> FmsdProcess {
+    spawn(setup, environment, prepare, None)
+}
+
+/// [`spawn_fmsd`] with stderr on a pipe (returned) instead of a file: for what fmsd does when
+/// nobody reads its log, or the reader goes away.
+pub fn spawn_fmsd_piped(environment: &[(&str, &str)]) -> (FmsdProcess, ChildStderr) {
+    let mut fmsd = spawn("umask 077", environment, |_| {}, Some(Stdio::piped()));
+    let stderr = fmsd.child.stderr.take().expect("a stderr pipe");
+    (fmsd, stderr)
+}
+
+fn spawn(
+    setup: &str,
+    environment: &[(&str, &str)],
+    prepare: impl FnOnce(&Path),
+    stderr: Option<Stdio>,
+) -> FmsdProcess {
     let root = tempfile::tempdir().expect("a temp dir");
     let data_dir = root.path().join("data");
     prepare(&data_dir);
     let log_path = root.path().join("fmsd.log");
-    let log = std::fs::File::create(&log_path).expect("a log file");
+    let log = match stderr {
+        Some(stderr) => stderr,
+        None => std::fs::File::create(&log_path).expect("a log file").into(),
+    };
     // The shell sets the umask or the limits the way a caller's login shell would, then
     // becomes fmsd.
     let mut command = Command::new("sh");
@@ -127,6 +147,24 @@ impl FmsdProcess {
     /// The process id of fmsd (the shell became it).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `signal` to fmsd.
+    pub fn signal(&self, signal: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_raw(self.pid() as i32).expect("a pid");
+        rustix::process::kill_process(pid, signal).expect("the signal is sent");
+    }
+
+    /// How fmsd exited, if it did within `within`.
+    pub fn exit_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("the status is readable") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// Everything fmsd wrote to stderr so far.

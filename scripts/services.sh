@@ -204,6 +204,7 @@ ensure_system_packages() {
   command -v npm >/dev/null || need+=(nodejs npm)
   command -v python3 >/dev/null || need+=(python3)
   python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+  [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || need+=(nginx-light)   # the proxy test
   if ! pg_up && ! command -v pg_ctlcluster >/dev/null; then need+=(postgresql); fi
   if ((${#need[@]})); then apt_install "${need[@]}"; fi
   command -v cargo >/dev/null || die "cargo is missing: install the Rust toolchain (https://rustup.rs)"
@@ -403,12 +404,60 @@ write_env() {
       "FMS_TEST_NX27017=$VENV/bin/nx-27017" \
       "FMS_TEST_S3FS=$CARGO_BIN/s3s-fs" \
       "FMS_TEST_MAILDEV=$MAILDEV_DIR/node_modules/.bin/maildev" \
-      "FMS_TEST_PG_BINDIR=$(pg_bindir)"; do
+      "FMS_TEST_PG_BINDIR=$(pg_bindir)" \
+      "FMS_TEST_NGINX=$(command -v nginx || echo /usr/sbin/nginx)" \
+      "FMS_TEST_FMSD_CONFIG=$STATE/fmsd.toml"; do
       printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
     done
   } >"$tmp"
   mv -f "$tmp" "$ENV_FILE"
   log "wrote $ENV_FILE"
+}
+
+# fmsd's settings for the stack this script started: `fmsd --config target/services/fmsd.toml`
+# runs it on PostgreSQL, tansu, nx-27017, garage and maildev, with its own databases and topics.
+write_fmsd_config() {
+  local db url="postgres://postgres:postgres@$HOST:$PG_PORT"
+  for db in fms_files fms_notifications; do
+    if [[ "$(psql -X -tA "$url/postgres" -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]]; then
+      psql -X -q "$url/postgres" -c "CREATE DATABASE $db" >/dev/null
+      log "created the PostgreSQL database $db"
+    fi
+  done
+  cat >"$STATE/fmsd.toml.tmp" <<EOF
+# written by scripts/services.sh start: fmsd on the servers it started (loopback only).
+#   cargo run -p fmsd -- --config target/services/fmsd.toml
+listen = "$HOST:8080"
+data_dir = "$STATE/fmsd-data"
+log_format = "pretty"
+
+[stores]
+customers = "mongodb://$HOST:$MONGO_PORT/fms"
+files = "$url/fms_files"
+notifications = "$url/fms_notifications"
+blobs = "s3://$S3_BUCKET"
+bus = "kafka://$HOST:$KAFKA_PORT"
+mail = "smtp://$HOST:$SMTP_PORT"
+
+[s3]
+endpoint = "http://$HOST:$GARAGE_PORT"
+region = "$S3_REGION"
+path_style = true
+access_key = "$GARAGE_ACCESS_KEY"
+secret_key = "$GARAGE_SECRET_KEY"
+key_prefix = "fmsd/"
+
+[kafka]
+partitions = 1
+replication_factor = 1
+topic_prefix = "stack."
+group_prefix = "stack."
+
+[smtp]
+tls = "none"
+EOF
+  mv -f "$STATE/fmsd.toml.tmp" "$STATE/fmsd.toml"
+  log "wrote $STATE/fmsd.toml (fmsd --config $STATE/fmsd.toml)"
 }
 
 # --- commands ----------------------------------------------------------------------------------
@@ -425,6 +474,7 @@ cmd_start() {
   start_s3s_fs
   start_garage
   start_maildev
+  write_fmsd_config
   write_env
   log "all servers up ($((SECONDS - started)) s)"
 }

@@ -275,6 +275,10 @@ pub struct GatewaySettings {
     /// until one ends; fmsd warns when it is reached. Lowered at start to what the process's
     /// open-files limit allows.
     pub max_connections: usize,
+    /// Networks of the reverse proxies in front of fmsd (`["127.0.0.1/32", "10.0.0.0/8"]`):
+    /// only from these peers are `Forwarded`, `X-Forwarded-For`, `-Proto` and `-Host` believed,
+    /// for the rate limits, the logs and the URLs fmsd hands out. Empty: none is.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Outgoing mail.
@@ -351,6 +355,7 @@ impl Default for GatewaySettings {
             header_timeout_secs: 30,
             body_timeout_secs: 30,
             max_connections: 10_000,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::customers::service::CustomerService;
 use crate::customers::tokens::TokenIssuer;
 use crate::files::service::FileService;
 use crate::gateway::auth::TokenVerifier;
+use crate::gateway::client::Forwarding;
 use crate::gateway::server::ConnectionLimits;
 use crate::gateway::{self, AppState};
 use crate::health::{Health, Probe};
@@ -196,6 +197,11 @@ impl App {
             limiter,
             health: health.clone(),
             public_url: public_url.clone(),
+            forwarding: Forwarding::new(
+                settings.gateway.trusted_proxies.clone(),
+                public_url.clone(),
+                settings.public_url.is_some(),
+            ),
             clock,
         };
         let router = gateway::router(state, &settings.gateway);

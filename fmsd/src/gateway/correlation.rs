@@ -1,4 +1,5 @@
-//! Tags every request with a correlation id and logs one line per request.
+//! Tags every request with a correlation id and its [`Client`](super::client::Client), and logs one line per request:
+//! client IP, method, route, path, status, duration, bytes in and out, correlation id.
 //!
 //! A client-sent `x-correlation-id` is kept when it is short and printable, so a trace can start
 //! at the client; otherwise one is made. The id is in every log line of the request, in the
@@ -9,20 +10,40 @@
 //! (the start of the hash the links table keeps), and the link's id once it is opened.
 
 use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::body::HttpBody;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
+use super::client::Forwarding;
+
 /// The longest client-sent correlation id kept.
 const MAX_LEN: usize = 128;
 
 /// The middleware.
-pub async fn tag_request(request: Request, next: Next) -> Response {
+pub async fn tag_request(
+    State(forwarding): State<Forwarding>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |info| info.0.ip());
+    let client = forwarding.client(peer, request.headers());
+    let client_ip = client.ip;
+    request.extensions_mut().insert(client);
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let bytes_in = content_length(request.headers());
     let id = request
         .headers()
         .get(common::correlation::HEADER)
@@ -37,7 +58,9 @@ pub async fn tag_request(request: Request, next: Next) -> Response {
     let span = tracing::info_span!(
         "request",
         correlation_id = %id,
+        client_ip = %client_ip,
         method = %request.method(),
+        route = %route,
         path = %loggable_path(request.uri().path()),
         customer_id = tracing::field::Empty,
         link_id = tracing::field::Empty,
@@ -49,6 +72,8 @@ pub async fn tag_request(request: Request, next: Next) -> Response {
         tracing::info!(
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
+            bytes_in,
+            bytes_out = response.body().size_hint().exact(),
             "handled"
         );
     });
@@ -58,6 +83,14 @@ pub async fn tag_request(request: Request, next: Next) -> Response {
             .insert(common::correlation::HEADER, value);
     }
     response
+}
+
+/// The `Content-Length` of a request, if it says one.
+fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
 }
 
 /// Hex digits of the token's hash that stand for it in the log: enough to find the link, far

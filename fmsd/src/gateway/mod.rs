@@ -10,6 +10,7 @@
 //! `Cache-Control: no-store`.
 
 pub mod auth;
+pub mod client;
 pub mod correlation;
 pub mod deadline;
 pub mod error;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub health: Arc<Health>,
     /// Where clients reach fmsd (link URLs start with it).
     pub public_url: url::Url,
+    /// Which proxies are believed about the client's address and the URL it reached.
+    pub forwarding: client::Forwarding,
     /// Time, injectable for tests.
     pub clock: Arc<dyn Clock>,
 }
@@ -89,7 +92,10 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
         .fallback(error::not_found)
         // After every route is in: it reaches only the routes registered before it.
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(middleware::from_fn(correlation::tag_request))
+        .layer(middleware::from_fn_with_state(
+            state.forwarding.clone(),
+            correlation::tag_request,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError(crate::error::Error::internal(anyhow::anyhow!(
                 "a request handler panicked"

@@ -1,13 +1,12 @@
 //! `/v1/auth/*`: register, login, refresh, logout. No token needed; login is rate-limited.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use common::api::{LoginRequest, Profile, RefreshRequest, RegisterRequest, TokenPair};
 
+use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody};
 use crate::gateway::AppState;
 
@@ -32,10 +31,10 @@ async fn register(
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     JsonBody(request): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    state.limiter.login(peer.ip(), &request.email).await?;
+    state.limiter.login(client.ip, &request.email).await?;
     Ok(Json(state.customers.login(request).await?))
 }
 

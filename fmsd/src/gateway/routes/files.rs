@@ -20,6 +20,7 @@ use serde::Deserialize;
 use crate::files::domain::{Node, NodeKind, PageLimit, RemotePath};
 use crate::files::service::{Page, Scope, ScopedFiles};
 use crate::gateway::auth::Caller;
+use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody, QueryParams};
 use crate::gateway::AppState;
 
@@ -172,17 +173,21 @@ async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usa
 
 async fn download(
     tree: ScopedFiles,
+    client: Client,
     QueryParams(query): QueryParams<PathQuery>,
 ) -> Result<Json<DownloadLink>, ApiError> {
     let path = RemotePath::parse(&query.path)?;
     let ticket = tree.download(&path).await?;
-    Ok(Json(download_link(ticket)))
+    Ok(Json(download_link(&client, ticket)))
 }
 
 /// A download ticket as the API shows it.
-pub fn download_link(ticket: crate::files::service::DownloadTicket) -> DownloadLink {
+pub fn download_link(
+    client: &Client,
+    ticket: crate::files::service::DownloadTicket,
+) -> DownloadLink {
     DownloadLink {
-        url: ticket.url,
+        url: client.url(ticket.url),
         expires_at: ticket.expires_at,
         size: ticket.size,
         sha256: ticket.sha256.as_str().to_owned(),

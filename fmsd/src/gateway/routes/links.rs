@@ -11,6 +11,7 @@ use super::files::entry_kind;
 use crate::files::domain::{self, RemotePath};
 use crate::files::service::{LinkView, NewLink};
 use crate::gateway::auth::Caller;
+use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody, PathParams};
 use crate::gateway::AppState;
 
@@ -50,6 +51,7 @@ fn link(view: &LinkView) -> Link {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    client: Client,
     JsonBody(request): JsonBody<CreateLinkRequest>,
 ) -> Result<(StatusCode, Json<CreatedLink>), ApiError> {
     let request = NewLink {
@@ -60,11 +62,7 @@ async fn create(
         upload_only: request.upload_only,
     };
     let (view, token) = state.files.create_link(caller.customer_id, request).await?;
-    let url = format!(
-        "{}/s/{}",
-        state.public_url.as_str().trim_end_matches('/'),
-        token.expose()
-    );
+    let url = format!("{}/s/{}", client.base(), token.expose());
     Ok((
         StatusCode::CREATED,
         Json(CreatedLink {

@@ -6,10 +6,10 @@
 //! no answer shows where the item lives in its owner's tree. An upload through a file request
 //! is answered without a path, so the uploader does not learn which names the folder holds.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,6 +26,7 @@ use super::uploads::{complete_request, optional_json, parts};
 use crate::error::Error;
 use crate::files::domain::{LinkToken, PageLimit, RemotePath, Sha256Hex};
 use crate::files::service::{OpenLink, UploadView};
+use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
 use crate::gateway::AppState;
 
@@ -83,11 +84,11 @@ async fn open(
 
 async fn show(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     PathParams(token): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Json<PublicLink>, ApiError> {
-    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let open = open(&state, &token, &headers, client.ip).await?;
     let node = &open.node;
     Ok(Json(PublicLink {
         name: node.path.name().to_owned(),
@@ -114,12 +115,12 @@ struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     PathParams(token): PathParams<String>,
     QueryParams(query): QueryParams<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Listing>, ApiError> {
-    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let open = open(&state, &token, &headers, client.ip).await?;
     let path = RemotePath::parse(query.path.as_deref().unwrap_or("/"))?;
     let limit = PageLimit::parse(query.limit)?;
     let page = state
@@ -131,27 +132,27 @@ async fn list(
 
 async fn download(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     PathParams(token): PathParams<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<DownloadLink>, ApiError> {
     let request: LinkDownloadRequest = optional_json(&body)?;
     let path = request.path.as_deref().map(RemotePath::parse).transpose()?;
-    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let open = open(&state, &token, &headers, client.ip).await?;
     let ticket = state.files.link_download(&open, path.as_ref()).await?;
-    Ok(Json(download_link(ticket)))
+    Ok(Json(download_link(&client, ticket)))
 }
 
 /// A file request's session as the uploader sees it: no path, so not the name it will take.
-fn link_session(view: UploadView) -> LinkUploadSession {
+fn link_session(client: &Client, view: UploadView) -> LinkUploadSession {
     let upload = view.upload;
     LinkUploadSession {
         upload_id: upload.id,
         size: upload.size,
         sha256: upload.sha256.map(|sha| sha.as_str().to_owned()),
         part_size: upload.part_size,
-        parts: parts(view.parts),
+        parts: parts(client, view.parts),
         urls_expire_at: view.urls_expire_at,
         expires_at: upload.expires_at,
     }
@@ -159,7 +160,7 @@ fn link_session(view: UploadView) -> LinkUploadSession {
 
 async fn create_upload(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     PathParams(token): PathParams<String>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<LinkUploadRequest>,
@@ -169,34 +170,34 @@ async fn create_upload(
         .as_deref()
         .map(Sha256Hex::parse)
         .transpose()?;
-    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let open = open(&state, &token, &headers, client.ip).await?;
     let view = state
         .files
         .link_create_upload(&open, &request.name, request.size, sha256)
         .await?;
-    Ok((StatusCode::CREATED, Json(link_session(view))))
+    Ok((StatusCode::CREATED, Json(link_session(&client, view))))
 }
 
 async fn show_upload(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     PathParams((token, id)): PathParams<(String, Uuid)>,
     headers: HeaderMap,
 ) -> Result<Json<LinkUploadSession>, ApiError> {
-    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let open = open(&state, &token, &headers, client.ip).await?;
     let view = state.files.link_upload(&open, id).await?;
-    Ok(Json(link_session(view)))
+    Ok(Json(link_session(&client, view)))
 }
 
 async fn complete_upload(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     PathParams((token, id)): PathParams<(String, Uuid)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ReceivedFile>, ApiError> {
     let sha256 = complete_request(&body)?;
-    let open = open(&state, &token, &headers, peer.ip()).await?;
+    let open = open(&state, &token, &headers, client.ip).await?;
     let node = state.files.link_complete_upload(&open, id, sha256).await?;
     Ok(Json(ReceivedFile {
         size: node.size,

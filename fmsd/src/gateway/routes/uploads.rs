@@ -21,6 +21,7 @@ use super::files::scoped_entry;
 use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
 use crate::files::service::{HeldUpload, PartView, Scope, ScopedFiles, StartedThrough, UploadView};
+use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody, PathParams};
 use crate::gateway::AppState;
 
@@ -33,7 +34,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A session as the API shows it to a caller working in `scope` (paths relative to it).
-pub fn session(scope: &Scope, view: UploadView) -> UploadSession {
+pub fn session(client: &Client, scope: &Scope, view: UploadView) -> UploadSession {
     let upload = view.upload;
     UploadSession {
         upload_id: upload.id,
@@ -44,14 +45,14 @@ pub fn session(scope: &Scope, view: UploadView) -> UploadSession {
         size: upload.size,
         sha256: upload.sha256.map(|sha| sha.as_str().to_owned()),
         part_size: upload.part_size,
-        parts: parts(view.parts),
+        parts: parts(client, view.parts),
         urls_expire_at: view.urls_expire_at,
         expires_at: upload.expires_at,
     }
 }
 
-/// A session's parts as the API shows them.
-pub fn parts(parts: Vec<PartView>) -> Vec<UploadPart> {
+/// A session's parts as the API shows them, their URLs as `client` reaches fmsd.
+pub fn parts(client: &Client, parts: Vec<PartView>) -> Vec<UploadPart> {
     parts
         .into_iter()
         .map(|part| UploadPart {
@@ -59,13 +60,14 @@ pub fn parts(parts: Vec<PartView>) -> Vec<UploadPart> {
             offset: part.offset,
             size: part.size,
             stored: part.stored,
-            url: part.url,
+            url: client.url(part.url),
         })
         .collect()
 }
 
 async fn create(
     tree: ScopedFiles,
+    client: Client,
     JsonBody(request): JsonBody<CreateUploadRequest>,
 ) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
     let path = RemotePath::parse(&request.path)?;
@@ -81,7 +83,7 @@ async fn create(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(session(tree.scope(), view))))
+    Ok((status, Json(session(&client, tree.scope(), view))))
 }
 
 async fn list(tree: ScopedFiles) -> Result<Json<UploadList>, ApiError> {
@@ -120,10 +122,11 @@ fn held_upload(scope: &Scope, held: HeldUpload) -> api::HeldUpload {
 
 async fn show(
     tree: ScopedFiles,
+    client: Client,
     PathParams(id): PathParams<Uuid>,
 ) -> Result<Json<UploadSession>, ApiError> {
     let view = tree.upload(id).await?;
-    Ok(Json(session(tree.scope(), view)))
+    Ok(Json(session(&client, tree.scope(), view)))
 }
 
 /// The optional body of a complete: no body means no checksum from the client.

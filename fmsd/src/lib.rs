@@ -9,6 +9,7 @@
 //! - [`bus`]: publisher/subscriber ports, the outbox relay, the consumer loop, the backends.
 //! - [`db`]: SQLite plumbing shared by the embedded adapters (pool, migrations, outbox tables).
 //! - [`limits`]: password-guessing limits, in process or shared by every instance of a stack.
+//! - [`metrics`]: every Prometheus series' name, and one function per thing recorded.
 //! - [`store_url`]: which backend each port uses, by URL scheme.
 //! - [`error`], [`clock`], [`signing`], [`keys`], [`health`], [`passwords`], [`permissions`]
 //!   (fmsd's files are its user's alone), [`space`] (the free-space floor and the emergency
@@ -30,6 +31,7 @@ pub mod gateway;
 pub mod health;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod notifications;
 pub mod open_files;
 pub mod passwords;

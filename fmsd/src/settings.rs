@@ -41,6 +41,8 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     /// Outgoing mail.
     pub mail: MailSettings,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsSettings,
     /// Which backend each port uses, by URL.
     pub stores: StoresSettings,
     /// The S3 blob store, when `stores.blobs` is `s3://`.
@@ -292,6 +294,15 @@ pub struct MailSettings {
     pub digest_window_secs: u64,
 }
 
+/// The Prometheus endpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Where `/metrics` is served, on a listener of its own so it stays off the public port;
+    /// port 0 picks a free one (the bound address is logged). Unset: no metrics at all.
+    pub listen: Option<SocketAddr>,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -306,6 +317,7 @@ impl Default for Settings {
             files: FilesSettings::default(),
             gateway: GatewaySettings::default(),
             mail: MailSettings::default(),
+            metrics: MetricsSettings::default(),
             stores: StoresSettings::default(),
             s3: S3Settings::default(),
             kafka: KafkaSettings::default(),

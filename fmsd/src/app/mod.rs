@@ -1,7 +1,8 @@
 //! Wiring: picks the adapters, builds the services, binds the listener, and runs everything
 //! until shutdown.
 //!
-//! [`wiring`] picks each port's adapter from its store URL.
+//! [`wiring`] picks each port's adapter from its store URL; [`metrics`] binds the Prometheus
+//! endpoint when `[metrics] listen` is set.
 //!
 //! `App::build` does all the I/O that can fail at start (opening stores, binding the port), so
 //! a misconfiguration is reported before anything runs. `App::run` spawns the gateway, one
@@ -39,6 +40,7 @@ use crate::periodic::Periodic;
 use crate::settings::Settings;
 use crate::signing::UrlSigner;
 
+pub mod metrics;
 pub mod wiring;
 
 /// A service's outbox and the signal its repo gives after writing to it.
@@ -73,6 +75,8 @@ pub struct App {
     notifications: Arc<NotificationService>,
     /// Watched all along, so outages and recoveries are logged.
     health: Arc<Health>,
+    /// `/metrics` on its own listener, if `[metrics] listen` is set.
+    metrics: Option<metrics::MetricsEndpoint>,
     /// The header timeout and the cap on connections.
     connection_limits: ConnectionLimits,
     /// Settings, for intervals and the shutdown deadline.
@@ -176,6 +180,11 @@ impl App {
                 });
             }
         }
+        let outboxes = relays
+            .iter()
+            .map(|source| (source.name, source.outbox.clone()))
+            .collect();
+        let metrics = metrics::endpoint(settings.metrics.listen, files.clone(), outboxes).await?;
         let probes: Vec<(&'static str, Arc<dyn Probe>)> = vec![
             ("customers", customer_store.probe),
             ("files", file_store.probe),
@@ -217,6 +226,7 @@ impl App {
             files,
             notifications,
             health,
+            metrics,
             connection_limits,
             settings,
         })
@@ -230,6 +240,12 @@ impl App {
     /// The address the gateway is bound to.
     pub fn address(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.settings.listen)
+    }
+
+    /// The address `/metrics` is served at, if it is.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        let endpoint = self.metrics.as_ref()?;
+        endpoint.listener.local_addr().ok()
     }
 
     /// Where clients reach fmsd.
@@ -277,6 +293,16 @@ impl App {
         ));
         workers.spawn(flush_digests(self.notifications, shutdown.clone()));
         workers.spawn(self.health.watch(shutdown.clone()));
+        if let Some(endpoint) = self.metrics {
+            let stop = shutdown.clone();
+            workers.spawn(async move {
+                if let Err(error) =
+                    gateway::metrics::serve(endpoint.listener, endpoint.router, stop).await
+                {
+                    tracing::error!(error = %format!("{error:#}"), "metrics endpoint stopped");
+                }
+            });
+        }
 
         let server = tokio::spawn(gateway::server::serve(
             self.listener,

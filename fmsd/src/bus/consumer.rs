@@ -71,6 +71,7 @@ pub async fn run(
         topic = handler.topic(),
         "consumer started"
     );
+    record_lag(handler.as_ref(), subscription.as_mut()).await;
     while let Some(delivery) = next_delivery(subscription.as_mut(), &shutdown).await {
         let correlation_id = delivery
             .envelope
@@ -87,9 +88,23 @@ pub async fn run(
             break;
         }
         commit_with_retries(subscription.as_mut(), &delivery, &shutdown).await;
+        record_lag(handler.as_ref(), subscription.as_mut()).await;
     }
     tracing::info!(group = handler.group(), "consumer stopped");
     Ok(())
+}
+
+/// Sets the consumer-lag gauge of `handler`'s group; a bus that cannot say leaves it as it was.
+async fn record_lag(handler: &dyn EventHandler, subscription: &mut dyn Subscription) {
+    match subscription.lag().await {
+        Ok(Some(n_events)) => {
+            crate::metrics::consumer_lag(handler.group(), handler.topic(), n_events);
+        }
+        Ok(None) => {}
+        Err(error) => {
+            tracing::debug!(error = %format!("{error:#}"), "failed to read the consumer lag")
+        }
+    }
 }
 
 /// The next event, riding out a bus that is briefly unreachable.
@@ -151,6 +166,7 @@ async fn dead_letter(
 ) {
     let error_text = error.report();
     tracing::error!(attempts, error = %error_text, "event dead-lettered");
+    crate::metrics::dead_lettered(handler.group(), &delivery.topic);
     let letter = DeadLetter {
         group: handler.group(),
         error: error_text,

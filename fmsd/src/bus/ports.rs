@@ -41,6 +41,10 @@ pub trait Subscription: Send {
     async fn next(&mut self, shutdown: &CancellationToken) -> Result<Option<Delivery>>;
     /// Records that `delivery` (and everything before it) was handled.
     async fn commit(&mut self, delivery: &Delivery) -> Result<()>;
+    /// How many events of the topic come after the last one handed out (the end of the log
+    /// minus the position), for the consumer-lag gauge; `None` while it cannot be known (a
+    /// Kafka member without an assignment yet).
+    async fn lag(&mut self) -> Result<Option<u64>>;
 }
 
 /// An event waiting in a service's outbox.
@@ -62,4 +66,6 @@ pub trait Outbox: Send + Sync {
     async fn pending(&self, limit: i64) -> Result<Vec<OutboxEntry>>;
     /// Forgets events once the bus holds them.
     async fn mark_published(&self, entries: &[OutboxEntry]) -> Result<()>;
+    /// How many events wait unpublished, for the outbox-backlog gauge.
+    async fn backlog(&self) -> Result<u64>;
 }

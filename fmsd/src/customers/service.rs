@@ -129,7 +129,10 @@ impl CustomerService {
         let password_ok = verify_password(request.password, hash).await?;
         let customer = match customer {
             Some(customer) if password_ok => customer,
-            _ => return Err(Error::Unauthorized(BAD_CREDENTIALS.into())),
+            _ => {
+                crate::metrics::login_failed();
+                return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
+            }
         };
         let session_id = Uuid::now_v7();
         let (refresh_token, token_hash) = new_refresh_token();

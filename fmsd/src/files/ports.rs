@@ -185,6 +185,9 @@ pub trait FileRepo: Send + Sync {
     /// among those started at once).
     async fn uploads(&self, owner: Uuid, now: DateTime<Utc>) -> Result<Vec<Upload>>;
 
+    /// How many sessions of every owner are unexpired at `now`.
+    async fn open_uploads(&self, now: DateTime<Utc>) -> Result<u64>;
+
     /// Up to `limit` sessions started through a share or a link whose last progress was at or
     /// before `quiet_since`, oldest first.
     async fn quiet_uploads(

@@ -4,8 +4,9 @@
 //! once; [`deadline`] gives a JSON body a deadline to arrive whole.
 //! It checks access tokens ([`auth`]), limits login attempts and link passwords
 //! (`crate::limits`, in process or shared by every instance of a stack), caps JSON bodies,
-//! tags every request with a correlation id ([`correlation`]) and turns every error into one JSON
-//! shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back. Every
+//! tags every request with a correlation id ([`correlation`]), counts and times it by route
+//! ([`metrics`], which also serves `/metrics` on its own listener) and turns every error into one
+//! JSON shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back. Every
 //! answer says `X-Content-Type-Options: nosniff`, and every answer of the JSON API
 //! `Cache-Control: no-store`.
 
@@ -14,6 +15,7 @@ pub mod client;
 pub mod correlation;
 pub mod deadline;
 pub mod error;
+pub mod metrics;
 pub mod routes;
 pub mod scope;
 pub mod server;
@@ -92,6 +94,8 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
         .fallback(error::not_found)
         // After every route is in: it reaches only the routes registered before it.
         .method_not_allowed_fallback(error::method_not_allowed)
+        // Inside the router's matching, so it sees the route template of the request.
+        .layer(middleware::from_fn(metrics::record_request))
         .layer(middleware::from_fn_with_state(
             state.forwarding.clone(),
             correlation::tag_request,

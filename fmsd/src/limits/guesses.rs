@@ -71,14 +71,19 @@ impl GuessLimiter {
     /// Counts a login from `client` for `email`; `RateLimited` when either limit is used up
     /// (and then neither is charged).
     pub async fn login(&self, client: IpAddr, email: &str) -> Result<()> {
-        self.acquire(vec![
-            Limit {
-                key: LimitKey::login_client(client),
-                rate: self.rates.login_per_client,
-            },
-            self.account(email),
-        ])
-        .await
+        let acquired = self
+            .acquire(vec![
+                Limit {
+                    key: LimitKey::login_client(client),
+                    rate: self.rates.login_per_client,
+                },
+                self.account(email),
+            ])
+            .await;
+        if matches!(acquired, Err(Error::RateLimited { .. })) {
+            crate::metrics::login_rate_limited();
+        }
+        acquired
     }
 
     /// Counts a check of the current password of the account of `email`.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::domain::{Recipient, Template};
+use super::domain::{Mail, Recipient, Template};
 use super::ports::{Mailer, NotificationRepo};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -74,7 +74,7 @@ impl NotificationService {
         }
         if !template.is_activity() {
             let mail = template.render(event_id, recipient);
-            self.mailer.send(&mail).await?;
+            self.send(&mail).await?;
             self.repo.remember_handled(event_id).await?;
             tracing::info!(subject = %mail.subject, "mail sent");
             return Ok(());
@@ -103,7 +103,7 @@ impl NotificationService {
             return Ok(());
         }
         let mail = template.render(event_id, recipient);
-        self.mailer.send(&mail).await?;
+        self.send(&mail).await?;
         self.repo
             .record_activity_mail(event_id, customer_id, now)
             .await?;
@@ -140,7 +140,7 @@ impl NotificationService {
                 tracing::info!(%customer_id, "activity mail turned off; queued mails dropped");
                 continue;
             }
-            match self.mailer.send(&mail).await {
+            match self.send(&mail).await {
                 Ok(()) => {}
                 Err(Error::Invalid(reason)) => {
                     tracing::warn!(%customer_id, %reason, "digest refused; queued mails dropped");
@@ -177,6 +177,13 @@ impl NotificationService {
     /// A customer is gone: forget their preference, last send and queued mails.
     pub async fn forget_customer(&self, customer_id: Uuid) -> Result<()> {
         self.repo.forget_customer(customer_id).await
+    }
+
+    /// Sends one mail, counting it as sent or failed (each failed attempt counts once).
+    async fn send(&self, mail: &Mail) -> Result<()> {
+        let sent = self.mailer.send(mail).await;
+        crate::metrics::mail(sent.is_ok());
+        sent
     }
 
     /// When the window opened by an activity mail sent at `last` closes.

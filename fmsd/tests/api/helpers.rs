@@ -21,6 +21,8 @@ use uuid::Uuid;
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
+    /// `http://127.0.0.1:PORT/metrics`, when `[metrics] listen` is set.
+    pub metrics_url: Option<String>,
     /// A client with no cookies and no token.
     pub client: reqwest::Client,
     /// The app's data dir (removed when the app is dropped).
@@ -87,10 +89,14 @@ async fn start(
         .await
         .expect("the app builds");
     let address = format!("http://{}", app.address());
+    let metrics_url = app
+        .metrics_address()
+        .map(|address| format!("http://{address}/metrics"));
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(app.run(shutdown.clone()));
     TestApp {
         address,
+        metrics_url,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()

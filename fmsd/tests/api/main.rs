@@ -27,6 +27,7 @@ mod links;
 mod logs;
 mod mail_parts;
 mod methods;
+mod metrics;
 mod moves_and_deletes;
 mod names;
 mod process;

@@ -63,4 +63,12 @@ impl Outbox for SqlOutbox {
             })
             .await
     }
+
+    async fn backlog(&self) -> Result<u64> {
+        let n_events: i64 = self
+            .db
+            .run(|connection| Ok(outbox::table.count().get_result(connection)?))
+            .await?;
+        Ok(u64::try_from(n_events).unwrap_or(0))
+    }
 }

@@ -222,6 +222,13 @@ impl FileRepo for SqlFileRepo {
     }
 
     #[tracing::instrument(skip(self))]
+    async fn open_uploads(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.db
+            .run(move |connection| uploads::count_open(connection, now))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
     async fn quiet_uploads(
         &self,
         quiet_since: DateTime<Utc>,

@@ -40,6 +40,11 @@ pub struct HeldUpload {
 }
 
 impl FileService {
+    /// How many upload sessions are open now, of every owner (the uploads-in-progress gauge).
+    pub async fn open_uploads(&self) -> Result<u64> {
+        self.repo.open_uploads(self.clock.now()).await
+    }
+
     /// Every open session that holds part of `owner`'s quota, oldest first.
     #[tracing::instrument(skip(self))]
     pub async fn held_uploads(&self, owner: Uuid) -> Result<Vec<HeldUpload>> {

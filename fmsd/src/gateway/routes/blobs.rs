@@ -72,6 +72,7 @@ async fn put_part(
         .transpose()?;
     let body = body
         .into_data_stream()
+        .inspect_ok(|chunk| crate::metrics::bytes_uploaded(chunk.len()))
         .map_err(std::io::Error::other)
         .boxed();
     let part = state
@@ -93,7 +94,12 @@ async fn get_file(
     // HEAD is answered by this GET route and signed as a GET.
     let file = state.files.file_to_serve(&key, signed.signature()).await?;
     let mut response = match ServeFile::new(file).oneshot(request).await {
-        Ok(response) => response.map(Body::new),
+        Ok(response) => response.map(|body| {
+            let served = Body::new(body)
+                .into_data_stream()
+                .inspect_ok(|chunk| crate::metrics::bytes_downloaded(chunk.len()));
+            Body::from_stream(served)
+        }),
         Err(never) => match never {},
     };
     let headers = response.headers_mut();

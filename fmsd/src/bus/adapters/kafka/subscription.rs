@@ -48,6 +48,12 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a waiting read looks at the membership.
 const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How often the consumer lag is asked of the broker; in between the last answer stands.
+const LAG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long the broker may take to give one partition's watermarks.
+const WATERMARK_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// A consumer group member reading one topic.
 pub(super) struct KafkaSubscription {
     /// The producer (for undecodable messages) and the settings.
@@ -64,6 +70,8 @@ pub(super) struct KafkaSubscription {
     /// A message that is not an envelope, with the reason, waiting to be dead-lettered; it is
     /// kept until that succeeds and nothing else is read before, so it is never skipped silently.
     undecodable: Option<(OwnedMessage, String)>,
+    /// When the lag was last asked of the broker, and what it was.
+    lag: Option<(std::time::Instant, Option<u64>)>,
 }
 
 /// One consumer in the group and what its rebalances said.
@@ -140,6 +148,7 @@ impl KafkaSubscription {
             topic: topic.to_owned(),
             physical_topic,
             undecodable: None,
+            lag: None,
         })
     }
 
@@ -411,8 +420,45 @@ impl Subscription for KafkaSubscription {
         self.commit_next(delivery.partition, delivery.position + 1)
             .await
     }
+
+    async fn lag(&mut self) -> Result<Option<u64>> {
+        if let Some((checked, lag)) = self.lag {
+            if checked.elapsed() < LAG_INTERVAL {
+                return Ok(lag);
+            }
+        }
+        let Some(member) = self.member.as_ref() else {
+            return Ok(None);
+        };
+        let (consumer, topic) = (member.consumer.clone(), self.physical_topic.clone());
+        let lag = tokio::task::spawn_blocking(move || assigned_lag(&consumer, &topic))
+            .await
+            .map_err(Error::internal)?;
+        self.lag = Some((std::time::Instant::now(), lag));
+        Ok(lag)
+    }
 }
 
+/// The sum, over the partitions of `topic` assigned to `consumer`, of the high watermark less
+/// the consumer's position; `None` until some partition knows both. Asks the broker for the
+/// watermarks, so it blocks for up to [`WATERMARK_TIMEOUT`] per partition.
+fn assigned_lag(consumer: &GroupConsumer, topic: &str) -> Option<u64> {
+    let positions = consumer.position().ok()?;
+    let mut lag = None;
+    for element in positions.elements_for_topic(topic) {
+        let Offset::Offset(position) = element.offset() else {
+            continue;
+        };
+        let Ok((_, high)) =
+            consumer.fetch_watermarks(topic, element.partition(), WATERMARK_TIMEOUT)
+        else {
+            continue;
+        };
+        let behind = u64::try_from(high - position).unwrap_or(0);
+        lag = Some(lag.unwrap_or(0) + behind);
+    }
+    lag
+}
 /// Drops the last reference to a consumer on a blocking thread: closing leaves the group, which
 /// waits for the broker and must not stall an async worker (or hang one if the broker is gone).
 struct CloseOffThread(Option<Arc<GroupConsumer>>);

@@ -164,4 +164,22 @@ impl Outbox for MongoOutbox {
         }
         Ok(())
     }
+
+    async fn backlog(&self) -> Result<u64> {
+        // Each document counts its own events; their sum is the backlog.
+        let documents: Vec<Document> = self
+            .customers
+            .find(doc! { PENDING_COUNT: { "$gt": 0_i64 } })
+            .projection(doc! { PENDING_COUNT: 1 })
+            .await
+            .map_err(store_error)?
+            .try_collect()
+            .await
+            .map_err(store_error)?;
+        let n_events: i64 = documents
+            .iter()
+            .filter_map(|document| integer(document, PENDING_COUNT).ok())
+            .sum();
+        Ok(u64::try_from(n_events).unwrap_or(0))
+    }
 }

@@ -21,6 +21,15 @@ use crate::files::domain::{
 };
 use crate::files::ports::{NewFile, PendingCap, QuietUpload, UploadLimits};
 
+/// How many sessions, of every owner, are unexpired at `now`.
+pub fn count_open(connection: &mut DbConnection, now: DateTime<Utc>) -> Result<u64> {
+    let n_sessions: i64 = uploads::table
+        .filter(uploads::expires_at.gt(micros(now)))
+        .count()
+        .get_result(connection)?;
+    Ok(u64::try_from(n_sessions).unwrap_or(0))
+}
+
 /// An unexpired session for the same path, size and checksum, switched to `overwrite`.
 pub fn resume(
     connection: &mut DbConnection,

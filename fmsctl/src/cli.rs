@@ -12,7 +12,7 @@ use crate::{duration, error};
 
 /// The fms command line: log in, upload, download, list, move, delete.
 #[derive(Debug, Parser)]
-#[command(name = "fmsctl", version, about, after_help = error::HELP, max_term_width = 100)]
+#[command(name = "fmsctl", version = env!("FMS_VERSION"), about, after_help = error::HELP, max_term_width = 100)]
 pub struct Cli {
     /// Flags every subcommand accepts.
     #[command(flatten)]
@@ -85,6 +85,28 @@ pub enum Command {
     Unshare(UnshareArgs),
     /// Show or change which mail you get (security mail always goes)
     Notifications(NotificationsArgs),
+    /// Print a shell completion script on stdout (bash: `fmsctl completions bash >
+    /// ~/.local/share/bash-completion/completions/fmsctl`)
+    Completions(CompletionsArgs),
+    /// Write the man pages of fmsctl and its subcommands into DIR (scripts/man.sh)
+    #[command(hide = true)]
+    Manpages(ManpagesArgs),
+}
+
+/// `fmsctl completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `fmsctl manpages`.
+#[derive(Debug, Args)]
+pub struct ManpagesArgs {
+    /// The folder to write them into (made if missing)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// `fmsctl notifications`.

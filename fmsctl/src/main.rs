@@ -59,6 +59,10 @@ fn main() -> ExitCode {
 /// Parses the command line, resolves the settings and runs the command on a tokio runtime.
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    if let Some(done) = commands::run_offline(&cli.command) {
+        done?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = Config::resolve(&cli.global)?;
     match config.verbose {
         0 => {}

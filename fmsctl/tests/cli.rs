@@ -282,3 +282,95 @@ fn the_config_file_names_the_server() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("http://127.0.0.1:2;"), "{stderr}");
 }
+
+#[test]
+fn bash_completions_name_every_subcommand() {
+    let run = Fmsctl::new(NOBODY).run(&["completions", "bash"]).ok();
+    assert!(run.stdout.contains("complete -F _fmsctl"), "{}", run.stdout);
+    for subcommand in ["login", "upload", "download", "ls", "share", "completions"] {
+        assert!(
+            run.stdout
+                .contains(&format!("fmsctl__subcmd__{subcommand}")),
+            "no {subcommand} in the bash completions"
+        );
+    }
+    // Every shell clap_complete knows works.
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let run = Fmsctl::new(NOBODY).run(&["completions", shell]).ok();
+        assert!(run.stdout.contains("upload"), "{shell}: {}", run.stdout);
+    }
+}
+
+/// The short commit of the checkout the binaries were built from, if it is a git checkout.
+fn built_commit() -> Option<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if !root.join(".git").exists() {
+        return None;
+    }
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&root)
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Checks `NAME 0.1.0 (COMMIT)` from a git checkout, `NAME 0.1.0` from anything else.
+fn assert_version_line(name: &str, printed: &str) {
+    let version = env!("CARGO_PKG_VERSION");
+    let line = printed.trim_end();
+    match built_commit() {
+        Some(full) => {
+            let short = line
+                .strip_prefix(&format!("{name} {version} ("))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("no commit in {line:?}"));
+            assert!(
+                short.len() >= 7 && full.starts_with(short),
+                "{line:?} is not {full}"
+            );
+        }
+        None => assert_eq!(line, format!("{name} {version}")),
+    }
+}
+
+#[test]
+fn the_version_names_the_commit_it_was_built_from() {
+    let run = Fmsctl::new(NOBODY).run(&["--version"]).ok();
+    assert_version_line("fmsctl", &run.stdout);
+    let output = std::process::Command::new(support::fmsd_binary())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_version_line("fmsd", &String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn man_pages_are_made_for_each_binary_and_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man");
+    let out_text = out.to_str().unwrap();
+    Fmsctl::new(NOBODY).run(&["manpages", out_text]).ok();
+    let status = std::process::Command::new(support::fmsd_binary())
+        .args(["--manpages", out_text])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for (page, title) in [
+        ("fmsctl.1", ".TH fmsctl 1"),
+        ("fmsctl-upload.1", ".TH fmsctl-upload 1"),
+        ("fmsd.1", ".TH fmsd 1"),
+    ] {
+        let text = std::fs::read_to_string(out.join(page))
+            .unwrap_or_else(|error| panic!("{page}: {error}"));
+        assert!(text.contains(title), "{page}: {text}");
+    }
+    assert!(
+        !out.join("fmsctl-manpages.1").exists(),
+        "a hidden command got a page"
+    );
+}

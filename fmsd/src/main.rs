@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 /// Settings come from built-in defaults, then the --config file, then FMSD_* environment
 /// variables (FMSD_FILES__QUOTA_BYTES=...), then these flags.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version = env!("FMS_VERSION"), about)]
 struct Args {
     /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:8080]
     #[arg(long, value_name = "ADDR")]
@@ -33,12 +33,21 @@ struct Args {
     /// A TOML settings file
     #[arg(long, value_name = "FILE", env = "FMSD_CONFIG")]
     config: Option<PathBuf>,
+    /// Write the man page `fmsd.1` into DIR and exit (scripts/man.sh)
+    #[arg(long, value_name = "DIR", hide = true)]
+    manpages: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     // Before anything is created, and before any thread starts: fmsd's files are its user's.
     fmsd::permissions::restrict_umask();
     let args = Args::parse();
+    if let Some(dir) = &args.manpages {
+        return match write_manpage(dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => failed(&format!("{error:#}")),
+        };
+    }
     let source = SettingsSource {
         config: args.config,
         overrides: Overrides {
@@ -77,6 +86,15 @@ fn main() -> ExitCode {
             failed(&format!("{error:#}"))
         }
     }
+}
+
+/// Writes `fmsd.1` into `dir`, from the clap definition that parses the command line.
+fn write_manpage(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    clap_mangen::Man::new(<Args as clap::CommandFactory>::command())
+        .generate_to(dir)
+        .with_context(|| format!("failed to write the man page into {}", dir.display()))?;
+    Ok(())
 }
 
 /// How long the runtime waits for blocking work after the grace, at exit.

@@ -3,10 +3,12 @@
 //! Every command takes the shared [`Client`] and the resolved [`Config`], does its calls, and
 //! prints its result through [`crate::output::Output`]: text, or one JSON document with `--json`.
 
+mod completions;
 mod download;
 mod login;
 mod logout;
 mod ls;
+mod manpages;
 mod mkdir;
 mod mv;
 mod notifications;
@@ -25,6 +27,16 @@ use std::sync::Arc;
 use crate::cli::Command;
 use crate::client::Client;
 use crate::config::Config;
+
+/// Runs `command` if it needs neither the server nor the settings (completions, man pages), so
+/// that it works even where the config file is broken; `None` for every other command.
+pub fn run_offline(command: &Command) -> Option<anyhow::Result<()>> {
+    match command {
+        Command::Completions(args) => Some(completions::run(args)),
+        Command::Manpages(args) => Some(manpages::run(args)),
+        _ => None,
+    }
+}
 
 /// Runs `command` against the server in `config`.
 pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
@@ -47,5 +59,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Shares(args) => shares::run(&client, output, args).await,
         Command::Unshare(args) => unshare::run(&client, output, args).await,
         Command::Notifications(args) => notifications::run(&client, output, args).await,
+        Command::Completions(args) => completions::run(&args),
+        Command::Manpages(args) => manpages::run(&args),
     }
 }

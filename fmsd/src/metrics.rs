@@ -13,7 +13,7 @@
 //! **Invariant:** this module knows no service, no adapter and no HTTP; the services and
 //! adapters call its functions, the gateway serves [`Recorder::render`].
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,8 +50,8 @@ const DURATION_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
-/// The process's Prometheus recorder, installed once.
-static RECORDER: OnceLock<Recorder> = OnceLock::new();
+/// The process's Prometheus recorder, once installed.
+static RECORDER: Mutex<Option<Recorder>> = Mutex::new(None);
 
 /// The Prometheus recorder: renders every series in the text exposition format.
 #[derive(Clone)]
@@ -72,27 +72,27 @@ impl Recorder {
 /// Installs the Prometheus recorder for the whole process, or hands back the one installed
 /// before (a second `App` in the same process, as in the tests).
 pub fn install() -> anyhow::Result<Recorder> {
-    if let Some(recorder) = RECORDER.get() {
+    // Held while installing, so two apps starting at once install one recorder.
+    let mut installed = RECORDER
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the metrics recorder's lock is poisoned"))?;
+    if let Some(recorder) = installed.as_ref() {
         return Ok(recorder.clone());
     }
-    let builder = PrometheusBuilder::new().set_buckets_for_metric(
-        Matcher::Full(HTTP_REQUEST_DURATION.into()),
-        DURATION_BUCKETS,
-    )?;
-    let recorder = builder.build_recorder();
-    let installed = Recorder {
-        handle: recorder.handle(),
-    };
-    // Two apps starting at once may race here: the first one in wins, the other takes it.
-    if RECORDER.set(installed).is_ok() {
-        metrics::set_global_recorder(recorder)
-            .map_err(|error| anyhow::anyhow!("failed to install the metrics recorder: {error}"))?;
-        describe();
-    }
-    RECORDER
-        .get()
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("the metrics recorder is not installed"))
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(HTTP_REQUEST_DURATION.into()),
+            DURATION_BUCKETS,
+        )?
+        .build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder)
+        .map_err(|error| anyhow::anyhow!("failed to install the metrics recorder: {error}"))?;
+    describe();
+    start_at_zero();
+    let recorder = Recorder { handle };
+    *installed = Some(recorder.clone());
+    Ok(recorder)
 }
 
 /// The `# HELP` lines.
@@ -120,6 +120,21 @@ fn describe() {
         "logins with a wrong e-mail address or password"
     );
     describe_counter!(LOGINS_RATE_LIMITED, "logins refused by a guessing limit");
+}
+
+/// The counters without labels, shown at 0 from the start: a series that appears only with its
+/// first event hides a rate that is really zero, and an alert on it would stay silent.
+fn start_at_zero() {
+    for name in [
+        UPLOADED_BYTES,
+        DOWNLOADED_BYTES,
+        MAILS_SENT,
+        MAILS_FAILED,
+        LOGINS_FAILED,
+        LOGINS_RATE_LIMITED,
+    ] {
+        metrics::counter!(name).absolute(0);
+    }
 }
 
 /// Gauges read at scrape time rather than kept up to date.

@@ -13,6 +13,7 @@
 //! **Invariant:** this module knows no service, no adapter and no HTTP; the services and
 //! adapters call its functions, the gateway serves [`Recorder::render`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -53,6 +54,9 @@ const DURATION_BUCKETS: &[f64] = &[
 /// The process's Prometheus recorder, once installed.
 static RECORDER: Mutex<Option<Recorder>> = Mutex::new(None);
 
+/// Whether [`install`] ran, so that what costs a query to measure is measured only then.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
 /// The Prometheus recorder: renders every series in the text exposition format.
 #[derive(Clone)]
 pub struct Recorder {
@@ -92,7 +96,14 @@ pub fn install() -> anyhow::Result<Recorder> {
     start_at_zero();
     let recorder = Recorder { handle };
     *installed = Some(recorder.clone());
+    ENABLED.store(true, Ordering::Relaxed);
     Ok(recorder)
+}
+
+/// Whether anything is recorded: a measure that costs a query (the consumer lag) is skipped
+/// when nobody will see it.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
 }
 
 /// The `# HELP` lines.

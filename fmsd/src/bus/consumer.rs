@@ -96,6 +96,9 @@ pub async fn run(
 
 /// Sets the consumer-lag gauge of `handler`'s group; a bus that cannot say leaves it as it was.
 async fn record_lag(handler: &dyn EventHandler, subscription: &mut dyn Subscription) {
+    if !crate::metrics::enabled() {
+        return;
+    }
     match subscription.lag().await {
         Ok(Some(n_events)) => {
             crate::metrics::consumer_lag(handler.group(), handler.topic(), n_events);

@@ -143,6 +143,8 @@ async fn contract(publisher: Arc<dyn Publisher>, subscriber: Arc<dyn Subscriber>
     }
     let uncommitted = next(before.as_mut()).await;
     assert_eq!(uncommitted.envelope, resume[2]);
+    // The lag is what comes after the last event handed out.
+    assert_eq!(before.lag().await.unwrap(), Some(2), "the lag of a reader");
     drop(before);
     let mut after = subscriber
         .subscribe("contract-resume", topics::FILES)
@@ -156,6 +158,11 @@ async fn contract(publisher: Arc<dyn Publisher>, subscriber: Arc<dyn Subscriber>
         );
         after.commit(&delivery).await.unwrap();
     }
+    assert_eq!(
+        after.lag().await.unwrap(),
+        Some(0),
+        "the lag of a caught-up group"
+    );
 }
 
 #[tokio::test]

@@ -154,6 +154,7 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
     let outbox = outbox.as_ref();
     assert!(pending(outbox).await.is_empty());
     assert!(outbox.pending(0).await.expect("read the outbox").is_empty());
+    assert_eq!(outbox.backlog().await.unwrap(), 0);
 
     // Insert, and find by id and by e-mail key.
     let alice = customer("Alice@example.com", "Alice");
@@ -292,6 +293,11 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
         pending(outbox).await,
         expected(&[&alice_registered, &renamed, &quiet, &loud])
     );
+    assert_eq!(
+        outbox.backlog().await.unwrap(),
+        4,
+        "the backlog counts every event"
+    );
     let first = outbox.pending(1).await.unwrap();
     assert_eq!(first.len(), 1);
     outbox.mark_published(&first).await.expect("mark the first");
@@ -300,7 +306,9 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
         .await
         .expect("mark the first again");
     assert_eq!(pending(outbox).await, expected(&[&renamed, &quiet, &loud]));
+    assert_eq!(outbox.backlog().await.unwrap(), 3);
     drain(outbox, &[&renamed, &quiet, &loud]).await;
+    assert_eq!(outbox.backlog().await.unwrap(), 0);
 
     // Rotation: Rotated, then the same token again is Reused and revokes the family.
     let (first_token, first_family) = login(repo, alice.id, None).await;

@@ -114,6 +114,7 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
     repo.insert_upload(&upload, UploadLimits::quota(10), now)
         .await
         .expect("insert");
+    assert_eq!(repo.open_uploads(now).await.expect("count"), 1);
     assert!(matches!(
         repo.insert_upload(&session(ann, "/x", 1, now), UploadLimits::quota(10), now)
             .await,
@@ -166,6 +167,7 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
         ("/a/b/f", 10, NodeKind::File)
     );
     assert!(garbage.is_empty());
+    assert_eq!(repo.open_uploads(now).await.expect("count"), 0);
     assert_eq!(
         repo.get(ann, &path("/a/b/f")).await.expect("get"),
         Some(node.clone())
@@ -319,6 +321,8 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
     repo.insert_upload(&stale, UploadLimits::quota(100), now)
         .await
         .expect("insert");
+    let n_open = repo.open_uploads(now).await.expect("count");
+    assert_eq!(n_open, 0, "an expired session is not open");
     let (n, garbage) = repo.sweep_expired_uploads(now, 10).await.expect("sweep");
     assert_eq!((n, garbage.len()), (1, 1));
     assert_eq!(garbage[0].staging_id.as_ref(), Some(&stale.staging_id));

@@ -15,6 +15,7 @@
 //! Tested against tansu 0.6.0 (`fmsd/tests/contracts/bus.rs`); the settings below are the
 //! ones that work there, and each says why it is set.
 
+mod lag;
 mod membership;
 mod producer;
 mod recovery;

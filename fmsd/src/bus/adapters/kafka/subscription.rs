@@ -23,13 +23,14 @@ use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
+use super::lag;
 use super::membership::Membership;
 use super::{client_config, envelope_headers, Shared};
 use crate::bus::ports::{Delivery, Subscription};
 use crate::error::{Error, Result};
 
 /// The consumer type every subscription uses.
-type GroupConsumer = StreamConsumer<Membership>;
+pub(super) type GroupConsumer = StreamConsumer<Membership>;
 
 /// How long a consumer may be without an assignment before it is replaced. Longer than a
 /// rebalance takes (a few seconds on tansu), shorter than an operator's patience.
@@ -47,12 +48,6 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often a waiting read looks at the membership.
 const WATCH_INTERVAL: Duration = Duration::from_secs(5);
-
-/// How often the consumer lag is asked of the broker; in between the last answer stands.
-const LAG_INTERVAL: Duration = Duration::from_secs(5);
-
-/// How long the broker may take to give one partition's watermarks.
-const WATERMARK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A consumer group member reading one topic.
 pub(super) struct KafkaSubscription {
@@ -423,7 +418,7 @@ impl Subscription for KafkaSubscription {
 
     async fn lag(&mut self) -> Result<Option<u64>> {
         if let Some((checked, lag)) = self.lag {
-            if checked.elapsed() < LAG_INTERVAL {
+            if checked.elapsed() < lag::INTERVAL {
                 return Ok(lag);
             }
         }
@@ -431,7 +426,7 @@ impl Subscription for KafkaSubscription {
             return Ok(None);
         };
         let (consumer, topic) = (member.consumer.clone(), self.physical_topic.clone());
-        let lag = tokio::task::spawn_blocking(move || assigned_lag(&consumer, &topic))
+        let lag = tokio::task::spawn_blocking(move || lag::assigned(&consumer, &topic))
             .await
             .map_err(Error::internal)?;
         self.lag = Some((std::time::Instant::now(), lag));
@@ -439,26 +434,6 @@ impl Subscription for KafkaSubscription {
     }
 }
 
-/// The sum, over the partitions of `topic` assigned to `consumer`, of the high watermark less
-/// the consumer's position; `None` until some partition knows both. Asks the broker for the
-/// watermarks, so it blocks for up to [`WATERMARK_TIMEOUT`] per partition.
-fn assigned_lag(consumer: &GroupConsumer, topic: &str) -> Option<u64> {
-    let positions = consumer.position().ok()?;
-    let mut lag = None;
-    for element in positions.elements_for_topic(topic) {
-        let Offset::Offset(position) = element.offset() else {
-            continue;
-        };
-        let Ok((_, high)) =
-            consumer.fetch_watermarks(topic, element.partition(), WATERMARK_TIMEOUT)
-        else {
-            continue;
-        };
-        let behind = u64::try_from(high - position).unwrap_or(0);
-        lag = Some(lag.unwrap_or(0) + behind);
-    }
-    lag
-}
 /// Drops the last reference to a consumer on a blocking thread: closing leaves the group, which
 /// waits for the broker and must not stall an async worker (or hang one if the broker is gone).
 struct CloseOffThread(Option<Arc<GroupConsumer>>);

@@ -6,15 +6,19 @@
 //! path, which may hold a link's token and would make a series per file; a request no route
 //! matched is labelled `unmatched`.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use http_body::{Frame, SizeHint};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +43,48 @@ pub async fn record_request(request: Request, next: Next) -> Response {
         started.elapsed(),
     );
     response
+}
+
+/// A body that counts its bytes as they go out, and keeps the size it announces (so the
+/// answer's `Content-Length` and the access log's byte count stay as they were).
+pub struct CountedBody {
+    /// The body counted.
+    inner: Body,
+    /// Told the size of each chunk sent.
+    count: fn(usize),
+}
+
+impl CountedBody {
+    /// `inner`, each chunk's size told to `count`.
+    pub fn new(inner: Body, count: fn(usize)) -> Self {
+        Self { inner, count }
+    }
+}
+
+impl http_body::Body for CountedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(context);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                (self.count)(data.len());
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// What the metrics endpoint needs.

@@ -23,6 +23,7 @@ use tower_http::services::ServeFile;
 use crate::error::Error;
 use crate::files::ports::UrlSignature;
 use crate::gateway::error::{ApiError, PathParams, QueryParams};
+use crate::gateway::metrics::CountedBody;
 use crate::gateway::AppState;
 
 /// The embedded blob store's routes.
@@ -95,10 +96,10 @@ async fn get_file(
     let file = state.files.file_to_serve(&key, signed.signature()).await?;
     let mut response = match ServeFile::new(file).oneshot(request).await {
         Ok(response) => response.map(|body| {
-            let served = Body::new(body)
-                .into_data_stream()
-                .inspect_ok(|chunk| crate::metrics::bytes_downloaded(chunk.len()));
-            Body::from_stream(served)
+            Body::new(CountedBody::new(
+                Body::new(body),
+                crate::metrics::bytes_downloaded,
+            ))
         }),
         Err(never) => match never {},
     };

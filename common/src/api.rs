@@ -39,6 +39,7 @@ pub use sharing::*;
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -46,6 +47,7 @@ pub struct ErrorBody {
 
 /// What went wrong, for a program (`code`) and for a person (`message`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// One of [`codes`].
     pub code: String,
@@ -89,6 +91,7 @@ pub mod codes {
 
 /// `POST /v1/auth/register`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// The login and where mail goes.
@@ -101,6 +104,7 @@ pub struct RegisterRequest {
 
 /// `POST /v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The e-mail registered with.
@@ -111,6 +115,7 @@ pub struct LoginRequest {
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last [`TokenPair`].
@@ -119,6 +124,7 @@ pub struct RefreshRequest {
 
 /// What login and refresh answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPair {
     /// A short-lived JWT for `Authorization: Bearer`.
     pub access_token: String,
@@ -132,6 +138,7 @@ pub struct TokenPair {
 
 /// A customer as they see themselves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     /// Their id.
     pub id: Uuid,
@@ -148,6 +155,7 @@ pub struct Profile {
 
 /// Which mail a customer wants. Security mail (password changed, account deleted) always goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSettings {
     /// Mail about activity: shares, links, file requests, quota. On by default.
@@ -164,6 +172,7 @@ impl Default for NotificationSettings {
 
 /// `PATCH /v1/me`: the fields to change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     /// A new display name.
@@ -176,6 +185,7 @@ pub struct UpdateProfileRequest {
 
 /// `POST /v1/me/password`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The password now.
@@ -186,6 +196,7 @@ pub struct ChangePasswordRequest {
 
 /// `DELETE /v1/me`: the password again, so a stolen token alone cannot delete an account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The password now.
@@ -194,6 +205,7 @@ pub struct DeleteAccountRequest {
 
 /// Whether an entry is a file or a folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     /// A file with bytes.
@@ -204,6 +216,7 @@ pub enum EntryKind {
 
 /// A file or folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entry {
     /// Absolute path in the owner's tree, e.g. `/photos/2024/a.jpg`.
     pub path: String,
@@ -222,6 +235,7 @@ pub struct Entry {
 
 /// `GET /v1/files`: one page of a folder, sorted by name (byte order).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Listing {
     /// The folder listed.
     pub path: String,
@@ -234,6 +248,7 @@ pub struct Listing {
 
 /// `DELETE /v1/files`: what went.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deleted {
     /// Files removed.
     pub n_files: u64,
@@ -245,6 +260,7 @@ pub struct Deleted {
 
 /// `POST /v1/folders`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MkdirRequest {
     /// The folder to create.
@@ -256,6 +272,7 @@ pub struct MkdirRequest {
 
 /// `POST /v1/files/move`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoveRequest {
     /// What to move.
@@ -266,6 +283,7 @@ pub struct MoveRequest {
 
 /// `GET /v1/usage`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Bytes in stored files.
     pub used_bytes: u64,
@@ -281,6 +299,7 @@ pub struct Usage {
 
 /// What to do when the upload's path already holds a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Overwrite {
     /// Refuse with 409 (checked at create and again at complete).
@@ -292,6 +311,7 @@ pub enum Overwrite {
 
 /// `POST /v1/uploads`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUploadRequest {
     /// Where the file will be; its folder must exist.
@@ -309,6 +329,7 @@ pub struct CreateUploadRequest {
 
 /// One part of an upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadPart {
     /// 1-based part number.
     pub number: u32,
@@ -324,6 +345,7 @@ pub struct UploadPart {
 
 /// An upload session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadSession {
     /// Its id.
     pub upload_id: Uuid,
@@ -347,6 +369,7 @@ pub struct UploadSession {
 /// `GET /v1/uploads`: the open sessions that hold part of your quota (through a share, those
 /// started through it), oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadList {
     /// The sessions.
     pub uploads: Vec<HeldUpload>,
@@ -354,6 +377,7 @@ pub struct UploadList {
 
 /// An open upload session, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldUpload {
     /// Its id: `DELETE /v1/uploads/{id}` ends it.
     pub upload_id: Uuid,
@@ -374,6 +398,7 @@ pub struct HeldUpload {
 
 /// Who started an upload session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StartedThrough {
     /// The owner.
@@ -388,6 +413,7 @@ pub enum StartedThrough {
 
 /// `POST /v1/uploads/{id}/complete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CompleteUploadRequest {
     /// The SHA-256 the client computed, checked against the stored bytes.
@@ -397,6 +423,7 @@ pub struct CompleteUploadRequest {
 
 /// What the embedded blob store answers to a part `PUT`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartStored {
     /// The part number.
     pub number: u32,
@@ -406,6 +433,7 @@ pub struct PartStored {
 
 /// `GET /v1/downloads`: where to fetch a file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DownloadLink {
     /// A signed, expiring URL; `Range` works.
     pub url: String,

@@ -34,6 +34,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+#[cfg(feature = "openapi")]
+pub mod schemas;
 pub mod sharing;
 pub use sharing::*;
 
@@ -95,10 +97,13 @@ pub mod codes {
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// The login and where mail goes.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::email))]
     pub email: String,
     /// At least 10 characters.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::password))]
     pub password: String,
     /// How mail greets the customer.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::display_name))]
     pub name: String,
 }
 
@@ -177,6 +182,7 @@ impl Default for NotificationSettings {
 pub struct UpdateProfileRequest {
     /// A new display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_display_name))]
     pub name: Option<String>,
     /// New mail preferences.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -191,6 +197,7 @@ pub struct ChangePasswordRequest {
     /// The password now.
     pub current_password: String,
     /// The password from now on (at least 10 characters).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::password))]
     pub new_password: String,
 }
 
@@ -264,6 +271,7 @@ pub struct Deleted {
 #[serde(deny_unknown_fields)]
 pub struct MkdirRequest {
     /// The folder to create.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::path))]
     pub path: String,
     /// Create missing parents too, and succeed if the folder exists.
     #[serde(default)]
@@ -276,8 +284,10 @@ pub struct MkdirRequest {
 #[serde(deny_unknown_fields)]
 pub struct MoveRequest {
     /// What to move.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub from: String,
     /// Its new path (the parent folder must exist).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub to: String,
 }
 
@@ -315,12 +325,14 @@ pub enum Overwrite {
 #[serde(deny_unknown_fields)]
 pub struct CreateUploadRequest {
     /// Where the file will be; its folder must exist.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub path: String,
     /// Its exact size in bytes.
     pub size: u64,
     /// Its SHA-256, lowercase hex, checked at complete. Also lets a re-run find and resume
     /// an unfinished session for the same path, size and checksum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_sha256))]
     pub sha256: Option<String>,
     /// What to do if a file is there.
     #[serde(default)]
@@ -418,6 +430,7 @@ pub enum StartedThrough {
 pub struct CompleteUploadRequest {
     /// The SHA-256 the client computed, checked against the stored bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_sha256))]
     pub sha256: Option<String>,
 }
 

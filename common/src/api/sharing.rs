@@ -67,8 +67,10 @@ impl ShareRole {
 #[serde(deny_unknown_fields)]
 pub struct ShareRequest {
     /// The file or folder to share, in the caller's tree.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub path: String,
     /// The e-mail address of the registered customer to share with.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::email))]
     pub email: String,
     /// What they may do.
     #[serde(default)]
@@ -133,15 +135,19 @@ pub struct ShareList {
 #[serde(deny_unknown_fields)]
 pub struct CreateLinkRequest {
     /// The file or folder, in the caller's tree.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub path: String,
     /// Lifetime in seconds; default 7 days, at most the server's configured maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub expires_in_secs: Option<u64>,
     /// A password the link asks for (at least 8 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_link_password))]
     pub password: Option<String>,
     /// How many downloads the link allows (at least 1; not with `upload_only`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_downloads: Option<u64>,
     /// A file request: anyone with the link may upload into the folder; nobody may list or
     /// download through it.
@@ -241,6 +247,7 @@ pub struct PublicLink {
 pub struct LinkDownloadRequest {
     /// For a folder link: the file, relative to the folder (`/a.txt`). Absent for a file link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_path))]
     pub path: Option<String>,
 }
 
@@ -250,11 +257,13 @@ pub struct LinkDownloadRequest {
 #[serde(deny_unknown_fields)]
 pub struct LinkUploadRequest {
     /// The file's name (one segment). Taken already: the server picks `name (2)`, … instead.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::name))]
     pub name: String,
     /// Its exact size in bytes.
     pub size: u64,
     /// Its SHA-256, if known up front.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_sha256))]
     pub sha256: Option<String>,
 }
 

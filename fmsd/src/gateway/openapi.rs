@@ -10,9 +10,9 @@
 use std::sync::LazyLock;
 
 use axum::Json;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -170,6 +170,16 @@ fn add_common_answers(operation: &mut Operation, api: bool) {
                 .or_insert_with(|| RefOr::T(error_answer(description)));
         }
     }
+}
+
+/// A query parameter the request must carry, with its schema.
+pub fn required_query(name: &str, schema: utoipa::openapi::Object) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::True)
+        .schema(Some(schema))
+        .build()
 }
 
 /// An error answer: `description` over the JSON [`ErrorBody`].

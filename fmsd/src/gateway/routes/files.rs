@@ -15,6 +15,7 @@ use common::api::{
     Deleted, DownloadLink, Entry, EntryKind, ErrorBody, Listing, MkdirRequest, MoveRequest, Usage,
 };
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +24,7 @@ use crate::files::domain::{Node, NodeKind, PageLimit, RemotePath};
 use crate::files::service::{Page, Scope, ScopedFiles};
 use crate::gateway::auth::Caller;
 use crate::gateway::error::{ApiError, JsonBody, QueryParams};
+use crate::gateway::openapi::required_query;
 use crate::gateway::scope::ShareQuery;
 use crate::gateway::AppState;
 
@@ -88,8 +90,10 @@ pub fn listing(scope: &Scope, page: &Page) -> Listing {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The folder; the root when absent.
+    #[param(schema_with = common::api::schemas::optional_path)]
     path: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(schema_with = common::api::schemas::optional_cursor)]
     cursor: Option<String>,
     /// Entries per page.
     #[param(minimum = 1, maximum = 1000)]
@@ -97,18 +101,37 @@ pub struct ListQuery {
 }
 
 /// `?path=`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct PathQuery {
     /// The entry.
     path: String,
+}
+
+impl IntoParams for PathQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![required_query("path", common::api::schemas::path())]
+    }
+}
+
+/// `?path=` of an entry other than the root.
+#[derive(Debug, Deserialize)]
+pub struct ItemQuery {
+    /// The entry.
+    path: String,
+}
+
+impl IntoParams for ItemQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![required_query("path", common::api::schemas::item_path())]
+    }
 }
 
 /// `?path=&recursive=`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
-    /// The entry.
+    /// The entry (not the root): [`ItemQuery`] documents it.
+    #[param(ignore)]
     path: String,
     /// Delete a folder with everything in it.
     #[serde(default)]
@@ -165,7 +188,7 @@ async fn metadata(
     path = "/v1/files",
     tag = "files",
     security(("bearer" = [])),
-    params(DeleteQuery, ShareQuery),
+    params(ItemQuery, DeleteQuery, ShareQuery),
     responses(
         (status = 200, description = "What went", body = Deleted),
         (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
@@ -262,7 +285,7 @@ async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usa
     path = "/v1/downloads",
     tag = "files",
     security(("bearer" = [])),
-    params(PathQuery, ShareQuery),
+    params(ItemQuery, ShareQuery),
     responses(
         (status = 200, description = "Where to fetch it", body = DownloadLink),
         (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
@@ -271,7 +294,7 @@ async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usa
 )]
 async fn download(
     tree: ScopedFiles,
-    QueryParams(query): QueryParams<PathQuery>,
+    QueryParams(query): QueryParams<ItemQuery>,
 ) -> Result<Json<DownloadLink>, ApiError> {
     let path = RemotePath::parse(&query.path)?;
     let ticket = tree.download(&path).await?;

@@ -123,8 +123,10 @@ async fn show(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The folder inside the link's folder; the link's folder when absent.
+    #[param(schema_with = common::api::schemas::optional_path)]
     path: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(schema_with = common::api::schemas::optional_cursor)]
     cursor: Option<String>,
     /// Entries per page.
     #[param(minimum = 1, maximum = 1000)]

@@ -22,7 +22,7 @@ use super::files::scoped_entry;
 use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
 use crate::files::service::{HeldUpload, PartView, Scope, ScopedFiles, StartedThrough, UploadView};
-use crate::gateway::error::{ApiError, JsonBody, PathParams};
+use crate::gateway::error::{from_object, ApiError, JsonBody, PathParams};
 use crate::gateway::scope::ShareQuery;
 use crate::gateway::AppState;
 
@@ -181,8 +181,9 @@ pub fn optional_json<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> 
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))
+    let value = serde_json::from_slice(body)
+        .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))?;
+    from_object(value)
 }
 
 /// Complete a session: the bytes are checked and the file appears. The body may be left out.

@@ -137,9 +137,10 @@ pub struct CreateLinkRequest {
     /// The file or folder, in the caller's tree.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub path: String,
-    /// Lifetime in seconds; default 7 days, at most the server's configured maximum.
+    /// Lifetime in seconds; default 7 days, at most the server's configured maximum
+    /// (`files.link_max_ttl_secs`, 90 days unless configured otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 7_776_000))]
     pub expires_in_secs: Option<u64>,
     /// A password the link asks for (at least 8 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -29,6 +29,7 @@ mod mail_parts;
 mod methods;
 mod moves_and_deletes;
 mod names;
+mod openapi;
 mod process;
 mod share_boundaries;
 mod shared_access;

@@ -25,6 +25,7 @@
 //! | `GET <download url>` | `Range` allowed | the bytes (200 or 206) |
 //! | `GET /.well-known/jwks.json` | | the access-token public keys (RFC 7517) |
 //! | `GET /healthz`, `GET /readyz` | | 200 when alive / when every store answers |
+//! | `GET /openapi.json` | | the OpenAPI 3.1 document of all of the above but the blob URLs |
 //!
 //! Sharing (shares with customers, links, `/s/{token}`) is in [`sharing`].
 //!

@@ -11,6 +11,9 @@ use std::sync::LazyLock;
 
 use axum::Json;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -39,7 +42,7 @@ pub const BEARER: &str = "bearer";
             `/blobs/...` on fmsd itself; with S3, presigned S3 URLs). Their signature is their \
             permission; they are not part of this document."
     ),
-    modifiers(&SecuritySchemes, &CommonAnswers),
+    modifiers(&SecuritySchemes, &CommonAnswers, &CrossFieldRules),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
         (name = "auth", description = "Registration, login and tokens"),
@@ -63,6 +66,7 @@ pub fn document(routes: OpenApiRouter<AppState>) -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi().merge_from(routes.into_openapi());
     SecuritySchemes.modify(&mut document);
     CommonAnswers.modify(&mut document);
+    CrossFieldRules.modify(&mut document);
     document
 }
 
@@ -168,6 +172,38 @@ fn add_common_answers(operation: &mut Operation, api: bool) {
                 .responses
                 .entry(status.to_owned())
                 .or_insert_with(|| RefOr::T(error_answer(description)));
+        }
+    }
+}
+
+/// Adds the rules that tie one field to another, which a field's own schema cannot say.
+struct CrossFieldRules;
+
+impl Modify for CrossFieldRules {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = document.components.as_mut() else {
+            return;
+        };
+        // A file request serves no downloads: `upload_only` and `max_downloads` exclude each
+        // other (either may be absent or empty).
+        let name = "CreateLinkRequest";
+        if let Some(fields) = components.schemas.remove(name) {
+            let not_upload_only = ObjectBuilder::new().property(
+                "upload_only",
+                ObjectBuilder::new().enum_values(Some([false])),
+            );
+            let no_max_downloads = ObjectBuilder::new().property(
+                "max_downloads",
+                ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)),
+            );
+            let rule = AnyOfBuilder::new()
+                .item(not_upload_only)
+                .item(no_max_downloads)
+                .description(Some("`upload_only` links take no `max_downloads`"));
+            let schema = AllOfBuilder::new().item(fields).item(rule).build();
+            components
+                .schemas
+                .insert(name.to_owned(), RefOr::T(Schema::AllOf(schema)));
         }
     }
 }

@@ -136,7 +136,8 @@ pub fn from_object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, E
             "the JSON body is not valid: it must be an object".into(),
         ));
     }
-    serde_json::from_value(integral(value))
+    // The error names the field it is about (`notifications.activity_mail: ...`).
+    serde_path_to_error::deserialize(integral(value))
         .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))
 }
 

@@ -148,7 +148,10 @@ async fn schemathesis_finds_no_fault() {
     // disk (507).
     let app = spawn_app_with(|settings| settings.files.quota_bytes = 256 * 1024 * 1024).await;
     let user = app.register_and_login().await;
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/schemathesis.toml");
     let run = tokio::process::Command::new(&program)
+        .arg("--config-file")
+        .arg(&config)
         .args(["run", &format!("{}/openapi.json", app.address)])
         .args(["--checks", "all"])
         .args(["--header", &format!("Authorization: Bearer {}", user.token)])

@@ -33,7 +33,7 @@ TANSU_VERSION=0.6.0
 GARAGE_VERSION=2.5.0
 S3SFS_VERSION=0.14.1
 MAILDEV_VERSION=2.2.1
-PY_PINS=(nx-27017==0.8.1 neosqlite==1.17.2 pymongo==4.20.1 confluent-kafka==2.16.1 awscli==1.46.3)
+PY_PINS=(nx-27017==0.8.1 neosqlite==1.17.2 pymongo==4.20.1 confluent-kafka==2.16.1 awscli==1.46.3 schemathesis==4.32.5)
 
 VENV="$TOOLS/venv"
 PY="$VENV/bin/python"
@@ -399,6 +399,7 @@ write_env() {
       "FMS_TEST_MAILDEV_URL=http://$HOST:$MAILDEV_PORT" \
       "FMS_TEST_PYTHON=$PY" \
       "FMS_TEST_AWS=$VENV/bin/aws" \
+      "FMS_TEST_SCHEMATHESIS=$VENV/bin/schemathesis" \
       "FMS_TEST_AWS_CONFIG_FILE=$STATE/aws.config" \
       "FMS_TEST_TANSU=$CARGO_BIN/tansu" \
       "FMS_TEST_NX27017=$VENV/bin/nx-27017" \

@@ -25,6 +25,7 @@
 //! | `GET <download url>` | `Range` allowed | the bytes (200 or 206) |
 //! | `GET /.well-known/jwks.json` | | the access-token public keys (RFC 7517) |
 //! | `GET /healthz`, `GET /readyz` | | 200 when alive / when every store answers |
+//! | `GET /openapi.json` | | the OpenAPI 3.1 document of all of the above but the blob URLs |
 //!
 //! Sharing (shares with customers, links, `/s/{token}`) is in [`sharing`].
 //!
@@ -34,11 +35,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+#[cfg(feature = "openapi")]
+pub mod schemas;
 pub mod sharing;
 pub use sharing::*;
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -46,6 +50,7 @@ pub struct ErrorBody {
 
 /// What went wrong, for a program (`code`) and for a person (`message`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// One of [`codes`].
     pub code: String,
@@ -89,18 +94,23 @@ pub mod codes {
 
 /// `POST /v1/auth/register`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// The login and where mail goes.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::email))]
     pub email: String,
     /// At least 10 characters.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::password))]
     pub password: String,
     /// How mail greets the customer.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::display_name))]
     pub name: String,
 }
 
 /// `POST /v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The e-mail registered with.
@@ -111,6 +121,7 @@ pub struct LoginRequest {
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last [`TokenPair`].
@@ -119,6 +130,7 @@ pub struct RefreshRequest {
 
 /// What login and refresh answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPair {
     /// A short-lived JWT for `Authorization: Bearer`.
     pub access_token: String,
@@ -132,6 +144,7 @@ pub struct TokenPair {
 
 /// A customer as they see themselves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     /// Their id.
     pub id: Uuid,
@@ -148,6 +161,7 @@ pub struct Profile {
 
 /// Which mail a customer wants. Security mail (password changed, account deleted) always goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSettings {
     /// Mail about activity: shares, links, file requests, quota. On by default.
@@ -164,10 +178,12 @@ impl Default for NotificationSettings {
 
 /// `PATCH /v1/me`: the fields to change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     /// A new display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_display_name))]
     pub name: Option<String>,
     /// New mail preferences.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,16 +192,19 @@ pub struct UpdateProfileRequest {
 
 /// `POST /v1/me/password`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The password now.
     pub current_password: String,
     /// The password from now on (at least 10 characters).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::password))]
     pub new_password: String,
 }
 
 /// `DELETE /v1/me`: the password again, so a stolen token alone cannot delete an account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The password now.
@@ -194,6 +213,7 @@ pub struct DeleteAccountRequest {
 
 /// Whether an entry is a file or a folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     /// A file with bytes.
@@ -204,6 +224,7 @@ pub enum EntryKind {
 
 /// A file or folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entry {
     /// Absolute path in the owner's tree, e.g. `/photos/2024/a.jpg`.
     pub path: String,
@@ -222,6 +243,7 @@ pub struct Entry {
 
 /// `GET /v1/files`: one page of a folder, sorted by name (byte order).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Listing {
     /// The folder listed.
     pub path: String,
@@ -234,6 +256,7 @@ pub struct Listing {
 
 /// `DELETE /v1/files`: what went.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deleted {
     /// Files removed.
     pub n_files: u64,
@@ -245,9 +268,11 @@ pub struct Deleted {
 
 /// `POST /v1/folders`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MkdirRequest {
     /// The folder to create.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::path))]
     pub path: String,
     /// Create missing parents too, and succeed if the folder exists.
     #[serde(default)]
@@ -256,16 +281,20 @@ pub struct MkdirRequest {
 
 /// `POST /v1/files/move`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoveRequest {
     /// What to move.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub from: String,
     /// Its new path (the parent folder must exist).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub to: String,
 }
 
 /// `GET /v1/usage`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Bytes in stored files.
     pub used_bytes: u64,
@@ -281,6 +310,7 @@ pub struct Usage {
 
 /// What to do when the upload's path already holds a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Overwrite {
     /// Refuse with 409 (checked at create and again at complete).
@@ -292,15 +322,18 @@ pub enum Overwrite {
 
 /// `POST /v1/uploads`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUploadRequest {
     /// Where the file will be; its folder must exist.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub path: String,
     /// Its exact size in bytes.
     pub size: u64,
     /// Its SHA-256, lowercase hex, checked at complete. Also lets a re-run find and resume
     /// an unfinished session for the same path, size and checksum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_sha256))]
     pub sha256: Option<String>,
     /// What to do if a file is there.
     #[serde(default)]
@@ -309,6 +342,7 @@ pub struct CreateUploadRequest {
 
 /// One part of an upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadPart {
     /// 1-based part number.
     pub number: u32,
@@ -324,6 +358,7 @@ pub struct UploadPart {
 
 /// An upload session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadSession {
     /// Its id.
     pub upload_id: Uuid,
@@ -347,6 +382,7 @@ pub struct UploadSession {
 /// `GET /v1/uploads`: the open sessions that hold part of your quota (through a share, those
 /// started through it), oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadList {
     /// The sessions.
     pub uploads: Vec<HeldUpload>,
@@ -354,6 +390,7 @@ pub struct UploadList {
 
 /// An open upload session, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldUpload {
     /// Its id: `DELETE /v1/uploads/{id}` ends it.
     pub upload_id: Uuid,
@@ -374,6 +411,7 @@ pub struct HeldUpload {
 
 /// Who started an upload session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StartedThrough {
     /// The owner.
@@ -388,15 +426,18 @@ pub enum StartedThrough {
 
 /// `POST /v1/uploads/{id}/complete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CompleteUploadRequest {
     /// The SHA-256 the client computed, checked against the stored bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_sha256))]
     pub sha256: Option<String>,
 }
 
 /// What the embedded blob store answers to a part `PUT`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartStored {
     /// The part number.
     pub number: u32,
@@ -406,6 +447,7 @@ pub struct PartStored {
 
 /// `GET /v1/downloads`: where to fetch a file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DownloadLink {
     /// A signed, expiring URL; `Range` works.
     pub url: String,

@@ -41,6 +41,7 @@ pub const LINK_PASSWORD_HEADER: &str = "x-fms-link-password";
 
 /// What a recipient may do with a share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ShareRole {
     /// List and download.
@@ -62,11 +63,14 @@ impl ShareRole {
 
 /// `POST /v1/shares`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShareRequest {
     /// The file or folder to share, in the caller's tree.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub path: String,
     /// The e-mail address of the registered customer to share with.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::email))]
     pub email: String,
     /// What they may do.
     #[serde(default)]
@@ -75,6 +79,7 @@ pub struct ShareRequest {
 
 /// `PATCH /v1/shares/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateShareRequest {
     /// The new role.
@@ -83,6 +88,7 @@ pub struct UpdateShareRequest {
 
 /// A customer as sharing shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     /// Their e-mail address.
     pub email: String,
@@ -92,6 +98,7 @@ pub struct Person {
 
 /// A file or folder shared with a customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Share {
     /// Its id; recipients pass it as `share=` to the file endpoints.
     pub id: Uuid,
@@ -116,6 +123,7 @@ pub struct Share {
 
 /// `GET /v1/shares/incoming` and `/outgoing`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareList {
     /// Newest first.
     pub shares: Vec<Share>,
@@ -123,18 +131,24 @@ pub struct ShareList {
 
 /// `POST /v1/links`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateLinkRequest {
     /// The file or folder, in the caller's tree.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
     pub path: String,
-    /// Lifetime in seconds; default 7 days, at most the server's configured maximum.
+    /// Lifetime in seconds; default 7 days, at most the server's configured maximum
+    /// (`files.link_max_ttl_secs`, 90 days unless configured otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 7_776_000))]
     pub expires_in_secs: Option<u64>,
     /// A password the link asks for (at least 8 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_link_password))]
     pub password: Option<String>,
     /// How many downloads the link allows (at least 1; not with `upload_only`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_downloads: Option<u64>,
     /// A file request: anyone with the link may upload into the folder; nobody may list or
     /// download through it.
@@ -144,6 +158,7 @@ pub struct CreateLinkRequest {
 
 /// What a link allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LinkMode {
     /// See and download (a folder: list it and download its files).
@@ -154,6 +169,7 @@ pub enum LinkMode {
 
 /// A link as its owner sees it. The token itself is shown once, at creation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     /// Its id (for revoking).
     pub id: Uuid,
@@ -182,6 +198,7 @@ pub struct Link {
 
 /// `POST /v1/links`: the link, with its token and URL (shown only now).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedLink {
     /// The link.
     #[serde(flatten)]
@@ -194,6 +211,7 @@ pub struct CreatedLink {
 
 /// `GET /v1/links`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkList {
     /// Newest first.
     pub links: Vec<Link>,
@@ -201,6 +219,7 @@ pub struct LinkList {
 
 /// `GET /s/{token}`: what a link leads to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicLink {
     /// The item's name.
     pub name: String,
@@ -224,23 +243,28 @@ pub struct PublicLink {
 
 /// `POST /s/{token}/download`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LinkDownloadRequest {
     /// For a folder link: the file, relative to the folder (`/a.txt`). Absent for a file link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_path))]
     pub path: Option<String>,
 }
 
 /// `POST /s/{token}/uploads`: a file for a file request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LinkUploadRequest {
     /// The file's name (one segment). Taken already: the server picks `name (2)`, … instead.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::name))]
     pub name: String,
     /// Its exact size in bytes.
     pub size: u64,
     /// Its SHA-256, if known up front.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_sha256))]
     pub sha256: Option<String>,
 }
 
@@ -248,6 +272,7 @@ pub struct LinkUploadRequest {
 /// request. Unlike [`super::UploadSession`] it names no path: which name the file takes in the
 /// owner's folder is the owner's to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkUploadSession {
     /// Its id.
     pub upload_id: Uuid,
@@ -268,6 +293,7 @@ pub struct LinkUploadSession {
 
 /// `POST /s/{token}/uploads/{id}/complete`: the file request received the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceivedFile {
     /// Bytes received.
     pub size: u64,

@@ -332,7 +332,8 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD
             .decode(raw.trim_end_matches('='))
             .map_err(|_| invalid())?;
-        String::from_utf8(bytes).map(Self).map_err(|_| invalid())
+        // Any name positions a page, so bytes that are no UTF-8 still do, read lossily.
+        Ok(Self(String::from_utf8_lossy(&bytes).into_owned()))
     }
 }
 

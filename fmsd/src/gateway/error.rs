@@ -4,10 +4,12 @@
 //! included. A 5xx body says nothing internal; its cause chain is logged once, here.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use common::api::{codes, ErrorBody, ErrorDetail};
+use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 
@@ -106,10 +108,65 @@ fn error_response(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// A JSON body extractor whose rejections are [`ApiError`]s.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body extractor whose rejections are [`ApiError`]s. The body must be a JSON object:
+/// serde would also read a struct from an array of its fields in order (`[null, null]`), which
+/// no request of this API is.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct JsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state)
+            .await
+            .map_err(Error::from)?;
+        Ok(Self(from_object(value)?))
+    }
+}
+
+/// `value` as a `T`, if it is a JSON object that reads as one.
+pub fn from_object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    if !value.is_object() {
+        return Err(Error::Invalid(
+            "the JSON body is not valid: it must be an object".into(),
+        ));
+    }
+    // The error names the field it is about (`notifications.activity_mail: ...`).
+    serde_path_to_error::deserialize(integral(value))
+        .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))
+}
+
+/// `value` with every number that is a whole number written as an integer: JSON does not tell
+/// `1232.0` from `1232`, and every number of this API is a count.
+fn integral(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => match number.as_f64() {
+            Some(float)
+                if !number.is_u64()
+                    && !number.is_i64()
+                    && float.fract() == 0.0
+                    && (0.0..=u64::MAX as f64).contains(&float) =>
+            {
+                Value::from(float as u64)
+            }
+            _ => Value::Number(number),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(name, value)| (name, integral(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
 
 /// A query-string extractor whose rejections are [`ApiError`]s.
 #[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]

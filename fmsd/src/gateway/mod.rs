@@ -16,6 +16,7 @@ pub mod correlation;
 pub mod deadline;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod scope;
 pub mod server;
@@ -29,6 +30,7 @@ use axum::http::HeaderValue;
 use axum::{middleware, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
 use crate::customers::service::CustomerService;
@@ -66,14 +68,8 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
         within: Duration::from_secs(settings.body_timeout_secs),
         limit: settings.json_body_limit_bytes,
     };
-    let api = Router::new()
-        .merge(routes::auth::router())
-        .merge(routes::me::router())
-        .merge(routes::files::router())
-        .merge(routes::uploads::router())
-        .merge(routes::shares::router())
-        .merge(routes::links::router())
-        .merge(routes::public_links::router())
+    let (api, _) = api_routes().split_for_parts();
+    let api = api
         .layer(DefaultBodyLimit::max(settings.json_body_limit_bytes))
         .layer(middleware::from_fn_with_state(
             json_body,
@@ -85,12 +81,13 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
             CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
+    let (public, _) = public_routes().split_for_parts();
     // Part uploads stream bytes to disk; their size is checked against the part, not a cap.
     let blobs = routes::blobs::router().layer(DefaultBodyLimit::disable());
     Router::new()
         .merge(api)
         .merge(blobs)
-        .merge(routes::health::router())
+        .merge(public)
         .fallback(error::not_found)
         // After every route is in: it reaches only the routes registered before it.
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -112,6 +109,30 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .with_state(state)
+}
+
+/// The JSON API: `/v1/...` and `/s/{token}/...`.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routes::auth::router())
+        .merge(routes::me::router())
+        .merge(routes::files::router())
+        .merge(routes::uploads::router())
+        .merge(routes::shares::router())
+        .merge(routes::links::router())
+        .merge(routes::public_links::router())
+}
+
+/// Health, the keys and the OpenAPI document: public, and cacheable where they say so.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routes::health::router())
+        .merge(openapi::router())
+}
+
+/// Every route the OpenAPI document describes: all but the embedded blob store's signed URLs.
+pub fn documented_routes() -> OpenApiRouter<AppState> {
+    api_routes().merge(public_routes())
 }
 
 impl error::ApiError {

@@ -8,6 +8,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::auth::Caller;
@@ -18,10 +19,12 @@ use crate::files::service::ScopedFiles;
 
 /// `?share=`: work inside an item shared with the caller. The handler's own query type reads
 /// the other parameters; serde ignores the ones it does not name.
-#[derive(Debug, Deserialize)]
-struct ShareQuery {
-    /// The share's id; the caller's own tree when absent.
-    share: Option<Uuid>,
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShareQuery {
+    /// A share's id: work inside the item shared with the caller, paths relative to it; the
+    /// caller's own tree when absent.
+    pub share: Option<Uuid>,
 }
 
 impl FromRequestParts<AppState> for ScopedFiles {

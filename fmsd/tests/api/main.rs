@@ -30,6 +30,7 @@ mod methods;
 mod metrics;
 mod moves_and_deletes;
 mod names;
+mod openapi;
 mod process;
 mod proxy;
 mod share_boundaries;

@@ -2,23 +2,35 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
-use common::api::{LoginRequest, Profile, RefreshRequest, RegisterRequest, TokenPair};
+use axum::Json;
+use common::api::{ErrorBody, LoginRequest, Profile, RefreshRequest, RegisterRequest, TokenPair};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody};
 use crate::gateway::AppState;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/register", post(register))
-        .route("/v1/auth/login", post(login))
-        .route("/v1/auth/refresh", post(refresh))
-        .route("/v1/auth/logout", post(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
 }
 
+/// Register a customer.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = Profile),
+        (status = 409, description = "The e-mail address is taken (`conflict`)", body = ErrorBody),
+    )
+)]
 async fn register(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<RegisterRequest>,
@@ -29,6 +41,19 @@ async fn register(
     ))
 }
 
+/// Log in: an access token and a refresh token.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 401, description = "Wrong e-mail or password (`unauthorized`)", body = ErrorBody),
+        (status = 429, description = "Too many logins from this IP or for this account (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     client: Client,
@@ -38,6 +63,17 @@ async fn login(
     Ok(Json(state.customers.login(request).await?))
 }
 
+/// Trade a refresh token for a new pair; the old one is used up.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/refresh",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair", body = TokenPair),
+        (status = 401, description = "An unknown, used or expired refresh token (`unauthorized`)", body = ErrorBody),
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<RefreshRequest>,
@@ -45,6 +81,17 @@ async fn refresh(
     Ok(Json(state.customers.refresh(&request.refresh_token).await?))
 }
 
+/// End the session of a refresh token.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "An unknown refresh token (`unauthorized`)", body = ErrorBody),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<RefreshRequest>,

@@ -10,29 +10,34 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use common::api::{
-    Deleted, DownloadLink, Entry, EntryKind, Listing, MkdirRequest, MoveRequest, Usage,
+    Deleted, DownloadLink, Entry, EntryKind, ErrorBody, Listing, MkdirRequest, MoveRequest, Usage,
 };
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::files::domain::{Node, NodeKind, PageLimit, RemotePath};
 use crate::files::service::{Page, Scope, ScopedFiles};
 use crate::gateway::auth::Caller;
 use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody, QueryParams};
+use crate::gateway::openapi::required_query;
+use crate::gateway::scope::ShareQuery;
 use crate::gateway::AppState;
 
 /// The tree's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/files", get(list).delete(delete))
-        .route("/v1/files/metadata", get(metadata))
-        .route("/v1/files/move", post(move_entry))
-        .route("/v1/folders", post(mkdir))
-        .route("/v1/usage", get(usage))
-        .route("/v1/downloads", get(download))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, delete))
+        .routes(routes!(metadata))
+        .routes(routes!(move_entry))
+        .routes(routes!(mkdir))
+        .routes(routes!(usage))
+        .routes(routes!(download))
 }
 
 /// A node as the API shows it.
@@ -82,33 +87,71 @@ pub fn listing(scope: &Scope, page: &Page) -> Listing {
 }
 
 /// `?path=&cursor=&limit=`.
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
     /// The folder; the root when absent.
+    #[param(schema_with = common::api::schemas::optional_path)]
     path: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(schema_with = common::api::schemas::optional_cursor)]
     cursor: Option<String>,
     /// Entries per page.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
 /// `?path=`.
 #[derive(Debug, Deserialize)]
-struct PathQuery {
+pub struct PathQuery {
     /// The entry.
     path: String,
 }
 
-/// `?path=&recursive=`.
+impl IntoParams for PathQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![required_query("path", common::api::schemas::path())]
+    }
+}
+
+/// `?path=` of an entry other than the root.
 #[derive(Debug, Deserialize)]
-struct DeleteQuery {
+pub struct ItemQuery {
     /// The entry.
+    path: String,
+}
+
+impl IntoParams for ItemQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![required_query("path", common::api::schemas::item_path())]
+    }
+}
+
+/// `?path=&recursive=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// The entry (not the root): [`ItemQuery`] documents it.
+    #[param(ignore)]
     path: String,
     /// Delete a folder with everything in it.
     #[serde(default)]
     recursive: bool,
 }
 
+/// One page of a folder, sorted by name.
+#[utoipa::path(
+    get,
+    path = "/v1/files",
+    tag = "files",
+    security(("bearer" = [])),
+    params(ListQuery, ShareQuery),
+    responses(
+        (status = 200, description = "The page", body = Listing),
+        (status = 404, description = "No such folder, or no such share for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The path is a file (`conflict`)", body = ErrorBody),
+    )
+)]
 async fn list(
     tree: ScopedFiles,
     QueryParams(query): QueryParams<ListQuery>,
@@ -119,6 +162,18 @@ async fn list(
     Ok(Json(listing(tree.scope(), &page)))
 }
 
+/// One entry.
+#[utoipa::path(
+    get,
+    path = "/v1/files/metadata",
+    tag = "files",
+    security(("bearer" = [])),
+    params(PathQuery, ShareQuery),
+    responses(
+        (status = 200, description = "The entry", body = Entry),
+        (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn metadata(
     tree: ScopedFiles,
     QueryParams(query): QueryParams<PathQuery>,
@@ -128,6 +183,20 @@ async fn metadata(
     Ok(Json(scoped_entry(tree.scope(), &node)))
 }
 
+/// Delete a file, or a folder (with `recursive`, and everything in it).
+#[utoipa::path(
+    delete,
+    path = "/v1/files",
+    tag = "files",
+    security(("bearer" = [])),
+    params(ItemQuery, DeleteQuery, ShareQuery),
+    responses(
+        (status = 200, description = "What went", body = Deleted),
+        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "A folder that is not empty without `recursive`, or the root (`conflict`)", body = ErrorBody),
+    )
+)]
 async fn delete(
     tree: ScopedFiles,
     QueryParams(query): QueryParams<DeleteQuery>,
@@ -141,6 +210,22 @@ async fn delete(
     }))
 }
 
+/// Make a folder.
+#[utoipa::path(
+    post,
+    path = "/v1/folders",
+    tag = "files",
+    security(("bearer" = [])),
+    params(ShareQuery),
+    request_body = MkdirRequest,
+    responses(
+        (status = 201, description = "Made (or there already, with `parents`)", body = Entry),
+        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "The parent folder is missing, or no such share for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Something is there already (`conflict`)", body = ErrorBody),
+        (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
+    )
+)]
 async fn mkdir(
     tree: ScopedFiles,
     JsonBody(request): JsonBody<MkdirRequest>,
@@ -150,6 +235,22 @@ async fn mkdir(
     Ok((StatusCode::CREATED, Json(scoped_entry(tree.scope(), &node))))
 }
 
+/// Move or rename a file or folder.
+#[utoipa::path(
+    post,
+    path = "/v1/files/move",
+    tag = "files",
+    security(("bearer" = [])),
+    params(ShareQuery),
+    request_body = MoveRequest,
+    responses(
+        (status = 200, description = "Moved", body = Entry),
+        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The target exists, or a folder into itself (`conflict`)", body = ErrorBody),
+        (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
+    )
+)]
 async fn move_entry(
     tree: ScopedFiles,
     JsonBody(request): JsonBody<MoveRequest>,
@@ -160,6 +261,14 @@ async fn move_entry(
     Ok(Json(scoped_entry(tree.scope(), &node)))
 }
 
+/// Bytes and entries used, and the quota.
+#[utoipa::path(
+    get,
+    path = "/v1/usage",
+    tag = "files",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The usage", body = Usage))
+)]
 async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usage>, ApiError> {
     let report = state.files.usage(caller.customer_id).await?;
     Ok(Json(Usage {
@@ -171,10 +280,23 @@ async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usa
     }))
 }
 
+/// A signed, expiring URL for a file's bytes.
+#[utoipa::path(
+    get,
+    path = "/v1/downloads",
+    tag = "files",
+    security(("bearer" = [])),
+    params(ItemQuery, ShareQuery),
+    responses(
+        (status = 200, description = "Where to fetch it", body = DownloadLink),
+        (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The path is a folder (`conflict`)", body = ErrorBody),
+    )
+)]
 async fn download(
     tree: ScopedFiles,
     client: Client,
-    QueryParams(query): QueryParams<PathQuery>,
+    QueryParams(query): QueryParams<ItemQuery>,
 ) -> Result<Json<DownloadLink>, ApiError> {
     let path = RemotePath::parse(&query.path)?;
     let ticket = tree.download(&path).await?;

@@ -4,24 +4,43 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::gateway::AppState;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/.well-known/jwks.json", get(jwks))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(jwks))
 }
 
+/// The process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object))
+)]
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Every store answers: `status`, each store's state, since when the failing ones fail and
+/// why the degraded ones are.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready (or degraded)", body = Object),
+        (status = 503, description = "A store does not answer", body = Object),
+    )
+)]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let statuses = state.health.check().await;
     let ready = statuses.iter().all(|status| status.down_since.is_none());
@@ -63,6 +82,13 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     (status, Json(body))
 }
 
+/// The public keys of the access tokens (RFC 7517).
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "health",
+    responses((status = 200, description = "The JSON Web Key Set", body = Object))
+)]
 async fn jwks(
     State(state): State<AppState>,
 ) -> ([(axum::http::HeaderName, &'static str); 1], Json<Value>) {

@@ -2,9 +2,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, post};
-use axum::{Json, Router};
-use common::api::{CreateLinkRequest, CreatedLink, Link, LinkList, LinkMode};
+use axum::Json;
+use common::api::{CreateLinkRequest, CreatedLink, ErrorBody, Link, LinkList, LinkMode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::files::entry_kind;
@@ -16,10 +17,10 @@ use crate::gateway::error::{ApiError, JsonBody, PathParams};
 use crate::gateway::AppState;
 
 /// The link routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/links", post(create).get(list))
-        .route("/v1/links/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(revoke))
 }
 
 /// A link's mode as the API says it.
@@ -48,6 +49,18 @@ fn link(view: &LinkView) -> Link {
     }
 }
 
+/// Make a link to a file or folder, or a file request (`upload_only`) for a folder.
+#[utoipa::path(
+    post,
+    path = "/v1/links",
+    tag = "links",
+    security(("bearer" = [])),
+    request_body = CreateLinkRequest,
+    responses(
+        (status = 201, description = "The link, with its token (shown only now)", body = CreatedLink),
+        (status = 404, description = "No such entry (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -73,6 +86,14 @@ async fn create(
     ))
 }
 
+/// The caller's links.
+#[utoipa::path(
+    get,
+    path = "/v1/links",
+    tag = "links",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Newest first", body = LinkList))
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<LinkList>, ApiError> {
     let views = state.files.links(caller.customer_id).await?;
     Ok(Json(LinkList {
@@ -80,6 +101,18 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Link
     }))
 }
 
+/// Revoke a link; its open upload sessions end.
+#[utoipa::path(
+    delete,
+    path = "/v1/links/{id}",
+    tag = "links",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The link's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such link of the caller's (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,25 +2,45 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use common::api::{ChangePasswordRequest, DeleteAccountRequest, Profile, UpdateProfileRequest};
+use axum::Json;
+use common::api::{
+    ChangePasswordRequest, DeleteAccountRequest, ErrorBody, Profile, UpdateProfileRequest,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::gateway::auth::Caller;
 use crate::gateway::error::{ApiError, JsonBody};
 use crate::gateway::AppState;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/me", get(show).patch(update).delete(delete))
-        .route("/v1/me/password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show, update, delete))
+        .routes(routes!(change_password))
 }
 
+/// The caller's profile.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "me",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The profile", body = Profile))
+)]
 async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Profile>, ApiError> {
     Ok(Json(state.customers.profile(caller.customer_id).await?))
 }
 
+/// Change the display name or the mail preferences.
+#[utoipa::path(
+    patch,
+    path = "/v1/me",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = UpdateProfileRequest,
+    responses((status = 200, description = "The changed profile", body = Profile))
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -34,6 +54,20 @@ async fn update(
     ))
 }
 
+/// Change the password; every other session ends.
+#[utoipa::path(
+    post,
+    path = "/v1/me/password",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "No valid token, or the current password is wrong (`unauthorized`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong current passwords (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,6 +80,20 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Delete the account, its files, shares and links.
+#[utoipa::path(
+    delete,
+    path = "/v1/me",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = DeleteAccountRequest,
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid token, or the password is wrong (`unauthorized`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn delete(
     State(state): State<AppState>,
     caller: Caller,

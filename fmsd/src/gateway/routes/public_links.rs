@@ -11,13 +11,15 @@ use std::net::IpAddr;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use common::api::{
-    DownloadLink, LinkDownloadRequest, LinkUploadRequest, LinkUploadSession, Listing, PublicLink,
-    ReceivedFile, LINK_PASSWORD_HEADER,
+    CompleteUploadRequest, DownloadLink, ErrorBody, LinkDownloadRequest, LinkUploadRequest,
+    LinkUploadSession, Listing, PublicLink, ReceivedFile, LINK_PASSWORD_HEADER,
 };
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::files::{download_link, entry_kind, listing};
@@ -31,14 +33,14 @@ use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
 use crate::gateway::AppState;
 
 /// The public link routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/s/{token}", get(show))
-        .route("/s/{token}/files", get(list))
-        .route("/s/{token}/download", post(download))
-        .route("/s/{token}/uploads", post(create_upload))
-        .route("/s/{token}/uploads/{id}", get(show_upload))
-        .route("/s/{token}/uploads/{id}/complete", post(complete_upload))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(list))
+        .routes(routes!(download))
+        .routes(routes!(create_upload))
+        .routes(routes!(show_upload))
+        .routes(routes!(complete_upload))
 }
 
 /// Opens the link `token` with the password the request carries, counting a wrong one
@@ -82,6 +84,21 @@ async fn open(
     Ok(open)
 }
 
+/// What the link leads to.
+#[utoipa::path(
+    get,
+    path = "/s/{token}",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    responses(
+        (status = 200, description = "The item", body = PublicLink),
+        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
+        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
+        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     client: Client,
@@ -103,16 +120,37 @@ async fn show(
 }
 
 /// `?path=&cursor=&limit=`.
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
     /// The folder inside the link's folder; the link's folder when absent.
+    #[param(schema_with = common::api::schemas::optional_path)]
     path: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(schema_with = common::api::schemas::optional_cursor)]
     cursor: Option<String>,
     /// Entries per page.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
+/// One page of a folder inside a download link's folder, with download links.
+#[utoipa::path(
+    get,
+    path = "/s/{token}/files",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token"), ListQuery, ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    responses(
+        (status = 200, description = "The page", body = Listing),
+        (status = 403, description = "The link does not allow listing (a file request) (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "The link or the path is a file (`conflict`)", body = ErrorBody),
+        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
+        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
+        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     client: Client,
@@ -130,6 +168,24 @@ async fn list(
     Ok(Json(listing(&open.scope(), &page)))
 }
 
+/// A signed, expiring URL for the link's file (or a file in its folder); counts one download.
+#[utoipa::path(
+    post,
+    path = "/s/{token}/download",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    request_body(content = LinkDownloadRequest, description = "Optional: the file inside a folder link"),
+    responses(
+        (status = 200, description = "Where to fetch it", body = DownloadLink),
+        (status = 403, description = "The link does not allow downloads (a file request) (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "The path is a folder, or a path for a file link (`conflict`)", body = ErrorBody),
+        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
+        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
+        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn download(
     State(state): State<AppState>,
     client: Client,
@@ -158,6 +214,26 @@ fn link_session(client: &Client, view: UploadView) -> LinkUploadSession {
     }
 }
 
+/// Start an upload into a file request.
+#[utoipa::path(
+    post,
+    path = "/s/{token}/uploads",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    request_body = LinkUploadRequest,
+    responses(
+        (status = 201, description = "A new session", body = LinkUploadSession),
+        (status = 403, description = "The link is not a file request (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "Too many open sessions on this link, or the folder is gone (`conflict`)", body = ErrorBody),
+        (status = 413, description = "The owner's quota would be exceeded (`quota_exceeded`), or the body is too large (`payload_too_large`)", body = ErrorBody),
+        (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
+        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
+        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
+        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn create_upload(
     State(state): State<AppState>,
     client: Client,
@@ -178,6 +254,22 @@ async fn create_upload(
     Ok((StatusCode::CREATED, Json(link_session(&client, view))))
 }
 
+/// A file request's upload session, with fresh part URLs.
+#[utoipa::path(
+    get,
+    path = "/s/{token}/uploads/{id}",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    responses(
+        (status = 200, description = "The session", body = LinkUploadSession),
+        (status = 403, description = "The link is not a file request (`forbidden`)", body = ErrorBody),
+        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
+        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
+        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn show_upload(
     State(state): State<AppState>,
     client: Client,
@@ -189,6 +281,26 @@ async fn show_upload(
     Ok(Json(link_session(&client, view)))
 }
 
+/// Complete a file request's upload. The body may be left out.
+#[utoipa::path(
+    post,
+    path = "/s/{token}/uploads/{id}/complete",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    request_body(content = CompleteUploadRequest, description = "Optional: the client's SHA-256"),
+    responses(
+        (status = 200, description = "Received", body = ReceivedFile),
+        (status = 403, description = "The link is not a file request (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "Parts are missing (`conflict`)", body = ErrorBody),
+        (status = 422, description = "The bytes do not match the size or checksum (`integrity`)", body = ErrorBody),
+        (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
+        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
+        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
+        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn complete_upload(
     State(state): State<AppState>,
     client: Client,

@@ -3,11 +3,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use common::api::{
-    Person as ApiPerson, Share as ApiShare, ShareList, ShareRequest, ShareRole, UpdateShareRequest,
+    ErrorBody, Person as ApiPerson, Share as ApiShare, ShareList, ShareRequest, ShareRole,
+    UpdateShareRequest,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::files::entry_kind;
@@ -18,12 +20,12 @@ use crate::gateway::error::{ApiError, JsonBody, PathParams};
 use crate::gateway::AppState;
 
 /// The share routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/shares", post(create))
-        .route("/v1/shares/incoming", get(incoming))
-        .route("/v1/shares/outgoing", get(outgoing))
-        .route("/v1/shares/{id}", patch(update).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(incoming))
+        .routes(routes!(outgoing))
+        .routes(routes!(update, remove))
 }
 
 /// The domain role of an API role.
@@ -59,6 +61,19 @@ fn share(view: &ShareView, with_path: bool) -> ApiShare {
     }
 }
 
+/// Share a file or folder with a registered customer, or change the role of an existing share.
+#[utoipa::path(
+    post,
+    path = "/v1/shares",
+    tag = "shares",
+    security(("bearer" = [])),
+    request_body = ShareRequest,
+    responses(
+        (status = 201, description = "Shared", body = ApiShare),
+        (status = 200, description = "Already shared: the role changed", body = ApiShare),
+        (status = 404, description = "No such entry, or no customer with that e-mail (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -82,6 +97,14 @@ async fn create(
     Ok((status, Json(share(&view, true))))
 }
 
+/// What others shared with the caller.
+#[utoipa::path(
+    get,
+    path = "/v1/shares/incoming",
+    tag = "shares",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Newest first", body = ShareList))
+)]
 async fn incoming(
     State(state): State<AppState>,
     caller: Caller,
@@ -92,6 +115,14 @@ async fn incoming(
     }))
 }
 
+/// What the caller shared.
+#[utoipa::path(
+    get,
+    path = "/v1/shares/outgoing",
+    tag = "shares",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Newest first", body = ShareList))
+)]
 async fn outgoing(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,6 +133,19 @@ async fn outgoing(
     }))
 }
 
+/// Change a share's role (its owner only).
+#[utoipa::path(
+    patch,
+    path = "/v1/shares/{id}",
+    tag = "shares",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The share's id")),
+    request_body = UpdateShareRequest,
+    responses(
+        (status = 200, description = "Changed", body = ApiShare),
+        (status = 404, description = "No such share of the caller's (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,6 +159,18 @@ async fn update(
     Ok(Json(share(&view, true)))
 }
 
+/// Revoke a share (its owner) or leave it (its recipient).
+#[utoipa::path(
+    delete,
+    path = "/v1/shares/{id}",
+    tag = "shares",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The share's id")),
+    responses(
+        (status = 204, description = "Gone"),
+        (status = 404, description = "No such share for the caller (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

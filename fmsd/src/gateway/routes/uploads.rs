@@ -9,12 +9,13 @@
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use common::api::{
-    self, CompleteUploadRequest, CreateUploadRequest, Entry, Overwrite, UploadList, UploadPart,
-    UploadSession,
+    self, CompleteUploadRequest, CreateUploadRequest, Entry, ErrorBody, Overwrite, UploadList,
+    UploadPart, UploadSession,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::files::scoped_entry;
@@ -22,15 +23,16 @@ use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
 use crate::files::service::{HeldUpload, PartView, Scope, ScopedFiles, StartedThrough, UploadView};
 use crate::gateway::client::Client;
-use crate::gateway::error::{ApiError, JsonBody, PathParams};
+use crate::gateway::error::{from_object, ApiError, JsonBody, PathParams};
+use crate::gateway::scope::ShareQuery;
 use crate::gateway::AppState;
 
 /// The upload-session routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/uploads", post(create).get(list))
-        .route("/v1/uploads/{id}", get(show).delete(abort))
-        .route("/v1/uploads/{id}/complete", post(complete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, abort))
+        .routes(routes!(complete))
 }
 
 /// A session as the API shows it to a caller working in `scope` (paths relative to it).
@@ -65,6 +67,24 @@ pub fn parts(client: &Client, parts: Vec<PartView>) -> Vec<UploadPart> {
         .collect()
 }
 
+/// Start an upload session, or resume the unfinished one for the same path, size and checksum.
+#[utoipa::path(
+    post,
+    path = "/v1/uploads",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(ShareQuery),
+    request_body = CreateUploadRequest,
+    responses(
+        (status = 201, description = "A new session", body = UploadSession),
+        (status = 200, description = "The unfinished session, resumed", body = UploadSession),
+        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "The folder is missing, or no such share for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "A file is there and `overwrite` is `fail`, or a folder is (`conflict`)", body = ErrorBody),
+        (status = 413, description = "The quota would be exceeded (`quota_exceeded`), or the body is too large (`payload_too_large`)", body = ErrorBody),
+        (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
+    )
+)]
 async fn create(
     tree: ScopedFiles,
     client: Client,
@@ -86,6 +106,18 @@ async fn create(
     Ok((status, Json(session(&client, tree.scope(), view))))
 }
 
+/// The open sessions that hold the caller's quota (in a share, those started through it).
+#[utoipa::path(
+    get,
+    path = "/v1/uploads",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(ShareQuery),
+    responses(
+        (status = 200, description = "The sessions, oldest first", body = UploadList),
+        (status = 404, description = "No such share for the caller (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn list(tree: ScopedFiles) -> Result<Json<UploadList>, ApiError> {
     let scope = tree.scope();
     let uploads = tree
@@ -120,6 +152,18 @@ fn held_upload(scope: &Scope, held: HeldUpload) -> api::HeldUpload {
     }
 }
 
+/// A session, with fresh part URLs.
+#[utoipa::path(
+    get,
+    path = "/v1/uploads/{id}",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The upload's id"), ShareQuery),
+    responses(
+        (status = 200, description = "The session", body = UploadSession),
+        (status = 404, description = "No such session for the caller (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn show(
     tree: ScopedFiles,
     client: Client,
@@ -140,10 +184,28 @@ pub fn optional_json<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> 
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))
+    let value = serde_json::from_slice(body)
+        .map_err(|error| Error::Invalid(format!("the JSON body is not valid: {error}")))?;
+    from_object(value)
 }
 
+/// Complete a session: the bytes are checked and the file appears. The body may be left out.
+#[utoipa::path(
+    post,
+    path = "/v1/uploads/{id}/complete",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The upload's id"), ShareQuery),
+    request_body(content = CompleteUploadRequest, description = "Optional: the client's SHA-256"),
+    responses(
+        (status = 200, description = "The file", body = Entry),
+        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such session for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Parts are missing, or the path is taken (`conflict`)", body = ErrorBody),
+        (status = 422, description = "The bytes do not match the size or checksum (`integrity`)", body = ErrorBody),
+        (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
+    )
+)]
 async fn complete(
     tree: ScopedFiles,
     PathParams(id): PathParams<Uuid>,
@@ -154,6 +216,18 @@ async fn complete(
     Ok(Json(scoped_entry(tree.scope(), &node)))
 }
 
+/// Abort a session; its parts are deleted and its reservation freed.
+#[utoipa::path(
+    delete,
+    path = "/v1/uploads/{id}",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The upload's id"), ShareQuery),
+    responses(
+        (status = 204, description = "Aborted"),
+        (status = 404, description = "No such session for the caller (`not_found`)", body = ErrorBody),
+    )
+)]
 async fn abort(
     tree: ScopedFiles,
     PathParams(id): PathParams<Uuid>,

@@ -4,12 +4,14 @@
 //! under `common`'s `openapi` feature), and each operation is the `#[utoipa::path]` of its
 //! handler, registered in the router through `utoipa_axum::routes!`, so a route exists in the
 //! router exactly when it exists in the document. The answers every operation of a kind can
-//! give (503 when a store is down; 400, 408 and 413 for a request body; 401 behind a token)
-//! are added here, once, by [`CommonAnswers`]; each handler lists the ones that are its own.
+//! give (503 when a store is down; 400, 408 and 413 for a request body; 401 behind a token;
+//! under `/s/{token}` the link password header and 401, 404, 410 and 429) are added here,
+//! once, by [`CommonAnswers`]; each handler lists the ones that are its own.
 
 use std::sync::LazyLock;
 
 use axum::Json;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{
     AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
@@ -21,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use common::api::sharing::LINK_PASSWORD_HEADER;
 use common::api::{ErrorBody, ErrorDetail};
 
 /// The name of the bearer security scheme the authenticated operations name.
@@ -113,7 +116,8 @@ struct CommonAnswers;
 impl Modify for CommonAnswers {
     fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
         for (path, item) in document.paths.paths.iter_mut() {
-            let api = path.starts_with("/v1/") || path.starts_with("/s/");
+            let link = path.starts_with("/s/");
+            let api = path.starts_with("/v1/") || link;
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -123,6 +127,9 @@ impl Modify for CommonAnswers {
             ];
             for operation in operations.into_iter().flatten() {
                 add_common_answers(operation, api);
+                if link {
+                    add_link_answers(operation);
+                }
             }
         }
     }
@@ -174,6 +181,55 @@ fn add_common_answers(operation: &mut Operation, api: bool) {
                 .or_insert_with(|| RefOr::T(error_answer(description)));
         }
     }
+}
+
+/// The header a link's password travels in, and the answers every `/s/{token}` operation can
+/// give because it opens a link: a missing or wrong password, no such link, a used-up one, too
+/// many wrong guesses.
+fn add_link_answers(operation: &mut Operation) {
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    if !parameters
+        .iter()
+        .any(|parameter| parameter.name == LINK_PASSWORD_HEADER)
+    {
+        parameters.push(
+            ParameterBuilder::new()
+                .name(LINK_PASSWORD_HEADER)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some("The link's password, if it has one"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        );
+    }
+    let answers = [
+        (
+            "401",
+            "The link asks for a password and it is missing or wrong (`unauthorized`)",
+        ),
+        ("404", "No such link, or revoked (`not_found`)"),
+        ("410", "The link expired or has no downloads left (`gone`)"),
+    ];
+    let responses = &mut operation.responses.responses;
+    for (status, description) in answers {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::T(error_answer(description)));
+    }
+    responses.entry("429".to_owned()).or_insert_with(|| {
+        RefOr::T(limited_answer(
+            "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+        ))
+    });
+}
+
+/// A 429 answer: `description` over the JSON [`ErrorBody`], with `Retry-After`.
+fn limited_answer(description: &str) -> Response {
+    let mut answer = error_answer(description);
+    let mut retry_after = Header::new(ObjectBuilder::new().schema_type(Type::Integer));
+    retry_after.description = Some("Seconds to wait".to_owned());
+    answer.headers.insert("Retry-After".to_owned(), retry_after);
+    answer
 }
 
 /// Adds the rules that tie one field to another, which a field's own schema cannot say.

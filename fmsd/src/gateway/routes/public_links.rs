@@ -89,14 +89,9 @@ async fn open(
     get,
     path = "/s/{token}",
     tag = "public links",
-    params(("token" = String, Path, description = "The link's token"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    params(("token" = String, Path, description = "The link's token")),
     responses(
         (status = 200, description = "The item", body = PublicLink),
-        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
-        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
-        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn show(
@@ -139,16 +134,11 @@ pub struct ListQuery {
     get,
     path = "/s/{token}/files",
     tag = "public links",
-    params(("token" = String, Path, description = "The link's token"), ListQuery, ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    params(("token" = String, Path, description = "The link's token"), ListQuery),
     responses(
         (status = 200, description = "The page", body = Listing),
         (status = 403, description = "The link does not allow listing (a file request) (`forbidden`)", body = ErrorBody),
         (status = 409, description = "The link or the path is a file (`conflict`)", body = ErrorBody),
-        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
-        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
-        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn list(
@@ -173,17 +163,12 @@ async fn list(
     post,
     path = "/s/{token}/download",
     tag = "public links",
-    params(("token" = String, Path, description = "The link's token"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    params(("token" = String, Path, description = "The link's token")),
     request_body(content = LinkDownloadRequest, description = "Optional: the file inside a folder link"),
     responses(
         (status = 200, description = "Where to fetch it", body = DownloadLink),
         (status = 403, description = "The link does not allow downloads (a file request) (`forbidden`)", body = ErrorBody),
         (status = 409, description = "The path is a folder, or a path for a file link (`conflict`)", body = ErrorBody),
-        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
-        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
-        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn download(
@@ -219,18 +204,15 @@ fn link_session(client: &Client, view: UploadView) -> LinkUploadSession {
     post,
     path = "/s/{token}/uploads",
     tag = "public links",
-    params(("token" = String, Path, description = "The link's token"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    params(("token" = String, Path, description = "The link's token")),
     request_body = LinkUploadRequest,
     responses(
         (status = 201, description = "A new session", body = LinkUploadSession),
         (status = 403, description = "The link is not a file request (`forbidden`)", body = ErrorBody),
-        (status = 409, description = "Too many open sessions on this link, or the folder is gone (`conflict`)", body = ErrorBody),
+        (status = 409, description = "The link's folder is gone, or too many files of that name arrived already (`conflict`)", body = ErrorBody),
         (status = 413, description = "The owner's quota would be exceeded (`quota_exceeded`), or the body is too large (`payload_too_large`)", body = ErrorBody),
         (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
-        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
-        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
-        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+        (status = 429, description = "Too many wrong passwords for this link or from this IP, or the link holds as many unfinished uploads as it may (`rate_limited`)",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -259,15 +241,10 @@ async fn create_upload(
     get,
     path = "/s/{token}/uploads/{id}",
     tag = "public links",
-    params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id")),
     responses(
         (status = 200, description = "The session", body = LinkUploadSession),
         (status = 403, description = "The link is not a file request (`forbidden`)", body = ErrorBody),
-        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
-        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
-        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn show_upload(
@@ -286,7 +263,7 @@ async fn show_upload(
     post,
     path = "/s/{token}/uploads/{id}/complete",
     tag = "public links",
-    params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id"), ("x-fms-link-password" = Option<String>, Header, description = "The link's password, if it has one")),
+    params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id")),
     request_body(content = CompleteUploadRequest, description = "Optional: the client's SHA-256"),
     responses(
         (status = 200, description = "Received", body = ReceivedFile),
@@ -294,11 +271,6 @@ async fn show_upload(
         (status = 409, description = "Parts are missing (`conflict`)", body = ErrorBody),
         (status = 422, description = "The bytes do not match the size or checksum (`integrity`)", body = ErrorBody),
         (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
-        (status = 401, description = "The link asks for a password and it is missing or wrong (`unauthorized`)", body = ErrorBody),
-        (status = 404, description = "No such link, or revoked (`not_found`)", body = ErrorBody),
-        (status = 410, description = "The link expired or has no downloads left (`gone`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn complete_upload(

@@ -43,6 +43,20 @@ async fn answers(fmsd: &FmsdProcess) {
     assert_eq!(answer.status(), StatusCode::OK);
 }
 
+/// SIGTERM: fmsd exits 0 within its 5 s grace (10 s allowed).
+fn stops_on_sigterm(fmsd: &mut FmsdProcess) {
+    fmsd.signal(Signal::TERM);
+    exits_cleanly(fmsd);
+}
+
+/// fmsd, told to stop, exits 0 within 10 s.
+fn exits_cleanly(fmsd: &mut FmsdProcess) {
+    let status = fmsd
+        .exit_within(Duration::from_secs(10))
+        .expect("stopped within the grace");
+    assert!(status.success(), "{status:?}");
+}
+
 /// Opens a connection, sends half a request and hangs up: fmsd logs that at debug level.
 async fn cut_a_request_short(fmsd: &FmsdProcess) {
     use tokio::io::AsyncWriteExt;
@@ -116,10 +130,7 @@ async fn fmsd_tells_systemd_it_is_ready_alive_reloading_and_stopping() {
 
     fmsd.signal(Signal::TERM);
     notifications_until(&socket, "STOPPING=1");
-    let status = fmsd
-        .exit_within(Duration::from_secs(10))
-        .expect("stopped within the grace");
-    assert!(status.success(), "{status:?}");
+    exits_cleanly(&mut fmsd);
 }
 
 #[tokio::test]
@@ -135,11 +146,7 @@ async fn fmsd_keeps_serving_and_stops_on_sigterm_when_the_reader_of_its_stderr_g
         answers(&fmsd).await;
     }
     fmsd.register_and_login().await;
-    fmsd.signal(Signal::TERM);
-    let status = fmsd
-        .exit_within(Duration::from_secs(10))
-        .expect("stopped within the grace");
-    assert!(status.success(), "{status:?}");
+    stops_on_sigterm(&mut fmsd);
 }
 
 #[tokio::test]
@@ -151,11 +158,7 @@ async fn fmsd_keeps_serving_and_stops_on_sigterm_when_nobody_reads_its_stderr() 
         answers(&fmsd).await;
     }
     fmsd.register_and_login().await;
-    fmsd.signal(Signal::TERM);
-    let status = fmsd
-        .exit_within(Duration::from_secs(10))
-        .expect("stopped within the grace");
-    assert!(status.success(), "{status:?}");
+    stops_on_sigterm(&mut fmsd);
     drop(stderr);
 }
 

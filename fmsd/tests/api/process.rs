@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::Duration;
 
-use common::api::TokenPair;
+use common::api::{DownloadLink, Entry, TokenPair, UploadSession};
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
+
+use crate::fixtures::sha256_hex;
 
 /// A running `fmsd` process; killed when dropped.
 pub struct FmsdProcess {
@@ -121,27 +123,7 @@ impl FmsdProcess {
 
     /// Registers a fresh customer and logs them in; their access token.
     pub async fn register_and_login(&self) -> String {
-        let email = format!("user-{}@example.com", Uuid::new_v4().simple());
-        let credentials = json!({"email": email, "password": "correct horse battery"});
-        let registered = self
-            .client
-            .post(self.url("/v1/auth/register"))
-            .json(&json!({"email": email, "password": "correct horse battery", "name": "P"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(registered.status(), StatusCode::CREATED);
-        let tokens: TokenPair = self
-            .client
-            .post(self.url("/v1/auth/login"))
-            .json(&credentials)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.access_token
+        register_and_login_at(&self.client, &self.address).await
     }
 
     /// The process id of fmsd (the shell became it).
@@ -177,5 +159,100 @@ impl Drop for FmsdProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Registers a fresh customer through `base` (fmsd, or a proxy in front of it) with `client`
+/// and logs them in; their access token.
+pub async fn register_and_login_at(client: &reqwest::Client, base: &str) -> String {
+    let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+    let password = "correct horse battery";
+    let registered = client
+        .post(format!("{base}/v1/auth/register"))
+        .json(&json!({"email": email, "password": password, "name": "P"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let tokens: TokenPair = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokens.access_token
+}
+
+/// What [`round_trip`] saw: the session it uploaded through, the download link it got, and
+/// the bytes that came back.
+pub struct RoundTrip {
+    /// The upload session, with its part URLs.
+    pub session: UploadSession,
+    /// The download link of the finished file.
+    pub link: DownloadLink,
+    /// The downloaded bytes.
+    pub downloaded: bytes::Bytes,
+}
+
+/// Uploads `bytes` to `path` through `base` as the holder of `token` (every part to its URL,
+/// then complete), then downloads the file again.
+pub async fn round_trip(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    bytes: &[u8],
+) -> RoundTrip {
+    let session: UploadSession = client
+        .post(format!("{base}/v1/uploads"))
+        .bearer_auth(token)
+        .json(&json!({"path": path, "size": bytes.len(), "sha256": sha256_hex(bytes)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for part in &session.parts {
+        let range = part.offset as usize..(part.offset + part.size) as usize;
+        let stored = client
+            .put(&part.url)
+            .body(bytes[range].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stored.status(), StatusCode::OK);
+    }
+    let entry: Entry = client
+        .post(format!("{base}/v1/uploads/{}/complete", session.upload_id))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entry.size, bytes.len() as u64);
+    let link: DownloadLink = client
+        .get(format!("{base}/v1/downloads"))
+        .query(&[("path", path)])
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let answer = client.get(&link.url).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let downloaded = answer.bytes().await.unwrap();
+    RoundTrip {
+        session,
+        link,
+        downloaded,
     }
 }

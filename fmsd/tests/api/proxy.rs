@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::api::{DownloadLink, Entry, TokenPair, UploadSession};
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
 use crate::fixtures::{sample_bytes, sha256_hex};
 use crate::helpers::{spawn_app_with, TestApp};
+use crate::process::{register_and_login_at, round_trip};
 
 /// nginx, running the shipped site config in front of an fmsd; stopped when dropped.
 struct Nginx {
@@ -199,75 +199,15 @@ async fn an_upload_and_a_download_through_nginx_are_byte_identical() {
     let (_app, nginx) = fmsd_behind_nginx().await;
     let client = client_from([127, 0, 0, 4]);
     let base = nginx.url.as_str();
-    let email = format!("proxied-{}@example.com", uuid::Uuid::new_v4().simple());
-    let password = "correct horse battery";
-    let registered = client
-        .post(format!("{base}/v1/auth/register"))
-        .json(&json!({"email": email, "password": password, "name": "P"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), StatusCode::CREATED);
-    let tokens: TokenPair = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tokens.access_token;
-
+    let token = register_and_login_at(&client, base).await;
     let bytes = sample_bytes(20 * 1024 * 1024 + 123, 7);
-    let session: UploadSession = client
-        .post(format!("{base}/v1/uploads"))
-        .bearer_auth(&token)
-        .json(&json!({"path": "/big.bin", "size": bytes.len(), "sha256": sha256_hex(&bytes)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(session.parts.len(), 3);
-    for part in &session.parts {
-        // The part URLs lead back through nginx, not to fmsd's own port.
+    let trip = round_trip(&client, base, &token, "/big.bin", &bytes).await;
+    assert_eq!(trip.session.parts.len(), 3);
+    // The part and download URLs lead back through nginx, not to fmsd's own port.
+    for part in &trip.session.parts {
         assert!(part.url.starts_with(base), "{}", part.url);
-        let range = part.offset as usize..(part.offset + part.size) as usize;
-        let stored = client
-            .put(&part.url)
-            .body(bytes[range].to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(stored.status(), StatusCode::OK);
     }
-    let entry: Entry = client
-        .post(format!("{base}/v1/uploads/{}/complete", session.upload_id))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(entry.size, bytes.len() as u64);
-
-    let link: DownloadLink = client
-        .get(format!("{base}/v1/downloads?path=/big.bin"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(link.url.starts_with(base), "{}", link.url);
-    let downloaded = client.get(&link.url).send().await.unwrap();
-    assert_eq!(downloaded.status(), StatusCode::OK);
-    let body = downloaded.bytes().await.unwrap();
-    assert_eq!(body.len(), bytes.len());
-    assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
+    assert!(trip.link.url.starts_with(base), "{}", trip.link.url);
+    assert_eq!(trip.downloaded.len(), bytes.len());
+    assert_eq!(sha256_hex(&trip.downloaded), sha256_hex(&bytes));
 }

@@ -294,6 +294,11 @@ fn bash_completions_name_every_subcommand() {
             "no {subcommand} in the bash completions"
         );
     }
+    assert!(
+        !run.stdout.contains("manpages"),
+        "the hidden manpages command is offered"
+    );
+    assert!(run.stdout.contains("--version"), "{}", run.stdout);
     // Every shell clap_complete knows works.
     for shell in ["zsh", "fish", "elvish", "powershell"] {
         let run = Fmsctl::new(NOBODY).run(&["completions", shell]).ok();

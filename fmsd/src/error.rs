@@ -9,7 +9,7 @@ use std::time::Duration;
 /// What went wrong, in the words a caller acts on.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The input breaks a rule; the message names it.
+    /// The request itself breaks a rule, whatever is stored; the message names it.
     #[error("{0}")]
     Invalid(String),
     /// Missing or wrong credentials.
@@ -21,13 +21,14 @@ pub enum Error {
     /// Nothing there, or nothing the caller may see.
     #[error("{0}")]
     NotFound(String),
-    /// It exists already, or the state does not allow the change.
+    /// What is stored does not allow it: the name is taken, a folder stands where a file is
+    /// needed, or the request contradicts an earlier one.
     #[error("{0}")]
     Conflict(String),
     /// It existed but is used up: an expired link, or one with no downloads left.
     #[error("{0}")]
     Gone(String),
-    /// The request body is larger than allowed.
+    /// The request body, or the file it announces, is larger than allowed.
     #[error("{0}")]
     TooLarge(String),
     /// The owner's quota would be exceeded.

@@ -288,7 +288,7 @@ impl PartPlan {
             )));
         }
         if size.div_ceil(part_size) > Self::MAX_PARTS {
-            return Err(Error::Invalid(format!(
+            return Err(Error::TooLarge(format!(
                 "the file is too large: at {part_size} bytes per part it needs more than {} parts",
                 Self::MAX_PARTS
             )));

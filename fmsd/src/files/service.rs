@@ -235,7 +235,7 @@ impl FileService {
             return Err(Error::Invalid("the root folder '/' cannot be moved".into()));
         }
         if to.starts_with(from) && to != from {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "'{from}' cannot be moved into itself"
             )));
         }
@@ -301,7 +301,7 @@ impl FileService {
     async fn ticket(&self, node: &Node, ttl: Duration) -> Result<DownloadTicket> {
         let path = &node.path;
         let (Some(key), Some(sha256)) = (node.blob_key.as_ref(), node.sha256.clone()) else {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "'{path}' is a folder; only files can be downloaded"
             )));
         };

@@ -95,7 +95,7 @@ async fn a_download_link_serves_the_bytes_with_range_until_it_expires() {
         error_code(download_link(&app, &user.token, "/folder").await)
             .await
             .0,
-        StatusCode::BAD_REQUEST
+        StatusCode::CONFLICT
     );
     assert_eq!(
         error_code(download_link(&app, &user.token, "/missing").await)

@@ -192,7 +192,7 @@ async fn a_folder_link_lists_and_downloads_a_file_inside() {
     }
 
     let cases = [
-        (json!({"path": "/sub"}), StatusCode::BAD_REQUEST),
+        (json!({"path": "/sub"}), StatusCode::CONFLICT),
         (json!({"path": "/missing.jpg"}), StatusCode::NOT_FOUND),
         (json!({"path": "/../outside.txt"}), StatusCode::BAD_REQUEST),
     ];
@@ -223,7 +223,7 @@ async fn a_folder_link_lists_and_downloads_a_file_inside() {
         None,
     ))
     .await;
-    assert_eq!(error_code(listing).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(listing).await.0, StatusCode::CONFLICT);
     assert_eq!(links(&app, &ann).await.links[1].downloads, 1);
 }
 

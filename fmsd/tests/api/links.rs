@@ -139,7 +139,6 @@ async fn bad_link_requests_are_400_each_with_a_json_error() {
         json!({"path": "/a.txt", "password": "short"}),
         json!({"path": "/a.txt", "password": ""}),
         json!({"path": "/a.txt", "max_downloads": 0}),
-        json!({"path": "/a.txt", "upload_only": true}),
         json!({"path": "/inbox", "upload_only": true, "max_downloads": 3}),
         json!({"path": "/"}),
         json!({"path": "/", "upload_only": true}),
@@ -171,6 +170,17 @@ async fn bad_link_requests_are_400_each_with_a_json_error() {
         (status, code.as_str()),
         (StatusCode::NOT_FOUND, "not_found")
     );
+    // A file request needs a folder: what is stored decides, so it is a conflict.
+    let (status, code, _) = error_code(
+        app.post(
+            "/v1/links",
+            Some(&ann.token),
+            &json!({"path": "/a.txt", "upload_only": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "conflict"));
     let anonymous = app
         .post("/v1/links", None, &json!({"path": "/a.txt"}))
         .await;

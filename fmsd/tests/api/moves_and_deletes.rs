@@ -68,7 +68,7 @@ async fn move_renames_a_file_and_carries_a_folder_with_its_subtree() {
         (moved("/ab", "/z"), StatusCode::CONFLICT, "already exists"),
         (
             moved("/z", "/z/renamed/inner"),
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
             "into itself",
         ),
         (

@@ -269,7 +269,7 @@ async fn an_editor_writes_inside_the_share_on_the_owners_quota() {
             None,
         )
         .await;
-    assert_eq!(error_code(root_delete).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(root_delete).await.0, StatusCode::FORBIDDEN);
     let root_move = app
         .post(
             &in_share("/v1/files/move", id, &[]),
@@ -277,7 +277,7 @@ async fn an_editor_writes_inside_the_share_on_the_owners_quota() {
             &json!({"from": "/", "to": "/x"}),
         )
         .await;
-    assert_eq!(error_code(root_move).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(root_move).await.0, StatusCode::FORBIDDEN);
 
     // An upload session through the share: relative paths, and an abort frees the reservation.
     let response = app

@@ -42,11 +42,11 @@ async fn sharing_needs_another_registered_customer_and_an_item_below_the_root() 
         ),
         (
             json!({"path": "/docs", "email": ann.email}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
         ),
         (
             json!({"path": "/docs", "email": ann.email.to_uppercase()}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::CONFLICT,
         ),
         (
             json!({"path": "/missing", "email": bob.email}),
@@ -86,10 +86,10 @@ async fn sharing_needs_another_registered_customer_and_an_item_below_the_root() 
         let response = app.post("/v1/shares", Some(&ann.token), &body).await;
         let (status, code, message) = error_code(response).await;
         assert_eq!(status, expected, "{body}: {code} {message}");
-        let expected_code = if expected == StatusCode::NOT_FOUND {
-            "not_found"
-        } else {
-            "invalid"
+        let expected_code = match expected {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::CONFLICT => "conflict",
+            _ => "invalid",
         };
         assert_eq!(code, expected_code, "{body}: {message}");
     }

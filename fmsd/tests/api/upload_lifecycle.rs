@@ -161,7 +161,7 @@ async fn a_bad_checksum_is_422_and_nothing_becomes_visible() {
     // A different checksum at complete than at create is refused outright.
     let (status, _, message) =
         error_code(complete(&app, &user.token, &created, Some(&sha256_hex(&bytes))).await).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::CONFLICT);
     assert!(message.contains("differs"), "{message}");
 
     // Given only at complete: wrong, then right after sending the parts again.

@@ -77,7 +77,7 @@ impl FileService {
         };
         let node = self.entry(owner, &request.path).await?;
         if request.upload_only && !node.is_folder() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "'{}' is a file; an upload-only link (a file request) needs a folder",
                 request.path
             )));

@@ -130,7 +130,7 @@ impl FileService {
             .redacted(async {
                 open.require_mode(LinkMode::Download)?;
                 if !open.node.is_folder() {
-                    return Err(Error::Invalid(
+                    return Err(Error::Conflict(
                         "this link leads to a file; there is nothing to list".into(),
                     ));
                 }
@@ -154,7 +154,7 @@ impl FileService {
                 let node = match path.filter(|path| !path.is_root()) {
                     None => open.node.clone(),
                     Some(_) if !open.node.is_folder() => {
-                        return Err(Error::Invalid(
+                        return Err(Error::Conflict(
                             "this link leads to a file; leave the path out".into(),
                         ))
                     }
@@ -164,7 +164,7 @@ impl FileService {
                     }
                 };
                 if node.is_folder() {
-                    return Err(Error::Invalid(
+                    return Err(Error::Conflict(
                         "a folder cannot be downloaded; name a file inside it".into(),
                     ));
                 }

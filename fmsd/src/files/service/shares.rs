@@ -67,7 +67,7 @@ impl Scope {
     /// Refuses to move or delete the shared item itself (the owner decides over it).
     pub(super) fn require_inside(&self, path: &RemotePath) -> Result<()> {
         if self.is_shared() && path.is_root() {
-            return Err(Error::Invalid(
+            return Err(Error::Forbidden(
                 "the shared item itself cannot be moved or deleted; only what is inside it".into(),
             ));
         }
@@ -170,7 +170,7 @@ impl FileService {
             Error::NotFound(format!("no fms customer has the e-mail address {email}"))
         })?;
         if recipient.id == owner {
-            return Err(Error::Invalid("you cannot share with yourself".into()));
+            return Err(Error::Conflict("you cannot share with yourself".into()));
         }
         let sharer = self.person(owner).await?;
         let share = Share {

@@ -174,7 +174,7 @@ impl FileService {
         let (owner, id) = (upload.owner, upload.id);
         let expected = match (&upload.sha256, sha256) {
             (Some(announced), Some(given)) if *announced != given => {
-                return Err(Error::Integrity(format!(
+                return Err(Error::Conflict(format!(
                     "the sha256 given at complete ({}) differs from the one given at create ({})",
                     given.as_str(),
                     announced.as_str()

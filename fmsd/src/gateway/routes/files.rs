@@ -192,9 +192,9 @@ async fn metadata(
     params(ItemQuery, DeleteQuery, ShareQuery),
     responses(
         (status = 200, description = "What went", body = Deleted),
-        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 403, description = "The share is read-only, or the path is the shared item itself (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
-        (status = 409, description = "A folder that is not empty without `recursive`, or the root (`conflict`)", body = ErrorBody),
+        (status = 409, description = "A folder that is not empty without `recursive` (`conflict`)", body = ErrorBody),
     )
 )]
 async fn delete(
@@ -245,7 +245,7 @@ async fn mkdir(
     request_body = MoveRequest,
     responses(
         (status = 200, description = "Moved", body = Entry),
-        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 403, description = "The share is read-only, or the path is the shared item itself (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
         (status = 409, description = "The target exists, or a folder into itself (`conflict`)", body = ErrorBody),
         (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),

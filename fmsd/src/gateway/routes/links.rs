@@ -59,6 +59,7 @@ fn link(view: &LinkView) -> Link {
     responses(
         (status = 201, description = "The link, with its token (shown only now)", body = CreatedLink),
         (status = 404, description = "No such entry (`not_found`)", body = ErrorBody),
+        (status = 409, description = "A file request (`upload_only`) for a file (`conflict`)", body = ErrorBody),
     )
 )]
 async fn create(

@@ -210,7 +210,7 @@ fn link_session(client: &Client, view: UploadView) -> LinkUploadSession {
         (status = 201, description = "A new session", body = LinkUploadSession),
         (status = 403, description = "The link is not a file request (`forbidden`)", body = ErrorBody),
         (status = 409, description = "The link's folder is gone, or too many files of that name arrived already (`conflict`)", body = ErrorBody),
-        (status = 413, description = "The owner's quota would be exceeded (`quota_exceeded`), or the body is too large (`payload_too_large`)", body = ErrorBody),
+        (status = 413, description = "The owner's quota would be exceeded (`quota_exceeded`), or the file needs more than 10,000 parts, or the body is too large (`payload_too_large`)", body = ErrorBody),
         (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
         (status = 429, description = "Too many wrong passwords for this link or from this IP, or the link holds as many unfinished uploads as it may (`rate_limited`)",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),

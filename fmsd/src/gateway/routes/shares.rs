@@ -72,6 +72,7 @@ fn share(view: &ShareView, with_path: bool) -> ApiShare {
         (status = 201, description = "Shared", body = ApiShare),
         (status = 200, description = "Already shared: the role changed", body = ApiShare),
         (status = 404, description = "No such entry, or no customer with that e-mail (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The e-mail address is the caller's own (`conflict`)", body = ErrorBody),
     )
 )]
 async fn create(

@@ -81,7 +81,7 @@ pub fn parts(client: &Client, parts: Vec<PartView>) -> Vec<UploadPart> {
         (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
         (status = 404, description = "The folder is missing, or no such share for the caller (`not_found`)", body = ErrorBody),
         (status = 409, description = "A file is there and `overwrite` is `fail`, or a folder is (`conflict`)", body = ErrorBody),
-        (status = 413, description = "The quota would be exceeded (`quota_exceeded`), or the body is too large (`payload_too_large`)", body = ErrorBody),
+        (status = 413, description = "The quota would be exceeded (`quota_exceeded`), or the file needs more than 10,000 parts, or the body is too large (`payload_too_large`)", body = ErrorBody),
         (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
     )
 )]
@@ -201,7 +201,7 @@ pub fn optional_json<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> 
         (status = 200, description = "The file", body = Entry),
         (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such session for the caller (`not_found`)", body = ErrorBody),
-        (status = 409, description = "Parts are missing, or the path is taken (`conflict`)", body = ErrorBody),
+        (status = 409, description = "Parts are missing, the path is taken, or the SHA-256 differs from the one given at create (`conflict`)", body = ErrorBody),
         (status = 422, description = "The bytes do not match the size or checksum (`integrity`)", body = ErrorBody),
         (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
     )

@@ -8,7 +8,8 @@ use rdkafka::Offset;
 
 use super::subscription::GroupConsumer;
 
-/// How often the lag is asked of the broker; in between, the last answer stands.
+/// How often the lag is asked of the broker; in between, the last answer stands, less one for
+/// each event committed since.
 pub(super) const INTERVAL: Duration = Duration::from_secs(5);
 
 /// How long the broker may take to give one partition's watermarks.

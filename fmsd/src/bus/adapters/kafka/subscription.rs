@@ -413,7 +413,13 @@ impl Subscription for KafkaSubscription {
     async fn commit(&mut self, delivery: &Delivery) -> Result<()> {
         // Kafka's committed offset is the next one to read.
         self.commit_next(delivery.partition, delivery.position + 1)
-            .await
+            .await?;
+        // Until the broker is asked again, each event handled is one less behind: the last
+        // event of a burst brings the gauge to 0 even if no other event follows.
+        if let Some((_, Some(behind))) = self.lag.as_mut() {
+            *behind = behind.saturating_sub(1);
+        }
+        Ok(())
     }
 
     async fn lag(&mut self) -> Result<Option<u64>> {

@@ -9,7 +9,7 @@
 //! | `GET /v1/me` | | [`Profile`] |
 //! | `PATCH /v1/me` | [`UpdateProfileRequest`] | [`Profile`] |
 //! | `DELETE /v1/me` | [`DeleteAccountRequest`] | 204 |
-//! | `POST /v1/me/password` | [`ChangePasswordRequest`] | 204 |
+//! | `POST /v1/me/password` | [`ChangePasswordRequest`] | 204; every other session and every app token ends |
 //! | `GET /v1/files?path=&cursor=&limit=` | | [`Listing`] |
 //! | `GET /v1/files/metadata?path=` | | [`Entry`] |
 //! | `DELETE /v1/files?path=&recursive=` | | [`Deleted`] |
@@ -27,7 +27,8 @@
 //! | `GET /healthz`, `GET /readyz` | | 200 when alive / when every store answers |
 //! | `GET /openapi.json` | | the OpenAPI 3.1 document of all of the above but the blob URLs |
 //!
-//! Sharing (shares with customers, links, `/s/{token}`) is in [`sharing`].
+//! Sharing (shares with customers, links, `/s/{token}`) is in [`sharing`]; app tokens
+//! (`/v1/tokens`) are in [`tokens`].
 //!
 //! Every error is [`ErrorBody`]: `{"error": {"code": "...", "message": "..."}}`.
 
@@ -38,7 +39,9 @@ use uuid::Uuid;
 #[cfg(feature = "openapi")]
 pub mod schemas;
 pub mod sharing;
+pub mod tokens;
 pub use sharing::*;
+pub use tokens::*;
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

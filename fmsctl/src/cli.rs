@@ -85,6 +85,9 @@ pub enum Command {
     Unshare(UnshareArgs),
     /// Show or change which mail you get (security mail always goes)
     Notifications(NotificationsArgs),
+    /// Make, list and revoke app tokens: for scripts (`FMSCTL_TOKEN`) and WebDAV clients
+    #[command(subcommand)]
+    Token(TokenAction),
     /// Print a shell completion script on stdout (bash: `fmsctl completions bash >
     /// ~/.local/share/bash-completion/completions/fmsctl`)
     Completions(CompletionsArgs),
@@ -317,6 +320,36 @@ pub enum UploadsAction {
     Abort {
         /// Upload ids, as `fmsctl uploads` shows them
         #[arg(value_name = "UPLOAD_ID", required = true)]
+        ids: Vec<Uuid>,
+    },
+}
+
+/// `fmsctl token`.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Make an app token and print its secret (shown only this once)
+    #[command(
+        after_help = "Examples:\n  fmsctl token create backup --expires 90d\n  \
+                            FMSCTL_TOKEN=$(fmsctl token create ci --read-only --json | jq -r .secret) fmsctl ls /"
+    )]
+    Create {
+        /// What it is for, as you will recognise it in `fmsctl token ls`
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// It may only list and download
+        #[arg(long)]
+        read_only: bool,
+        /// Stop working after this long (30m, 12h, 30d, 2w); works until revoked if left out
+        #[arg(long, value_name = "DURATION", value_parser = duration::parse_seconds)]
+        expires: Option<u64>,
+    },
+    /// List your app tokens (never their secrets)
+    #[command(visible_alias = "list")]
+    Ls,
+    /// Revoke app tokens: they stop working at once
+    Revoke {
+        /// Token ids, as `fmsctl token ls` shows them
+        #[arg(value_name = "TOKEN_ID", required = true)]
         ids: Vec<Uuid>,
     },
 }

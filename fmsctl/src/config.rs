@@ -31,7 +31,13 @@ pub struct Config {
     pub credential_store: CredentialStoreKind,
     /// `$XDG_CONFIG_HOME/fmsctl` (or `~/.config/fmsctl`); `None` when neither variable is set.
     pub config_dir: Option<PathBuf>,
+    /// `FMSCTL_TOKEN`: an app token every call uses instead of the stored session, with no
+    /// login and nothing stored.
+    pub app_token: Option<String>,
 }
+
+/// The variable that carries an app token.
+pub const TOKEN_VARIABLE: &str = "FMSCTL_TOKEN";
 
 /// The keys `config.toml` may hold.
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +80,10 @@ impl Config {
                 .or(file.credential_store)
                 .unwrap_or_default(),
             config_dir,
+            app_token: std::env::var(TOKEN_VARIABLE)
+                .ok()
+                .map(|token| token.trim().to_owned())
+                .filter(|token| !token.is_empty()),
         })
     }
 }

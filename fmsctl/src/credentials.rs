@@ -29,6 +29,9 @@ const KEYRING_SERVICE: &str = "fmsctl";
 /// The file the fallback store writes, inside the `fmsctl` config folder.
 const CREDENTIALS_FILE: &str = "credentials.json";
 
+/// Beside the credentials file: held by the one fmsctl process that refreshes the pair.
+const REFRESH_LOCK_FILE: &str = "credentials.lock";
+
 /// Refresh this long before the access token runs out, so a request never races the expiry.
 const EXPIRY_MARGIN_SECONDS: i64 = 30;
 
@@ -89,6 +92,14 @@ pub enum CredentialStoreKind {
     Keyring,
     /// The 0600 file only (for tests and boxes without a keyring).
     File,
+}
+
+/// The right to refresh the pair, held until dropped (the file's lock ends when it closes,
+/// also when the process dies).
+#[derive(Debug)]
+pub struct RefreshLock {
+    /// The locked file; `None` where there is nowhere to keep one.
+    _file: Option<fs::File>,
 }
 
 /// Loads, saves and deletes the [`Credentials`] of one server.
@@ -169,6 +180,38 @@ impl CredentialStore {
                 }
             },
         }
+    }
+
+    /// Waits until no other fmsctl process is refreshing, then holds that right until the
+    /// returned lock is dropped: what refreshes the pair, saves it and lets the next process
+    /// read it, so processes sharing one session never present one refresh token twice. No
+    /// lock (and no waiting) where there is no config folder to keep the lock file in.
+    pub fn lock_refresh(&self) -> anyhow::Result<RefreshLock> {
+        let Some(path) = self
+            .file_path
+            .as_ref()
+            .map(|file| file.with_file_name(REFRESH_LOCK_FILE))
+        else {
+            return Ok(RefreshLock { _file: None });
+        };
+        if let Some(dir) = path.parent() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("failed to open {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("failed to lock {}", path.display()))?;
+        Ok(RefreshLock { _file: Some(file) })
     }
 
     /// Forgets this server's credentials in every store that may hold them.

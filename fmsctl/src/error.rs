@@ -29,9 +29,14 @@ Exit codes:
   4  not found
   5  conflict: already exists, or not allowed in this state
   6  quota exceeded
-  7  forbidden: the share or link does not allow it
+  7  forbidden: the share, link or app token does not allow it
   8  gone: the link expired or has no downloads left
-  9  the server's disk is full (rerun the upload later to resume it)";
+  9  the server's disk is full (rerun the upload later to resume it)
+
+Environment:
+  FMSCTL_SERVER  the server, as --server
+  FMSCTL_TOKEN   an app token (`fmsctl token create`) every command uses instead of the
+                 stored login: nothing is stored, nothing refreshed";
 
 /// The exit codes `fmsctl` uses; see the module documentation for the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -480,3 +480,93 @@ fn tokens_refresh_silently_and_the_quota_holds() {
     let run = fmsctl.run(&["ls"]).expect_code(3);
     assert!(run.stderr.contains("fmsctl login"), "{}", run.stderr);
 }
+
+#[test]
+fn app_tokens_serve_scripts_with_no_login_and_their_scope() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));
+    let ann = Fmsctl::new(&server.url);
+    register_and_login(&ann, "ann-tokens@example.com", "correct horse battery");
+    let local = root.path().join("report.txt");
+    std::fs::write(&local, b"quarterly figures").unwrap();
+
+    // The secret alone on stdout, what it is on stderr.
+    let made = ann.run(&["token", "create", "ci", "--expires", "30d"]).ok();
+    let secret = made.stdout.trim().to_owned();
+    assert!(secret.starts_with("fms_"), "{}", made.stdout);
+    assert!(made.stderr.contains("shown only now"), "{}", made.stderr);
+    let read_only = ann
+        .run(&["--json", "token", "create", "dashboard", "--read-only"])
+        .ok()
+        .json();
+    assert_eq!(read_only["scope"], "read");
+    let reader_secret = read_only["secret"].as_str().unwrap().to_owned();
+
+    // A script with the token: no login, nothing stored.
+    let script = Fmsctl::with_app_token(&server.url, &secret);
+    script.run(&["upload", local.to_str().unwrap(), "/"]).ok();
+    let listing = script.run(&["--json", "ls", "/"]).ok().json();
+    assert_eq!(listing["entries"][0]["name"], "report.txt");
+    assert!(!script
+        .config_home()
+        .join("fmsctl/credentials.json")
+        .exists());
+    let whoami = script.run(&["whoami"]).ok();
+    assert!(
+        whoami.stdout.contains("ann-tokens@example.com"),
+        "{}",
+        whoami.stdout
+    );
+
+    // A read-only token reads, and a write is refused with exit 7.
+    let reader = Fmsctl::with_app_token(&server.url, &reader_secret);
+    let fetched = root.path().join("fetched.txt");
+    reader
+        .run(&["download", "/report.txt", fetched.to_str().unwrap()])
+        .ok();
+    assert_same_file(&local, &fetched);
+    let refused = reader.run(&["rm", "/report.txt"]).expect_code(7);
+    assert!(
+        refused.stderr.contains("may only read"),
+        "{}",
+        refused.stderr
+    );
+    // Tokens are managed by a login only.
+    let refused = script.run(&["token", "ls"]).expect_code(7);
+    assert!(
+        refused.stderr.contains("needs a login"),
+        "{}",
+        refused.stderr
+    );
+
+    // Listed with their scope and use, never with a secret; revoked, refused at once (exit 3).
+    let listed = ann.run(&["--json", "token", "ls"]).ok();
+    assert!(!listed.stdout.contains(&secret), "{}", listed.stdout);
+    let tokens = listed.json()["tokens"].as_array().unwrap().clone();
+    assert_eq!(tokens.len(), 2);
+    let ci = tokens.iter().find(|token| token["name"] == "ci").unwrap();
+    assert!(ci["last_used_at"].is_string(), "{ci}");
+    assert!(ci["expires_at"].is_string(), "{ci}");
+    let table = ann.run(&["token", "ls"]).ok();
+    assert!(
+        table.stdout.contains("read-write") && table.stdout.contains("never"),
+        "{}",
+        table.stdout
+    );
+    ann.run(&["token", "revoke", ci["id"].as_str().unwrap()])
+        .ok();
+    let refused = script.run(&["ls", "/"]).expect_code(3);
+    assert!(
+        refused.stderr.contains("FMSCTL_TOKEN was refused"),
+        "{}",
+        refused.stderr
+    );
+    let bad_expiry = ann
+        .run(&["token", "create", "x", "--expires", "soon"])
+        .expect_code(2);
+    assert!(
+        bad_expiry.stderr.contains("--expires"),
+        "{}",
+        bad_expiry.stderr
+    );
+}

@@ -5,12 +5,14 @@
 //! refresh the access token before a request when it is (about to be) expired, and once more
 //! when the server answers 401; a refreshed pair is saved at once, because refresh tokens are
 //! single-use. Signed part and download URLs are fetched with [`Client::http`] and no
-//! `Authorization` header; [`crate::transfer`] does that.
+//! `Authorization` header; [`crate::transfer`] does that. With `FMSCTL_TOKEN` set, every
+//! authenticated call sends that app token instead, and nothing is loaded, refreshed or saved.
 //!
 //! - [`files`]: the file endpoints, in the caller's own [`Tree`] or inside a share.
 //! - [`sharing`]: shares with other customers and public links, as their owner manages them.
 //! - [`public`]: what anyone holding a link may do (`/s/{token}`), with no login.
 //! - [`targets`]: where an upload goes and where a download's fresh URL comes from.
+//! - [`tokens`]: app tokens.
 
 mod error;
 mod files;
@@ -18,6 +20,7 @@ mod public;
 mod session;
 mod sharing;
 mod targets;
+mod tokens;
 
 use std::time::Duration;
 
@@ -74,6 +77,8 @@ pub struct Client {
     store: CredentialStore,
     /// The token pair in use; a mutex so concurrent calls refresh it only once.
     session: Mutex<SessionState>,
+    /// `FMSCTL_TOKEN`: used instead of the stored pair, never refreshed.
+    app_token: Option<String>,
 }
 
 impl Client {
@@ -97,6 +102,7 @@ impl Client {
             server: config.server.clone(),
             store,
             session: Mutex::new(SessionState::Unloaded),
+            app_token: config.app_token.clone(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! The token pair in use: loaded from the store on first need, refreshed before it expires and
-//! once after a 401, saved after every refresh (refresh tokens are single-use).
+//! once after a 401, saved after every refresh (refresh tokens are single-use); or, with
+//! `FMSCTL_TOKEN` set, that app token on every call and no session at all.
 
 use chrono::Utc;
 use common::api::{RefreshRequest, TokenPair};
@@ -7,6 +8,7 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use super::error::check_status;
 use super::{Client, ClientError};
+use crate::config::TOKEN_VARIABLE;
 use crate::credentials::Credentials;
 
 /// What is known about the stored credentials; loaded on first use.
@@ -35,6 +37,25 @@ impl Client {
         &self,
         make: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response, ClientError> {
+        if let Some(app_token) = &self.app_token {
+            let response = make(&self.http)
+                .bearer_auth(app_token)
+                .send()
+                .await
+                .map_err(|error| self.transport_error(error))?;
+            return check_status(response).await.map_err(|error| match error {
+                ClientError::Api {
+                    status: 401,
+                    code,
+                    message,
+                } => ClientError::Api {
+                    status: 401,
+                    code,
+                    message: format!("{TOKEN_VARIABLE} was refused: {message}"),
+                },
+                other => other,
+            });
+        }
         let token = self.access_token().await?;
         let response = make(&self.http)
             .bearer_auth(&token)
@@ -94,8 +115,28 @@ impl Client {
     }
 
     /// Trades the refresh token for a new pair and saves it; the caller holds the lock.
+    ///
+    /// One process at a time does this, under the store's refresh lock: having waited for it,
+    /// a process first reads the store again, and if another process refreshed meanwhile it
+    /// takes that pair (refreshing from it only if it too is about to expire), so no refresh
+    /// token is presented twice.
     async fn refresh_locked(&self, state: &mut SessionState) -> Result<Credentials, ClientError> {
-        let old = self.loaded(state)?.clone();
+        let held = self.loaded(state)?.clone();
+        let store = self.store.clone();
+        let _refreshing = tokio::task::spawn_blocking(move || store.lock_refresh())
+            .await
+            .map_err(|error| anyhow::anyhow!("the refresh lock task failed: {error}"))??;
+        let old = match self.store.load() {
+            Ok(Some(stored)) if stored.refresh_token != held.refresh_token => {
+                if !stored.access_expires_soon(Utc::now()) {
+                    tracing::debug!("another fmsctl refreshed the session meanwhile");
+                    *state = SessionState::Loaded(stored.clone());
+                    return Ok(stored);
+                }
+                stored
+            }
+            _ => held,
+        };
         let body = RefreshRequest {
             refresh_token: old.refresh_token.clone(),
         };

@@ -53,7 +53,7 @@ impl Client {
         self.delete_by_id(&format!("/v1/links/{link_id}")).await
     }
 
-    async fn delete_by_id(&self, path: &str) -> Result<(), ClientError> {
+    pub(super) async fn delete_by_id(&self, path: &str) -> Result<(), ClientError> {
         let url = self.endpoint(path);
         self.send_authed(|http| http.delete(&url).timeout(API_TIMEOUT))
             .await

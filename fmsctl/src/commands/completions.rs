@@ -22,7 +22,7 @@ fn without_hidden(command: Command) -> Command {
         .filter(|subcommand| !subcommand.is_hide_set())
         .cloned()
         .collect();
-    Command::new(command.get_name().to_owned())
+    Command::new("fmsctl")
         .version(env!("FMS_VERSION"))
         .args(command.get_arguments().cloned())
         .subcommands(visible)

@@ -16,6 +16,7 @@ mod register;
 mod rm;
 mod share;
 mod shares;
+mod token;
 mod unshare;
 mod upload;
 mod uploads;
@@ -59,6 +60,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Shares(args) => shares::run(&client, output, args).await,
         Command::Unshare(args) => unshare::run(&client, output, args).await,
         Command::Notifications(args) => notifications::run(&client, output, args).await,
+        Command::Token(action) => token::run(&client, output, action).await,
         Command::Completions(args) => completions::run(&args),
         Command::Manpages(args) => manpages::run(&args),
     }

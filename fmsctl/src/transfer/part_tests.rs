@@ -108,6 +108,7 @@ fn client(server: &str, config_dir: &std::path::Path) -> Client {
         verbose: 0,
         credential_store: CredentialStoreKind::File,
         config_dir: Some(config_dir.to_path_buf()),
+        app_token: None,
     };
     CredentialStore::new(CredentialStoreKind::File, server, Some(config_dir), true)
         .save(&Credentials {

@@ -62,6 +62,8 @@ pub struct Fmsctl {
     config_home: TempDir,
     /// `FMSCTL_SERVER` for every run.
     pub server: String,
+    /// `FMSCTL_TOKEN` for every run, if set.
+    pub app_token: Option<String>,
 }
 
 impl Fmsctl {
@@ -70,6 +72,15 @@ impl Fmsctl {
         Self {
             config_home: tempfile::tempdir().unwrap(),
             server: server.to_string(),
+            app_token: None,
+        }
+    }
+
+    /// A fresh `fmsctl` with no stored login that uses the app token `secret` (`FMSCTL_TOKEN`).
+    pub fn with_app_token(server: &str, secret: &str) -> Self {
+        Self {
+            app_token: Some(secret.to_owned()),
+            ..Self::new(server)
         }
     }
 
@@ -109,6 +120,10 @@ impl Fmsctl {
             .env("FMSCTL_CREDENTIAL_STORE", "file")
             .env_remove("FMSCTL_PARALLEL")
             .env_remove("RUST_LOG");
+        match &self.app_token {
+            Some(secret) => command.env("FMSCTL_TOKEN", secret),
+            None => command.env_remove("FMSCTL_TOKEN"),
+        };
         command
     }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use common::api::NotificationSettings;
+use common::api::{NotificationSettings, TokenScope};
 use common::events::Outgoing;
 use uuid::Uuid;
 
@@ -40,6 +40,27 @@ pub struct NewRefreshToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An app token as stored: the secret only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAppToken {
+    /// Its id.
+    pub id: Uuid,
+    /// Whose it is.
+    pub customer_id: Uuid,
+    /// What it is for, as its owner named it.
+    pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// SHA-256 of the secret, hex: unique.
+    pub token_hash: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used, to the minute, if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 /// What presenting a refresh token led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -50,7 +71,8 @@ pub enum Rotation {
         /// The session.
         family_id: Uuid,
     },
-    /// It had been used (or revoked) before: a sign of theft, so the whole family is revoked now.
+    /// It had been used (beyond the grace) or revoked before: a sign of theft, so the whole
+    /// family is revoked now.
     Reused,
     /// It expired.
     Expired,
@@ -76,7 +98,8 @@ pub trait CustomerRepo: Send + Sync {
         notifications: NotificationSettings,
         events: Vec<Outgoing>,
     ) -> Result<Customer>;
-    /// Changes the password hash and revokes every session but `keep_session`.
+    /// Changes the password hash, revokes every session but `keep_session` and deletes every
+    /// app token.
     async fn update_password(
         &self,
         id: Uuid,
@@ -84,20 +107,35 @@ pub trait CustomerRepo: Send + Sync {
         keep_session: Option<Uuid>,
         events: Vec<Outgoing>,
     ) -> Result<()>;
-    /// Deletes the customer and every refresh token of theirs.
+    /// Deletes the customer and every refresh token and app token of theirs.
     async fn delete(&self, id: Uuid, events: Vec<Outgoing>) -> Result<()>;
     /// Stores the first refresh token of a new session; `Unauthorized` where the store can
     /// tell that the customer is gone (a login that raced the account's deletion).
     async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<()>;
-    /// Atomically: looks up `presented_hash`, and if it is valid marks it used and stores
-    /// `next_hash` in the same family, expiring at `next_expires_at`.
+    /// Atomically: looks up `presented_hash`, and if it is valid marks it used at `now` and
+    /// stores `next_hash` in the same family, expiring at `next_expires_at`. A token used less
+    /// than `reuse_grace` before `now` (and not revoked or expired) is rotated again, into one
+    /// more successor in its family: a client that lost a race with its own other process, not
+    /// a thief.
     async fn rotate_refresh_token(
         &self,
         presented_hash: &str,
         next_hash: &str,
         next_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        reuse_grace: chrono::Duration,
     ) -> Result<Rotation>;
     /// Revokes the session `presented_hash` belongs to; `false` if no such token.
     async fn revoke_session_of(&self, presented_hash: &str) -> Result<bool>;
+    /// Stores a new app token; `Unauthorized` where the store can tell that the customer is
+    /// gone.
+    async fn insert_app_token(&self, token: &StoredAppToken) -> Result<()>;
+    /// The customer's app tokens, newest first.
+    async fn app_tokens(&self, customer_id: Uuid) -> Result<Vec<StoredAppToken>>;
+    /// The app token whose secret hashes to `token_hash`.
+    async fn app_token_by_hash(&self, token_hash: &str) -> Result<Option<StoredAppToken>>;
+    /// Deletes the customer's app token `id`; `false` if they have no such token.
+    async fn delete_app_token(&self, customer_id: Uuid, id: Uuid) -> Result<bool>;
+    /// Records that the app token `id` was used at `at`.
+    async fn touch_app_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
 }

@@ -1,4 +1,5 @@
-//! The customers use cases: register, log in, refresh, log out, profile, password, deletion.
+//! The customers use cases: register, log in, refresh, log out, profile, password, deletion,
+//! and app tokens ([`app_tokens`]).
 
 use std::sync::Arc;
 
@@ -15,12 +16,22 @@ use uuid::Uuid;
 use super::domain::{DisplayName, Email, Password};
 use super::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
 use super::revoked::RevokedAccounts;
-use super::tokens::{hash_refresh_token, new_refresh_token, TokenIssuer};
+use super::tokens::{hash_secret, new_refresh_token, TokenIssuer};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::limits::GuessLimiter;
 use crate::passwords;
 use crate::settings::AuthSettings;
+
+mod app_tokens;
+
+pub use app_tokens::{is_app_token, AppTokenGrant, MAX_APP_TOKENS};
+
+/// How soon after its use a refresh token may be presented again and still be rotated (into
+/// one more successor in its session) rather than taken for theft: long enough for two
+/// processes of one client that refreshed at the same moment, too short to be of use to a
+/// thief, who would have to present it within these seconds of the rightful use.
+const REFRESH_REUSE_GRACE_SECS: i64 = 10;
 
 /// The one message for a wrong password and an unknown e-mail, so neither tells which.
 const BAD_CREDENTIALS: &str = "the e-mail address or the password is wrong";
@@ -148,17 +159,19 @@ impl CustomerService {
         self.token_pair(customer.id, session_id, refresh_token)
     }
 
-    /// Trades a refresh token for a new pair; a reused token revokes its whole session.
+    /// Trades a refresh token for a new pair; a token used before (beyond a few seconds' grace
+    /// for a client racing itself) revokes its whole session.
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
         let (next_token, next_hash) = new_refresh_token();
         let rotation = self
             .repo
             .rotate_refresh_token(
-                &hash_refresh_token(refresh_token),
+                &hash_secret(refresh_token),
                 &next_hash,
                 self.refresh_expiry(),
                 self.clock.now(),
+                Duration::seconds(REFRESH_REUSE_GRACE_SECS),
             )
             .await?;
         match rotation {
@@ -186,7 +199,7 @@ impl CustomerService {
     pub async fn logout(&self, refresh_token: &str) -> Result<()> {
         if !self
             .repo
-            .revoke_session_of(&hash_refresh_token(refresh_token))
+            .revoke_session_of(&hash_secret(refresh_token))
             .await?
         {
             return Err(Error::Unauthorized("the refresh token is not valid".into()));

@@ -2,7 +2,8 @@
 //!
 //! Access tokens are JWTs signed with an Ed25519 key that fmsd makes on first start and keeps
 //! in `<data-dir>/keys/`; the public half is served as a JWKS so any gateway can check them.
-//! Refresh tokens are 256 random bits, handed out once and stored only as a SHA-256 hash.
+//! Refresh tokens and app tokens are 256 random bits, handed out once and stored only as a
+//! SHA-256 hash (a hash of that much randomness cannot be searched, so no slow hash is needed).
 
 use std::path::Path;
 
@@ -125,18 +126,34 @@ impl TokenIssuer {
     }
 }
 
+/// What every app token starts with, so it is told from an access token (a JWT, `eyJ…`) at a
+/// glance, and so secret scanners can find one that leaked.
+pub const APP_TOKEN_PREFIX: &str = "fms_";
+
 /// A new refresh token and the hash to store.
 pub fn new_refresh_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_refresh_token(&token);
+    let token = random_secret();
+    let hash = hash_secret(&token);
     (token, hash)
 }
 
-/// The stored form of a refresh token.
-pub fn hash_refresh_token(token: &str) -> String {
+/// A new app token secret (`fms_` and 256 random bits) and the hash to store.
+pub fn new_app_token() -> (String, String) {
+    let secret = format!("{APP_TOKEN_PREFIX}{}", random_secret());
+    let hash = hash_secret(&secret);
+    (secret, hash)
+}
+
+/// The stored form of a refresh token or an app token.
+pub fn hash_secret(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// 256 random bits, base64url.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]
@@ -149,7 +166,17 @@ mod tests {
         let (b, _) = new_refresh_token();
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
-        assert_eq!(hash_refresh_token(&a), hash_a);
+        assert_eq!(hash_secret(&a), hash_a);
         assert!(!hash_a.contains(&a));
+    }
+
+    #[test]
+    fn app_tokens_carry_the_prefix_and_256_random_bits() {
+        let (a, hash_a) = new_app_token();
+        let (b, _) = new_app_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with(APP_TOKEN_PREFIX), "{a}");
+        assert_eq!(a.len(), APP_TOKEN_PREFIX.len() + 43);
+        assert_eq!(hash_secret(&a), hash_a);
     }
 }

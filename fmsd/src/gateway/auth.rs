@@ -1,4 +1,5 @@
-//! Checks the access token on every protected route and tells the handler who is calling.
+//! Checks the access token or app token on every protected route and tells the handler who
+//! is calling, with what.
 //!
 //! The gateway needs only the public key: the same check works in Kong or any gateway that
 //! reads `/.well-known/jwks.json`. The claims are the issuer's ([`AccessClaims`], in
@@ -6,11 +7,14 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::Method;
+use common::api::TokenScope;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::AppState;
+use crate::customers::service::is_app_token;
 use crate::customers::tokens::{AccessClaims, ISSUER};
 use crate::error::Error;
 
@@ -84,8 +88,92 @@ impl TokenVerifier {
 pub struct Caller {
     /// The customer id.
     pub customer_id: Uuid,
-    /// The session the token belongs to.
-    pub session_id: Uuid,
+    /// What they presented.
+    pub credential: Credential,
+}
+
+/// What a caller presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An access token of a login session.
+    Login {
+        /// The session the token belongs to.
+        session_id: Uuid,
+    },
+    /// An app token.
+    AppToken {
+        /// The token.
+        token_id: Uuid,
+        /// What it may do.
+        scope: TokenScope,
+    },
+}
+
+impl Caller {
+    /// The login session, for what only a login may do (`what`: "changing the password");
+    /// 403 for an app token.
+    pub fn login_session(&self, what: &str) -> Result<Uuid, Error> {
+        match self.credential {
+            Credential::Login { session_id } => Ok(session_id),
+            Credential::AppToken { .. } => Err(Error::Forbidden(format!(
+                "{what} needs a login (`fmsctl login`); an app token cannot do it"
+            ))),
+        }
+    }
+
+    /// Refuses a read-only app token for a `method` that may change something.
+    pub fn check_scope(&self, method: &Method) -> Result<(), Error> {
+        match self.credential {
+            Credential::AppToken {
+                scope: TokenScope::Read,
+                ..
+            } if !reads_only(method) => Err(Error::Forbidden(
+                "this app token may only read (scope `read`); use a read-write token to change anything"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether `method` only reads: what a `read` app token may use.
+pub fn reads_only(method: &Method) -> bool {
+    [Method::GET, Method::HEAD, Method::OPTIONS].contains(method) || method.as_str() == "PROPFIND"
+}
+
+/// The caller behind `secret` (an access token or an app token), with its scope checked
+/// against `method`.
+pub async fn authenticate(
+    state: &AppState,
+    secret: &str,
+    method: &Method,
+) -> Result<Caller, Error> {
+    let caller = if is_app_token(secret) {
+        let grant = state.customers.authenticate_app_token(secret).await?;
+        Caller {
+            customer_id: grant.customer_id,
+            credential: Credential::AppToken {
+                token_id: grant.token_id,
+                scope: grant.scope,
+            },
+        }
+    } else {
+        let claims = state.verifier.verify(secret, state.clock.now())?;
+        // The token outlives its account: refuse it from the moment the deletion commits, not
+        // when the files service has purged the account.
+        if state.customers.is_deleted(claims.sub) {
+            return Err(Error::Unauthorized("this account has been deleted".into()));
+        }
+        Caller {
+            customer_id: claims.sub,
+            credential: Credential::Login {
+                session_id: claims.sid,
+            },
+        }
+    };
+    tracing::Span::current().record("customer_id", tracing::field::display(caller.customer_id));
+    caller.check_scope(method)?;
+    Ok(caller)
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -114,17 +202,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 Error::Unauthorized("the Authorization header must be `Bearer <token>`".into())
             })?;
-        let claims = state.verifier.verify(token.trim(), state.clock.now())?;
-        // The token outlives its account: refuse it from the moment the deletion commits, not
-        // when the files service has purged the account.
-        if state.customers.is_deleted(claims.sub) {
-            return Err(Error::Unauthorized("this account has been deleted".into()).into());
-        }
-        tracing::Span::current().record("customer_id", tracing::field::display(claims.sub));
-        Ok(Caller {
-            customer_id: claims.sub,
-            session_id: claims.sid,
-        })
+        Ok(authenticate(state, token.trim(), &parts.method).await?)
     }
 }
 

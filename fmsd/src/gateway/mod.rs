@@ -120,6 +120,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::uploads::router())
         .merge(routes::shares::router())
         .merge(routes::links::router())
+        .merge(routes::tokens::router())
         .merge(routes::public_links::router())
 }
 

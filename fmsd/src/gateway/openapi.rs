@@ -4,7 +4,8 @@
 //! under `common`'s `openapi` feature), and each operation is the `#[utoipa::path]` of its
 //! handler, registered in the router through `utoipa_axum::routes!`, so a route exists in the
 //! router exactly when it exists in the document. The answers every operation of a kind can
-//! give (503 when a store is down; 400, 408 and 413 for a request body; 401 behind a token;
+//! give (503 when a store is down; 400, 408 and 413 for a request body; 401 behind a token,
+//! and 403 for a read-only app token on a method that writes;
 //! under `/s/{token}` the link password header and 401, 404, 410 and 429) are added here,
 //! once, by [`CommonAnswers`]; each handler lists the ones that are its own.
 
@@ -54,6 +55,7 @@ pub const BEARER: &str = "bearer";
         (name = "uploads", description = "Upload sessions"),
         (name = "shares", description = "Items shared with other customers"),
         (name = "links", description = "Links, as their owner manages them"),
+        (name = "tokens", description = "App tokens for scripts and WebDAV clients"),
         (name = "public links", description = "What a link leads to, without login"),
         (name = "health", description = "Liveness, readiness, keys and this document"),
     )
@@ -100,9 +102,9 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
                     .description(Some(
-                        "The `access_token` of `POST /v1/auth/login` or `/v1/auth/refresh`",
+                        "The `access_token` of `POST /v1/auth/login` or `/v1/auth/refresh` (a \
+                         JWT), or the secret of an app token from `POST /v1/tokens` (`fms_…`)",
                     ))
                     .build(),
             ),
@@ -119,14 +121,17 @@ impl Modify for CommonAnswers {
             let link = path.starts_with("/s/");
             let api = path.starts_with("/v1/") || link;
             let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
             ];
-            for operation in operations.into_iter().flatten() {
-                add_common_answers(operation, api);
+            for (operation, writes) in operations {
+                let Some(operation) = operation else {
+                    continue;
+                };
+                add_common_answers(operation, api, writes);
                 if link {
                     add_link_answers(operation);
                 }
@@ -135,7 +140,7 @@ impl Modify for CommonAnswers {
     }
 }
 
-fn add_common_answers(operation: &mut Operation, api: bool) {
+fn add_common_answers(operation: &mut Operation, api: bool, writes: bool) {
     let with_body = operation.request_body.is_some();
     let with_parameters = operation
         .parameters
@@ -155,6 +160,11 @@ fn add_common_answers(operation: &mut Operation, api: bool) {
             with_token,
             "401",
             "No token, or a bad, expired or revoked one (`unauthorized`)",
+        ),
+        (
+            with_token && writes,
+            "403",
+            "An app token of scope `read` (`forbidden`)",
         ),
         (
             with_body,

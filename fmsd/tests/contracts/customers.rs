@@ -22,6 +22,8 @@ use futures::future::join_all;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+mod app_tokens;
+
 /// Now, to the millisecond (what every store keeps).
 fn now() -> DateTime<Utc> {
     Utc.timestamp_millis_opt(Utc::now().timestamp_millis())
@@ -97,11 +99,21 @@ async fn login(
     (token_hash, family_id)
 }
 
-/// Rotates `presented` to a fresh hash; returns the outcome and the fresh hash.
+/// Rotates `presented` to a fresh hash with no reuse grace; returns the outcome and the
+/// fresh hash.
 async fn rotate(repo: &dyn CustomerRepo, presented: &str) -> (Rotation, String) {
+    rotate_within(repo, presented, Duration::zero()).await
+}
+
+/// Rotates `presented`, forgiving a use less than `grace` ago.
+async fn rotate_within(
+    repo: &dyn CustomerRepo,
+    presented: &str,
+    grace: Duration,
+) -> (Rotation, String) {
     let next = Uuid::new_v4().simple().to_string();
     let rotation = repo
-        .rotate_refresh_token(presented, &next, now() + Duration::days(1), now())
+        .rotate_refresh_token(presented, &next, now() + Duration::days(1), now(), grace)
         .await
         .expect("rotate a refresh token");
     (rotation, next)
@@ -361,6 +373,31 @@ async fn contract(repo: Arc<dyn CustomerRepo>, outbox: Arc<dyn Outbox>) {
         .all(|(rotation, _)| matches!(rotation, Rotation::Rotated { .. } | Rotation::Reused)));
     assert_eq!(rotate(repo, winners[0]).await.0, Rotation::Reused);
 
+    // Within the reuse grace, a client racing itself: every rotation of one token at once
+    // gets a successor of its own in the family, and each works.
+    let grace = Duration::seconds(10);
+    let (shared, shared_family) = login(repo, alice.id, None).await;
+    let outcomes = join_all((0..10).map(|_| rotate_within(repo, &shared, grace))).await;
+    for (rotation, next) in &outcomes {
+        assert_eq!(
+            *rotation,
+            Rotation::Rotated {
+                customer_id: alice.id,
+                family_id: shared_family
+            },
+            "{outcomes:?}"
+        );
+        let (rotation, _) = rotate(repo, next).await;
+        assert!(matches!(rotation, Rotation::Rotated { .. }), "{rotation:?}");
+    }
+    // Past the grace, or once revoked, a reuse is theft again and ends the family.
+    assert_eq!(rotate(repo, &shared).await.0, Rotation::Reused);
+    assert_eq!(
+        rotate_within(repo, &shared, grace).await.0,
+        Rotation::Reused,
+        "a revoked token has no grace"
+    );
+
     // A password change revokes every session but the one kept, and writes its event.
     let (kept_token, kept_family) = login(repo, alice.id, None).await;
     let (dropped_token, _) = login(repo, alice.id, None).await;
@@ -471,7 +508,9 @@ async fn customers_on_sqlite() {
     let repo = SqliteCustomerRepo::open(&dir.path().join("customers.db"), Arc::new(Notify::new()))
         .expect("open the SQLite customer store");
     let outbox: Arc<dyn Outbox> = Arc::new(repo.outbox());
-    contract(Arc::new(repo), outbox).await;
+    let repo = Arc::new(repo);
+    contract(repo.clone(), outbox).await;
+    app_tokens::contract(repo.as_ref()).await;
 }
 
 /// `base` with its database (the URL path) replaced by `database`.
@@ -506,6 +545,7 @@ async fn customers_on_mongodb() {
     );
     repo.probe().await.expect("ping MongoDB");
     contract(repo.clone(), repo.outbox()).await;
+    app_tokens::contract(repo.as_ref()).await;
     // A write with events woke the relay.
     tokio::time::timeout(std::time::Duration::from_secs(1), wake.notified())
         .await

@@ -1,6 +1,6 @@
 //! Customers on MongoDB (the `mongodb` feature): the real-stack customer store.
 //!
-//! Three collections, and no multi-document transaction anywhere (every step is one atomic
+//! Four collections, and no multi-document transaction anywhere (every step is one atomic
 //! single-document write, ordered so a crash between steps leaves a safe state):
 //! - `customers`: one document per customer, `_id` = the customer id, a unique (sparse) index
 //!   on `email_key`. The events of a change are written into the same document by the same
@@ -8,9 +8,13 @@
 //!   (`deleted`, the e-mail key and personal fields removed, so the address can register
 //!   again) until its events are published; readers never see tombstones.
 //! - `refresh_tokens`: one document per token, `_id` = the token's SHA-256 hash, with its
-//!   family, owner, expiry and `used` / `revoked` flags. A rotation claims the presented token
-//!   with `find_one_and_update` on `{used: false, revoked: false, expires_at > now}`, so of two
-//!   concurrent rotations of one token exactly one wins.
+//!   family, owner, expiry, `used` / `revoked` flags and `used_at`. A rotation claims the
+//!   presented token with `find_one_and_update` on `{used: false, revoked: false, expires_at >
+//!   now}`, so of two concurrent rotations of one token exactly one wins; the loser, within
+//!   the reuse grace, gets a successor of its own in the same family.
+//! - `app_tokens`: one document per app token (see [`app_tokens`]); a new one is checked
+//!   against its customer after the insert, so a token made while the account was being
+//!   deleted is deleted too.
 //! - `sessions`: one document per token family (login), with its `revoked` flag. Revoking a
 //!   family flags its session first and then its tokens; a rotation checks the session after
 //!   storing the successor, so a successor stored while its family was being revoked is revoked
@@ -31,10 +35,11 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::bus::ports::Outbox;
-use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
+use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation, StoredAppToken};
 use crate::error::{Error, Result};
 use crate::health::Probe;
 
+mod app_tokens;
 mod documents;
 mod outbox;
 
@@ -75,6 +80,8 @@ pub struct MongoCustomerRepo {
     refresh_tokens: Collection<Document>,
     /// Token families (sessions) and whether they are revoked.
     sessions: Collection<Document>,
+    /// App tokens by id.
+    app_tokens: Collection<Document>,
     /// Woken after a write that added events, so the relay publishes them at once.
     wake: Arc<Notify>,
 }
@@ -103,6 +110,7 @@ impl MongoCustomerRepo {
             customers: database.collection("customers"),
             refresh_tokens: database.collection("refresh_tokens"),
             sessions: database.collection("sessions"),
+            app_tokens: database.collection("app_tokens"),
             database,
             wake,
         };
@@ -118,6 +126,7 @@ impl MongoCustomerRepo {
             customers: self.customers.clone(),
             refresh_tokens: self.refresh_tokens.clone(),
             sessions: self.sessions.clone(),
+            app_tokens: self.app_tokens.clone(),
         })
     }
 
@@ -147,7 +156,7 @@ impl MongoCustomerRepo {
             .create_indexes([by_family, by_customer.clone()])
             .await?;
         self.sessions.create_index(by_customer).await?;
-        Ok(())
+        app_tokens::create_indexes(&self.app_tokens).await
     }
 
     /// Wakes the relay when `events` were written.
@@ -316,6 +325,7 @@ impl CustomerRepo for MongoCustomerRepo {
             .update_many(other_tokens, doc! { "$set": { "revoked": true } })
             .await
             .map_err(store_error)?;
+        app_tokens::delete_all(&self.app_tokens, &customer_id).await?;
         let update = update_with_events(doc! { "password_hash": password_hash }, &events)?;
         let changed = self
             .customers
@@ -366,6 +376,7 @@ impl CustomerRepo for MongoCustomerRepo {
             .delete_many(doc! { "customer_id": &customer_id })
             .await
             .map_err(store_error)?;
+        app_tokens::delete_all(&self.app_tokens, &customer_id).await?;
         Ok(())
     }
 
@@ -398,7 +409,9 @@ impl CustomerRepo for MongoCustomerRepo {
         next_hash: &str,
         next_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        reuse_grace: chrono::Duration,
     ) -> Result<Rotation> {
+        let grace_from = (now - reuse_grace).timestamp_millis();
         let now = now.timestamp_millis();
         for _ in 0..ROTATION_ATTEMPTS {
             let claimed = self
@@ -410,7 +423,7 @@ impl CustomerRepo for MongoCustomerRepo {
                         "revoked": false,
                         "expires_at": { "$gt": now },
                     },
-                    doc! { "$set": { "used": true } },
+                    doc! { "$set": { "used": true, "used_at": now } },
                 )
                 .await
                 .map_err(store_error)?;
@@ -428,6 +441,15 @@ impl CustomerRepo for MongoCustomerRepo {
             else {
                 return Ok(Rotation::Unknown);
             };
+            let lost_race = flag(&token, "used")
+                && !flag(&token, "revoked")
+                && integer(&token, "used_at").is_ok_and(|at| at > grace_from)
+                && integer(&token, "expires_at")? > now;
+            if lost_race {
+                return self
+                    .store_successor(&token, next_hash, next_expires_at)
+                    .await;
+            }
             if flag(&token, "used") || flag(&token, "revoked") {
                 self.revoke_family(text(&token, "family_id")?).await?;
                 return Ok(Rotation::Reused);
@@ -453,6 +475,58 @@ impl CustomerRepo for MongoCustomerRepo {
         };
         self.revoke_family(text(&token, "family_id")?).await?;
         Ok(true)
+    }
+
+    #[tracing::instrument(skip_all, fields(customer_id = %token.customer_id))]
+    async fn insert_app_token(&self, token: &StoredAppToken) -> Result<()> {
+        app_tokens::insert(&self.app_tokens, token).await?;
+        // Checked after the insert: a deletion that ran meanwhile may have missed this token.
+        if self.by_id(token.customer_id).await?.is_none() {
+            self.app_tokens
+                .delete_one(doc! { "_id": token.id.to_string() })
+                .await
+                .map_err(store_error)?;
+            return Err(Error::Unauthorized(GONE.into()));
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn app_tokens(&self, customer_id: Uuid) -> Result<Vec<StoredAppToken>> {
+        app_tokens::of_customer(&self.app_tokens, customer_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn app_token_by_hash(&self, token_hash: &str) -> Result<Option<StoredAppToken>> {
+        self.app_tokens
+            .find_one(doc! { "token_hash": token_hash })
+            .await
+            .map_err(store_error)?
+            .as_ref()
+            .map(app_tokens::decode)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_app_token(&self, customer_id: Uuid, id: Uuid) -> Result<bool> {
+        let removed = self
+            .app_tokens
+            .delete_one(doc! { "_id": id.to_string(), "customer_id": customer_id.to_string() })
+            .await
+            .map_err(store_error)?;
+        Ok(removed.deleted_count > 0)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn touch_app_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        self.app_tokens
+            .update_one(
+                doc! { "_id": id.to_string() },
+                doc! { "$set": { "last_used_at": at.timestamp_millis() } },
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::bus::adapters::sql_outbox::SqlOutbox;
-use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
+use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation, StoredAppToken};
 use crate::db::dialect::per_engine;
 use crate::db::outbox::enqueue;
 use crate::db::{map_error, Database, DbConnection};
@@ -42,10 +42,27 @@ mod schema {
             expires_at -> BigInt,
             used -> Bool,
             revoked -> Bool,
+            used_at -> Nullable<BigInt>,
         }
     }
+    diesel::table! {
+        app_tokens (id) {
+            id -> Text,
+            customer_id -> Text,
+            name -> Text,
+            scope -> Text,
+            token_hash -> Text,
+            created_at -> BigInt,
+            expires_at -> Nullable<BigInt>,
+            last_used_at -> Nullable<BigInt>,
+        }
+    }
+    diesel::joinable!(app_tokens -> customers (customer_id));
+    diesel::allow_tables_to_appear_in_same_query!(customers, refresh_tokens, app_tokens);
 }
 use schema::{customers, refresh_tokens};
+
+mod app_tokens;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/customers");
 
@@ -238,6 +255,7 @@ impl CustomerRepo for SqliteCustomerRepo {
             )
             .set(refresh_tokens::revoked.eq(true))
             .execute(connection)?;
+            app_tokens::delete_all(connection, id)?;
             Ok(())
         })
         .await
@@ -249,6 +267,7 @@ impl CustomerRepo for SqliteCustomerRepo {
                 refresh_tokens::table.filter(refresh_tokens::customer_id.eq(id.to_string())),
             )
             .execute(connection)?;
+            app_tokens::delete_all(connection, id)?;
             let n = diesel::delete(customers::table.find(id.to_string())).execute(connection)?;
             if n == 0 {
                 return Err(Error::NotFound("this account no longer exists".into()));
@@ -287,24 +306,32 @@ impl CustomerRepo for SqliteCustomerRepo {
         next_hash: &str,
         next_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        reuse_grace: chrono::Duration,
     ) -> Result<Rotation> {
         let (presented_hash, next_hash) = (presented_hash.to_owned(), next_hash.to_owned());
+        let (now, grace_from) = (
+            now.timestamp_millis(),
+            (now - reuse_grace).timestamp_millis(),
+        );
         self.write(Vec::new(), move |connection| {
-            let found: Option<(String, String, i64, bool, bool)> = refresh_tokens::table
-                .find(&presented_hash)
-                .select((
-                    refresh_tokens::family_id,
-                    refresh_tokens::customer_id,
-                    refresh_tokens::expires_at,
-                    refresh_tokens::used,
-                    refresh_tokens::revoked,
-                ))
-                .first(connection)
-                .optional()?;
-            let Some((family_id, customer_id, expires_at, used, revoked)) = found else {
+            let found: Option<(String, String, i64, bool, bool, Option<i64>)> =
+                refresh_tokens::table
+                    .find(&presented_hash)
+                    .select((
+                        refresh_tokens::family_id,
+                        refresh_tokens::customer_id,
+                        refresh_tokens::expires_at,
+                        refresh_tokens::used,
+                        refresh_tokens::revoked,
+                        refresh_tokens::used_at,
+                    ))
+                    .first(connection)
+                    .optional()?;
+            let Some((family_id, customer_id, expires_at, used, revoked, used_at)) = found else {
                 return Ok(Rotation::Unknown);
             };
-            if used || revoked {
+            let lost_race = used && !revoked && used_at.is_some_and(|at| at > grace_from);
+            if (used && !lost_race) || revoked {
                 diesel::update(
                     refresh_tokens::table.filter(refresh_tokens::family_id.eq(&family_id)),
                 )
@@ -312,12 +339,17 @@ impl CustomerRepo for SqliteCustomerRepo {
                 .execute(connection)?;
                 return Ok(Rotation::Reused);
             }
-            if expires_at <= now.timestamp_millis() {
+            if expires_at <= now {
                 return Ok(Rotation::Expired);
             }
-            diesel::update(refresh_tokens::table.find(&presented_hash))
-                .set(refresh_tokens::used.eq(true))
-                .execute(connection)?;
+            if !used {
+                diesel::update(refresh_tokens::table.find(&presented_hash))
+                    .set((
+                        refresh_tokens::used.eq(true),
+                        refresh_tokens::used_at.eq(now),
+                    ))
+                    .execute(connection)?;
+            }
             diesel::insert_into(refresh_tokens::table)
                 .values((
                     refresh_tokens::token_hash.eq(next_hash),
@@ -349,6 +381,42 @@ impl CustomerRepo for SqliteCustomerRepo {
                 .set(refresh_tokens::revoked.eq(true))
                 .execute(connection)?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn insert_app_token(&self, token: &StoredAppToken) -> Result<()> {
+        let token = token.clone();
+        self.write(Vec::new(), move |connection| {
+            app_tokens::insert(connection, &token)
+        })
+        .await
+    }
+
+    async fn app_tokens(&self, customer_id: Uuid) -> Result<Vec<StoredAppToken>> {
+        self.db
+            .run(move |connection| app_tokens::of_customer(connection, customer_id))
+            .await
+    }
+
+    async fn app_token_by_hash(&self, token_hash: &str) -> Result<Option<StoredAppToken>> {
+        let token_hash = token_hash.to_owned();
+        self.db
+            .run(move |connection| app_tokens::by_hash(connection, &token_hash))
+            .await
+    }
+
+    async fn delete_app_token(&self, customer_id: Uuid, id: Uuid) -> Result<bool> {
+        self.write(Vec::new(), move |connection| {
+            app_tokens::delete(connection, customer_id, id)
+        })
+        .await
+    }
+
+    async fn touch_app_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        let at = at.timestamp_millis();
+        self.write(Vec::new(), move |connection| {
+            app_tokens::touch(connection, id, at)
         })
         .await
     }

@@ -62,8 +62,9 @@ async fn update(
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
-        (status = 204, description = "Changed"),
+        (status = 204, description = "Changed; every other session and every app token is revoked"),
         (status = 401, description = "No valid token, or the current password is wrong (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "An app token: only a login may change the password (`forbidden`)", body = ErrorBody),
         (status = 429, description = "Too many wrong current passwords (`rate_limited`)",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
@@ -73,9 +74,10 @@ async fn change_password(
     caller: Caller,
     JsonBody(request): JsonBody<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
+    let session_id = caller.login_session("changing the password")?;
     state
         .customers
-        .change_password(caller.customer_id, caller.session_id, request)
+        .change_password(caller.customer_id, session_id, request)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -90,6 +92,7 @@ async fn change_password(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "No valid token, or the password is wrong (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "An app token: only a login may delete the account (`forbidden`)", body = ErrorBody),
         (status = 429, description = "Too many wrong passwords (`rate_limited`)",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
@@ -99,6 +102,7 @@ async fn delete(
     caller: Caller,
     JsonBody(request): JsonBody<DeleteAccountRequest>,
 ) -> Result<StatusCode, ApiError> {
+    caller.login_session("deleting the account")?;
     state
         .customers
         .delete_account(caller.customer_id, request)

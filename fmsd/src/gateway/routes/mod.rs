@@ -8,4 +8,5 @@ pub mod links;
 pub mod me;
 pub mod public_links;
 pub mod shares;
+pub mod tokens;
 pub mod uploads;

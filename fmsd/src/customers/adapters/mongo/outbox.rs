@@ -36,6 +36,8 @@ pub struct MongoOutbox {
     pub(super) refresh_tokens: Collection<Document>,
     /// Sessions (token families); likewise.
     pub(super) sessions: Collection<Document>,
+    /// App tokens; likewise.
+    pub(super) app_tokens: Collection<Document>,
 }
 
 impl MongoOutbox {
@@ -102,6 +104,7 @@ impl MongoOutbox {
                     .delete_many(doc! { "customer_id": id })
                     .await
                     .map_err(store_error)?;
+                super::app_tokens::delete_all(&self.app_tokens, id).await?;
             }
             return Ok(());
         }

@@ -235,7 +235,8 @@ impl CredentialStore {
         }
         if let Some(path) = &self.file_path {
             FALLBACK_NOTICE.call_once(|| {
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "fmsctl: no keyring service reachable; credentials stored in {} (mode 0600)",
                     path.display()
                 );

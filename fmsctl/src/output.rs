@@ -55,7 +55,8 @@ impl Output {
     /// Prints a notice or warning on stderr, unless `-q`.
     pub fn notice(&self, line: impl Display) {
         if !self.quiet {
-            eprintln!("fmsctl: {line}");
+            // Not `eprintln!`, which panics when stderr is closed; a lost notice is no failure.
+            let _ = writeln!(std::io::stderr(), "fmsctl: {line}");
         }
     }
 

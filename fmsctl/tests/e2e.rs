@@ -570,3 +570,73 @@ fn app_tokens_serve_scripts_with_no_login_and_their_scope() {
         bad_expiry.stderr
     );
 }
+
+#[test]
+fn parallel_commands_share_one_session_through_many_refreshes() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &[("FMSD_AUTH__ACCESS_TOKEN_TTL_SECS", "2")],
+    );
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "parallel@example.com", "correct horse battery");
+
+    // Every command refreshes (the token lives 2 s, less than fmsctl's margin), 20 at once.
+    for round in 0..5 {
+        let children: Vec<_> = (0..20)
+            .map(|n| {
+                let args: &[&str] = match n % 3 {
+                    0 => &["ls", "/"],
+                    1 => &["whoami"],
+                    _ => &["usage"],
+                };
+                let child = fmsctl
+                    .command(args)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (args.join(" "), child)
+            })
+            .collect();
+        for (args, child) in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: fmsctl {args} exited {:?}: {}",
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    fmsctl.run(&["whoami"]).ok();
+
+    // A reader that leaves after one line, while fmsctl refreshes and logs at length: the new
+    // pair is saved all the same, and the session lives on.
+    let before = fmsctl.stored_credentials();
+    let mut child = fmsctl
+        .command(&["-vv", "whoami"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(child.stderr.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stderr.take());
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "fmsctl -vv whoami with its reader gone: {status}"
+    );
+    let after = fmsctl.stored_credentials();
+    assert_ne!(before["refresh_token"], after["refresh_token"]);
+    // Past the server's grace for a refresh token presented twice: only a saved pair works.
+    std::thread::sleep(Duration::from_secs(11));
+    fmsctl.run(&["whoami"]).ok();
+    fmsctl.run(&["ls", "/"]).ok();
+}

@@ -62,8 +62,10 @@ pub enum Command {
     /// Upload files (and folders with -r)
     #[command(override_usage = "fmsctl upload [OPTIONS] LOCAL... [REMOTE_DIR]")]
     Upload(UploadArgs),
-    /// Download a file, resuming a previous partial download
+    /// Download a file, resuming a previous partial download (`-` as LOCAL: to stdout)
     Download(DownloadArgs),
+    /// Write a file to stdout
+    Cat(CatArgs),
     /// List a folder
     Ls(LsArgs),
     /// Create a folder
@@ -185,8 +187,22 @@ pub struct UploadArgs {
 pub struct DownloadArgs {
     /// The remote file: a path, shared:NAME[/PATH], or a link's URL (no login needed)
     pub remote: String,
-    /// Where to write it: a file, or an existing folder [default: its name, here]
+    /// Where to write it: a file, an existing folder, or `-` for stdout [default: its name,
+    /// here]
     pub local: Option<PathBuf>,
+    /// Read the link's password from the first line of stdin instead of asking
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `fmsctl cat`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl cat /notes/todo.txt | grep urgent\n  fmsctl cat /backups/db.sql.gz | gunzip | psql"
+)]
+pub struct CatArgs {
+    /// The remote file: a path, shared:NAME[/PATH], or a link's URL (no login needed)
+    pub remote: String,
     /// Read the link's password from the first line of stdin instead of asking
     #[arg(long)]
     pub password_stdin: bool,

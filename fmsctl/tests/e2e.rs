@@ -640,3 +640,90 @@ fn parallel_commands_share_one_session_through_many_refreshes() {
     fmsctl.run(&["whoami"]).ok();
     fmsctl.run(&["ls", "/"]).ok();
 }
+
+#[test]
+fn stdin_and_stdout_stream_and_a_fifo_is_written_through() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "streams@example.com", "correct horse battery");
+    let source = root.path().join("source.bin");
+    random_file(&source, 3 * MIB + 17, 9);
+    let bytes = std::fs::read(&source).unwrap();
+
+    // Stdin of unknown length into a remote file.
+    fmsctl.run(&["mkdir", "/backups"]).ok();
+    let mut child = fmsctl
+        .command(&["upload", "-", "/backups/db.bin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feed = bytes.clone();
+    let writer = std::thread::spawn(move || {
+        for chunk in feed.chunks(64 * 1024) {
+            std::io::Write::write_all(&mut stdin, chunk).unwrap();
+        }
+    });
+    writer.join().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Out again on stdout, by cat and by download -, with nothing else on stdout.
+    for args in [
+        &["cat", "/backups/db.bin"][..],
+        &["download", "/backups/db.bin", "-"],
+    ] {
+        let output = fmsctl.command(args).stdin(Stdio::null()).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.stdout == bytes,
+            "{args:?}: {} bytes",
+            output.stdout.len()
+        );
+    }
+
+    // A fifo is written through and stays a fifo.
+    let fifo = root.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || std::fs::read(reader_path).unwrap());
+    fmsctl
+        .run(&["download", "/backups/db.bin", fifo.to_str().unwrap()])
+        .ok();
+    assert!(reader.join().unwrap() == bytes);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    // So is a device.
+    fmsctl
+        .run(&["download", "/backups/db.bin", "/dev/null"])
+        .ok();
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+
+    // `-` needs the remote file, and goes alone.
+    let run = fmsctl.run(&["upload", "-"]).expect_code(2);
+    assert!(run.stderr.contains("upload - /"), "{}", run.stderr);
+    fmsctl
+        .run(&["upload", "-", source.to_str().unwrap(), "/x"])
+        .expect_code(2);
+}

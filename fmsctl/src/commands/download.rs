@@ -1,23 +1,37 @@
-//! `fmsctl download REMOTE [LOCAL]`: fetch a file, resuming a previous partial download.
+//! `fmsctl download REMOTE [LOCAL]`: fetch a file, resuming a previous partial download;
+//! `LOCAL` `-` (and `fmsctl cat REMOTE`) writes it to stdout, and a device or fifo is written
+//! through, never replaced by a regular file.
 //!
 //! `REMOTE` is one of my paths, a path inside a share (`shared:NAME/PATH`), or a link to a
 //! file (`https://HOST/s/TOKEN`, no login needed; its password is asked for when it has one).
 
+use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use common::api::sharing::LinkMode;
 use common::api::{DownloadLink, EntryKind};
 
-use crate::cli::DownloadArgs;
+use crate::cli::{CatArgs, DownloadArgs};
 use crate::client::{AtPath, Client, DownloadSource};
 use crate::error::UsageError;
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
 use crate::remote;
 use crate::remote_path::{self, RemoteSpec};
-use crate::transfer::download::download;
+use crate::transfer::download::{download, download_to_stream};
+
+/// `fmsctl cat REMOTE`: `fmsctl download REMOTE -`.
+pub async fn cat(client: &Client, output: Output, args: CatArgs) -> anyhow::Result<()> {
+    let args = DownloadArgs {
+        remote: args.remote,
+        local: Some(PathBuf::from("-")),
+        password_stdin: args.password_stdin,
+    };
+    run(client, output, args).await
+}
 
 /// Downloads `REMOTE` to `LOCAL` (a file, or an existing folder), or to its name here.
 pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow::Result<()> {
@@ -37,29 +51,62 @@ pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow:
             (source, label, link)
         }
     };
-    let target = target_path(args.local.as_deref(), &link.name)?;
-
     let progress = Progress::new(output);
     let bar = progress.file_bar(&link.name, link.size);
-    progress.start_transfer(&bar);
     let started = Instant::now();
+    let target = match destination(args.local.as_deref(), &link.name)? {
+        Destination::File(target) => target,
+        Destination::Stream {
+            out,
+            label: to,
+            stdout,
+        } => {
+            progress.start_transfer(&bar);
+            let result = download_to_stream(client, &source, &label, link, out, &to, &bar).await;
+            bar.finish_and_clear();
+            let (size, sha256) = result?;
+            // On stdout, the file is the output: nothing else goes there.
+            if stdout {
+                return Ok(());
+            }
+            return report(output, &label, &to, size, &sha256, started);
+        }
+    };
+    progress.start_transfer(&bar);
     let result = download(client, &source, &label, link, &target, &bar).await;
     bar.finish_and_clear();
     let downloaded = result?;
+    report(
+        output,
+        &label,
+        &downloaded.path.display().to_string(),
+        downloaded.size,
+        &downloaded.sha256,
+        started,
+    )
+}
 
+/// The summary line, or the JSON of what was written where.
+fn report(
+    output: Output,
+    label: &str,
+    to: &str,
+    size: u64,
+    sha256: &str,
+    started: Instant,
+) -> anyhow::Result<()> {
     if output.json {
         return output.print_json(&serde_json::json!({
-            "path": downloaded.path.to_string_lossy(),
-            "size": downloaded.size,
-            "sha256": downloaded.sha256,
+            "path": to,
+            "size": size,
+            "sha256": sha256,
         }));
     }
     let seconds = started.elapsed().as_secs_f64();
     output.info(format_args!(
-        "downloaded {label} to {} ({} in {seconds:.1} s, {}/s)",
-        downloaded.path.display(),
-        human_bytes(downloaded.size),
-        human_bytes(rate(downloaded.size, seconds))
+        "downloaded {label} to {to} ({} in {seconds:.1} s, {}/s)",
+        human_bytes(size),
+        human_bytes(rate(size, seconds))
     ))
 }
 
@@ -90,6 +137,49 @@ async fn from_link(
     Ok((DownloadSource::Link(access), label, link))
 }
 
+/// Where the bytes go.
+enum Destination {
+    /// A regular file, written as `NAME.part` and renamed once checked.
+    File(PathBuf),
+    /// Written through as the bytes arrive: stdout (`-`), or something that exists and is no
+    /// regular file (a device, a fifo, a symlink to one), which is never replaced.
+    Stream {
+        /// Where to.
+        out: Box<dyn Write + Send>,
+        /// How messages name it.
+        label: String,
+        /// Whether it is stdout, which then carries nothing else.
+        stdout: bool,
+    },
+}
+
+/// `-` is stdout; an existing device or fifo is written through; anything else is a file,
+/// placed as [`target_path`] says.
+fn destination(local: Option<&Path>, name: &str) -> anyhow::Result<Destination> {
+    if local.is_some_and(|local| local == Path::new("-")) {
+        return Ok(Destination::Stream {
+            out: Box::new(std::io::stdout()),
+            label: "stdout".to_owned(),
+            stdout: true,
+        });
+    }
+    let target = target_path(local, name)?;
+    match fs::metadata(&target) {
+        Ok(metadata) if !metadata.is_file() && !metadata.is_dir() => {
+            let out = fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .with_context(|| format!("failed to open {} for writing", target.display()))?;
+            Ok(Destination::Stream {
+                out: Box::new(out),
+                label: target.display().to_string(),
+                stdout: false,
+            })
+        }
+        _ => Ok(Destination::File(target)),
+    }
+}
+
 /// Where the file goes: `LOCAL`, inside `LOCAL` if it is a folder, or `NAME` here.
 fn target_path(local: Option<&Path>, name: &str) -> anyhow::Result<PathBuf> {
     // The name comes from the server: never let it climb out of the chosen folder.
@@ -116,6 +206,29 @@ pub fn rate(bytes: u64, seconds: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_or_stdout_is_written_through_and_a_file_is_placed() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            destination(Some(Path::new("-")), "a.txt").unwrap(),
+            Destination::Stream { stdout: true, .. }
+        ));
+        assert!(matches!(
+            destination(Some(Path::new("/dev/null")), "a.txt").unwrap(),
+            Destination::Stream { stdout: false, .. }
+        ));
+        let link = dir.path().join("null-link");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        assert!(matches!(
+            destination(Some(&link), "a.txt").unwrap(),
+            Destination::Stream { stdout: false, .. }
+        ));
+        assert!(matches!(
+            destination(Some(dir.path()), "a.txt").unwrap(),
+            Destination::File(path) if path == dir.path().join("a.txt")
+        ));
+    }
 
     #[test]
     fn the_target_follows_cp_rules() {

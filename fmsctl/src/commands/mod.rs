@@ -50,6 +50,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Whoami => whoami::run(&client, output).await,
         Command::Upload(args) => upload::run(client, output, args).await,
         Command::Download(args) => download::run(&client, output, args).await,
+        Command::Cat(args) => download::cat(&client, output, args).await,
         Command::Ls(args) => ls::run(&client, output, args).await,
         Command::Mkdir(args) => mkdir::run(&client, output, args).await,
         Command::Mv(args) => mv::run(&client, output, args).await,

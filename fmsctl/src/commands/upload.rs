@@ -1,4 +1,5 @@
-//! `fmsctl upload [-r] [--overwrite] [--parallel N] LOCAL... [REMOTE_DIR]`.
+//! `fmsctl upload [-r] [--overwrite] [--parallel N] LOCAL... [REMOTE_DIR]`, and
+//! `fmsctl upload - REMOTE_FILE` for stdin.
 //!
 //! With two or more paths the last one is the remote folder (as with scp); alone, a path goes
 //! to `/`. Folders (with `-r`) are recreated remotely first, then the files go a few at a time,
@@ -9,8 +10,11 @@
 //! request link (`https://HOST/s/TOKEN`, no login): files only, each under its own name or, if
 //! that is taken, a free variant the server picks and does not tell (the owner sees it).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use anyhow::Context;
 use std::time::Instant;
 
 use common::api::sharing::LinkMode;
@@ -27,6 +31,7 @@ use crate::progress::Progress;
 use crate::remote;
 use crate::remote_path::{self, RemoteSpec, Shown};
 use crate::transfer::plan::{plan_upload, PlannedFile};
+use crate::transfer::spool::spool;
 use crate::transfer::upload::Uploader;
 
 /// At most this many files are in progress at once (hashing one while sending another).
@@ -35,6 +40,20 @@ const FILES_AT_ONCE: usize = 4;
 /// Uploads and prints the entries made.
 pub async fn run(client: Arc<Client>, output: Output, mut args: UploadArgs) -> anyhow::Result<()> {
     let (locals, remote) = split_arguments(std::mem::take(&mut args.paths))?;
+    if locals.iter().any(|local| local.as_os_str() == "-") {
+        let (folder, name) = stdin_target(&locals, remote.as_deref())?;
+        if std::io::stdin().is_terminal() {
+            return Err(UsageError(
+                "`fmsctl upload -` reads stdin, which is a terminal: pipe the data in".into(),
+            )
+            .into());
+        }
+        let spooled = tokio::task::spawn_blocking(move || spool(std::io::stdin().lock(), &name))
+            .await
+            .context("reading stdin failed")??;
+        args.paths = vec![spooled.path.clone(), PathBuf::from(folder)];
+        return Box::pin(run(client, output, args)).await;
+    }
     let (target, shown, remote_dir) =
         destination(&client, remote.as_deref(), &locals, &args).await?;
     let plan = plan_upload(&locals, &remote_dir, args.recursive)?;
@@ -169,11 +188,45 @@ async fn destination(
     let (access, info) = remote::open_link(client, &url, args.password_stdin).await?;
     if info.mode != LinkMode::Upload {
         return Err(UsageError(format!(
-            "{url} is not a file request: it takes no uploads (download it with `fmsctl download              {url}` or list it with `fmsctl ls {url}`)"
+            "{url} is not a file request: it takes no uploads (download it with `fmsctl download {url}` or list it with `fmsctl ls {url}`)"
         ))
         .into());
     }
     Ok((UploadTarget::Link(access), Shown::Link, "/".to_string()))
+}
+
+/// For `fmsctl upload - REMOTE_FILE`: the remote folder and the file's name.
+fn stdin_target(locals: &[PathBuf], remote: Option<&str>) -> anyhow::Result<(String, String)> {
+    let explain = || {
+        UsageError(
+            "`-` reads stdin and goes alone, then the remote file: `fmsctl upload - /backups/db.sql`"
+                .into(),
+        )
+    };
+    let (Some(remote), [_]) = (remote, locals) else {
+        return Err(explain().into());
+    };
+    if matches!(remote_path::parse(remote)?, RemoteSpec::Link(_)) {
+        return Err(UsageError(
+            "stdin cannot go to a file request link: upload a file (`fmsctl upload FILE URL`)"
+                .into(),
+        )
+        .into());
+    }
+    let (folder, name) = match remote.rsplit_once('/') {
+        Some((folder, name)) if folder.is_empty() || folder.ends_with(':') => {
+            (format!("{folder}/"), name)
+        }
+        Some((folder, name)) => (folder.to_owned(), name),
+        None => return Err(explain().into()),
+    };
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(UsageError(format!(
+            "{remote}: name the remote file the data goes to, e.g. {remote}data.bin"
+        ))
+        .into());
+    }
+    Ok((folder, name.to_owned()))
 }
 
 /// `LOCAL... [REMOTE_DIR]`: with two or more paths the last is the remote folder, as typed.
@@ -200,5 +253,25 @@ mod tests {
             split_arguments(vec!["a.txt".into(), "b.txt".into(), "docs".into()]).unwrap();
         assert_eq!(locals, [PathBuf::from("a.txt"), PathBuf::from("b.txt")]);
         assert_eq!(remote.as_deref(), Some("docs"));
+    }
+
+    #[test]
+    fn stdin_goes_to_the_remote_file_named() {
+        let dash = [PathBuf::from("-")];
+        assert_eq!(
+            stdin_target(&dash, Some("/backups/db.sql")).unwrap(),
+            ("/backups".to_owned(), "db.sql".to_owned())
+        );
+        assert_eq!(
+            stdin_target(&dash, Some("/db.sql")).unwrap(),
+            ("/".to_owned(), "db.sql".to_owned())
+        );
+        assert_eq!(
+            stdin_target(&dash, Some("shared:team/db.sql")).unwrap(),
+            ("shared:team".to_owned(), "db.sql".to_owned())
+        );
+        assert!(stdin_target(&dash, None).is_err());
+        assert!(stdin_target(&dash, Some("/backups/")).is_err());
+        assert!(stdin_target(&[PathBuf::from("-"), PathBuf::from("b")], Some("/x")).is_err());
     }
 }

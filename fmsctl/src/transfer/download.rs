@@ -6,6 +6,8 @@
 //! `NAME.part` from an earlier, interrupted run are hashed first (by the hashing thread, while
 //! the request goes out) and fetched no more (`Range: bytes=N-`, answered 206).
 //! Only a file whose SHA-256 matches is renamed into place; a mismatch deletes the `.part`.
+//! A stream (stdout, a device, a fifo) gets the bytes as they arrive instead
+//! ([`download_to_stream`]), checked all the same.
 
 use std::ffi::OsString;
 use std::fs;
@@ -95,6 +97,37 @@ pub async fn download(
         size,
         sha256: digest,
     })
+}
+
+/// Downloads the file behind `link` through to `out` (stdout, a device, a fifo), shown as
+/// `label`, hashing it on the way; the bytes are written before they can be checked, so a
+/// mismatch can only be reported. Returns the size and SHA-256.
+pub async fn download_to_stream(
+    client: &Client,
+    source: &DownloadSource,
+    remote: &str,
+    link: DownloadLink,
+    out: Box<dyn std::io::Write + Send>,
+    label: &str,
+    bar: &ProgressBar,
+) -> anyhow::Result<(u64, String)> {
+    let (sinks, threads) = sink::start_stream(out, label.to_owned());
+    let fetched = fetch(client, source, remote, &link, 0, sinks, bar).await;
+    let finished = threads.finish().await;
+    let (digest, size) = match (fetched, finished) {
+        (_, Err(error)) => return Err(error),
+        (Err(error), _) => return Err(error),
+        (Ok(()), Ok(result)) => result,
+    };
+    if size != link.size || !digest.eq_ignore_ascii_case(&link.sha256) {
+        bail!(
+            "checksum mismatch for {remote}: expected {} bytes with SHA-256 {}, got {size} bytes \
+             with {digest}; what went to {label} is not the file",
+            link.size,
+            link.sha256
+        );
+    }
+    Ok((size, digest))
 }
 
 /// Fetches bytes `from..` of the file and hands them to the writer, resuming after failures.

@@ -19,6 +19,7 @@ pub mod part;
 pub mod plan;
 pub mod record;
 pub mod sink;
+pub mod spool;
 pub mod upload;
 
 use std::time::Duration;

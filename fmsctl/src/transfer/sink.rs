@@ -1,5 +1,6 @@
-//! Where a download's chunks go: a writer thread appends them to `NAME.part` while a hashing
-//! thread hashes them, so write time and hash time overlap instead of adding up.
+//! Where a download's chunks go: a writer thread appends them to `NAME.part` (or writes them
+//! through to a stream: stdout, a device, a fifo) while a hashing thread hashes them, so write
+//! time and hash time overlap instead of adding up.
 //!
 //! Both threads are fed through bounded channels with clones of the same `Bytes` (a reference
 //! count, not a copy), so at most [`QUEUE`] chunks per thread wait in memory. The hashing thread
@@ -71,8 +72,25 @@ pub fn start(path: &Path, existing: u64) -> (Sinks, SinkThreads) {
     let hasher_path: PathBuf = path.to_path_buf();
     let writer =
         tokio::task::spawn_blocking(move || write_part(&writer_path, existing, writer_receiver));
-    let hasher =
-        tokio::task::spawn_blocking(move || hash_part(&hasher_path, existing, hasher_receiver));
+    let hasher = tokio::task::spawn_blocking(move || {
+        hash_part(Some((&hasher_path, existing)), hasher_receiver)
+    });
+    (
+        Sinks {
+            writer: writer_sender,
+            hasher: hasher_sender,
+        },
+        SinkThreads { writer, hasher },
+    )
+}
+
+/// Starts both threads for a stream: every byte goes to `out` as it arrives, `label` names it
+/// in errors. A stream cannot be rewound, so a restart fails.
+pub fn start_stream(out: Box<dyn Write + Send>, label: String) -> (Sinks, SinkThreads) {
+    let (writer_sender, writer_receiver) = mpsc::channel(QUEUE);
+    let (hasher_sender, hasher_receiver) = mpsc::channel(QUEUE);
+    let writer = tokio::task::spawn_blocking(move || write_stream(out, &label, writer_receiver));
+    let hasher = tokio::task::spawn_blocking(move || hash_part(None, hasher_receiver));
     (
         Sinks {
             writer: writer_sender,
@@ -163,20 +181,46 @@ fn write_part(
     Ok(size)
 }
 
-/// The hashing thread: hashes the first `existing` bytes of the `.part`, then what arrives.
+/// The writer thread of a stream: writes what arrives to `out`, in large writes.
+fn write_stream(
+    out: Box<dyn Write + Send>,
+    label: &str,
+    mut receiver: mpsc::Receiver<WriterCommand>,
+) -> anyhow::Result<u64> {
+    let context = || format!("failed to write to {label}");
+    let mut size = 0;
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, out);
+    while let Some(command) = receiver.blocking_recv() {
+        match command {
+            WriterCommand::Data(chunk) => {
+                out.write_all(&chunk).with_context(context)?;
+                size += chunk.len() as u64;
+            }
+            WriterCommand::Restart => anyhow::bail!(
+                "the server sent the file from its start again after {size} bytes had gone to \
+                 {label}, which cannot be rewound; run the download again"
+            ),
+        }
+    }
+    out.flush().with_context(context)?;
+    Ok(size)
+}
+
+/// The hashing thread: hashes the first `existing` bytes of the `.part` given in `prefix`,
+/// then what arrives.
 fn hash_part(
-    path: &Path,
-    existing: u64,
+    prefix: Option<(&Path, u64)>,
     mut receiver: mpsc::Receiver<HashCommand>,
 ) -> anyhow::Result<(String, u64)> {
     let mut hasher = Sha256::new();
-    if existing > 0 {
+    let mut size = 0;
+    if let Some((path, existing)) = prefix.filter(|(_, existing)| *existing > 0) {
         let mut file =
             File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
         hash_prefix(&mut file, existing, &mut hasher)
             .with_context(|| format!("failed to read {}", path.display()))?;
+        size = existing;
     }
-    let mut size = existing;
     while let Some(command) = receiver.blocking_recv() {
         match command {
             HashCommand::Data(chunk) => {
@@ -243,5 +287,33 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(std::fs::read(&path).unwrap(), b"abc");
+    }
+
+    #[tokio::test]
+    async fn a_stream_gets_every_byte_and_refuses_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        let file = std::fs::File::create(&path).unwrap();
+        let (sinks, threads) = start_stream(Box::new(file), "out".into());
+        sinks.data(Bytes::from_static(b"ab")).await.unwrap();
+        sinks.data(Bytes::from_static(b"c")).await.unwrap();
+        drop(sinks);
+        let (digest, size) = threads.finish().await.unwrap();
+        assert_eq!(size, 3);
+        assert_eq!(
+            digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"abc");
+
+        let (sinks, threads) = start_stream(Box::new(std::io::sink()), "nowhere".into());
+        sinks.data(Bytes::from_static(b"ab")).await.unwrap();
+        let _ = sinks.restart().await;
+        drop(sinks);
+        let error = threads.finish().await.unwrap_err();
+        assert!(
+            format!("{error:#}").contains("cannot be rewound"),
+            "{error:#}"
+        );
     }
 }

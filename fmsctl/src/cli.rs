@@ -8,7 +8,7 @@ use common::api::sharing::ShareRole;
 use uuid::Uuid;
 
 use crate::credentials::CredentialStoreKind;
-use crate::{duration, error};
+use crate::{duration, error, size};
 
 /// The fms command line: log in, upload, download, list, move, delete.
 #[derive(Debug, Parser)]
@@ -55,6 +55,11 @@ pub enum Command {
     Register(RegisterArgs),
     /// Log in and remember the session for this server
     Login(LoginArgs),
+    /// Change your password (your other sessions and every app token end)
+    Passwd(PasswdArgs),
+    /// Delete your account
+    #[command(subcommand)]
+    Account(AccountAction),
     /// End the session and forget the stored tokens
     Logout,
     /// Show who is logged in
@@ -66,8 +71,14 @@ pub enum Command {
     Download(DownloadArgs),
     /// Write a file to stdout
     Cat(CatArgs),
-    /// List a folder
+    /// List a folder (or what a quoted pattern matches: `fmsctl ls '/photos/*.jpg'`)
     Ls(LsArgs),
+    /// Show a file's or folder's details: size, time, SHA-256
+    Stat(StatArgs),
+    /// Show how much each folder holds, sub-folders included
+    Du(DuArgs),
+    /// Find files and folders by name, age and size
+    Find(FindArgs),
     /// Create a folder
     Mkdir(MkdirArgs),
     /// Move or rename a file or folder
@@ -144,6 +155,37 @@ pub struct RegisterArgs {
     /// Read the password from the first line of stdin instead of asking
     #[arg(long)]
     pub password_stdin: bool,
+    /// Only register; do not log in
+    #[arg(long)]
+    pub no_login: bool,
+}
+
+/// `fmsctl passwd`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl passwd\n  printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | fmsctl passwd --password-stdin"
+)]
+pub struct PasswdArgs {
+    /// Read the current password, then the new one, from the first two lines of stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `fmsctl account`.
+#[derive(Debug, Subcommand)]
+pub enum AccountAction {
+    /// Delete the account with every file, share and link, for good
+    #[command(
+        after_help = "Examples:\n  fmsctl account delete\n  echo \"$PASSWORD\" | fmsctl account delete --yes --password-stdin"
+    )]
+    Delete {
+        /// Do not ask for the e-mail address typed out (for scripts)
+        #[arg(long)]
+        yes: bool,
+        /// Read the password from the first line of stdin instead of asking
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// `fmsctl login`.
@@ -210,19 +252,88 @@ pub struct CatArgs {
 
 /// `fmsctl ls`.
 #[derive(Debug, Args)]
+#[command(
+    disable_help_flag = true,
+    after_help = "Examples:\n  fmsctl ls -lh /photos\n  fmsctl ls -R /projects\n  fmsctl ls '/photos/2024/*.jpg'\n  fmsctl --json ls / | jq -r '.entries[].name'"
+)]
 pub struct LsArgs {
-    /// The remote folder: a path, shared:NAME[/PATH], or a link's URL (no login needed)
+    /// The remote folder: a path, shared:NAME[/PATH], a link's URL (no login needed), or a
+    /// quoted pattern (`*`, `?`, `[...]` within a name, `**` across folders)
     #[arg(default_value = "/")]
     pub path: String,
-    /// Long form: kind, size in bytes, modification time, name
+    /// Long form: kind, size, modification time, name
     #[arg(short, long)]
     pub long: bool,
+    /// With -l: sizes in KiB, MiB, GiB instead of bytes
+    #[arg(short = 'h', long)]
+    pub human: bool,
+    /// List every folder below too
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
     /// List the items others shared with you (reach them as shared:NAME)
     #[arg(long, conflicts_with = "path")]
     pub shared: bool,
     /// Read the link's password from the first line of stdin instead of asking
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+/// `fmsctl stat`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl stat /reports/q3.pdf\n  fmsctl --json stat /reports/q3.pdf | jq -r .sha256"
+)]
+pub struct StatArgs {
+    /// Remote paths: yours, or shared:NAME[/PATH]
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+}
+
+/// `fmsctl du`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  fmsctl du /photos\n  fmsctl du -s /")]
+pub struct DuArgs {
+    /// The remote folder
+    #[arg(default_value = "/")]
+    pub path: String,
+    /// Only the folder's total
+    #[arg(short, long)]
+    pub summarize: bool,
+}
+
+/// `fmsctl find --type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindType {
+    /// Files
+    F,
+    /// Folders
+    D,
+}
+
+/// `fmsctl find`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl find /photos --name '*.jpg' --newer 7d\n  fmsctl find / --larger 1G --type f"
+)]
+pub struct FindArgs {
+    /// Where to look
+    #[arg(default_value = "/")]
+    pub path: String,
+    /// Names matching this pattern (quote it: `--name '*.pdf'`)
+    #[arg(long, value_name = "GLOB")]
+    pub name: Option<String>,
+    /// Changed within this long (30m, 12h, 7d, 2w)
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_seconds)]
+    pub newer: Option<u64>,
+    /// Files larger than this (500k, 10M, 1.5G)
+    #[arg(long, value_name = "SIZE", value_parser = size::parse_bytes)]
+    pub larger: Option<u64>,
+    /// Only files (f) or only folders (d)
+    #[arg(long = "type", value_enum, value_name = "f|d")]
+    pub kind: Option<FindType>,
 }
 
 /// `fmsctl mkdir`.
@@ -237,8 +348,11 @@ pub struct MkdirArgs {
 
 /// `fmsctl mv`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl mv /draft.txt /final.txt\n  fmsctl mv /a.txt /archive/\n  fmsctl mv '/inbox/*.pdf' /papers"
+)]
 pub struct MvArgs {
-    /// What to move
+    /// What to move: a path, or a quoted pattern (`'/inbox/*.pdf'`; TO is then a folder)
     pub from: String,
     /// The new path, or an existing folder to move into
     pub to: String,
@@ -246,8 +360,11 @@ pub struct MvArgs {
 
 /// `fmsctl rm`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl rm /old.txt\n  fmsctl rm -r /projects/2019\n  fmsctl rm '/logs/*.gz'"
+)]
 pub struct RmArgs {
-    /// What to delete
+    /// What to delete: a path, or a quoted pattern (`'/logs/*.gz'`)
     pub path: String,
     /// Delete a folder and everything in it
     #[arg(short, long)]

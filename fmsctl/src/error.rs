@@ -14,6 +14,7 @@
 //! | 7 | forbidden: the share or link does not allow it (403), e.g. a viewer deleting |
 //! | 8 | gone: the link expired or has no downloads left (410) |
 //! | 9 | the server's disk has no room for the upload (507); an upload can be resumed later |
+//! | 10 | rate-limited (429): too many logins or password attempts; wait and try again |
 //!
 //! The same table is printed at the end of `fmsctl --help` ([`HELP`]).
 
@@ -32,6 +33,7 @@ Exit codes:
   7  forbidden: the share, link or app token does not allow it
   8  gone: the link expired or has no downloads left
   9  the server's disk is full (rerun the upload later to resume it)
+  10 rate-limited: too many logins or password attempts; wait and try again
 
 Environment:
   FMSCTL_SERVER  the server, as --server
@@ -61,6 +63,8 @@ pub enum Exit {
     Gone = 8,
     /// 9: the server has no room for the write.
     NoRoom = 9,
+    /// 10: too many attempts (logins, passwords); wait as the message says and try again.
+    RateLimited = 10,
 }
 
 impl From<Exit> for ExitCode {

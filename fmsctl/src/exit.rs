@@ -31,6 +31,8 @@ fn classify_client_error(error: &ClientError) -> Exit {
         ClientError::Api { status, code, .. } => {
             if code == codes::QUOTA_EXCEEDED {
                 Exit::Quota
+            } else if *status == 429 || code == codes::RATE_LIMITED {
+                Exit::RateLimited
             } else if *status == 507 || code == codes::INSUFFICIENT_STORAGE {
                 Exit::NoRoom
             } else if *status == 401 || code == codes::UNAUTHORIZED {

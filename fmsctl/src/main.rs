@@ -24,12 +24,15 @@ mod credentials;
 mod duration;
 mod error;
 mod exit;
+mod last_email;
 mod output;
 mod password;
 mod progress;
 mod remote;
 mod remote_path;
+mod size;
 mod transfer;
+mod walk;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -46,6 +46,44 @@ pub fn read_password(password_stdin: bool, confirm: Confirm) -> anyhow::Result<S
     Ok(password)
 }
 
+/// The current and the new password: two lines of stdin with `--password-stdin`, else asked
+/// for on the terminal (the new one twice).
+pub fn read_password_change(password_stdin: bool) -> anyhow::Result<(String, String)> {
+    if password_stdin {
+        let mut input = std::io::stdin().lock();
+        let current = read_from_stdin(&mut input)?;
+        let new = read_from_stdin(&mut input).map_err(|_| {
+            UsageError(
+                "--password-stdin: write the current password, then the new one, each on its \
+                 own line"
+                    .into(),
+            )
+        })?;
+        return Ok((current, new));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError(
+            "no terminal to ask for the passwords on; pass --password-stdin and write the \
+             current and the new password to stdin, one a line"
+                .into(),
+        )
+        .into());
+    }
+    let current =
+        rpassword::prompt_password("Current password: ").context("failed to read the password")?;
+    let new =
+        rpassword::prompt_password("New password: ").context("failed to read the password")?;
+    let again = rpassword::prompt_password("New password (again): ")
+        .context("failed to read the password")?;
+    if again != new {
+        return Err(UsageError("the new passwords do not match".into()).into());
+    }
+    if current.is_empty() || new.is_empty() {
+        return Err(UsageError("a password is empty".into()).into());
+    }
+    Ok((current, new))
+}
+
 /// The first line of `input`, without its line ending.
 fn read_from_stdin(input: &mut impl BufRead) -> anyhow::Result<String> {
     let mut line = String::new();

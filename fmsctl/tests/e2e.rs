@@ -727,3 +727,226 @@ fn stdin_and_stdout_stream_and_a_fifo_is_written_through() {
         .run(&["upload", "-", source.to_str().unwrap(), "/x"])
         .expect_code(2);
 }
+
+#[test]
+fn register_logs_in_login_remembers_and_the_account_commands_work() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));
+    let fmsctl = Fmsctl::new(&server.url);
+    let old = "correct horse battery\n";
+    fmsctl
+        .run_with_stdin(
+            &[
+                "register",
+                "--email",
+                "acct@example.com",
+                "--name",
+                "Acct",
+                "--password-stdin",
+            ],
+            Some(old),
+        )
+        .ok();
+    // Logged in by register; after logout, a bare login knows the address.
+    fmsctl.run(&["whoami"]).ok();
+    fmsctl.run(&["logout"]).ok();
+    fmsctl
+        .run_with_stdin(&["login", "--password-stdin"], Some(old))
+        .ok();
+
+    // passwd: this session stays, app tokens end, only the new password logs in.
+    let token = fmsctl
+        .run(&["token", "create", "old"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let new = "an entirely new password";
+    fmsctl
+        .run_with_stdin(
+            &["passwd", "--password-stdin"],
+            Some(&format!("correct horse battery\n{new}\n")),
+        )
+        .ok();
+    fmsctl.run(&["whoami"]).ok();
+    Fmsctl::with_app_token(&server.url, &token)
+        .run(&["ls", "/"])
+        .expect_code(3);
+    let other = Fmsctl::new(&server.url);
+    other
+        .run_with_stdin(
+            &["login", "--email", "acct@example.com", "--password-stdin"],
+            Some(old),
+        )
+        .expect_code(3);
+    other
+        .run_with_stdin(
+            &["login", "--email", "acct@example.com", "--password-stdin"],
+            Some(&format!("{new}\n")),
+        )
+        .ok();
+    let wrong = fmsctl
+        .run_with_stdin(
+            &["passwd", "--password-stdin"],
+            Some("not it at all\nwhatever else\n"),
+        )
+        .expect_code(3);
+    assert_eq!(wrong.stderr.lines().count(), 1, "{}", wrong.stderr);
+
+    // Deleting asks for the address typed out, unless --yes; without a terminal, --yes it is.
+    let refused = fmsctl
+        .run_with_stdin(
+            &["account", "delete", "--password-stdin"],
+            Some(&format!("{new}\n")),
+        )
+        .expect_code(2);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    fmsctl.run(&["whoami"]).ok();
+    fmsctl
+        .run_with_stdin(
+            &["account", "delete", "--yes", "--password-stdin"],
+            Some(&format!("{new}\n")),
+        )
+        .ok();
+    fmsctl.run(&["whoami"]).expect_code(3);
+    other.run(&["whoami"]).expect_code(3);
+
+    // --no-login registers only.
+    let quiet = Fmsctl::new(&server.url);
+    quiet
+        .run_with_stdin(
+            &[
+                "register",
+                "--email",
+                "q@example.com",
+                "--name",
+                "Q",
+                "--password-stdin",
+                "--no-login",
+            ],
+            Some(old),
+        )
+        .ok();
+    quiet.run(&["whoami"]).expect_code(3);
+}
+
+#[test]
+fn folders_are_listed_measured_searched_and_matched_remotely() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &[("FMSD_AUTH__LOGIN_ATTEMPTS_PER_MINUTE_PER_ACCOUNT", "3")],
+    );
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "tree@example.com", "correct horse battery");
+    let local = root.path().join("photos");
+    std::fs::create_dir_all(local.join("2024/summer")).unwrap();
+    random_file(&local.join("a.jpg"), 2 * MIB, 1);
+    random_file(&local.join("notes.txt"), 10, 2);
+    random_file(&local.join("2024/b.jpg"), 1000, 3);
+    random_file(&local.join("2024/summer/c.jpg"), 3000, 4);
+    fmsctl
+        .run(&["upload", "-r", local.to_str().unwrap(), "/"])
+        .ok();
+
+    // ls -R, and -lh (not the help).
+    let tree = fmsctl.run(&["ls", "-R", "/photos"]).ok().stdout;
+    for line in [
+        "/photos:",
+        "/photos/2024:",
+        "/photos/2024/summer:",
+        "c.jpg",
+        "summer/",
+    ] {
+        assert!(tree.lines().any(|l| l == line), "{line} missing in\n{tree}");
+    }
+    let long = fmsctl.run(&["ls", "-lh", "/photos"]).ok().stdout;
+    assert!(
+        long.contains("2.00 MiB") && long.contains("a.jpg"),
+        "{long}"
+    );
+    let help = fmsctl.run(&["ls", "--help"]).ok().stdout;
+    assert!(help.contains("--human"), "{help}");
+
+    // Quoted patterns, expanded against the remote tree (`**/` is zero or more folders).
+    let jpgs = fmsctl.run(&["ls", "/photos/**/*.jpg"]).ok().stdout;
+    assert_eq!(
+        jpgs.lines().collect::<Vec<_>>(),
+        [
+            "/photos/2024/b.jpg",
+            "/photos/2024/summer/c.jpg",
+            "/photos/a.jpg"
+        ],
+        "{jpgs}"
+    );
+    let top = fmsctl.run(&["--json", "ls", "/photos/*.jpg"]).ok().json();
+    assert_eq!(top["entries"].as_array().unwrap().len(), 1, "{top}");
+    let none = fmsctl.run(&["ls", "/photos/*.png"]).expect_code(4);
+    assert!(none.stderr.contains("nothing matches"), "{}", none.stderr);
+
+    // stat, du, find.
+    let stat = fmsctl.run(&["--json", "stat", "/photos/a.jpg"]).ok().json();
+    assert_eq!(stat["size"], 2 * MIB);
+    assert_eq!(stat["sha256"], sha256_of(&local.join("a.jpg")));
+    let text = fmsctl.run(&["stat", "/photos/a.jpg"]).ok().stdout;
+    assert!(text.contains("2.00 MiB (2097152 bytes)"), "{text}");
+    let du = fmsctl.run(&["--json", "du", "/photos"]).ok().json();
+    let rows = du.as_array().unwrap();
+    let total = rows.iter().find(|row| row["path"] == "/photos").unwrap();
+    assert_eq!(total["bytes"], 2 * MIB + 10 + 1000 + 3000);
+    assert_eq!(total["files"], 4);
+    let year = rows
+        .iter()
+        .find(|row| row["path"] == "/photos/2024")
+        .unwrap();
+    assert_eq!(year["bytes"], 4000);
+    assert_eq!(
+        rows.last().unwrap()["path"],
+        "/photos",
+        "the total comes last"
+    );
+    let summary = fmsctl.run(&["--json", "du", "-s", "/photos"]).ok().json();
+    assert_eq!(summary.as_array().unwrap().len(), 1);
+    let found = fmsctl
+        .run(&[
+            "find", "/photos", "--name", "*.jpg", "--larger", "1.5k", "--newer", "1h",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(
+        found.lines().collect::<Vec<_>>(),
+        ["/photos/2024/summer/c.jpg", "/photos/a.jpg"],
+        "{found}"
+    );
+    let folders = fmsctl.run(&["find", "/photos", "--type", "d"]).ok().stdout;
+    assert_eq!(folders.lines().count(), 2, "{folders}");
+    fmsctl
+        .run(&["find", "/photos", "--larger", "lots"])
+        .expect_code(2);
+
+    // mv and rm with patterns: every match, each reported.
+    fmsctl.run(&["mkdir", "/pictures"]).ok();
+    let moved = fmsctl
+        .run(&["mv", "/photos/**/*.jpg", "/pictures"])
+        .ok()
+        .stdout;
+    assert_eq!(moved.lines().count(), 3, "{moved}");
+    let removed = fmsctl.run(&["--json", "rm", "/pictures/*.jpg"]).ok().json();
+    assert_eq!(removed["removed"].as_array().unwrap().len(), 3, "{removed}");
+    assert!(removed["failed"].as_array().unwrap().is_empty());
+    fmsctl.run(&["rm", "/pictures/*.jpg"]).expect_code(4);
+
+    // A rate-limited login has its own exit code.
+    let other = Fmsctl::new(&server.url);
+    let mut last = None;
+    for _ in 0..5 {
+        let run = other.run_with_stdin(
+            &["login", "--email", "tree@example.com", "--password-stdin"],
+            Some("wrong password here\n"),
+        );
+        last = Some(run);
+    }
+    let last = last.unwrap().expect_code(10);
+    assert!(last.stderr.contains("try again"), "{}", last.stderr);
+}

@@ -8,12 +8,14 @@
 //! `Authorization` header; [`crate::transfer`] does that. With `FMSCTL_TOKEN` set, every
 //! authenticated call sends that app token instead, and nothing is loaded, refreshed or saved.
 //!
+//! - [`account`]: the caller's password and the account's deletion.
 //! - [`files`]: the file endpoints, in the caller's own [`Tree`] or inside a share.
 //! - [`sharing`]: shares with other customers and public links, as their owner manages them.
 //! - [`public`]: what anyone holding a link may do (`/s/{token}`), with no login.
 //! - [`targets`]: where an upload goes and where a download's fresh URL comes from.
 //! - [`tokens`]: app tokens.
 
+mod account;
 mod error;
 mod files;
 mod public;

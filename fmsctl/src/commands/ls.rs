@@ -1,8 +1,7 @@
-//! `fmsctl ls [-l] [PATH]`: list a folder, every page of it: one of mine, one inside a share
-//! (`shared:NAME/...`), or a folder link (its URL). `fmsctl ls --shared` (or `ls shared:`)
+//! `fmsctl ls [-lhR] [PATH]`: list a folder, every page of it: one of mine, one inside a share
+//! (`shared:NAME/...`), or a folder link (its URL); `-R` every folder below too, and a quoted
+//! pattern (`'/photos/*.jpg'`) what it matches. `fmsctl ls --shared` (or `ls shared:`)
 //! lists what others shared with me.
-
-use std::future::Future;
 
 use chrono::Local;
 use common::api::sharing::{LinkMode, PublicLink, Share};
@@ -11,9 +10,10 @@ use common::api::{Entry, EntryKind, Listing};
 use super::shares::kind;
 use crate::cli::LsArgs;
 use crate::client::{AtPath, Client, ClientError};
-use crate::output::Output;
+use crate::output::{human_bytes, Output};
 use crate::remote::{self, Located};
 use crate::remote_path::{self, RemoteSpec};
+use crate::walk::{self, all_pages};
 
 /// Lists `PATH`, following `next_cursor` to the end; a file is shown as itself, as ls(1) does.
 pub async fn run(client: &Client, output: Output, args: LsArgs) -> anyhow::Result<()> {
@@ -27,8 +27,96 @@ pub async fn run(client: &Client, output: Output, args: LsArgs) -> anyhow::Resul
         RemoteSpec::Link(url) => list_link(client, output, &url, &args).await,
         _ => {
             let located = remote::locate(client, &args.path).await?;
-            list_tree(client, output, &located, args.long).await
+            let style = Style::of(&args);
+            if walk::is_glob(&located.path) {
+                list_matches(client, output, &located, style).await
+            } else if args.recursive {
+                list_recursive(client, output, &located, style).await
+            } else {
+                list_tree(client, output, &located, style).await
+            }
         }
+    }
+}
+
+/// How entries are printed: `-l`, and with it `-h`.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    /// `-l`.
+    long: bool,
+    /// `-h`.
+    human: bool,
+}
+
+impl Style {
+    fn of(args: &LsArgs) -> Self {
+        Self {
+            long: args.long,
+            human: args.human,
+        }
+    }
+}
+
+/// A quoted pattern: what it matches, by full path.
+async fn list_matches(
+    client: &Client,
+    output: Output,
+    located: &Located,
+    style: Style,
+) -> anyhow::Result<()> {
+    let mut matched = walk::expand(client, located.tree, &located.path).await?;
+    if output.json {
+        return output.print_json(&serde_json::json!({ "entries": matched }));
+    }
+    for entry in &mut matched {
+        entry.name = located.shown.path(&entry.path);
+    }
+    print_entries(output, &matched, style)
+}
+
+/// `-R`: the folder, then every folder below it, each under its own heading.
+async fn list_recursive(
+    client: &Client,
+    output: Output,
+    located: &Located,
+    style: Style,
+) -> anyhow::Result<()> {
+    let entries = walk::tree(client, located.tree, &located.path, None)
+        .await
+        .at_path(&located.label())?;
+    if output.json {
+        return output.print_json(&serde_json::json!({
+            "path": located.path,
+            "entries": entries,
+        }));
+    }
+    let mut folders = vec![located.path.clone()];
+    folders.extend(
+        entries
+            .iter()
+            .filter(|entry| entry.kind == EntryKind::Folder)
+            .map(|entry| entry.path.clone()),
+    );
+    for (index, folder) in folders.iter().enumerate() {
+        if index > 0 {
+            output.print_line("")?;
+        }
+        output.print_line(format_args!("{}:", located.shown.path(folder)))?;
+        let inside: Vec<Entry> = entries
+            .iter()
+            .filter(|entry| parent_of(&entry.path) == folder)
+            .cloned()
+            .collect();
+        print_entries(output, &inside, style)?;
+    }
+    Ok(())
+}
+
+/// The folder holding `path`.
+fn parent_of(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((folder, _)) => folder,
     }
 }
 
@@ -36,7 +124,7 @@ async fn list_tree(
     client: &Client,
     output: Output,
     located: &Located,
-    long: bool,
+    style: Style,
 ) -> anyhow::Result<()> {
     let (tree, path) = (located.tree, located.path.as_str());
     let listing =
@@ -53,7 +141,7 @@ async fn list_tree(
                 None => return Err(error).at_path(&located.label()),
             },
         };
-    print_listing(output, &listing, long)
+    print_listing(output, &listing, style)
 }
 
 /// A folder link: its files; a file link: the file itself.
@@ -81,7 +169,7 @@ async fn list_link(
         }
         other => other.at_path("the link")?,
     };
-    print_listing(output, &listing, args.long)
+    print_listing(output, &listing, Style::of(args))
 }
 
 async fn list_shared(client: &Client, output: Output, long: bool) -> anyhow::Result<()> {
@@ -122,22 +210,6 @@ fn shared_row(share: &Share, long: bool) -> Vec<String> {
     row
 }
 
-/// Every page of a listing, `page(cursor)` fetching one.
-async fn all_pages<Page, Fetch>(page: Page) -> Result<Listing, ClientError>
-where
-    Page: Fn(Option<String>) -> Fetch,
-    Fetch: Future<Output = Result<Listing, ClientError>>,
-{
-    let mut listing = page(None).await?;
-    let mut cursor = listing.next_cursor.take();
-    while let Some(next) = cursor {
-        let mut more = page(Some(next)).await?;
-        listing.entries.append(&mut more.entries);
-        cursor = more.next_cursor;
-    }
-    Ok(listing)
-}
-
 /// When listing fails because the path is a file, the file's own entry. Only a server answer
 /// other than an authentication failure is worth the extra call.
 async fn file_instead(client: &Client, located: &Located, error: &ClientError) -> Option<Entry> {
@@ -151,14 +223,18 @@ async fn file_instead(client: &Client, located: &Located, error: &ClientError) -
     }
 }
 
-fn print_listing(output: Output, listing: &Listing, long: bool) -> anyhow::Result<()> {
+fn print_listing(output: Output, listing: &Listing, style: Style) -> anyhow::Result<()> {
     if output.json {
         return output.print_json(listing);
     }
-    if long {
-        print_long(output, &listing.entries)
+    print_entries(output, &listing.entries, style)
+}
+
+fn print_entries(output: Output, entries: &[Entry], style: Style) -> anyhow::Result<()> {
+    if style.long {
+        print_long(output, entries, style.human)
     } else {
-        for entry in &listing.entries {
+        for entry in entries {
             output.print_line(display_name(entry))?;
         }
         Ok(())
@@ -183,11 +259,12 @@ fn display_name(entry: &Entry) -> String {
     }
 }
 
-fn print_long(output: Output, entries: &[Entry]) -> anyhow::Result<()> {
+fn print_long(output: Output, entries: &[Entry], human: bool) -> anyhow::Result<()> {
     let sizes: Vec<String> = entries
         .iter()
         .map(|entry| match entry.kind {
             EntryKind::Folder => "-".to_string(),
+            EntryKind::File if human => human_bytes(entry.size),
             EntryKind::File => entry.size.to_string(),
         })
         .collect();

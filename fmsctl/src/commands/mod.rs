@@ -3,8 +3,11 @@
 //! Every command takes the shared [`Client`] and the resolved [`Config`], does its calls, and
 //! prints its result through [`crate::output::Output`]: text, or one JSON document with `--json`.
 
+mod account;
 mod completions;
 mod download;
+mod du;
+mod find;
 mod login;
 mod logout;
 mod ls;
@@ -12,10 +15,12 @@ mod manpages;
 mod mkdir;
 mod mv;
 mod notifications;
+mod passwd;
 mod register;
 mod rm;
 mod share;
 mod shares;
+mod stat;
 mod token;
 mod unshare;
 mod upload;
@@ -44,14 +49,23 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
     let client = Arc::new(Client::new(&config)?);
     let output = config.output;
     match command {
-        Command::Register(args) => register::run(&client, output, args).await,
-        Command::Login(args) => login::run(&client, output, args).await,
+        Command::Register(args) => {
+            register::run(&client, output, config.config_dir.as_deref(), args).await
+        }
+        Command::Login(args) => {
+            login::run(&client, output, config.config_dir.as_deref(), args).await
+        }
+        Command::Passwd(args) => passwd::run(&client, output, args).await,
+        Command::Account(action) => account::run(&client, output, action).await,
         Command::Logout => logout::run(&client, output).await,
         Command::Whoami => whoami::run(&client, output).await,
         Command::Upload(args) => upload::run(client, output, args).await,
         Command::Download(args) => download::run(&client, output, args).await,
         Command::Cat(args) => download::cat(&client, output, args).await,
         Command::Ls(args) => ls::run(&client, output, args).await,
+        Command::Stat(args) => stat::run(&client, output, args).await,
+        Command::Du(args) => du::run(&client, output, args).await,
+        Command::Find(args) => find::run(&client, output, args).await,
         Command::Mkdir(args) => mkdir::run(&client, output, args).await,
         Command::Mv(args) => mv::run(&client, output, args).await,
         Command::Rm(args) => rm::run(&client, output, args).await,

@@ -9,11 +9,15 @@ use crate::error::UsageError;
 use crate::output::Output;
 use crate::remote::{self, Located};
 use crate::remote_path::{self, RemoteSpec};
+use crate::walk;
 
 /// Moves `FROM` to `TO`, or into `TO` when it is a folder (or ends with `/`).
 pub async fn run(client: &Client, output: Output, args: MvArgs) -> anyhow::Result<()> {
     let from = remote::locate(client, &args.from).await?;
     let to = same_tree(&from, &args.from, &args.to)?;
+    if walk::is_glob(&from.path) {
+        return move_matches(client, output, &from, &to).await;
+    }
     let to = destination(client, &from, &to, &args.to).await?;
     let entry = client
         .move_entry(from.tree, &from.path, &to)
@@ -27,6 +31,63 @@ pub async fn run(client: &Client, output: Output, args: MvArgs) -> anyhow::Resul
         from.label(),
         from.shown.path(&entry.path)
     ))
+}
+
+/// A quoted pattern: moves everything it matches into the folder `to`, reporting each move
+/// and each failure; fails with the first failure.
+async fn move_matches(
+    client: &Client,
+    output: Output,
+    pattern: &Located,
+    to: &str,
+) -> anyhow::Result<()> {
+    let folder = client
+        .metadata(pattern.tree, to)
+        .await
+        .at_path(&pattern.shown.path(to))?;
+    if folder.kind != EntryKind::Folder {
+        return Err(UsageError(format!(
+            "{}: a pattern moves into a folder, and this is a file",
+            pattern.shown.path(to)
+        ))
+        .into());
+    }
+    let matched = walk::expand(client, pattern.tree, &pattern.path).await?;
+    let (mut moved, mut failed) = (Vec::new(), Vec::new());
+    let mut first_error = None;
+    for entry in &matched {
+        let target = remote_path::join(to, &entry.name);
+        let shown = pattern.shown.path(&entry.path);
+        match client
+            .move_entry(pattern.tree, &entry.path, &target)
+            .await
+            .at_path(&shown)
+        {
+            Ok(done) => {
+                let now = pattern.shown.path(&done.path);
+                if !output.json {
+                    output.info(format_args!("moved {shown} to {now}"))?;
+                }
+                moved.push(done);
+            }
+            Err(error) => {
+                output.notice(format_args!("{error:#}"));
+                failed.push(serde_json::json!({ "path": shown, "error": format!("{error:#}") }));
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    if output.json {
+        output.print_json(&serde_json::json!({ "moved": moved, "failed": failed }))?;
+    }
+    match first_error {
+        Some(error) => Err(error.context(format!(
+            "{} of {} could not be moved",
+            failed.len(),
+            matched.len()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `TO` as a path in `from`'s tree: moving between trees (mine and a share, two shares) is

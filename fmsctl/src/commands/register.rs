@@ -1,28 +1,48 @@
-//! `fmsctl register --email E --name N [--password-stdin]`: create an account.
+//! `fmsctl register --email E --name N [--password-stdin] [--no-login]`: create an account,
+//! and log in with it unless told not to.
+
+use std::path::Path;
 
 use common::api::RegisterRequest;
 
 use crate::cli::RegisterArgs;
 use crate::client::{AtPath, Client};
+use crate::last_email;
 use crate::output::Output;
 use crate::password::{read_password, Confirm};
 
-/// Registers the account and prints its profile.
-pub async fn run(client: &Client, output: Output, args: RegisterArgs) -> anyhow::Result<()> {
+/// Registers the account, then logs in (`--no-login`: only says how to); `--json` prints the
+/// profile either way.
+pub async fn run(
+    client: &Client,
+    output: Output,
+    config_dir: Option<&Path>,
+    args: RegisterArgs,
+) -> anyhow::Result<()> {
     let password = read_password(args.password_stdin, Confirm::Twice)?;
     let request = RegisterRequest {
         email: args.email.clone(),
-        password,
+        password: password.clone(),
         name: args.name,
     };
     let profile = client.register(&request).await.at_path(&args.email)?;
+    last_email::remember(config_dir, client.server(), &profile.email);
+    if !args.no_login {
+        client.login(&profile.email, &password).await?;
+    }
     if output.json {
         return output.print_json(&profile);
     }
+    if args.no_login {
+        return output.info(format_args!(
+            "registered {} on {}; log in with `fmsctl login`",
+            profile.email,
+            client.server()
+        ));
+    }
     output.info(format_args!(
-        "registered {} on {}; now run `fmsctl login --email {}`",
+        "registered {} on {} and logged in",
         profile.email,
-        client.server(),
-        profile.email
+        client.server()
     ))
 }

@@ -1,14 +1,21 @@
 //! `fmsctl rm [-r] PATH`: delete a file, or a folder and everything in it (also inside a share,
-//! `shared:NAME/PATH`, as an editor).
+//! `shared:NAME/PATH`, as an editor), or everything a quoted pattern matches
+//! (`fmsctl rm '/tmp/*.log'`).
+
+use common::api::EntryKind;
 
 use crate::cli::RmArgs;
 use crate::client::{AtPath, Client};
 use crate::output::{human_bytes, Output};
-use crate::remote;
+use crate::remote::{self, Located};
+use crate::walk;
 
 /// Deletes and says what went.
 pub async fn run(client: &Client, output: Output, args: RmArgs) -> anyhow::Result<()> {
     let located = remote::locate(client, &args.path).await?;
+    if walk::is_glob(&located.path) {
+        return remove_matches(client, output, &located, args.recursive).await;
+    }
     let path = located.label();
     let deleted = client
         .delete(located.tree, &located.path, args.recursive)
@@ -25,6 +32,60 @@ pub async fn run(client: &Client, output: Output, args: RmArgs) -> anyhow::Resul
         plural(deleted.n_folders, "folder", "folders"),
         human_bytes(deleted.bytes_freed)
     ))
+}
+
+/// A quoted pattern: deletes everything it matches (an entry inside a matched folder goes
+/// with the folder), reports each removal and each failure, and fails with the first failure.
+async fn remove_matches(
+    client: &Client,
+    output: Output,
+    located: &Located,
+    recursive: bool,
+) -> anyhow::Result<()> {
+    let matched = walk::expand(client, located.tree, &located.path).await?;
+    let folders: Vec<&str> = matched
+        .iter()
+        .filter(|entry| entry.kind == EntryKind::Folder)
+        .map(|entry| entry.path.as_str())
+        .collect();
+    let outermost = matched.iter().filter(|entry| {
+        !folders
+            .iter()
+            .any(|folder| entry.path.starts_with(&format!("{folder}/")))
+    });
+    let (mut removed, mut failed) = (Vec::new(), Vec::new());
+    let mut first_error = None;
+    for entry in outermost {
+        let shown = located.shown.path(&entry.path);
+        match client
+            .delete(located.tree, &entry.path, recursive)
+            .await
+            .at_path(&shown)
+        {
+            Ok(deleted) => {
+                if !output.json {
+                    output.info(format_args!("removed {shown}"))?;
+                }
+                removed.push(serde_json::json!({ "path": shown, "deleted": deleted }));
+            }
+            Err(error) => {
+                output.notice(format_args!("{error:#}"));
+                failed.push(serde_json::json!({ "path": shown, "error": format!("{error:#}") }));
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    if output.json {
+        output.print_json(&serde_json::json!({ "removed": removed, "failed": failed }))?;
+    }
+    match first_error {
+        Some(error) => Err(error.context(format!(
+            "{} of {} could not be removed",
+            failed.len(),
+            failed.len() + removed.len()
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn plural<'word>(n: u64, one: &'word str, many: &'word str) -> &'word str {

@@ -67,6 +67,25 @@ pub enum Exit {
     RateLimited = 10,
 }
 
+impl Exit {
+    /// The name `--json` errors give it: `not_found`, `quota_exceeded`, ….
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Usage => "usage",
+            Self::Auth => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::Quota => "quota_exceeded",
+            Self::Forbidden => "forbidden",
+            Self::Gone => "gone",
+            Self::NoRoom => "insufficient_storage",
+            Self::RateLimited => "rate_limited",
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)

@@ -45,23 +45,32 @@ use crate::cli::Cli;
 use crate::config::Config;
 
 fn main() -> ExitCode {
-    match run() {
+    let cli = Cli::parse();
+    let json = cli.global.json;
+    match run(cli) {
         Ok(code) => code,
         Err(error) if exit::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "fmsctl: {}",
-                output::one_line(&format!("{error:#}"))
-            );
-            exit::classify(&error).into()
+            let exit = exit::classify(&error);
+            let message = output::one_line(&format!("{error:#}"));
+            let line = if json {
+                // One JSON object, for scripts that read `--json` output: stdout keeps only
+                // what succeeded.
+                serde_json::json!({
+                    "error": { "code": exit.name(), "exit_code": exit as u8, "message": message }
+                })
+                .to_string()
+            } else {
+                format!("fmsctl: {message}")
+            };
+            let _ = writeln!(std::io::stderr(), "{line}");
+            exit.into()
         }
     }
 }
 
-/// Parses the command line, resolves the settings and runs the command on a tokio runtime.
-fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+/// Resolves the settings and runs the command on a tokio runtime.
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(done) = commands::run_offline(&cli.command) {
         done?;
         return Ok(ExitCode::SUCCESS);

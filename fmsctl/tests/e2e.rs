@@ -950,3 +950,72 @@ fn folders_are_listed_measured_searched_and_matched_remotely() {
     let last = last.unwrap().expect_code(10);
     assert!(last.stderr.contains("try again"), "{}", last.stderr);
 }
+
+#[test]
+fn a_batch_that_meets_the_quota_reports_every_file_and_reserves_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &[
+            ("FMSD_FILES__QUOTA_BYTES", &(3 * MIB).to_string()),
+            ("FMSD_FILES__PART_SIZE_BYTES", &MIB.to_string()),
+        ],
+    );
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "batch@example.com", "correct horse battery");
+    let files: Vec<_> = [("s1.bin", MIB), ("s2.bin", MIB), ("s3.bin", 3 * MIB / 2)]
+        .iter()
+        .enumerate()
+        .map(|(seed, (name, size))| {
+            let path = root.path().join(name);
+            random_file(&path, *size, seed as u64);
+            path.to_str().unwrap().to_owned()
+        })
+        .collect();
+    let usage = |fmsctl: &Fmsctl| fmsctl.run(&["--json", "usage"]).ok().json();
+    let before = usage(&fmsctl);
+
+    // Any two fit, all three do not: two arrive, one is refused, and every one is told.
+    let mut args = vec!["--json", "upload"];
+    args.extend(files.iter().map(String::as_str));
+    args.push("/");
+    let run = fmsctl.run(&args).expect_code(6);
+    assert_eq!(run.json().as_array().unwrap().len(), 2, "{}", run.stdout);
+    let error: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["code"], "quota_exceeded", "{}", run.stderr);
+    assert_eq!(error["error"]["exit_code"], 6);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 3 files failed, 2 uploaded"),
+        "{error}"
+    );
+
+    // Failed tries reserve nothing: usage holds exactly the two files, again after a retry.
+    let after = usage(&fmsctl);
+    assert_eq!(after["reserved_bytes"], before["reserved_bytes"]);
+    assert_eq!(after["n_files"], 2);
+    let mut text = vec!["upload"];
+    text.extend(files.iter().map(String::as_str));
+    text.push("/");
+    let again = fmsctl.run(&text);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("add --overwrite"), "{}", again.stderr);
+    assert!(
+        !again.stderr.contains("overwrite=replace"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains("3 of 3 files failed"),
+        "{}",
+        again.stderr
+    );
+    fmsctl.run(&["mkdir", "/full"]).ok();
+    fmsctl.run(&["mkdir", "/full/inside"]).ok();
+    let not_empty = fmsctl.run(&["rm", "/full"]).expect_code(5);
+    assert!(not_empty.stderr.contains("add -r"), "{}", not_empty.stderr);
+    assert_eq!(usage(&fmsctl)["reserved_bytes"], before["reserved_bytes"]);
+}

@@ -124,7 +124,7 @@ pub async fn error_from_response(response: Response) -> ClientError {
         Ok(body) => ClientError::Api {
             status: status.as_u16(),
             code: body.error.code,
-            message: body.error.message,
+            message: in_flags(body.error.message),
         },
         Err(_) => ClientError::Api {
             status: status.as_u16(),
@@ -132,6 +132,25 @@ pub async fn error_from_response(response: Response) -> ClientError {
             message: format!("the server answered {status}"),
         },
     }
+}
+
+/// What the server's sentences say in API parameters (`overwrite=replace`), said in fmsctl's
+/// flags (`--overwrite`), which is what fmsctl's users type.
+const IN_FLAGS: [(&str, &str); 2] = [
+    (
+        "upload with overwrite=replace to replace it",
+        "add --overwrite to replace it",
+    ),
+    (
+        "delete it with recursive=true to remove everything in it",
+        "add -r to remove everything in it",
+    ),
+];
+
+fn in_flags(message: String) -> String {
+    IN_FLAGS
+        .iter()
+        .fold(message, |message, (api, flags)| message.replace(api, flags))
 }
 
 /// The error code a status implies, for answers without a JSON body (a proxy's, say).

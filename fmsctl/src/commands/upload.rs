@@ -3,8 +3,9 @@
 //!
 //! With two or more paths the last one is the remote folder (as with scp); alone, a path goes
 //! to `/`. Folders (with `-r`) are recreated remotely first, then the files go a few at a time,
-//! their parts sharing `--parallel` slots. The first failure stops the command; running it
-//! again resumes every unfinished file where it stopped.
+//! their parts sharing `--parallel` slots. Every file is tried and reported, uploaded or
+//! failed; the first failure sets the exit code, and running the command again resumes every
+//! unfinished file where it stopped.
 //!
 //! The remote folder may be inside a share (`shared:NAME/PATH`, as an editor), or a file
 //! request link (`https://HOST/s/TOKEN`, no login): files only, each under its own name or, if
@@ -19,7 +20,7 @@ use std::time::Instant;
 
 use common::api::sharing::LinkMode;
 use common::api::{Entry, Overwrite};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use indicatif::ProgressBar;
 
 use super::download::rate;
@@ -98,28 +99,66 @@ pub async fn run(client: Arc<Client>, output: Output, mut args: UploadArgs) -> a
     let uploader = &uploader;
     let progress_ref = &progress;
     let shown = &shown;
-    let mut entries: Vec<(usize, Entry)> = futures::stream::iter(plan.files.iter().enumerate())
-        .map(|(index, file)| async move {
-            let file_started = Instant::now();
-            let entry = uploader.upload(file).await?;
-            let to = shown.path(&entry.path);
-            if !single {
-                progress_ref.suspend(|| report(output, file, &to, None))?;
-            } else {
-                let seconds = file_started.elapsed().as_secs_f64();
-                report(output, file, &to, Some(seconds))?;
-            }
-            Ok::<_, anyhow::Error>((index, entry))
-        })
-        .buffer_unordered(FILES_AT_ONCE.min(parallel))
-        .try_collect()
-        .await?;
+    // Every file is tried and every outcome reported, so a batch that fails part-way says
+    // exactly what arrived; the first failure decides the exit code.
+    let mut outcomes: Vec<(usize, anyhow::Result<Entry>)> =
+        futures::stream::iter(plan.files.iter().enumerate())
+            .map(|(index, file)| async move {
+                let file_started = Instant::now();
+                let outcome = uploader.upload(file).await.and_then(|entry| {
+                    let to = shown.path(&entry.path);
+                    if !single {
+                        progress_ref.suspend(|| report(output, file, &to, None))?;
+                    } else {
+                        let seconds = file_started.elapsed().as_secs_f64();
+                        report(output, file, &to, Some(seconds))?;
+                    }
+                    Ok(entry)
+                });
+                if let Err(error) = &outcome {
+                    if !single && !output.json {
+                        progress_ref.suspend(|| {
+                            output.notice(format_args!(
+                                "{}: {}",
+                                file.local.display(),
+                                crate::output::one_line(&format!("{error:#}"))
+                            ))
+                        });
+                    }
+                }
+                (index, outcome)
+            })
+            .buffer_unordered(FILES_AT_ONCE.min(parallel))
+            .collect()
+            .await;
     total_bar.finish_and_clear();
-    entries.sort_by_key(|(index, _)| *index);
-    let entries: Vec<Entry> = entries.into_iter().map(|(_, entry)| entry).collect();
-
+    outcomes.sort_by_key(|(index, _)| *index);
+    let mut entries = Vec::new();
+    let mut failures = Vec::new();
+    for (_, outcome) in outcomes {
+        match outcome {
+            Ok(entry) => entries.push(entry),
+            Err(error) => failures.push(error),
+        }
+    }
     if output.json {
-        return output.print_json(&entries);
+        // stdout: what arrived, even when something failed (the error goes to stderr).
+        output.print_json(&entries)?;
+    }
+    if let Some(first) = failures.into_iter().next() {
+        let tried = plan.files.len();
+        if tried > 1 {
+            let failed = tried - entries.len();
+            return Err(first.context(format!(
+                "{failed} of {tried} files failed, {} uploaded; run the same command again to \
+                 resume",
+                entries.len()
+            )));
+        }
+        return Err(first);
+    }
+    if output.json {
+        return Ok(());
     }
     if entries.len() > 1 {
         let seconds = started.elapsed().as_secs_f64();

@@ -61,8 +61,10 @@ pub enum Command {
     #[command(subcommand)]
     Account(AccountAction),
     /// End the session and forget the stored tokens
+    #[command(after_help = "Examples:\n  fmsctl logout")]
     Logout,
     /// Show who is logged in
+    #[command(after_help = "Examples:\n  fmsctl whoami\n  fmsctl --json whoami | jq -r .email")]
     Whoami,
     /// Upload files (and folders with -r)
     #[command(override_usage = "fmsctl upload [OPTIONS] LOCAL... [REMOTE_DIR]")]
@@ -86,6 +88,7 @@ pub enum Command {
     /// Delete a file, or a folder with -r
     Rm(RmArgs),
     /// Show storage used and the quota
+    #[command(after_help = "Examples:\n  fmsctl usage\n  fmsctl --json usage | jq .used_bytes")]
     Usage,
     /// List the unfinished uploads that reserve part of your quota (yours, and those started
     /// through your shares and links), or end some with `abort`
@@ -111,6 +114,9 @@ pub enum Command {
 
 /// `fmsctl completions`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl completions bash > ~/.local/share/bash-completion/completions/fmsctl\n  fmsctl completions zsh > ~/.zfunc/_fmsctl"
+)]
 pub struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_enum)]
@@ -127,6 +133,7 @@ pub struct ManpagesArgs {
 
 /// `fmsctl notifications`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  fmsctl notifications\n  fmsctl notifications off")]
 pub struct NotificationsArgs {
     /// Turn activity mail (shares, links, file requests, quota warnings) on or off; without
     /// it, show the current setting
@@ -145,6 +152,9 @@ pub enum Switch {
 
 /// `fmsctl register`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl register --email ann@example.com --name Ann\n  echo \"$PASSWORD\" | fmsctl register --email ann@example.com --name Ann --password-stdin"
+)]
 pub struct RegisterArgs {
     /// The e-mail address to log in with
     #[arg(long)]
@@ -190,6 +200,9 @@ pub enum AccountAction {
 
 /// `fmsctl login`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl login --email ann@example.com\n  fmsctl login\n  echo \"$PASSWORD\" | fmsctl login --password-stdin"
+)]
 pub struct LoginArgs {
     /// The e-mail address registered with [default: the last one used with this server]
     #[arg(long)]
@@ -201,6 +214,9 @@ pub struct LoginArgs {
 
 /// `fmsctl upload`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl upload report.pdf /docs\n  fmsctl upload -r photos/ /\n  fmsctl upload --overwrite notes.txt /\n  pg_dump db | fmsctl upload - /backups/db.sql\n  fmsctl upload scan.pdf https://HOST/s/TOKEN"
+)]
 pub struct UploadArgs {
     /// Local files or folders, then the remote folder when there are two or more [default: /]
     #[arg(required = true, value_name = "PATH")]
@@ -226,6 +242,9 @@ pub struct UploadArgs {
 
 /// `fmsctl download`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl download /docs/report.pdf\n  fmsctl download /docs/report.pdf ~/Downloads/\n  fmsctl download /backups/db.sql - | psql\n  fmsctl download https://HOST/s/TOKEN"
+)]
 pub struct DownloadArgs {
     /// The remote file: a path, shared:NAME[/PATH], or a link's URL (no login needed)
     pub remote: String,
@@ -338,6 +357,7 @@ pub struct FindArgs {
 
 /// `fmsctl mkdir`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  fmsctl mkdir /projects\n  fmsctl mkdir -p /projects/2026/q1")]
 pub struct MkdirArgs {
     /// The folder to create
     pub path: String,
@@ -376,6 +396,9 @@ pub struct RmArgs {
 /// any member is given.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("how").required(true).args(["with", "link"])))]
+#[command(
+    after_help = "Examples:\n  fmsctl share /team --with bob@example.com --role editor\n  fmsctl share /talk.pdf --link --expires 7d\n  fmsctl share /inbox --link --upload-only"
+)]
 pub struct ShareArgs {
     /// The file or folder to share, in your own files
     pub path: String,
@@ -427,6 +450,9 @@ impl From<RoleArg> for ShareRole {
 
 /// `fmsctl shares`: with no flag, all three sections.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl shares\n  fmsctl shares --incoming\n  fmsctl shares --links"
+)]
 pub struct SharesArgs {
     /// What others shared with you
     #[arg(long)]
@@ -441,6 +467,9 @@ pub struct SharesArgs {
 
 /// `fmsctl uploads`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl uploads\n  fmsctl uploads abort 01939b9e-0000-7000-8000-000000000000"
+)]
 pub struct UploadsArgs {
     #[command(subcommand)]
     pub action: Option<UploadsAction>,
@@ -477,9 +506,15 @@ pub enum TokenAction {
         expires: Option<u64>,
     },
     /// List your app tokens (never their secrets)
-    #[command(visible_alias = "list")]
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  fmsctl token ls\n  fmsctl --json token ls | jq -r '.tokens[].name'"
+    )]
     Ls,
     /// Revoke app tokens: they stop working at once
+    #[command(
+        after_help = "Examples:\n  fmsctl token revoke 01939b9e-0000-7000-8000-000000000000"
+    )]
     Revoke {
         /// Token ids, as `fmsctl token ls` shows them
         #[arg(value_name = "TOKEN_ID", required = true)]
@@ -490,6 +525,9 @@ pub enum TokenAction {
 /// `fmsctl unshare`.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("what").required(true).args(["target", "link"])))]
+#[command(
+    after_help = "Examples:\n  fmsctl unshare /team --with bob@example.com\n  fmsctl unshare --link 01939b9e-0000-7000-8000-000000000000"
+)]
 pub struct UnshareArgs {
     /// A share's id (as `fmsctl shares` shows it); with --with, the path you shared
     #[arg(value_name = "SHARE_ID|PATH")]

@@ -52,9 +52,18 @@ fn commands_without_credentials_exit_3() {
         &["rm", "/a"],
     ] {
         let run = fmsctl.run(args).expect_code(3);
-        assert_one_error_line(&run.stderr);
         assert!(run.stderr.contains("not logged in"), "{}", run.stderr);
         assert!(run.stdout.is_empty(), "{}", run.stdout);
+        if args[0] == "--json" {
+            // One JSON object instead of the line, for scripts.
+            let error: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap();
+            assert_eq!(
+                (&error["error"]["code"], &error["error"]["exit_code"]),
+                (&serde_json::json!("unauthorized"), &serde_json::json!(3))
+            );
+        } else {
+            assert_one_error_line(&run.stderr);
+        }
     }
 }
 
@@ -378,4 +387,51 @@ fn man_pages_are_made_for_each_binary_and_subcommand() {
         !out.join("fmsctl-manpages.1").exists(),
         "a hidden command got a page"
     );
+}
+
+#[test]
+fn every_command_s_help_ends_with_examples() {
+    let commands: &[&[&str]] = &[
+        &["register"],
+        &["login"],
+        &["passwd"],
+        &["account", "delete"],
+        &["logout"],
+        &["whoami"],
+        &["upload"],
+        &["download"],
+        &["cat"],
+        &["ls"],
+        &["stat"],
+        &["du"],
+        &["find"],
+        &["mkdir"],
+        &["mv"],
+        &["rm"],
+        &["usage"],
+        &["uploads"],
+        &["share"],
+        &["shares"],
+        &["unshare"],
+        &["notifications"],
+        &["token", "create"],
+        &["token", "ls"],
+        &["token", "revoke"],
+        &["completions"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let run = Fmsctl::new(NOBODY).run(&args).ok();
+        let examples = run.stdout.rfind("Examples:").unwrap_or_else(|| {
+            panic!("fmsctl {command:?} --help has no examples:\n{}", run.stdout)
+        });
+        let name = command.last().unwrap();
+        assert!(
+            run.stdout[examples..].contains(&format!("fmsctl {}", command.join(" ")))
+                || run.stdout[examples..].contains(name),
+            "fmsctl {command:?}: the examples do not show the command:\n{}",
+            run.stdout
+        );
+    }
 }

@@ -5,10 +5,12 @@
 //! - [`api`]: the JSON bodies of the HTTP API, so the server and the CLI cannot drift apart.
 //! - [`correlation`]: the correlation id that follows a request through logs and events.
 //! - [`telemetry`]: one way to set up `tracing` for both binaries.
+//! - [`size`]: sizes for people (`1.50 MiB`).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
 pub mod correlation;
 pub mod events;
+pub mod size;
 pub mod telemetry;

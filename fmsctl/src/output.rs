@@ -66,10 +66,7 @@ impl Output {
     }
 }
 
-/// A size for people, in binary units: `0 B`, `1.50 KiB`, `50.00 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    indicatif::HumanBytes(bytes).to_string()
-}
+pub use common::size::human_bytes;
 
 /// `rows` as aligned lines: every column as wide as its widest cell, but the last.
 fn table_lines(rows: &[Vec<String>]) -> Vec<String> {

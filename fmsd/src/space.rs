@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+use common::size::human_bytes;
 
 use crate::error::{Error, Result};
 use crate::health::Probe;
@@ -96,9 +97,11 @@ impl DiskSpace {
         match free {
             Some(free) if free.saturating_sub(bytes) < floor => {
                 Err(Error::InsufficientStorage(format!(
-                    "the server has no room for {bytes} more bytes: {free} bytes are free and \
-                     it keeps {floor} free (files.min_free_bytes); delete files or ask the \
-                     operator to free space"
+                    "the server has no room for {} more: {} are free and it keeps {} free \
+                     (files.min_free_bytes); delete files or ask the operator to free space",
+                    human_bytes(bytes),
+                    human_bytes(free),
+                    human_bytes(floor)
                 )))
             }
             _ => Ok(()),

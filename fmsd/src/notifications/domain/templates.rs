@@ -273,22 +273,7 @@ impl Template {
     }
 }
 
-/// A size for people, in binary units: `0 B`, `1.50 KiB`, `50.00 MiB` (as `fmsctl` shows it).
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    // Sizes for reading: the precision lost in the conversion does not show in two decimals.
-    #[allow(clippy::cast_precision_loss)]
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.2} {}", UNITS[unit])
-}
+pub use common::size::human_bytes;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use common::events::Outgoing;
+use common::size::human_bytes;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -79,11 +80,12 @@ pub fn insert_session(
     let taken = counts.used_bytes.saturating_add(counts.reserved_bytes);
     if taken.saturating_add(upload.size) > quota {
         return Err(Error::QuotaExceeded(format!(
-            "the file needs {} bytes but only {} of your {quota} bytes are free ({} used, {} reserved by uploads in progress)",
-            upload.size,
-            quota.saturating_sub(taken),
-            counts.used_bytes,
-            counts.reserved_bytes
+            "the file needs {} but only {} of your {} are free ({} used, {} reserved by uploads in progress)",
+            human_bytes(upload.size),
+            human_bytes(quota.saturating_sub(taken)),
+            human_bytes(quota),
+            human_bytes(counts.used_bytes),
+            human_bytes(counts.reserved_bytes)
         )));
     }
     diesel::insert_into(uploads::table)

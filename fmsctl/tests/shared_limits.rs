@@ -86,6 +86,7 @@ fn register(server: &str, email: &str) -> Fmsctl {
                 "--name",
                 "Guessed At",
                 "--password-stdin",
+                "--no-login",
             ],
             Some(PASSWORD),
         )

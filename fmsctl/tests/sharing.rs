@@ -159,7 +159,7 @@ fn a_folder_shared_with_a_viewer_then_an_editor() {
     assert_eq!(names(&alice, "/team/sub"), ["note.txt"]);
     bob.run(&["rm", "shared:team/sub/note.txt"]).ok();
     assert!(names(&alice, "/team/sub").is_empty());
-    bob.run(&["rm", "-r", "shared:team"]).expect_code(1);
+    bob.run(&["rm", "-r", "shared:team"]).expect_code(FORBIDDEN);
 
     // The owner's view.
     let outgoing = alice.run(&["--json", "shares", "--outgoing"]).ok().json();

@@ -236,7 +236,7 @@ async fn a_scoped_handle_works_in_the_share_s_terms_and_redacts_its_errors() {
     );
     let folder = tree.download(&RemotePath::root()).await;
     assert!(
-        matches!(&folder, Err(Error::Invalid(m)) if !m.contains("private")),
+        matches!(&folder, Err(Error::Conflict(m)) if !m.contains("private")),
         "{folder:?}"
     );
 
@@ -259,7 +259,7 @@ async fn a_scoped_handle_works_in_the_share_s_terms_and_redacts_its_errors() {
         .expect("an editor's mkdir");
     assert_eq!(created.path, path("/private/team/new"));
     let itself = tree.delete(&RemotePath::root(), true).await;
-    assert!(matches!(itself, Err(Error::Invalid(_))), "{itself:?}");
+    assert!(matches!(itself, Err(Error::Forbidden(_))), "{itself:?}");
 
     // Without a share the handle is the caller's own tree.
     let own = harness

@@ -135,7 +135,8 @@ impl App {
 
         // Files.
         let files_wake = Arc::new(Notify::new());
-        let (file_store, sharing_store) = wiring::files(&settings, files_wake.clone()).await?;
+        let (file_store, sharing_store, dav_store) =
+            wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
         let blob_store = wiring::blobs(&settings, signer).await?;
         let disk = Arc::new(wiring::disk_space(&settings)?);
@@ -143,6 +144,7 @@ impl App {
             file_store.port.clone(),
             blob_store.port.clone(),
             sharing_store,
+            dav_store,
             clock.clone(),
             settings.files.clone(),
             disk.clone(),

@@ -11,11 +11,13 @@ use uuid::Uuid;
 
 use crate::error::Error;
 
+mod dav;
 mod disposition;
 mod names;
 mod records;
 mod sharing;
 
+pub use dav::{first_conflict, DavLockRecord, DeadProp};
 pub use disposition::content_disposition;
 pub use records::{
     AssembledBlob, Garbage, Node, NodeKind, OverwritePolicy, Removal, StoredPart, Upload,
@@ -361,6 +363,11 @@ impl PageLimit {
     /// The number.
     pub fn get(&self) -> u32 {
         self.0
+    }
+
+    /// The largest page, for walks that read a whole folder.
+    pub fn max() -> Self {
+        Self(Self::MAX)
     }
 }
 

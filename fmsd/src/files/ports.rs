@@ -24,8 +24,10 @@ use super::domain::{
 };
 use crate::error::{Error, Result};
 
+mod dav;
 mod sharing;
 
+pub use dav::DavRepo;
 pub use sharing::SharingRepo;
 
 /// Builds the events of a change from its outcome, inside the change's transaction.
@@ -302,6 +304,20 @@ pub trait BlobStore: Send + Sync {
 
     /// Deletes the blob.
     async fn delete(&self, key: &BlobKey) -> Result<()>;
+
+    /// Stores part `number` of `staging` from `bytes`, which fmsd itself received or read (a
+    /// WebDAV `PUT`, a copy): no URL, no signature. `bytes` must be exactly the part's size.
+    async fn write_part(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        number: u32,
+        bytes: Bytes,
+    ) -> Result<StoredPart>;
+
+    /// `len` bytes of the blob `key` from `offset` (fewer at its end), for fmsd to serve or
+    /// copy them itself.
+    async fn read_range(&self, key: &BlobKey, offset: u64, len: u64) -> Result<Bytes>;
 
     /// Drops stagings started before `older_than` that nobody completed or aborted (left by a
     /// crash between starting one and recording its session); returns how many.

@@ -21,13 +21,14 @@ use uuid::Uuid;
 use super::domain::{
     Cursor, Garbage, Node, PageLimit, RemotePath, Removal, Sha256Hex, UsageCounts,
 };
-use super::ports::{BlobStore, FileRepo, SharingRepo};
+use super::ports::{BlobStore, DavRepo, FileRepo, SharingRepo};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::settings::FilesSettings;
 use crate::space::DiskSpace;
 
 mod blobs;
+mod dav;
 mod holders;
 mod links;
 mod notices;
@@ -35,6 +36,7 @@ mod public_links;
 mod purge;
 mod scoped;
 mod shares;
+mod through;
 mod uploads;
 
 #[cfg(test)]
@@ -61,6 +63,8 @@ pub struct FileService {
     blobs: Arc<dyn BlobStore>,
     /// The directory of customers, shares and links.
     sharing: Arc<dyn SharingRepo>,
+    /// WebDAV's dead properties and locks.
+    dav: Arc<dyn DavRepo>,
     /// Time, injectable so tests can expire URLs and sessions.
     clock: Arc<dyn Clock>,
     /// Quota, part size, lifetimes.
@@ -120,6 +124,7 @@ impl FileService {
         repo: Arc<dyn FileRepo>,
         blobs: Arc<dyn BlobStore>,
         sharing: Arc<dyn SharingRepo>,
+        dav: Arc<dyn DavRepo>,
         clock: Arc<dyn Clock>,
         settings: FilesSettings,
         space: Arc<DiskSpace>,
@@ -128,6 +133,7 @@ impl FileService {
             repo,
             blobs,
             sharing,
+            dav,
             clock,
             settings,
             link_completes: tokio::sync::Mutex::new(()),

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod client;
 pub mod correlation;
+pub mod dav;
 pub mod deadline;
 pub mod error;
 pub mod metrics;
@@ -84,9 +85,12 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
     let (public, _) = public_routes().split_for_parts();
     // Part uploads stream bytes to disk; their size is checked against the part, not a cap.
     let blobs = routes::blobs::router().layer(DefaultBodyLimit::disable());
+    // A WebDAV PUT streams its body into an upload session, checked against the quota.
+    let dav = dav::router().layer(DefaultBodyLimit::disable());
     Router::new()
         .merge(api)
         .merge(blobs)
+        .merge(dav)
         .merge(public)
         .fallback(error::not_found)
         // After every route is in: it reaches only the routes registered before it.

@@ -92,8 +92,8 @@ impl GuessLimiter {
     }
 
     /// Reserves a guess of the password of the link whose token hashes to `token_hash`, from
-    /// `client`. Say how it went with [`LinkGuess::wrong`] or [`LinkGuess::right`].
-    pub async fn link_password(&self, token_hash: &str, client: IpAddr) -> Result<LinkGuess<'_>> {
+    /// `client`. Say how it went with [`Guess::wrong`] or [`Guess::right`].
+    pub async fn link_password(&self, token_hash: &str, client: IpAddr) -> Result<Guess<'_>> {
         let limits = vec![
             Limit {
                 key: LimitKey::link(token_hash),
@@ -105,7 +105,22 @@ impl GuessLimiter {
             },
         ];
         self.acquire(limits.clone()).await?;
-        Ok(LinkGuess {
+        Ok(Guess {
+            limiter: self,
+            limits,
+        })
+    }
+
+    /// Reserves a guess of an app token presented as a password (HTTP Basic on WebDAV) from
+    /// `client`, counted against the client's login limit. Say how it went with
+    /// [`Guess::wrong`] or [`Guess::right`].
+    pub async fn token_guess(&self, client: IpAddr) -> Result<Guess<'_>> {
+        let limits = vec![Limit {
+            key: LimitKey::login_client(client),
+            rate: self.rates.login_per_client,
+        }];
+        self.acquire(limits.clone()).await?;
+        Ok(Guess {
             limiter: self,
             limits,
         })
@@ -130,18 +145,18 @@ impl GuessLimiter {
     }
 }
 
-/// A link-password guess that was let in; it counts as wrong unless [`LinkGuess::right`] gives
+/// A guess (a link password, an app token as a password) that was let in; it counts as wrong unless [`Guess::right`] gives
 /// it back.
 #[must_use = "say whether the guess was right, or it counts as wrong"]
 #[derive(Debug)]
-pub struct LinkGuess<'a> {
+pub struct Guess<'a> {
     /// Where to give it back.
     limiter: &'a GuessLimiter,
     /// What it was counted against.
     limits: Vec<Limit>,
 }
 
-impl LinkGuess<'_> {
+impl Guess<'_> {
     /// The password was wrong: the guess stays counted.
     pub fn wrong(self) {}
 

@@ -23,5 +23,5 @@ pub mod gcra;
 pub mod guesses;
 pub mod ports;
 
-pub use guesses::{GuessLimiter, GuessRates, LinkGuess};
+pub use guesses::{Guess, GuessLimiter, GuessRates};
 pub use ports::{LimitKey, RateLimitStore};

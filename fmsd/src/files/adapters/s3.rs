@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use s3::creds::Credentials;
 use s3::{Bucket, Region};
@@ -388,6 +389,63 @@ impl BlobStore for S3BlobStore {
     #[tracing::instrument(skip(self), fields(key = key.as_str()))]
     async fn delete(&self, key: &BlobKey) -> Result<()> {
         self.delete_object(key).await
+    }
+
+    #[tracing::instrument(skip(self, bytes), fields(key = key.as_str()))]
+    async fn write_part(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        number: u32,
+        bytes: Bytes,
+    ) -> Result<StoredPart> {
+        let (upload_id, plan) = match self.cache.get(key, staging) {
+            Some(known) => known,
+            None => {
+                let record = self.owned_record(key, staging).await?;
+                self.cache.remember(key, &record);
+                (record.upload_id.clone(), record.plan())
+            }
+        };
+        let size = bytes.len() as u64;
+        match plan.part(number) {
+            Some((_, planned)) if planned == size => {}
+            Some((_, planned)) => {
+                return Err(Error::Invalid(format!(
+                    "part {number} must be exactly {planned} bytes, not {size}"
+                )))
+            }
+            None => {
+                return Err(Error::Invalid(format!(
+                    "this upload has parts 1 to {}, not part {number}",
+                    plan.n_parts()
+                )))
+            }
+        }
+        self.bucket
+            .put_multipart_chunk(
+                bytes.into(),
+                &self.object_path(key),
+                number,
+                &upload_id,
+                BLOB_CONTENT_TYPE,
+            )
+            .await
+            .map_err(|error| to_error(error, "upload a part"))?;
+        Ok(StoredPart { number, size })
+    }
+
+    #[tracing::instrument(skip(self), fields(key = key.as_str()))]
+    async fn read_range(&self, key: &BlobKey, offset: u64, len: u64) -> Result<Bytes> {
+        if len == 0 {
+            return Ok(Bytes::new());
+        }
+        let response = self
+            .streaming
+            .get_object_range(self.object_path(key), offset, Some(offset + len - 1))
+            .await
+            .map_err(|error| to_error(error, "read a blob"))?;
+        Ok(response.bytes().clone())
     }
 
     #[tracing::instrument(skip(self))]

@@ -28,12 +28,14 @@ use crate::bus::adapters::sql_outbox::SqlOutbox;
 use crate::db::{Database, DbConnection, Migrations};
 use crate::error::Result;
 use crate::files::domain::{
-    Garbage, Node, OverwritePolicy, RemotePath, Removal, Sha256Hex, Upload, UsageCounts,
+    DavLockRecord, DeadProp, Garbage, Node, OverwritePolicy, RemotePath, Removal, Sha256Hex,
+    Upload, UsageCounts,
 };
-use crate::files::ports::{EventsFor, FileRepo, NewFile, QuietUpload, UploadLimits};
+use crate::files::ports::{DavRepo, EventsFor, FileRepo, NewFile, QuietUpload, UploadLimits};
 use crate::health::Probe;
 use crate::store_url::StoreUrl;
 
+mod dav;
 mod garbage;
 mod schema;
 mod sharing;
@@ -337,5 +339,73 @@ impl FileRepo for SqlFileRepo {
 impl Probe for SqlFileRepo {
     async fn probe(&self) -> Result<()> {
         self.db.ping().await
+    }
+}
+
+#[async_trait]
+impl DavRepo for SqlFileRepo {
+    #[tracing::instrument(skip(self))]
+    async fn dead_props(&self, owner: Uuid, node: Uuid) -> Result<Vec<DeadProp>> {
+        self.db
+            .run(move |connection| dav::dead_props(connection, owner, node))
+            .await
+    }
+
+    #[tracing::instrument(skip(self, changes))]
+    async fn patch_dead_props(
+        &self,
+        owner: Uuid,
+        node: Uuid,
+        changes: Vec<(bool, DeadProp)>,
+    ) -> Result<()> {
+        self.write(move |connection| dav::patch_dead_props(connection, owner, node, changes))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn dav_locks(&self, owner: Uuid, now: DateTime<Utc>) -> Result<Vec<DavLockRecord>> {
+        self.db
+            .run(move |connection| dav::dav_locks(connection, owner, now))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn add_dav_lock(
+        &self,
+        lock: DavLockRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DavLockRecord>> {
+        self.write(move |connection| dav::add_dav_lock(connection, lock, now))
+            .await
+    }
+
+    #[tracing::instrument(skip(self, token))]
+    async fn refresh_dav_lock(
+        &self,
+        owner: Uuid,
+        token: &str,
+        expires_at: Option<DateTime<Utc>>,
+        timeout_secs: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DavLockRecord>> {
+        let token = token.to_owned();
+        self.write(move |connection| {
+            dav::refresh_dav_lock(connection, owner, &token, expires_at, timeout_secs, now)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip(self, token))]
+    async fn remove_dav_lock(&self, owner: Uuid, token: &str) -> Result<bool> {
+        let token = token.to_owned();
+        self.write(move |connection| dav::remove_dav_lock(connection, owner, &token))
+            .await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn remove_dav_locks_under(&self, owner: Uuid, path: &str) -> Result<()> {
+        let path = path.to_owned();
+        self.write(move |connection| dav::remove_dav_locks_under(connection, owner, &path))
+            .await
     }
 }

@@ -10,9 +10,15 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{CreateUpload, DownloadTicket, FileService, HeldUpload, Page, Scope, UploadView};
-use crate::error::Result;
-use crate::files::domain::{Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex};
+use bytes::Bytes;
+
+use super::{
+    CreateUpload, DownloadTicket, FileService, HeldUpload, Page, Scope, UploadView, UsageReport,
+};
+use crate::error::{Error, Result};
+use crate::files::domain::{
+    Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex, StoredPart,
+};
 
 /// The files service bound to one request's [`Scope`]; built by [`FileService::in_scope`].
 #[derive(Debug, Clone)]
@@ -207,6 +213,62 @@ impl ScopedFiles {
                 self.service.abort_upload(scope.owner, id).await
             })
             .await
+    }
+
+    /// Stores part `number` of session `id` from `bytes` that came to fmsd itself; needs write
+    /// access.
+    pub async fn write_part(&self, id: Uuid, number: u32, bytes: Bytes) -> Result<StoredPart> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope
+            .redacted(async {
+                self.service.check_upload_scope(scope, id).await?;
+                self.service
+                    .write_part(scope.owner, id, number, bytes)
+                    .await
+            })
+            .await
+    }
+
+    /// Up to `len` bytes from `offset` of the file `node`, found through this handle.
+    pub async fn read_file(&self, node: &Node, offset: u64, len: u64) -> Result<Bytes> {
+        let scope = &self.scope;
+        if scope.relative(&node.path).is_none() {
+            return Err(Error::NotFound("no such file".into()));
+        }
+        scope
+            .redacted(self.service.read_file(scope.owner, node, offset, len))
+            .await
+    }
+
+    /// Copies the entry at `from` to `to` on the server (a folder with all it holds); needs
+    /// write access. The copy takes the owner's quota, as an upload would.
+    pub async fn copy(
+        &self,
+        from: &RemotePath,
+        to: &RemotePath,
+        overwrite: OverwritePolicy,
+    ) -> Result<Node> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope
+            .redacted(async {
+                self.service
+                    .copy(
+                        scope.owner,
+                        &scope.resolve(from)?,
+                        &scope.resolve(to)?,
+                        overwrite,
+                        scope.grant,
+                    )
+                    .await
+            })
+            .await
+    }
+
+    /// The tree owner's storage against their quota (a share's recipient writes into it).
+    pub async fn usage(&self) -> Result<UsageReport> {
+        self.service.usage(self.scope.owner).await
     }
 
     /// Refuses session `id` unless this caller may see and end it: in one's own tree, every

@@ -44,7 +44,7 @@ impl Scope {
     }
 
     /// The owner's path for the caller's `path`.
-    pub(super) fn resolve(&self, path: &RemotePath) -> Result<RemotePath> {
+    pub fn resolve(&self, path: &RemotePath) -> Result<RemotePath> {
         path.under(&self.base)
     }
 
@@ -54,7 +54,7 @@ impl Scope {
     }
 
     /// Refuses a write unless the caller owns the tree or edits the share.
-    pub(super) fn require_write(&self) -> Result<()> {
+    pub fn require_write(&self) -> Result<()> {
         match self.role {
             None | Some(Role::Editor) => Ok(()),
             Some(Role::Viewer) => Err(Error::Forbidden(

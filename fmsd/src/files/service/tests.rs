@@ -51,6 +51,7 @@ pub(crate) async fn harness() -> Harness {
         repo.clone(),
         blobs.clone(),
         repo.clone(),
+        repo.clone(),
         Arc::new(ManualClock::new()),
         settings,
         Arc::new(crate::space::DiskSpace::unwatched()),

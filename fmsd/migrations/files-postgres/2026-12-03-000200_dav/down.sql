@@ -1,0 +1,2 @@
+DROP TABLE dav_locks;
+DROP TABLE dav_properties;

@@ -1,0 +1,314 @@
+//! A file opened over WebDAV: read through fmsd in windows (so `GET` with `Range` costs one
+//! blob read per window, not per chunk `dav-server` asks for), or written as an upload session
+//! whose parts fmsd stores as the body streams in.
+//!
+//! A `PUT` of known length (`Content-Length`, or Finder's `X-Expected-Entity-Length`) starts
+//! its session at open, so the quota is checked before a byte is read; a part is stored each
+//! time a part's worth has arrived, so memory stays at one part. A `PUT` of unknown length is
+//! spooled to a private temporary file first. Nothing is visible until every byte arrived and
+//! the session completed; a body cut short ends the session (its reservation is given back).
+
+use std::io::SeekFrom;
+
+use bytes::{Buf, Bytes, BytesMut};
+use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult};
+use futures::FutureExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use uuid::Uuid;
+
+use super::meta::{fs_error, NodeMeta};
+use crate::files::domain::{Node, OverwritePolicy, RemotePath};
+use crate::files::service::{PartView, ScopedFiles};
+
+/// How much one blob read fetches for a `GET`.
+const READ_WINDOW: u64 = 8 * 1024 * 1024;
+
+/// A file being read.
+#[derive(Debug)]
+pub struct Reader {
+    /// The handle it was found through.
+    files: ScopedFiles,
+    /// The file.
+    node: Node,
+    /// Where the next read starts.
+    position: u64,
+    /// Bytes read ahead, starting at `position`.
+    window: Bytes,
+}
+
+impl Reader {
+    /// Opens `node` for reading.
+    pub fn new(files: ScopedFiles, node: Node) -> Self {
+        Self {
+            files,
+            node,
+            position: 0,
+            window: Bytes::new(),
+        }
+    }
+}
+
+impl DavFile for Reader {
+    fn metadata(&mut self) -> FsFuture<'_, Box<dyn DavMetaData>> {
+        let meta: Box<dyn DavMetaData> = Box::new(NodeMeta::of(&self.node));
+        async move { Ok(meta) }.boxed()
+    }
+
+    fn write_buf(&mut self, _buf: Box<dyn Buf + Send>) -> FsFuture<'_, ()> {
+        async { Err(FsError::Forbidden) }.boxed()
+    }
+
+    fn write_bytes(&mut self, _buf: Bytes) -> FsFuture<'_, ()> {
+        async { Err(FsError::Forbidden) }.boxed()
+    }
+
+    fn read_bytes(&mut self, count: usize) -> FsFuture<'_, Bytes> {
+        async move {
+            if self.window.is_empty() && self.position < self.node.size {
+                self.window = self
+                    .files
+                    .read_file(&self.node, self.position, READ_WINDOW.max(count as u64))
+                    .await
+                    .map_err(|error| fs_error(&error))?;
+            }
+            let bytes = self.window.split_to(count.min(self.window.len()));
+            self.position += bytes.len() as u64;
+            Ok(bytes)
+        }
+        .boxed()
+    }
+
+    fn seek(&mut self, position: SeekFrom) -> FsFuture<'_, u64> {
+        async move {
+            let target = match position {
+                SeekFrom::Start(at) => Some(at),
+                SeekFrom::End(back) => self.node.size.checked_add_signed(back),
+                SeekFrom::Current(by) => self.position.checked_add_signed(by),
+            }
+            .ok_or(FsError::GeneralFailure)?;
+            let ahead = target.checked_sub(self.position);
+            match ahead {
+                Some(skip) if (skip as usize) <= self.window.len() => {
+                    self.window.advance(skip as usize)
+                }
+                _ => self.window = Bytes::new(),
+            }
+            self.position = target;
+            Ok(target)
+        }
+        .boxed()
+    }
+
+    fn flush(&mut self) -> FsFuture<'_, ()> {
+        async { Ok(()) }.boxed()
+    }
+}
+
+/// A file being written by a `PUT`.
+#[derive(Debug)]
+pub struct Writer {
+    /// The handle it is written through.
+    files: ScopedFiles,
+    /// Where it goes.
+    path: RemotePath,
+    /// The session, once the size is known.
+    session: Option<Session>,
+    /// The body so far when its length was not announced.
+    spool: Option<tokio::fs::File>,
+    /// Bytes received.
+    received: u64,
+    /// Whether the file was completed (else dropping the writer ends the session).
+    done: bool,
+}
+
+/// An upload session being filled part by part.
+#[derive(Debug)]
+struct Session {
+    /// Its id.
+    id: Uuid,
+    /// Its announced size.
+    size: u64,
+    /// Its parts, by number.
+    parts: Vec<PartView>,
+    /// The next part to store.
+    next: usize,
+    /// What arrived of that part.
+    buffer: BytesMut,
+}
+
+impl Writer {
+    /// Opens `path` for writing `size` bytes, or an unknown number when `None`.
+    pub async fn open(files: ScopedFiles, path: RemotePath, size: Option<u64>) -> FsResult<Self> {
+        let mut writer = Self {
+            files,
+            path,
+            session: None,
+            spool: None,
+            received: 0,
+            done: false,
+        };
+        match size {
+            Some(size) => writer.session = Some(writer.start(size).await?),
+            None => {
+                let spool = tempfile::tempfile().map_err(|error| {
+                    tracing::warn!(%error, "failed to make a temporary file for a WebDAV PUT");
+                    FsError::InsufficientStorage
+                })?;
+                writer.spool = Some(tokio::fs::File::from_std(spool));
+            }
+        }
+        Ok(writer)
+    }
+
+    /// Starts the session of `size` bytes.
+    async fn start(&self, size: u64) -> FsResult<Session> {
+        let (view, _) = self
+            .files
+            .create_upload(&self.path, size, None, OverwritePolicy::Replace)
+            .await
+            .map_err(|error| fs_error(&error))?;
+        Ok(Session {
+            id: view.upload.id,
+            size,
+            parts: view.parts,
+            next: 0,
+            buffer: BytesMut::new(),
+        })
+    }
+
+    /// Adds `bytes` to the session, storing every part that is whole.
+    async fn feed(&mut self, mut bytes: Bytes) -> FsResult<()> {
+        let Some(session) = self.session.as_mut() else {
+            return Err(FsError::GeneralFailure);
+        };
+        while !bytes.is_empty() {
+            let Some(part) = session.parts.get(session.next) else {
+                // More than the announced length.
+                return Err(FsError::TooLarge);
+            };
+            let wanted = part.size as usize - session.buffer.len();
+            let taken = bytes.split_to(wanted.min(bytes.len()));
+            session.buffer.extend_from_slice(&taken);
+            if session.buffer.len() as u64 == part.size {
+                let whole = session.buffer.split().freeze();
+                self.files
+                    .write_part(session.id, part.number, whole)
+                    .await
+                    .map_err(|error| fs_error(&error))?;
+                session.next += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a spooled body into a new session.
+    async fn unspool(&mut self) -> FsResult<()> {
+        let Some(mut spool) = self.spool.take() else {
+            return Ok(());
+        };
+        self.session = Some(self.start(self.received).await?);
+        spool
+            .seek(SeekFrom::Start(0))
+            .await
+            .map_err(|_| FsError::GeneralFailure)?;
+        let mut chunk = vec![0; 1024 * 1024];
+        loop {
+            let n = spool
+                .read(&mut chunk)
+                .await
+                .map_err(|_| FsError::GeneralFailure)?;
+            if n == 0 {
+                return Ok(());
+            }
+            self.feed(Bytes::copy_from_slice(&chunk[..n])).await?;
+        }
+    }
+}
+
+impl DavFile for Writer {
+    fn metadata(&mut self) -> FsFuture<'_, Box<dyn DavMetaData>> {
+        async move {
+            let node = self
+                .files
+                .metadata(&self.path)
+                .await
+                .map_err(|error| fs_error(&error))?;
+            let meta: Box<dyn DavMetaData> = Box::new(NodeMeta::of(&node));
+            Ok(meta)
+        }
+        .boxed()
+    }
+
+    fn write_buf(&mut self, mut buf: Box<dyn Buf + Send>) -> FsFuture<'_, ()> {
+        let bytes = buf.copy_to_bytes(buf.remaining());
+        self.write_bytes(bytes)
+    }
+
+    fn write_bytes(&mut self, bytes: Bytes) -> FsFuture<'_, ()> {
+        async move {
+            self.received += bytes.len() as u64;
+            match self.spool.as_mut() {
+                Some(spool) => spool.write_all(&bytes).await.map_err(|error| {
+                    tracing::warn!(%error, "failed to spool a WebDAV PUT");
+                    FsError::InsufficientStorage
+                }),
+                None => self.feed(bytes).await,
+            }
+        }
+        .boxed()
+    }
+
+    fn read_bytes(&mut self, _count: usize) -> FsFuture<'_, Bytes> {
+        async { Err(FsError::Forbidden) }.boxed()
+    }
+
+    fn seek(&mut self, position: SeekFrom) -> FsFuture<'_, u64> {
+        // Only a whole body from its start: partial writes are not offered.
+        async move {
+            match position {
+                SeekFrom::Start(0) if self.received == 0 => Ok(0),
+                _ => Err(FsError::NotImplemented),
+            }
+        }
+        .boxed()
+    }
+
+    fn flush(&mut self) -> FsFuture<'_, ()> {
+        async move {
+            if self.done {
+                return Ok(());
+            }
+            self.unspool().await?;
+            let Some(session) = self.session.as_ref() else {
+                return Err(FsError::GeneralFailure);
+            };
+            if self.received != session.size {
+                // The body ended early; dropping the writer ends the session.
+                return Err(FsError::GeneralFailure);
+            }
+            self.files
+                .complete_upload(session.id, None)
+                .await
+                .map_err(|error| fs_error(&error))?;
+            self.done = true;
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let Some(session) = self.session.as_ref().filter(|_| !self.done) else {
+            return;
+        };
+        let (files, id) = (self.files.clone(), session.id);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = files.abort_upload(id).await {
+                    tracing::warn!(error = %error.report(), "failed to end an unfinished WebDAV upload; the sweep will");
+                }
+            });
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod authorization;
 mod bad_file_requests;
 mod customers;
 mod daemon;
+mod dav;
 mod downloads;
 mod events;
 mod file_modes;

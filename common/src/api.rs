@@ -295,6 +295,22 @@ pub struct MoveRequest {
     pub to: String,
 }
 
+/// `POST /v1/files/copy`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CopyRequest {
+    /// What to copy: a file, or a folder with everything in it.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
+    pub from: String,
+    /// The copy's path (the parent folder must exist; a folder's copy must not exist yet).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::item_path))]
+    pub to: String,
+    /// What to do if a file is at `to` (a folder there is always a conflict).
+    #[serde(default)]
+    pub overwrite: Overwrite,
+}
+
 /// `GET /v1/usage`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

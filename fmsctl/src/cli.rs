@@ -85,6 +85,8 @@ pub enum Command {
     Mkdir(MkdirArgs),
     /// Move or rename a file or folder
     Mv(MvArgs),
+    /// Copy a file, or a folder with -r, on the server (no bytes through this machine)
+    Cp(CpArgs),
     /// Delete a file, or a folder with -r
     Rm(RmArgs),
     /// Show storage used and the quota
@@ -376,6 +378,24 @@ pub struct MvArgs {
     pub from: String,
     /// The new path, or an existing folder to move into
     pub to: String,
+}
+
+/// `fmsctl cp`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl cp /report.pdf /report-v2.pdf\n  fmsctl cp /a.txt /archive/\n  fmsctl cp -r /photos/2024 /backup/photos-2024"
+)]
+pub struct CpArgs {
+    /// What to copy
+    pub from: String,
+    /// The copy's path, or an existing folder to copy into
+    pub to: String,
+    /// Copy a folder and everything in it (its copy must not exist yet)
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Replace a file that is already at the copy's path
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `fmsctl rm`.

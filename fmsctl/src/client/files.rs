@@ -4,8 +4,8 @@
 //! shared with the caller, where paths (asked and answered) are relative to that item.
 
 use common::api::{
-    CompleteUploadRequest, CreateUploadRequest, Deleted, DownloadLink, Entry, Listing,
-    MkdirRequest, MoveRequest, UploadList, UploadSession, Usage,
+    CompleteUploadRequest, CopyRequest, CreateUploadRequest, Deleted, DownloadLink, Entry,
+    Listing, MkdirRequest, MoveRequest, Overwrite, UploadList, UploadSession, Usage,
 };
 use reqwest::StatusCode;
 use uuid::Uuid;
@@ -69,6 +69,22 @@ impl Client {
             to: to.to_string(),
         };
         self.post_json("/v1/files/move", tree, &body).await
+    }
+
+    /// `POST /v1/files/copy`.
+    pub async fn copy_entry(
+        &self,
+        tree: Tree,
+        from: &str,
+        to: &str,
+        overwrite: Overwrite,
+    ) -> Result<Entry, ClientError> {
+        let body = CopyRequest {
+            from: from.to_string(),
+            to: to.to_string(),
+            overwrite,
+        };
+        self.post_json("/v1/files/copy", tree, &body).await
     }
 
     /// `GET /v1/usage`.

@@ -5,6 +5,7 @@
 
 mod account;
 mod completions;
+mod cp;
 mod download;
 mod du;
 mod find;
@@ -68,6 +69,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Find(args) => find::run(&client, output, args).await,
         Command::Mkdir(args) => mkdir::run(&client, output, args).await,
         Command::Mv(args) => mv::run(&client, output, args).await,
+        Command::Cp(args) => cp::run(&client, output, args).await,
         Command::Rm(args) => rm::run(&client, output, args).await,
         Command::Usage => usage::run(&client, output).await,
         Command::Uploads(args) => uploads::run(&client, output, args).await,

@@ -92,11 +92,11 @@ async fn move_matches(
 
 /// `TO` as a path in `from`'s tree: moving between trees (mine and a share, two shares) is
 /// not a move.
-fn same_tree(from: &Located, raw_from: &str, raw_to: &str) -> anyhow::Result<String> {
+pub(crate) fn same_tree(from: &Located, raw_from: &str, raw_to: &str) -> anyhow::Result<String> {
     let across = || {
         UsageError(format!(
-            "{raw_from} and {raw_to} are not in the same tree: a move stays within your files \
-             or within one share"
+            "{raw_from} and {raw_to} are not in the same tree: a move or a copy stays within \
+             your files or within one share"
         ))
     };
     match (remote_path::parse(raw_from)?, remote_path::parse(raw_to)?) {
@@ -118,7 +118,8 @@ fn shared_id(located: &Located) -> String {
     }
 }
 
-async fn destination(
+/// The path `TO` names: into it when it is a folder (or ends with `/`), else itself.
+pub(crate) async fn destination(
     client: &Client,
     from: &Located,
     to: &str,

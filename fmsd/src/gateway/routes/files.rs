@@ -12,7 +12,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use common::api::{
-    Deleted, DownloadLink, Entry, EntryKind, ErrorBody, Listing, MkdirRequest, MoveRequest, Usage,
+    CopyRequest, Deleted, DownloadLink, Entry, EntryKind, ErrorBody, Listing, MkdirRequest,
+    MoveRequest, Overwrite, Usage,
 };
 use serde::Deserialize;
 use utoipa::openapi::path::{Parameter, ParameterIn};
@@ -20,7 +21,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::files::domain::{Node, NodeKind, PageLimit, RemotePath};
+use crate::files::domain::{Node, NodeKind, OverwritePolicy, PageLimit, RemotePath};
 use crate::files::service::{Page, Scope, ScopedFiles};
 use crate::gateway::auth::Caller;
 use crate::gateway::client::Client;
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, delete))
         .routes(routes!(metadata))
         .routes(routes!(move_entry))
+        .routes(routes!(copy))
         .routes(routes!(mkdir))
         .routes(routes!(usage))
         .routes(routes!(download))
@@ -259,6 +261,38 @@ async fn move_entry(
     let to = RemotePath::parse(&request.to)?;
     let node = tree.move_entry(&from, &to).await?;
     Ok(Json(scoped_entry(tree.scope(), &node)))
+}
+
+/// Copy a file or a folder on the server: no byte goes through the client, the copy takes
+/// the owner's quota and appears whole or not at all (file by file for a folder).
+#[utoipa::path(
+    post,
+    path = "/v1/files/copy",
+    tag = "files",
+    security(("bearer" = [])),
+    params(ShareQuery),
+    request_body = CopyRequest,
+    responses(
+        (status = 201, description = "Copied", body = Entry),
+        (status = 403, description = "The share or the app token is read-only (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such entry, no parent folder for the copy, or no such share for the caller (`not_found`)", body = ErrorBody),
+        (status = 409, description = "A folder is at the target, a file is there without `overwrite: replace`, or a folder into itself (`conflict`)", body = ErrorBody),
+        (status = 413, description = "The copy would exceed the quota (`quota_exceeded`)", body = ErrorBody),
+        (status = 507, description = "The server's disk is full (`insufficient_storage`)", body = ErrorBody),
+    )
+)]
+async fn copy(
+    tree: ScopedFiles,
+    JsonBody(request): JsonBody<CopyRequest>,
+) -> Result<(StatusCode, Json<Entry>), ApiError> {
+    let from = RemotePath::parse(&request.from)?;
+    let to = RemotePath::parse(&request.to)?;
+    let overwrite = match request.overwrite {
+        Overwrite::Fail => OverwritePolicy::Fail,
+        Overwrite::Replace => OverwritePolicy::Replace,
+    };
+    let node = tree.copy(&from, &to, overwrite).await?;
+    Ok((StatusCode::CREATED, Json(scoped_entry(tree.scope(), &node))))
 }
 
 /// Bytes and entries used, and the quota.

@@ -1019,3 +1019,59 @@ fn a_batch_that_meets_the_quota_reports_every_file_and_reserves_nothing() {
     assert!(not_empty.stderr.contains("add -r"), "{}", not_empty.stderr);
     assert_eq!(usage(&fmsctl)["reserved_bytes"], before["reserved_bytes"]);
 }
+
+#[test]
+fn cp_copies_on_the_server_into_folders_and_whole_trees_with_r() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "cp@example.com", "correct horse battery");
+    let local = root.path().join("report.bin");
+    random_file(&local, 3 * MIB + 7, 5);
+    fmsctl.run(&["mkdir", "-p", "/docs/old"]).ok();
+    fmsctl
+        .run(&["upload", local.to_str().unwrap(), "/docs"])
+        .ok();
+
+    // Into a folder, as cp(1) does; the copy is byte for byte the original.
+    let run = fmsctl.run(&["cp", "/docs/report.bin", "/docs/old"]).ok();
+    assert!(
+        run.stdout
+            .contains("copied /docs/report.bin to /docs/old/report.bin"),
+        "{}",
+        run.stdout
+    );
+    let back = root.path().join("back.bin");
+    fmsctl
+        .run(&["download", "/docs/old/report.bin", back.to_str().unwrap()])
+        .ok();
+    assert_same_file(&local, &back);
+
+    // A file there needs --overwrite; a folder needs -r.
+    let run = fmsctl
+        .run(&["cp", "/docs/report.bin", "/docs/old/report.bin"])
+        .expect_code(5);
+    assert!(run.stderr.contains("--overwrite"), "{}", run.stderr);
+    fmsctl
+        .run(&[
+            "cp",
+            "--overwrite",
+            "/docs/report.bin",
+            "/docs/old/report.bin",
+        ])
+        .ok();
+    let run = fmsctl.run(&["cp", "/docs", "/backup"]).expect_code(2);
+    assert!(run.stderr.contains("-r"), "{}", run.stderr);
+    let copied = fmsctl
+        .run(&["--json", "cp", "-r", "/docs", "/backup"])
+        .ok()
+        .json();
+    assert_eq!(copied["path"], "/backup");
+    let tree = fmsctl.run(&["ls", "-R", "/backup"]).ok().stdout;
+    assert!(
+        tree.contains("report.bin") && tree.contains("old"),
+        "{tree}"
+    );
+    let usage = fmsctl.run(&["--json", "usage"]).ok().json();
+    assert_eq!(usage["used_bytes"], 4 * (3 * MIB as u64 + 7));
+}

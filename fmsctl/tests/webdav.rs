@@ -178,7 +178,10 @@ fn rclone_copies_checks_syncs_moves_and_purges_and_fmsctl_sees_the_tree() {
 
     // sync --delete removes what the source no longer has; moveto renames; purge empties.
     let small = files_under(&source);
-    let gone = small.iter().find(|path| !path.ends_with("big.bin")).unwrap();
+    let gone = small
+        .iter()
+        .find(|path| !path.ends_with("big.bin"))
+        .unwrap();
     std::fs::remove_file(source.join(gone)).unwrap();
     std::fs::remove_file(source.join("big.bin")).unwrap();
     rclone(

@@ -4,8 +4,8 @@
 //! shared with the caller, where paths (asked and answered) are relative to that item.
 
 use common::api::{
-    CompleteUploadRequest, CopyRequest, CreateUploadRequest, Deleted, DownloadLink, Entry,
-    Listing, MkdirRequest, MoveRequest, Overwrite, UploadList, UploadSession, Usage,
+    CompleteUploadRequest, CopyRequest, CreateUploadRequest, Deleted, DownloadLink, Entry, Listing,
+    MkdirRequest, MoveRequest, Overwrite, UploadList, UploadSession, Usage,
 };
 use reqwest::StatusCode;
 use uuid::Uuid;

@@ -20,11 +20,7 @@ pub async fn run(client: &Client, output: Output, args: CpArgs) -> anyhow::Resul
         .await
         .at_path(&from.label())?;
     if source.kind == EntryKind::Folder && !args.recursive {
-        return Err(UsageError(format!(
-            "{} is a folder; copy it with -r",
-            from.label()
-        ))
-        .into());
+        return Err(UsageError(format!("{} is a folder; copy it with -r", from.label())).into());
     }
     let to = destination(client, &from, &to, &args.to).await?;
     let overwrite = if args.overwrite {

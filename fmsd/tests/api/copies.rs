@@ -18,7 +18,11 @@ async fn a_file_and_a_folder_are_copied_on_the_server() {
     upload(&app, &ann.token, "/src/deep/b.txt", b"bee").await;
 
     let copied = app
-        .post("/v1/files/copy", Some(&ann.token), &json!({"from": "/src/a.bin", "to": "/a copy.bin"}))
+        .post(
+            "/v1/files/copy",
+            Some(&ann.token),
+            &json!({"from": "/src/a.bin", "to": "/a copy.bin"}),
+        )
         .await;
     assert_eq!(copied.status(), StatusCode::CREATED);
     let entry: Entry = copied.json().await.unwrap();
@@ -34,7 +38,11 @@ async fn a_file_and_a_folder_are_copied_on_the_server() {
 
     // A file is there: a conflict unless replaced.
     let again = app
-        .post("/v1/files/copy", Some(&ann.token), &json!({"from": "/src/deep/b.txt", "to": "/a copy.bin"}))
+        .post(
+            "/v1/files/copy",
+            Some(&ann.token),
+            &json!({"from": "/src/deep/b.txt", "to": "/a copy.bin"}),
+        )
         .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     let replaced = app
@@ -48,20 +56,32 @@ async fn a_file_and_a_folder_are_copied_on_the_server() {
 
     // A folder with everything in it; never into itself, never onto something there.
     let folder = app
-        .post("/v1/files/copy", Some(&ann.token), &json!({"from": "/src", "to": "/backup"}))
+        .post(
+            "/v1/files/copy",
+            Some(&ann.token),
+            &json!({"from": "/src", "to": "/backup"}),
+        )
         .await;
     assert_eq!(folder.status(), StatusCode::CREATED);
     assert_eq!(names(&app, &ann.token, "/backup").await, ["a.bin", "deep"]);
     assert_eq!(names(&app, &ann.token, "/backup/deep").await, ["b.txt"]);
     for (from, to) in [("/src", "/src/inside"), ("/src", "/backup")] {
         let refused = app
-            .post("/v1/files/copy", Some(&ann.token), &json!({"from": from, "to": to}))
+            .post(
+                "/v1/files/copy",
+                Some(&ann.token),
+                &json!({"from": from, "to": to}),
+            )
             .await;
         assert_eq!(refused.status(), StatusCode::CONFLICT, "{from} -> {to}");
         assert_eq!(error_code(refused).await.1, "conflict");
     }
     let missing = app
-        .post("/v1/files/copy", Some(&ann.token), &json!({"from": "/nothing", "to": "/x"}))
+        .post(
+            "/v1/files/copy",
+            Some(&ann.token),
+            &json!({"from": "/nothing", "to": "/x"}),
+        )
         .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
@@ -72,11 +92,26 @@ async fn a_copy_takes_the_quota_and_one_past_it_is_refused_leaving_nothing() {
     let ann = app.register_and_login().await;
     upload(&app, &ann.token, "/a.bin", &[1; 1000]).await;
     let refused = app
-        .post("/v1/files/copy", Some(&ann.token), &json!({"from": "/a.bin", "to": "/b.bin"}))
+        .post(
+            "/v1/files/copy",
+            Some(&ann.token),
+            &json!({"from": "/a.bin", "to": "/b.bin"}),
+        )
         .await;
     assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(refused).await.1, "quota_exceeded");
     assert_eq!(names(&app, &ann.token, "/").await, ["a.bin"]);
-    let usage: serde_json::Value = app.get("/v1/usage", Some(&ann.token)).await.json().await.unwrap();
-    assert_eq!((usage["used_bytes"].as_u64(), usage["reserved_bytes"].as_u64()), (Some(1000), Some(0)));
+    let usage: serde_json::Value = app
+        .get("/v1/usage", Some(&ann.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            usage["used_bytes"].as_u64(),
+            usage["reserved_bytes"].as_u64()
+        ),
+        (Some(1000), Some(0))
+    );
 }

@@ -361,3 +361,136 @@ fn links_serve_s3_downloads_up_to_their_limit_and_take_file_requests() {
     );
     assert_eq!(server.stop().code(), Some(0));
 }
+
+/// `curl -s` with `args`, returning the status code and the body.
+fn curl(args: &[&str]) -> (u16, Vec<u8>) {
+    let output = std::process::Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    assert!(output.status.success(), "curl {args:?} failed");
+    let text = output.stdout;
+    let split = text.iter().rposition(|byte| *byte == b'\n').unwrap();
+    let status = String::from_utf8_lossy(&text[split + 1..]).parse().unwrap();
+    (status, text[..split].to_vec())
+}
+
+#[test]
+fn webdav_streams_into_s3_and_two_instances_honour_one_lock() {
+    let stack = Stack::new();
+    let root = tempfile::tempdir().unwrap();
+    for instance in ["a", "b"] {
+        std::fs::create_dir_all(root.path().join(instance)).unwrap();
+    }
+    let first = start_on(&stack, &root.path().join("a"));
+    let second = start_on(&stack, &root.path().join("b"));
+    let fmsctl = Fmsctl::new(&first.url);
+    register_and_login(&fmsctl, &format!("{}-dav@example.com", stack.tag));
+    let token = fmsctl.run(&["token", "create", "dav"]).ok().stdout;
+    let auth = format!("dav:{}", token.trim());
+
+    // A PUT of three parts streams into an S3 multipart upload; GET and COPY read it back.
+    let local = root.path().join("video.bin");
+    random_file(&local, 40 * MIB + 3, 77);
+    let (status, _) = curl(&[
+        "-u",
+        &auth,
+        "-T",
+        local.to_str().unwrap(),
+        &format!("{}/dav/video.bin", first.url),
+    ]);
+    assert_eq!(status, 201);
+    assert!(
+        stack
+            .s3_objects()
+            .iter()
+            .any(|(_, size)| *size == (40 * MIB + 3) as u64),
+        "{:?}",
+        stack.s3_objects()
+    );
+    let back = root.path().join("back.bin");
+    let (status, bytes) = curl(&["-u", &auth, &format!("{}/dav/video.bin", second.url)]);
+    assert_eq!(status, 200);
+    std::fs::write(&back, bytes).unwrap();
+    assert_same_file(&local, &back);
+    let (status, _) = curl(&[
+        "-u",
+        &auth,
+        "-X",
+        "COPY",
+        "-H",
+        &format!("Destination: {}/dav/copy.bin", second.url),
+        &format!("{}/dav/video.bin", second.url),
+    ]);
+    assert_eq!(status, 201);
+    let copied = root.path().join("copied.bin");
+    fmsctl
+        .run(&["download", "/copy.bin", copied.to_str().unwrap()])
+        .ok();
+    assert_eq!(sha256_of(&copied), sha256_of(&local));
+
+    // A lock taken on one instance holds on the other until it is presented or released.
+    let lock_body = r#"<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>stack test</D:owner></D:lockinfo>"#;
+    let locked = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-u",
+            &auth,
+            "-X",
+            "LOCK",
+            "-d",
+            lock_body,
+        ])
+        .arg(format!("{}/dav/video.bin", first.url))
+        .output()
+        .unwrap();
+    let headers = String::from_utf8_lossy(&locked.stdout).into_owned();
+    let lock_token = headers
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("lock-token: ")
+                .or_else(|| line.strip_prefix("Lock-Token: "))
+        })
+        .unwrap_or_else(|| panic!("no Lock-Token in {headers}"))
+        .trim()
+        .to_owned();
+    let target = format!("{}/dav/video.bin", second.url);
+    let (status, _) = curl(&["-u", &auth, "-T", back.to_str().unwrap(), &target]);
+    assert_eq!(
+        status, 423,
+        "a PUT without the lock token on the other instance"
+    );
+    let (status, _) = curl(&[
+        "-u",
+        &auth,
+        "-T",
+        back.to_str().unwrap(),
+        "-H",
+        &format!("If: ({lock_token})"),
+        &target,
+    ]);
+    assert!(status == 204 || status == 201, "{status}");
+    let (status, _) = curl(&[
+        "-u",
+        &auth,
+        "-X",
+        "UNLOCK",
+        "-H",
+        &format!("Lock-Token: {lock_token}"),
+        &target,
+    ]);
+    assert_eq!(status, 204);
+    let (status, _) = curl(&[
+        "-u",
+        &auth,
+        "-X",
+        "DELETE",
+        &format!("{}/dav/video.bin", first.url),
+    ]);
+    assert_eq!(status, 204);
+}

@@ -252,3 +252,63 @@ async fn a_put_over_the_quota_is_refused_and_leaves_nothing() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn what_rfc_4918_refuses_is_refused_with_its_status() {
+    let app = spawn_app().await;
+    let ann = app.register_and_login().await;
+    let token = app_token(&app, &ann, "read-write").await;
+    dav(&app, "PUT", "/a.txt", &token, Some(b"a".to_vec())).await;
+    let send = |method: &str, headers: Vec<(&'static str, String)>| {
+        let mut request = app
+            .client
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}/dav/a.txt", app.address),
+            )
+            .basic_auth("anyone", Some(&token));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+
+    // A whole tree in one answer: 403 with the precondition named.
+    let infinite = send("PROPFIND", vec![("depth", "infinity".into())])
+        .await
+        .unwrap();
+    assert_eq!(infinite.status(), StatusCode::FORBIDDEN);
+    assert!(infinite
+        .text()
+        .await
+        .unwrap()
+        .contains("propfind-finite-depth"));
+
+    // A Destination on another server: 502, and nothing copied; on this one it works.
+    let elsewhere = send(
+        "COPY",
+        vec![("destination", "http://elsewhere.example/dav/b.txt".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::BAD_GATEWAY);
+    let here = send(
+        "COPY",
+        vec![("destination", format!("{}/dav/b.txt", app.address))],
+    )
+    .await
+    .unwrap();
+    assert_eq!(here.status(), StatusCode::CREATED);
+
+    // A lock token nobody holds unlocks nothing.
+    let unheld = send(
+        "UNLOCK",
+        vec![(
+            "lock-token",
+            "<urn:uuid:00000000-0000-0000-0000-000000000000>".into(),
+        )],
+    )
+    .await
+    .unwrap();
+    assert_eq!(unheld.status(), StatusCode::CONFLICT);
+}

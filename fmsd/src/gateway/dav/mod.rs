@@ -61,6 +61,9 @@ async fn serve(State(state): State<AppState>, client: Client, request: Request) 
         Err(Error::Unauthorized(message)) => return ask_to_log_in(message),
         Err(error) => return ApiError(error).into_response(),
     };
+    if let Some(refused) = refuse_before_dav(&parts, &client) {
+        return refused;
+    }
     let props = props::DeadProps::new(state.files.clone());
     let view = tree::DavTree::new(state.files.clone(), caller.customer_id, own, props);
     let locks = locks::DbLocks::new(state.files.clone(), view.clone());
@@ -76,6 +79,62 @@ async fn serve(State(state): State<AppState>, client: Client, request: Request) 
         .await
         .map(Body::new)
         .into_response()
+}
+
+/// What RFC 4918 refuses before a request reaches the file system, where `dav-server` answers
+/// otherwise: `PROPFIND` with `Depth: infinity` is 403 with `propfind-finite-depth` (a whole
+/// tree in one answer is a denial of service), and a `COPY` or `MOVE` whose `Destination` is
+/// on another server is 502.
+fn refuse_before_dav(parts: &axum::http::request::Parts, client: &Client) -> Option<Response> {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    let method = parts.method.as_str();
+    if method == "PROPFIND"
+        && header("depth").is_some_and(|depth| depth.eq_ignore_ascii_case("infinity"))
+    {
+        let body = r#"<?xml version="1.0" encoding="utf-8"?><D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>"#;
+        return Some(
+            (
+                StatusCode::FORBIDDEN,
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/xml; charset=utf-8",
+                )],
+                body,
+            )
+                .into_response(),
+        );
+    }
+    if matches!(method, "COPY" | "MOVE") {
+        let destination = header("destination")?;
+        let Ok(url) = url::Url::parse(destination) else {
+            return None; // a path alone: on this server
+        };
+        let authority = |url: &url::Url| {
+            url.host_str()
+                .map(|host| format!("{host}:{}", url.port_or_known_default().unwrap_or(0)))
+        };
+        let reached = url::Url::parse(&client.base())
+            .ok()
+            .and_then(|base| authority(&base));
+        let host = header("host")
+            .and_then(|host| url::Url::parse(&format!("{}://{host}", url.scheme())).ok());
+        let here = [reached, host.as_ref().and_then(authority)];
+        if !here.contains(&authority(&url)) {
+            let mut response = ApiError(Error::Invalid(format!(
+                "the Destination {destination} is on another server; fmsd copies and moves \
+                 within itself only"
+            )))
+            .into_response();
+            *response.status_mut() = StatusCode::BAD_GATEWAY;
+            return Some(response);
+        }
+    }
+    None
 }
 
 /// The caller, from Basic (an app token as the password) or a bearer token.

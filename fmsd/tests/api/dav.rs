@@ -312,3 +312,42 @@ async fn what_rfc_4918_refuses_is_refused_with_its_status() {
     .unwrap();
     assert_eq!(unheld.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn wrong_basic_passwords_are_limited_like_logins_and_a_right_token_costs_nothing() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.auth.login_attempts_per_minute_per_ip = 3;
+    })
+    .await;
+    let ann = app.register_and_login().await;
+    let token = app_token(&app, &ann, "read-write").await;
+    // Right tokens are given back: any number of requests.
+    for _ in 0..6 {
+        let fine = dav(&app, "PROPFIND", "/", &token, None).await;
+        assert_eq!(fine.status().as_u16(), 207);
+    }
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let wrong = dav(&app, "PROPFIND", "/", &format!("fms_wrong{n}"), None).await;
+        statuses.push(wrong.status());
+        if wrong.status() == StatusCode::TOO_MANY_REQUESTS {
+            let retry: u64 = wrong.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&retry), "{retry}");
+        }
+    }
+    // The login that got Ann's session was one of the address's three attempts.
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}

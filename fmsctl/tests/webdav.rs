@@ -2,6 +2,8 @@
 //! mod_dav are held to) and rclone's WebDAV backend, against the real fmsd binary, with an app
 //! token made by fmsctl; fmsctl then sees and downloads what rclone wrote.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

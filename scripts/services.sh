@@ -230,6 +230,12 @@ ensure_maildev() {
   npm install --prefix "$MAILDEV_DIR" --no-audit --no-fund --loglevel=error "maildev@$MAILDEV_VERSION" >/dev/null
 }
 
+# rclone (Debian's package): fmsctl/tests/sync.rs checks what `fmsctl sync` copied with
+# `rclone check --checksum`, and scripts/bench-sync.sh times `rclone sync` beside it
+ensure_rclone() {
+  command -v rclone >/dev/null || apt_install rclone
+}
+
 # cargo_ensure BIN CRATE VERSION [cargo install args...]: one build at a time (2 cores); if a
 # `cargo install` is already running on this machine (maybe of this very crate), wait for it first
 cargo_ensure() {
@@ -259,6 +265,7 @@ install_all() {
   ensure_system_packages
   ensure_venv
   ensure_maildev
+  ensure_rclone
   # sequential on purpose (2 cores): fastest first
   cargo_ensure s3s-fs s3s-fs "$S3SFS_VERSION" --features binary
   cargo_ensure tansu tansu "$TANSU_VERSION" --features dynostore   # default build has no storage engine

@@ -15,11 +15,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// How often a long run saves what it learnt.
+const SAVE_EVERY: Duration = Duration::from_secs(5);
 
 /// What the cache knows of one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +61,8 @@ pub struct HashCache {
     files: Mutex<HashMap<String, Known>>,
     /// Whether anything was added since loading.
     changed: Mutex<bool>,
+    /// When [`HashCache::save_now_and_then`] last saved (or the cache was opened).
+    last_saved: Mutex<Instant>,
     /// [`HashCounts::cache_hits`].
     hits: AtomicU64,
     /// [`HashCounts::files_read`].
@@ -108,6 +113,7 @@ impl HashCache {
             path,
             files: Mutex::new(files),
             changed: Mutex::new(false),
+            last_saved: Mutex::new(Instant::now()),
             hits: AtomicU64::new(0),
             files_read: AtomicU64::new(0),
             bytes_read: AtomicU64::new(0),
@@ -156,6 +162,23 @@ impl HashCache {
             cache_hits: self.hits.load(Ordering::Relaxed),
             files_read: self.files_read.load(Ordering::Relaxed),
             bytes_read: self.bytes_read.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Saves at most every [`SAVE_EVERY`], so that a long run that is killed keeps most of
+    /// what it learnt (the next run need not read those files again).
+    pub fn save_now_and_then(&self) {
+        let due = match self.last_saved.lock() {
+            Ok(mut last) if last.elapsed() >= SAVE_EVERY => {
+                *last = Instant::now();
+                true
+            }
+            _ => false,
+        };
+        if due {
+            if let Err(error) = self.save() {
+                tracing::warn!(error = %format!("{error:#}"), "could not save the hash cache");
+            }
         }
     }
 

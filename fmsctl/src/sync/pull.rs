@@ -81,6 +81,7 @@ impl Pull<'_> {
                         })
                         .ok();
                     outcome.transferred.push(done);
+                    self.cache.save_now_and_then();
                 }
                 Err(error) => {
                     progress.suspend(|| outcome.fail(output, transfer.path.clone(), error));

@@ -106,6 +106,7 @@ impl Push<'_> {
                         })
                         .ok();
                     outcome.transferred.push(done);
+                    self.cache.save_now_and_then();
                 }
                 Err(error) => {
                     progress.suspend(|| outcome.fail(output, transfer.path.clone(), error));

@@ -450,6 +450,10 @@ fn download_r_resumes_after_an_interrupted_run() {
     fmsctl
         .run(&["download", "-r", "/nothing", arg(&folders)])
         .expect_code(4);
+    let folder = fmsctl
+        .run(&["download", "/photos", arg(&folders)])
+        .expect_code(5);
+    assert!(folder.stderr.contains("download -r"), "{}", folder.stderr);
 }
 
 #[test]

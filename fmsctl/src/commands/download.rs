@@ -60,10 +60,16 @@ pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow:
                     return download_tree::folder(client, output, located, &args).await;
                 }
             }
-            let link = client
-                .download_link(located.tree, &located.path)
-                .await
-                .at_path(&label)?;
+            let link = match client.download_link(located.tree, &located.path).await {
+                Ok(link) => link,
+                Err(error) if error.status() == Some(409) && is_folder(client, &located).await => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "{label}: download a folder with -r (`fmsctl download -r {} LOCAL_DIR`)",
+                        args.remote
+                    )))
+                }
+                Err(error) => return Err(error).at_path(&label),
+            };
             let source = DownloadSource::Tree {
                 tree: located.tree,
                 path: located.path,
@@ -104,6 +110,14 @@ pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow:
         &downloaded.sha256,
         started,
     )
+}
+
+/// Whether `located` is a folder (for a hint; an error in asking is a no).
+async fn is_folder(client: &Client, located: &remote::Located) -> bool {
+    client
+        .metadata(located.tree, &located.path)
+        .await
+        .is_ok_and(|entry| entry.kind == EntryKind::Folder)
 }
 
 /// The summary line, or the JSON of what was written where.

@@ -512,3 +512,56 @@ fn download_r_never_writes_through_a_symlink_in_the_destination() {
     fmsctl.run(&["download", "/docs/top.txt", arg(&fifo)]).ok();
     assert_eq!(reader.join().unwrap(), b"top");
 }
+
+#[test]
+fn an_interrupted_sync_resumes_its_upload_where_it_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &[("FMSD_FILES__PART_SIZE_BYTES", &MIB.to_string())],
+    );
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "interrupted@example.com");
+    let source = root.path().join("src");
+    std::fs::create_dir_all(source.join("sub")).unwrap();
+    random_file(&source.join("sub/big.bin"), 64 * MIB, 8);
+    // Sent after the big file (paths go in order, one at a time with --parallel 1).
+    std::fs::write(source.join("z-small.txt"), b"small").unwrap();
+
+    // Killed once the big file's first part is stored.
+    let mut child = fmsctl
+        .command(&["-v", "sync", "--parallel", "1", arg(&source), "fms:/dst"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut stored = false;
+    for line in stderr.lines().map_while(Result::ok) {
+        if line.contains("part stored") {
+            stored = true;
+            break;
+        }
+    }
+    assert!(stored, "no part was stored");
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+
+    let rerun = fmsctl.run(&["sync", arg(&source), "fms:/dst"]).ok();
+    assert!(
+        rerun
+            .stderr
+            .contains("resuming the upload of /dst/sub/big.bin"),
+        "{}",
+        rerun.stderr
+    );
+    let copy = root.path().join("copy");
+    fmsctl.run(&["sync", "fms:/dst", arg(&copy)]).ok();
+    assert_rclone_finds_them_identical(&source, &copy);
+    assert_eq!(
+        fmsctl.run(&["--json", "usage"]).ok().json()["reserved_bytes"],
+        0
+    );
+}

@@ -565,3 +565,24 @@ fn an_interrupted_sync_resumes_its_upload_where_it_stopped() {
         0
     );
 }
+
+#[test]
+fn a_name_spelled_in_nfd_locally_is_sent_once() {
+    let root = tempfile::tempdir().unwrap();
+    let (_server, fmsctl) = start(root.path(), "nfd@example.com");
+    let source = root.path().join("mac");
+    // `é` as `e` + U+0301, as macOS writes it; the server keeps names in NFC.
+    std::fs::create_dir_all(source.join("cafe\u{301}")).unwrap();
+    std::fs::write(source.join("cafe\u{301}/re\u{301}sume\u{301}.txt"), b"cv").unwrap();
+    fmsctl.run(&["sync", arg(&source), "fms:/mac"]).ok();
+    fmsctl
+        .run(&["stat", "/mac/caf\u{e9}/r\u{e9}sum\u{e9}.txt"])
+        .ok();
+    let again = fmsctl
+        .run(&["--json", "sync", "--delete", arg(&source), "fms:/mac"])
+        .ok()
+        .json();
+    assert_eq!(again["transfers"].as_array().unwrap().len(), 0, "{again}");
+    assert_eq!(again["deletions"].as_array().unwrap().len(), 0, "{again}");
+    assert_eq!(again["unchanged"], 1);
+}

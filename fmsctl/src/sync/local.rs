@@ -13,6 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use unicode_normalization::UnicodeNormalization;
 
 use super::{Listing, Node};
 use crate::error::ConflictError;
@@ -41,11 +42,12 @@ pub fn walk(root: &Path, role: Role, skipped: &mut Vec<String>) -> anyhow::Resul
         }
         Err(error) => return Err(error).with_context(|| format!("cannot read {}", root.display())),
     }
-    descend(root, "", role, &mut listing, skipped)?;
+    descend(root, root, "", role, &mut listing, skipped)?;
     Ok(listing)
 }
 
 fn descend(
+    root: &Path,
     dir: &Path,
     prefix: &str,
     role: Role,
@@ -62,17 +64,29 @@ fn descend(
             skipped.push(format!("{} (the name is not valid UTF-8)", path.display()));
             continue;
         };
-        let relative = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
+        // A source's names are compared in NFC, the spelling the server keeps.
+        let key_name = match role {
+            Role::Source => name.nfc().collect::<String>(),
+            Role::Destination => name.clone(),
         };
+        let relative = if prefix.is_empty() {
+            key_name
+        } else {
+            format!("{prefix}/{key_name}")
+        };
+        if listing.contains_key(&relative) {
+            skipped.push(format!(
+                "{} (another name here is the same in NFC, as the server keeps names)",
+                path.display()
+            ));
+            continue;
+        }
         let file_type = entry
             .file_type()
             .with_context(|| format!("failed to inspect {}", path.display()))?;
         if file_type.is_dir() {
             listing.insert(relative.clone(), Node::Folder);
-            descend(&path, &relative, role, listing, skipped)?;
+            descend(root, &path, &relative, role, listing, skipped)?;
             continue;
         }
         let metadata = match role {
@@ -95,7 +109,18 @@ fn descend(
             }
         };
         if metadata.is_file() {
-            listing.insert(relative, file_node(&metadata));
+            let mut node = file_node(&metadata);
+            let actual = path
+                .strip_prefix(root)
+                .ok()
+                .and_then(Path::to_str)
+                .map(str::to_owned);
+            if let (Node::File { spelled, .. }, Some(actual)) = (&mut node, actual) {
+                if actual != relative {
+                    *spelled = Some(actual);
+                }
+            }
+            listing.insert(relative, node);
         } else if metadata.is_dir() {
             skipped.push(format!("{} (symlink to a folder)", path.display()));
         } else {
@@ -110,6 +135,7 @@ fn file_node(metadata: &fs::Metadata) -> Node {
         size: metadata.len(),
         sha256: None,
         stamp: Some(Stamp::of(metadata)),
+        spelled: None,
     }
 }
 
@@ -318,6 +344,23 @@ mod tests {
         root.remove("gone").unwrap();
         assert!(outside.join("victim.txt").exists());
         assert!(root.file_target("../x").is_err());
+    }
+
+    #[test]
+    fn a_source_name_is_compared_in_nfc_and_read_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let nfd = "cafe\u{301}";
+        fs::create_dir(dir.path().join(nfd)).unwrap();
+        fs::write(dir.path().join(nfd).join("a.txt"), b"a").unwrap();
+        let mut skipped = Vec::new();
+        let listing = walk(dir.path(), Role::Source, &mut skipped).unwrap();
+        let keys: Vec<&str> = listing.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["caf\u{e9}", "caf\u{e9}/a.txt"]);
+        let file = &listing["caf\u{e9}/a.txt"];
+        assert_eq!(
+            super::super::local_path("caf\u{e9}/a.txt", file),
+            format!("{nfd}/a.txt")
+        );
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub enum Node {
         sha256: Option<String>,
         /// Size and mtime of a local file, for the hash cache.
         stamp: Option<Stamp>,
+        /// A local source file's relative path when its spelling differs from the key: the
+        /// key is in NFC, as the server keeps names, and the file may be named otherwise
+        /// (macOS writes NFD), so it is read where it is but compared and sent under NFC.
+        spelled: Option<String>,
     },
     /// At a local destination: a symlink, fifo, socket or device. Never followed or written
     /// through: replaced by what the source has there, or deleted with `--delete`.
@@ -49,6 +53,17 @@ pub enum Node {
 /// A tree: relative path (`a/b.txt`, `/`-separated, no leading slash) → entry. Sorted, so a
 /// folder comes before everything in it.
 pub type Listing = BTreeMap<String, Node>;
+
+/// Where the file `node` at `path` is, relative to its local root.
+pub fn local_path<'a>(path: &'a str, node: &'a Node) -> &'a str {
+    match node {
+        Node::File {
+            spelled: Some(spelled),
+            ..
+        } => spelled,
+        _ => path,
+    }
+}
 
 /// The parents of `path`, nearest last: `a/b/c` → `a`, `a/b`.
 pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {

@@ -38,6 +38,9 @@ pub struct Transfer {
     pub size: u64,
     /// Why.
     pub reason: Reason,
+    /// Where a local source file is (relative): `path` but for a name not in NFC.
+    #[serde(skip)]
+    pub local_path: String,
 }
 
 /// What an entry is, in the plan's JSON.
@@ -194,6 +197,7 @@ fn transfer(path: &str, node: &Node, reason: Reason) -> Transfer {
         path: path.to_owned(),
         size,
         reason,
+        local_path: super::local_path(path, node).to_owned(),
     }
 }
 
@@ -231,7 +235,7 @@ pub async fn fill_local_hashes(
     other: &Listing,
     cache: &HashCache,
 ) -> anyhow::Result<()> {
-    let needed: Vec<(String, crate::hash_cache::Stamp)> = local
+    let needed: Vec<(String, String, crate::hash_cache::Stamp)> = local
         .iter()
         .filter_map(|(path, node)| match (node, other.get(path)) {
             (
@@ -239,17 +243,22 @@ pub async fn fill_local_hashes(
                     size,
                     sha256: None,
                     stamp: Some(stamp),
+                    ..
                 },
                 Some(Node::File {
                     size: other_size, ..
                 }),
-            ) if size == other_size => Some((path.clone(), *stamp)),
+            ) if size == other_size => Some((
+                path.clone(),
+                super::local_path(path, node).to_owned(),
+                *stamp,
+            )),
             _ => None,
         })
         .collect();
     let hashed: Vec<(String, String)> = futures::stream::iter(needed)
-        .map(|(path, stamp)| async move {
-            let sha256 = cache.sha256(&root.join(&path), stamp).await?;
+        .map(|(path, local_path, stamp)| async move {
+            let sha256 = cache.sha256(&root.join(local_path), stamp).await?;
             anyhow::Ok((path, sha256))
         })
         .buffer_unordered(2)
@@ -272,6 +281,7 @@ mod tests {
             size,
             sha256: Some(sha.into()),
             stamp: None,
+            spelled: None,
         }
     }
 

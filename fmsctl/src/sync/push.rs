@@ -118,7 +118,7 @@ impl Push<'_> {
     }
 
     async fn one(&self, uploader: &Uploader, transfer: &Transfer) -> anyhow::Result<Done> {
-        let local = self.local_root.join(&transfer.path);
+        let local = self.local_root.join(&transfer.local_path);
         let file = PlannedFile {
             local: local.clone(),
             remote: remote_join(&self.remote_root, &transfer.path),

@@ -60,6 +60,7 @@ pub fn node(entry: &Entry) -> Node {
             size: entry.size,
             sha256: entry.sha256.as_ref().map(|sha| sha.to_ascii_lowercase()),
             stamp: None,
+            spelled: None,
         },
     }
 }

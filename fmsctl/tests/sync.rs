@@ -336,6 +336,13 @@ fn delete_dry_run_and_exclude_do_what_they_say() {
         .run(&["sync", arg(&source), arg(&copy)])
         .expect_code(2);
     fmsctl.run(&["sync", "fms:/a", "shared:x/b"]).expect_code(2);
+    let a_file = copy.join("index.html");
+    fmsctl
+        .run(&["sync", arg(&a_file), "fms:/www"])
+        .expect_code(2);
+    fmsctl
+        .run(&["sync", "fms:/www", arg(&a_file)])
+        .expect_code(2);
     fmsctl
         .run(&["sync", "fms:/missing", arg(&root.path().join("m"))])
         .expect_code(4);

@@ -16,7 +16,7 @@ use anyhow::{bail, Context};
 use unicode_normalization::UnicodeNormalization;
 
 use super::{Listing, Node};
-use crate::error::ConflictError;
+use crate::error::{ConflictError, UsageError};
 use crate::hash_cache::Stamp;
 use crate::transfer::download::part_path_for;
 
@@ -36,7 +36,14 @@ pub fn walk(root: &Path, role: Role, skipped: &mut Vec<String>) -> anyhow::Resul
     let mut listing = Listing::new();
     match fs::metadata(root) {
         Ok(metadata) if metadata.is_dir() => {}
-        Ok(_) => bail!("{} is not a folder", root.display()),
+        Ok(_) => {
+            return Err(UsageError(format!(
+                "{} is not a folder: sync copies folders (`fmsctl upload` and `fmsctl \
+                 download` take single files)",
+                root.display()
+            ))
+            .into())
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound && role == Role::Destination => {
             return Ok(listing)
         }
@@ -190,12 +197,16 @@ pub struct LocalRoot {
 impl LocalRoot {
     /// The folder `root`, made if missing.
     pub fn create(root: &Path) -> anyhow::Result<Self> {
+        if root.exists() && !root.is_dir() {
+            return Err(UsageError(format!(
+                "{} is not a folder: the copy goes into a folder",
+                root.display()
+            ))
+            .into());
+        }
         fs::create_dir_all(root).with_context(|| format!("failed to create {}", root.display()))?;
         let root = fs::canonicalize(root)
             .with_context(|| format!("failed to resolve {}", root.display()))?;
-        if !root.is_dir() {
-            bail!("{} is not a folder", root.display());
-        }
         Ok(Self { root })
     }
 

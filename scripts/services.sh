@@ -206,7 +206,7 @@ ensure_system_packages() {
   python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
   [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || need+=(nginx-light)   # the proxy test
   command -v litmus >/dev/null || need+=(litmus)                  # the WebDAV conformance suites
-  command -v rclone >/dev/null || need+=(rclone)                  # a WebDAV client people use
+  command -v rclone >/dev/null || need+=(rclone)   # a WebDAV client people use; checks fmsctl sync
   if ! pg_up && ! command -v pg_ctlcluster >/dev/null; then need+=(postgresql); fi
   if ((${#need[@]})); then apt_install "${need[@]}"; fi
   command -v cargo >/dev/null || die "cargo is missing: install the Rust toolchain (https://rustup.rs)"

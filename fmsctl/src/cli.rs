@@ -69,8 +69,13 @@ pub enum Command {
     /// Upload files (and folders with -r)
     #[command(override_usage = "fmsctl upload [OPTIONS] LOCAL... [REMOTE_DIR]")]
     Upload(UploadArgs),
-    /// Download a file, resuming a previous partial download (`-` as LOCAL: to stdout)
+    /// Download a file, resuming a previous partial download (`-` as LOCAL: to stdout), a
+    /// folder with -r, or what a quoted pattern matches
     Download(DownloadArgs),
+    /// Make a folder a copy of another, one way, local → remote or remote → local: only what
+    /// differs is sent
+    #[command(override_usage = "fmsctl sync [OPTIONS] SRC DST")]
+    Sync(SyncArgs),
     /// Write a file to stdout
     Cat(CatArgs),
     /// List a folder (or what a quoted pattern matches: `fmsctl ls '/photos/*.jpg'`)
@@ -245,17 +250,64 @@ pub struct UploadArgs {
 /// `fmsctl download`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  fmsctl download /docs/report.pdf\n  fmsctl download /docs/report.pdf ~/Downloads/\n  fmsctl download /backups/db.sql - | psql\n  fmsctl download https://HOST/s/TOKEN"
+    after_help = "Examples:\n  fmsctl download /docs/report.pdf\n  fmsctl download /docs/report.pdf ~/Downloads/\n  fmsctl download /backups/db.sql - | psql\n  fmsctl download -r /photos ~/photos\n  fmsctl download '/photos/2024/*.jpg' ~/jpgs\n  fmsctl download https://HOST/s/TOKEN"
 )]
 pub struct DownloadArgs {
-    /// The remote file: a path, shared:NAME[/PATH], or a link's URL (no login needed)
+    /// The remote file: a path, shared:NAME[/PATH], a link's URL (no login needed), or a
+    /// quoted pattern (`*`, `?`, `[...]` within a name, `**` across folders)
     pub remote: String,
     /// Where to write it: a file, an existing folder, or `-` for stdout [default: its name,
-    /// here]
+    /// here]. With -r, the folder that becomes the copy (made if missing) [default: the remote
+    /// folder's name, here]; for a pattern, the folder the matches go into, below the
+    /// pattern's fixed part [default: here]
     pub local: Option<PathBuf>,
+    /// Download a folder and everything in it (empty folders too); a rerun skips files
+    /// already there and checked, and resumes partial ones
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// With -r or a pattern: how many files to download at once
+    #[arg(
+        long,
+        env = "FMSCTL_PARALLEL",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub parallel: u16,
     /// Read the link's password from the first line of stdin instead of asking
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+/// `fmsctl sync`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl sync ~/photos fms:/photos\n  fmsctl sync fms:/photos ~/photos --delete\n  fmsctl sync --dry-run --exclude '*.tmp' --exclude 'build/' ./site fms:/www\n  fmsctl sync shared:team/docs ./team-docs\n  fmsctl --json sync ./site fms:/www | jq .transferred_files"
+)]
+pub struct SyncArgs {
+    /// The folder to copy: local, or remote as fms:PATH (your files) or shared:NAME[/PATH]
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    /// The folder that becomes the copy (made if missing): the other kind
+    #[arg(value_name = "DST")]
+    pub destination: String,
+    /// Also delete what DST has that SRC has not (never what --exclude matches)
+    #[arg(long)]
+    pub delete: bool,
+    /// Only print what would be done (with --json: the plan)
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Leave alone what matches, on both sides: a pattern without `/` matches a name anywhere
+    /// (`*.tmp`), one with `/` a path from the top (`build/*.o`); repeatable
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// How many files (and parts) to send at once
+    #[arg(
+        long,
+        env = "FMSCTL_PARALLEL",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub parallel: u16,
 }
 
 /// `fmsctl cat`.

@@ -102,3 +102,9 @@ pub struct UsageError(pub String);
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct NotFoundError(pub String);
+
+/// Something in the way that fmsctl will not replace by itself, found out locally (a file
+/// where a sync puts a folder, without `--delete`): exit 5.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConflictError(pub String);

@@ -7,7 +7,7 @@
 use common::api::codes;
 
 use crate::client::ClientError;
-use crate::error::{Exit, NotFoundError, UsageError};
+use crate::error::{ConflictError, Exit, NotFoundError, UsageError};
 
 /// Picks the exit code for `error` by looking through its whole cause chain.
 pub fn classify(error: &anyhow::Error) -> Exit {
@@ -17,6 +17,9 @@ pub fn classify(error: &anyhow::Error) -> Exit {
         }
         if cause.downcast_ref::<NotFoundError>().is_some() {
             return Exit::NotFound;
+        }
+        if cause.downcast_ref::<ConflictError>().is_some() {
+            return Exit::Conflict;
         }
         if let Some(client_error) = cause.downcast_ref::<ClientError>() {
             return classify_client_error(client_error);

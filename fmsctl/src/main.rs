@@ -5,6 +5,8 @@
 //!   tokens live (OS keyring, or a 0600 file).
 //! - [`commands`]: one file per subcommand; [`transfer`]: the parallel, resumable upload and the
 //!   resumable, checked download; [`progress`]: the bars; [`output`]: text or `--json`.
+//! - [`sync`]: one-way tree copies (`sync`, `download -r`); [`hash_cache`]: the remembered
+//!   SHA-256 of local files, so an unchanged file is not read again.
 //! - [`remote_path`]: remote arguments as typed (own paths, `shared:NAME/...`, link URLs);
 //!   [`remote`]: those resolved against the server; [`duration`]: `7d` and friends.
 //! - [`error`]: the exit codes (documented in `--help`) and fmsctl's own errors, imported by
@@ -24,6 +26,7 @@ mod credentials;
 mod duration;
 mod error;
 mod exit;
+mod hash_cache;
 mod last_email;
 mod output;
 mod password;
@@ -31,6 +34,7 @@ mod progress;
 mod remote;
 mod remote_path;
 mod size;
+mod sync;
 mod transfer;
 mod walk;
 

@@ -400,6 +400,7 @@ fn every_command_s_help_ends_with_examples() {
         &["whoami"],
         &["upload"],
         &["download"],
+        &["sync"],
         &["cat"],
         &["ls"],
         &["stat"],

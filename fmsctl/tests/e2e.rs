@@ -1075,3 +1075,58 @@ fn cp_copies_on_the_server_into_folders_and_whole_trees_with_r() {
     let usage = fmsctl.run(&["--json", "usage"]).ok().json();
     assert_eq!(usage["used_bytes"], 4 * (3 * MIB as u64 + 7));
 }
+
+#[test]
+fn an_upload_that_fails_for_good_ends_its_session_and_gives_the_quota_back() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &[("FMSD_FILES__PART_SIZE_BYTES", &MIB.to_string())],
+    );
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "gone@example.com", "correct horse battery");
+    let file = root.path().join("vanishing.bin");
+    random_file(&file, 96 * MIB, 3);
+
+    // The file disappears once its first part is stored: the next part cannot be read, which
+    // no rerun mends, so fmsctl ends the session instead of leaving it to hold the quota.
+    let mut child = fmsctl
+        .command(&[
+            "-v",
+            "upload",
+            "--parallel",
+            "1",
+            file.to_str().unwrap(),
+            "/",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    let mut removed = false;
+    for line in std::io::BufRead::lines(stderr).map_while(Result::ok) {
+        if !removed && line.contains("part stored") {
+            std::fs::remove_file(&file).unwrap();
+            removed = true;
+        }
+        log.push_str(&line);
+        log.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert!(removed, "no part was stored:\n{log}");
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(log.contains("upload aborted"), "{log}");
+    assert!(!log.contains("run the command again to resume"), "{log}");
+
+    let held = fmsctl.run(&["--json", "uploads"]).ok().json();
+    assert_eq!(held["uploads"].as_array().unwrap().len(), 0, "{held}");
+    assert_eq!(
+        fmsctl.run(&["--json", "usage"]).ok().json()["reserved_bytes"],
+        0
+    );
+    assert!(fmsctl.upload_records().is_empty());
+}

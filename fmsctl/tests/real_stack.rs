@@ -494,3 +494,104 @@ fn webdav_streams_into_s3_and_two_instances_honour_one_lock() {
     ]);
     assert_eq!(status, 204);
 }
+
+/// `rclone check --checksum a b`: both trees hold the same files with the same bytes.
+fn assert_rclone_finds_them_identical(a: &std::path::Path, b: &std::path::Path) {
+    let output = std::process::Command::new("rclone")
+        .args(["check", "--checksum"])
+        .arg(a)
+        .arg(b)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("rclone is needed (scripts/services.sh installs it): {error}")
+        });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.contains("0 differences found"),
+        "rclone check found differences between {} and {}:\n{stderr}",
+        a.display(),
+        b.display()
+    );
+}
+
+#[test]
+fn a_tree_syncs_through_s3_both_ways_and_download_r_copies_it() {
+    let stack = Stack::new();
+    let root = tempfile::tempdir().unwrap();
+    let server = start_on(&stack, root.path());
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, &format!("{}-sync@example.com", stack.tag));
+
+    let source = root.path().join("tree");
+    std::fs::create_dir_all(source.join("empty/deeper")).unwrap();
+    for index in 0..120usize {
+        let folder = source.join(format!("d{}/ünï {}", index % 6, index % 4));
+        std::fs::create_dir_all(&folder).unwrap();
+        let size = if index % 10 == 0 {
+            0
+        } else {
+            (index * 7919) % 30_000
+        };
+        random_file(
+            &folder.join(format!("f-{index:03}.bin")),
+            size,
+            index as u64 + 1,
+        );
+    }
+    // Several S3 parts.
+    random_file(&source.join("big.bin"), 12 * MIB, 5);
+
+    let up = fmsctl
+        .run(&["--json", "sync", source.to_str().unwrap(), "fms:/tree"])
+        .ok()
+        .json();
+    assert_eq!(up["transferred_files"], 121, "{}", up["failed"]);
+    let objects = stack.s3_objects();
+    assert!(
+        objects.iter().any(|(_, size)| *size == 12 * MIB as u64),
+        "the big file is not in the bucket: {objects:?}"
+    );
+
+    let copy = root.path().join("copy");
+    fmsctl
+        .run(&["sync", "fms:/tree", copy.to_str().unwrap()])
+        .ok();
+    assert_rclone_finds_them_identical(&source, &copy);
+    assert!(copy.join("empty/deeper").is_dir());
+
+    let again = fmsctl
+        .run(&["--json", "sync", source.to_str().unwrap(), "fms:/tree"])
+        .ok()
+        .json();
+    assert_eq!(again["transferred_files"], 0);
+    assert_eq!(again["unchanged"], 121);
+    assert_eq!(again["hashing"]["files_read"], 0);
+
+    // --delete on the real stack frees the object in S3.
+    let n_objects = stack.s3_objects().len();
+    std::fs::remove_file(source.join("big.bin")).unwrap();
+    let deleted = fmsctl
+        .run(&[
+            "--json",
+            "sync",
+            "--delete",
+            source.to_str().unwrap(),
+            "fms:/tree",
+        ])
+        .ok()
+        .json();
+    assert_eq!(deleted["deleted"], 1);
+    assert!(
+        eventually(Duration::from_secs(10), || stack.s3_objects().len()
+            < n_objects),
+        "the deleted file's object is still in S3"
+    );
+
+    let downloaded = root.path().join("downloaded");
+    fmsctl
+        .run(&["download", "-r", "/tree", downloaded.to_str().unwrap()])
+        .ok();
+    assert_rclone_finds_them_identical(&source, &downloaded);
+    assert!(downloaded.join("empty/deeper").is_dir());
+    assert_eq!(server.stop().code(), Some(0));
+}

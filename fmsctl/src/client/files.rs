@@ -119,8 +119,14 @@ impl Client {
 
     /// `DELETE /v1/uploads/{id}`: ends one of those sessions and gives its reservation back.
     pub async fn abort_upload(&self, upload_id: Uuid) -> Result<(), ClientError> {
+        self.abort_upload_in(Tree::Own, upload_id).await
+    }
+
+    /// `DELETE /v1/uploads/{id}` in `tree`: ends a session started there (in a share, by me).
+    pub async fn abort_upload_in(&self, tree: Tree, upload_id: Uuid) -> Result<(), ClientError> {
         let url = self.endpoint(&format!("/v1/uploads/{upload_id}"));
-        self.send_authed(|http| http.delete(&url).timeout(API_TIMEOUT))
+        let tree_query = tree.query();
+        self.send_authed(|http| http.delete(&url).query(&tree_query).timeout(API_TIMEOUT))
             .await
             .map(drop)
     }

@@ -2,6 +2,9 @@
 //! `LOCAL` `-` (and `fmsctl cat REMOTE`) writes it to stdout, and a device or fifo is written
 //! through, never replaced by a regular file.
 //!
+//! With `-r` a folder comes whole, and a quoted pattern brings what it matches
+//! ([`super::download_tree`]).
+//!
 //! `REMOTE` is one of my paths, a path inside a share (`shared:NAME/PATH`), or a link to a
 //! file (`https://HOST/s/TOKEN`, no login needed; its password is asked for when it has one).
 
@@ -21,6 +24,9 @@ use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
 use crate::remote;
 use crate::remote_path::{self, RemoteSpec};
+use crate::walk;
+
+use super::download_tree;
 use crate::transfer::download::{download, download_to_stream};
 
 /// `fmsctl cat REMOTE`: `fmsctl download REMOTE -`.
@@ -28,6 +34,8 @@ pub async fn cat(client: &Client, output: Output, args: CatArgs) -> anyhow::Resu
     let args = DownloadArgs {
         remote: args.remote,
         local: Some(PathBuf::from("-")),
+        recursive: false,
+        parallel: 1,
         password_stdin: args.password_stdin,
     };
     run(client, output, args).await
@@ -39,11 +47,29 @@ pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow:
         RemoteSpec::Link(url) => from_link(client, &url, args.password_stdin).await?,
         _ => {
             let located = remote::locate(client, &args.remote).await?;
+            if walk::is_glob(&located.path) {
+                return download_tree::matches(client, output, located, &args).await;
+            }
             let label = located.label();
-            let link = client
-                .download_link(located.tree, &located.path)
-                .await
-                .at_path(&label)?;
+            if args.recursive {
+                let entry = client
+                    .metadata(located.tree, &located.path)
+                    .await
+                    .at_path(&label)?;
+                if entry.kind == EntryKind::Folder {
+                    return download_tree::folder(client, output, located, &args).await;
+                }
+            }
+            let link = match client.download_link(located.tree, &located.path).await {
+                Ok(link) => link,
+                Err(error) if error.status() == Some(409) && is_folder(client, &located).await => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "{label}: download a folder with -r (`fmsctl download -r {} LOCAL_DIR`)",
+                        args.remote
+                    )))
+                }
+                Err(error) => return Err(error).at_path(&label),
+            };
             let source = DownloadSource::Tree {
                 tree: located.tree,
                 path: located.path,
@@ -84,6 +110,14 @@ pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow:
         &downloaded.sha256,
         started,
     )
+}
+
+/// Whether `located` is a folder (for a hint; an error in asking is a no).
+async fn is_folder(client: &Client, located: &remote::Located) -> bool {
+    client
+        .metadata(located.tree, &located.path)
+        .await
+        .is_ok_and(|entry| entry.kind == EntryKind::Folder)
 }
 
 /// The summary line, or the JSON of what was written where.

@@ -7,6 +7,7 @@ mod account;
 mod completions;
 mod cp;
 mod download;
+mod download_tree;
 mod du;
 mod find;
 mod login;
@@ -22,6 +23,7 @@ mod rm;
 mod share;
 mod shares;
 mod stat;
+mod sync;
 mod token;
 mod unshare;
 mod upload;
@@ -62,6 +64,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Whoami => whoami::run(&client, output).await,
         Command::Upload(args) => upload::run(client, output, args).await,
         Command::Download(args) => download::run(&client, output, args).await,
+        Command::Sync(args) => sync::run(client, output, args).await,
         Command::Cat(args) => download::cat(&client, output, args).await,
         Command::Ls(args) => ls::run(&client, output, args).await,
         Command::Stat(args) => stat::run(&client, output, args).await,

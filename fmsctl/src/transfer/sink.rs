@@ -152,12 +152,16 @@ fn write_part(
     mut receiver: mpsc::Receiver<WriterCommand>,
 ) -> anyhow::Result<u64> {
     let context = || format!("failed to write {}", path.display());
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .with_context(context)?;
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    // A `.part` that is a symlink is refused, never written through: a download into a folder
+    // must not write where a link planted there points.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let mut file = options.open(path).with_context(context)?;
     file.set_len(existing).with_context(context)?;
     file.seek(SeekFrom::Start(existing)).with_context(context)?;
     let mut size = existing;

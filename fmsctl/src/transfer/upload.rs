@@ -20,7 +20,7 @@ use super::hash::BackgroundHash;
 use super::part::{put_part, PartJob, PartUrls};
 use super::plan::PlannedFile;
 use super::record::{LocalFile, UploadRecord};
-use crate::client::{AtPath, Client, UploadTarget};
+use crate::client::{AtPath, Client, ClientError, UploadTarget};
 use crate::output::Output;
 use crate::progress::Progress;
 use crate::remote_path::Shown;
@@ -125,7 +125,47 @@ impl Uploader {
                 (session, resumed)
             }
         };
-        check_plan(&session, file.size)?;
+        let sent = self
+            .send_and_complete(file, bar, hash, &session, resumed)
+            .await;
+        match &sent {
+            Ok(_) => record.remove(),
+            Err(error) if !worth_resuming(error) => {
+                // A failure that a rerun cannot mend: end the session now, so its reservation
+                // goes back to the quota instead of waiting for the sweep.
+                record.remove();
+                self.abort(&session).await;
+            }
+            Err(_) => {}
+        }
+        sent
+    }
+
+    /// Ends `session` on the server (files in a tree; a file request's sessions have no
+    /// abort and end with the idle sweep). A failure is only logged: the sweep ends it too.
+    async fn abort(&self, session: &UploadSession) {
+        let UploadTarget::Tree(tree) = self.target else {
+            return;
+        };
+        match self.client.abort_upload_in(tree, session.upload_id).await {
+            Ok(()) => tracing::info!(upload_id = %session.upload_id, "upload aborted"),
+            Err(error) if error.status() == Some(404) => {}
+            Err(error) => {
+                let reason = format!("{error:#}");
+                tracing::warn!(upload_id = %session.upload_id, %reason, "could not abort the upload");
+            }
+        }
+    }
+
+    async fn send_and_complete(
+        &self,
+        file: &PlannedFile,
+        bar: &ProgressBar,
+        hash: BackgroundHash,
+        session: &UploadSession,
+        resumed: bool,
+    ) -> anyhow::Result<Entry> {
+        check_plan(session, file.size)?;
 
         let stored_parts = session.parts.iter().filter(|part| part.stored).count();
         let stored_bytes: u64 = session
@@ -147,21 +187,25 @@ impl Uploader {
         bar.set_position(stored_bytes);
         self.total_bar.inc(stored_bytes);
 
-        self.send_parts(&session, &file.local, bar)
+        self.send_parts(session, &file.local, bar)
             .await
-            .with_context(|| {
-                format!(
-                    "failed to upload {} to {} (run the command again to resume)",
+            .map_err(|error| {
+                let hint = if worth_resuming(&error) {
+                    " (run the command again to resume)"
+                } else {
+                    ""
+                };
+                error.context(format!(
+                    "failed to upload {} to {}{hint}",
                     file.local.display(),
                     self.shown.path(&file.remote)
-                )
+                ))
             })?;
 
         self.progress.start_finishing(bar);
 
         let (sha256, hashed_bytes) = hash.finish().await?;
         if hashed_bytes != file.size {
-            record.remove();
             bail!(
                 "{} changed size while being read ({} bytes, then {}); try again",
                 file.local.display(),
@@ -171,18 +215,10 @@ impl Uploader {
         }
         let completed = self
             .client
-            .complete_upload_at(&self.target, &session, &sha256)
-            .await;
-        // Keep the record only when resuming may help: after a network error or a 5xx. A 4xx
-        // (checksum mismatch, conflict, session gone) will not get better by resuming.
-        let may_resume = matches!(
-            &completed,
-            Err(error) if error.status().is_none_or(|status| status >= 500)
-        );
-        if !may_resume {
-            record.remove();
-        }
-        completed.at_path(&self.shown.path(&file.remote))
+            .complete_upload_at(&self.target, session, &sha256)
+            .await
+            .at_path(&self.shown.path(&file.remote))?;
+        Ok(completed)
     }
 
     /// The session `record` names, if the server still has it for this path and size.
@@ -242,6 +278,29 @@ impl Uploader {
             .buffer_unordered(self.parallel)
             .try_collect::<()>()
             .await
+    }
+}
+
+/// Whether a rerun may finish what failed, so the session and its record are kept: the
+/// network or the server failed (a connection, a timeout, 408, 429, 5xx, 507 for a full disk),
+/// or the login did (log in again, then resume). A 4xx answer (checksum mismatch, conflict,
+/// forbidden, the session gone) or a local failure (the file changed, vanished, cannot be
+/// read) will not get better by resuming.
+fn worth_resuming(error: &anyhow::Error) -> bool {
+    let Some(client_error) = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ClientError>())
+    else {
+        return false;
+    };
+    match client_error {
+        ClientError::Api { status, .. } => matches!(status, 401 | 408 | 429 | 500..),
+        ClientError::Decode { .. } => false,
+        ClientError::NotLoggedIn { .. }
+        | ClientError::SessionExpired { .. }
+        | ClientError::Connect { .. }
+        | ClientError::Transport { .. }
+        | ClientError::Store(_) => true,
     }
 }
 

@@ -101,6 +101,11 @@ impl Fmsctl {
         self.config_home.path().join("state")
     }
 
+    /// The cache home (`$XDG_CACHE_HOME`), where the hashes of local files are remembered.
+    pub fn cache_home(&self) -> PathBuf {
+        self.config_home.path().join("cache")
+    }
+
     /// The records of unfinished uploads, kept for resuming.
     pub fn upload_records(&self) -> Vec<PathBuf> {
         match std::fs::read_dir(self.state_home().join("fmsctl/uploads")) {
@@ -117,6 +122,7 @@ impl Fmsctl {
             .env("FMSCTL_SERVER", &self.server)
             .env("XDG_CONFIG_HOME", self.config_home.path())
             .env("XDG_STATE_HOME", self.state_home())
+            .env("XDG_CACHE_HOME", self.cache_home())
             .env("FMSCTL_CREDENTIAL_STORE", "file")
             .env_remove("FMSCTL_PARALLEL")
             .env_remove("RUST_LOG");

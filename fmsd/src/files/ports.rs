@@ -305,14 +305,16 @@ pub trait BlobStore: Send + Sync {
     /// Deletes the blob.
     async fn delete(&self, key: &BlobKey) -> Result<()>;
 
-    /// Stores part `number` of `staging` from `bytes`, which fmsd itself received or read (a
-    /// WebDAV `PUT`, a copy): no URL, no signature. `bytes` must be exactly the part's size.
+    /// Stores part `number` of `staging` from `body`, bytes fmsd itself received or read (a
+    /// WebDAV `PUT`, a copy): no URL, no signature. `body` must bring exactly `size` bytes, the
+    /// part's size. A store that can streams them (memory stays at a chunk); S3 holds the part.
     async fn write_part(
         &self,
         key: &BlobKey,
         staging: &StagingId,
         number: u32,
-        bytes: Bytes,
+        size: u64,
+        body: ByteStream,
     ) -> Result<StoredPart>;
 
     /// `len` bytes of the blob `key` from `offset` (fewer at its end), for fmsd to serve or

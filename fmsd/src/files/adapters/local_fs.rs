@@ -351,11 +351,10 @@ impl BlobStore for LocalBlobStore {
         _key: &BlobKey,
         staging: &StagingId,
         number: u32,
-        bytes: Bytes,
+        size: u64,
+        body: ByteStream,
     ) -> Result<StoredPart> {
-        let announced = bytes.len() as u64;
-        let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes)]);
-        self.store_part(staging.as_str(), number, Some(announced), body)
+        self.store_part(staging.as_str(), number, Some(size), body)
             .await
     }
 

@@ -39,6 +39,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use s3::creds::Credentials;
 use s3::{Bucket, Region};
 use secrecy::{ExposeSecret, SecretString};
@@ -47,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::files::domain::{
     content_disposition, AssembledBlob, BlobKey, PartPlan, Sha256Hex, StagingId, StoredPart,
 };
-use crate::files::ports::BlobStore;
+use crate::files::ports::{BlobStore, ByteStream};
 use crate::health::Probe;
 use crate::settings::{read_secret, S3Settings};
 
@@ -391,13 +392,14 @@ impl BlobStore for S3BlobStore {
         self.delete_object(key).await
     }
 
-    #[tracing::instrument(skip(self, bytes), fields(key = key.as_str()))]
+    #[tracing::instrument(skip(self, body), fields(key = key.as_str()))]
     async fn write_part(
         &self,
         key: &BlobKey,
         staging: &StagingId,
         number: u32,
-        bytes: Bytes,
+        size: u64,
+        mut body: ByteStream,
     ) -> Result<StoredPart> {
         let (upload_id, plan) = match self.cache.get(key, staging) {
             Some(known) => known,
@@ -407,7 +409,6 @@ impl BlobStore for S3BlobStore {
                 (record.upload_id.clone(), record.plan())
             }
         };
-        let size = bytes.len() as u64;
         match plan.part(number) {
             Some((_, planned)) if planned == size => {}
             Some((_, planned)) => {
@@ -422,9 +423,28 @@ impl BlobStore for S3BlobStore {
                 )))
             }
         }
+        // S3 takes a part whole: the one buffer of a part, filled as the body arrives.
+        let mut bytes = Vec::with_capacity(usize::try_from(size).map_err(Error::internal)?);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|error| {
+                Error::Invalid(format!("part {number} did not arrive whole: {error}"))
+            })?;
+            if (bytes.len() + chunk.len()) as u64 > size {
+                return Err(Error::Invalid(format!(
+                    "part {number} has more than {size} bytes"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if bytes.len() as u64 != size {
+            return Err(Error::Invalid(format!(
+                "part {number} must be exactly {size} bytes, not {}",
+                bytes.len()
+            )));
+        }
         self.bucket
             .put_multipart_chunk(
-                bytes.into(),
+                bytes,
                 &self.object_path(key),
                 number,
                 &upload_id,

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::files::domain::{
     Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex, StoredPart,
 };
+use crate::files::ports::ByteStream;
 
 /// The files service bound to one request's [`Scope`]; built by [`FileService::in_scope`].
 #[derive(Debug, Clone)]
@@ -215,16 +216,22 @@ impl ScopedFiles {
             .await
     }
 
-    /// Stores part `number` of session `id` from `bytes` that came to fmsd itself; needs write
-    /// access.
-    pub async fn write_part(&self, id: Uuid, number: u32, bytes: Bytes) -> Result<StoredPart> {
+    /// Stores part `number` (`size` bytes) of session `id` from `body`, bytes that came to
+    /// fmsd itself; needs write access.
+    pub async fn write_part(
+        &self,
+        id: Uuid,
+        number: u32,
+        size: u64,
+        body: ByteStream,
+    ) -> Result<StoredPart> {
         let scope = &self.scope;
         scope.require_write()?;
         scope
             .redacted(async {
                 self.service.check_upload_scope(scope, id).await?;
                 self.service
-                    .write_part(scope.owner, id, number, bytes)
+                    .write_part(scope.owner, id, number, size, body)
                     .await
             })
             .await

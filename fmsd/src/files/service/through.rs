@@ -5,27 +5,30 @@
 //! atomically exactly as an upload does.
 
 use bytes::Bytes;
+use futures::StreamExt;
 use uuid::Uuid;
 
 use super::{CreateUpload, FileService};
 use crate::error::{Error, Result};
 use crate::files::domain::{Node, OverwritePolicy, PageLimit, RemotePath, StoredPart};
+use crate::files::ports::ByteStream;
 
 impl FileService {
-    /// Stores part `number` of `owner`'s session `id` from `bytes`, which must be exactly the
-    /// part's size.
+    /// Stores part `number` of `owner`'s session `id` from `body`, which must bring exactly
+    /// the part's `size` bytes.
     pub async fn write_part(
         &self,
         owner: Uuid,
         id: Uuid,
         number: u32,
-        bytes: Bytes,
+        size: u64,
+        body: ByteStream,
     ) -> Result<StoredPart> {
         self.ensure_active(owner).await?;
         let upload = self.open_upload(owner, id).await?;
-        self.space.admit(bytes.len() as u64).await?;
+        self.space.admit(size).await?;
         self.blobs
-            .write_part(&upload.blob_key, &upload.staging_id, number, bytes)
+            .write_part(&upload.blob_key, &upload.staging_id, number, size, body)
             .await
     }
 
@@ -142,8 +145,15 @@ impl FileService {
                     )));
                 }
                 self.space.admit(part.size).await?;
+                let body = futures::stream::iter([Ok(bytes)]).boxed();
                 self.blobs
-                    .write_part(&upload.blob_key, &upload.staging_id, part.number, bytes)
+                    .write_part(
+                        &upload.blob_key,
+                        &upload.staging_id,
+                        part.number,
+                        part.size,
+                        body,
+                    )
                     .await?;
             }
             Ok(())

@@ -10,14 +10,15 @@
 
 use std::io::SeekFrom;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult};
-use futures::FutureExt;
+use futures::channel::mpsc;
+use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use uuid::Uuid;
 
 use super::meta::{fs_error, NodeMeta};
-use crate::files::domain::{Node, OverwritePolicy, RemotePath};
+use crate::files::domain::{Node, OverwritePolicy, RemotePath, StoredPart};
 use crate::files::service::{PartView, ScopedFiles};
 
 /// How much one blob read fetches for a `GET`.
@@ -130,10 +131,22 @@ struct Session {
     size: u64,
     /// Its parts, by number.
     parts: Vec<PartView>,
-    /// The next part to store.
+    /// The next part to start.
     next: usize,
-    /// What arrived of that part.
-    buffer: BytesMut,
+    /// The part being stored, fed as the body arrives.
+    current: Option<PartInFlight>,
+}
+
+/// A part being stored: its bytes go down a channel to a task that writes them, so a part
+/// never waits whole in memory (but on S3, which takes a part whole).
+#[derive(Debug)]
+struct PartInFlight {
+    /// Where its bytes go.
+    bytes: mpsc::Sender<std::io::Result<Bytes>>,
+    /// The task storing it.
+    task: tokio::task::JoinHandle<crate::error::Result<StoredPart>>,
+    /// What it still needs.
+    missing: u64,
 }
 
 impl Writer {
@@ -172,30 +185,53 @@ impl Writer {
             size,
             parts: view.parts,
             next: 0,
-            buffer: BytesMut::new(),
+            current: None,
         })
     }
 
-    /// Adds `bytes` to the session, storing every part that is whole.
+    /// Adds `bytes` to the session, starting each part when its first byte arrives and
+    /// waiting for it to be stored once its last one did.
     async fn feed(&mut self, mut bytes: Bytes) -> FsResult<()> {
         let Some(session) = self.session.as_mut() else {
             return Err(FsError::GeneralFailure);
         };
         while !bytes.is_empty() {
-            let Some(part) = session.parts.get(session.next) else {
-                // More than the announced length.
-                return Err(FsError::TooLarge);
-            };
-            let wanted = part.size as usize - session.buffer.len();
-            let taken = bytes.split_to(wanted.min(bytes.len()));
-            session.buffer.extend_from_slice(&taken);
-            if session.buffer.len() as u64 == part.size {
-                let whole = session.buffer.split().freeze();
-                self.files
-                    .write_part(session.id, part.number, whole)
-                    .await
-                    .map_err(|error| fs_error(&error))?;
+            if session.current.is_none() {
+                let Some(part) = session.parts.get(session.next) else {
+                    // More than the announced length.
+                    return Err(FsError::TooLarge);
+                };
                 session.next += 1;
+                let (sender, receiver) = mpsc::channel(4);
+                let (files, id, number, size) =
+                    (self.files.clone(), session.id, part.number, part.size);
+                let task = tokio::spawn(async move {
+                    files.write_part(id, number, size, receiver.boxed()).await
+                });
+                session.current = Some(PartInFlight {
+                    bytes: sender,
+                    task,
+                    missing: part.size,
+                });
+            }
+            let Some(part) = session.current.as_mut() else {
+                return Err(FsError::GeneralFailure);
+            };
+            let taken = bytes.split_to((part.missing as usize).min(bytes.len()));
+            part.missing -= taken.len() as u64;
+            let sent = part.bytes.send(Ok(taken)).await.is_ok();
+            if part.missing == 0 || !sent {
+                let Some(done) = session.current.take() else {
+                    return Err(FsError::GeneralFailure);
+                };
+                drop(done.bytes);
+                done.task
+                    .await
+                    .map_err(|_| FsError::GeneralFailure)?
+                    .map_err(|error| fs_error(&error))?;
+                if !sent {
+                    return Err(FsError::GeneralFailure);
+                }
             }
         }
         Ok(())

@@ -52,7 +52,7 @@ struct ConfigFile {
 impl Config {
     /// Resolves the global flags against the config file and the defaults.
     pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Self> {
-        let config_dir = config_dir();
+        let config_dir = crate::dirs::fmsctl_dir("XDG_CONFIG_HOME", ".config");
         let file = match &config_dir {
             Some(dir) => read_config_file(&dir.join("config.toml"))?,
             None => ConfigFile::default(),
@@ -86,18 +86,6 @@ impl Config {
                 .filter(|token| !token.is_empty()),
         })
     }
-}
-
-/// `$XDG_CONFIG_HOME/fmsctl`, else `$HOME/.config/fmsctl` (the XDG base directory rules).
-fn config_dir() -> Option<PathBuf> {
-    let absolute = |name: &str| {
-        std::env::var_os(name)
-            .map(PathBuf::from)
-            .filter(|path| path.is_absolute())
-    };
-    absolute("XDG_CONFIG_HOME")
-        .or_else(|| absolute("HOME").map(|home| home.join(".config")))
-        .map(|base| base.join("fmsctl"))
 }
 
 fn read_config_file(path: &Path) -> anyhow::Result<ConfigFile> {

@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -98,7 +97,9 @@ impl Stamp {
 impl HashCache {
     /// The cache in the usual place, loaded.
     pub fn open() -> Self {
-        Self::at(cache_file())
+        Self::at(
+            crate::dirs::fmsctl_dir("XDG_CACHE_HOME", ".cache").map(|dir| dir.join("hashes.json")),
+        )
     }
 
     /// The cache kept in `path` (nothing kept with `None`), loaded.
@@ -204,7 +205,7 @@ impl HashCache {
             .with_context(|| format!("failed to create {}", folder.display()))?;
         let temporary = path.with_extension(format!("tmp.{}", std::process::id()));
         let text = serde_json::to_vec(&CacheFile { files })?;
-        let written = write_private(&temporary, &text)
+        let written = crate::dirs::write_private(&temporary, &text)
             .and_then(|()| fs::rename(&temporary, path))
             .with_context(|| format!("failed to write {}", path.display()));
         if written.is_err() {
@@ -231,32 +232,6 @@ fn sha256_of(path: &Path) -> anyhow::Result<(String, u64)> {
     let read = std::io::copy(&mut file, &mut hasher)
         .with_context(|| format!("failed to read {}", path.display()))?;
     Ok((hex::encode(hasher.finalize()), read))
-}
-
-/// Writes `text` to a new file at `path` with mode 0600.
-fn write_private(path: &Path, text: &[u8]) -> std::io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(text)?;
-    file.flush()
-}
-
-/// `$XDG_CACHE_HOME/fmsctl/hashes.json`, else `$HOME/.cache/fmsctl/hashes.json`.
-fn cache_file() -> Option<PathBuf> {
-    let absolute = |name: &str| {
-        std::env::var_os(name)
-            .map(PathBuf::from)
-            .filter(|path| path.is_absolute())
-    };
-    absolute("XDG_CACHE_HOME")
-        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
-        .map(|base| base.join("fmsctl/hashes.json"))
 }
 
 #[cfg(test)]

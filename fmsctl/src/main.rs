@@ -23,6 +23,7 @@ mod client;
 mod commands;
 mod config;
 mod credentials;
+mod dirs;
 mod duration;
 mod error;
 mod exit;

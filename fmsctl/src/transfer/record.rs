@@ -7,7 +7,6 @@
 //! atomically (temporary file, then rename) with mode 0600 and deleted once the upload ends.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -63,7 +62,14 @@ pub struct UploadRecord {
 impl UploadRecord {
     /// The record for uploading `local` to `remote` on `server`, under the usual state folder.
     pub fn new(server: &str, local: &LocalFile, remote: &str) -> Self {
-        Self::in_folder(uploads_dir().as_deref(), server, local, remote)
+        Self::in_folder(
+            crate::dirs::fmsctl_dir("XDG_STATE_HOME", ".local/state")
+                .map(|dir| dir.join("uploads"))
+                .as_deref(),
+            server,
+            local,
+            remote,
+        )
     }
 
     /// The record for uploading `local` to `remote` on `server`, under `folder`.
@@ -106,7 +112,7 @@ impl UploadRecord {
             .with_context(|| format!("failed to create {}", folder.display()))?;
         let temporary = path.with_extension(format!("tmp.{}", std::process::id()));
         let text = serde_json::to_vec(&RecordFile { upload_id })?;
-        let written = write_private(&temporary, &text)
+        let written = crate::dirs::write_private(&temporary, &text)
             .and_then(|()| fs::rename(&temporary, path))
             .with_context(|| format!("failed to write {}", path.display()));
         if written.is_err() {
@@ -121,32 +127,6 @@ impl UploadRecord {
             let _ = fs::remove_file(path);
         }
     }
-}
-
-/// Writes `text` to a new file at `path` with mode 0600 and flushes it to disk.
-fn write_private(path: &Path, text: &[u8]) -> std::io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(text)?;
-    file.sync_all()
-}
-
-/// `$XDG_STATE_HOME/fmsctl/uploads`, else `$HOME/.local/state/fmsctl/uploads`.
-fn uploads_dir() -> Option<PathBuf> {
-    let absolute = |name: &str| {
-        std::env::var_os(name)
-            .map(PathBuf::from)
-            .filter(|path| path.is_absolute())
-    };
-    absolute("XDG_STATE_HOME")
-        .or_else(|| absolute("HOME").map(|home| home.join(".local/state")))
-        .map(|base| base.join("fmsctl/uploads"))
 }
 
 #[cfg(test)]

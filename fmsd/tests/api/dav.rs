@@ -10,7 +10,7 @@ use crate::app_tokens::create_token;
 use crate::helpers::{spawn_app, TestApp, TestUser};
 use crate::sharing_support::{post_share, share};
 
-/// `method` on `/dav{path}` with Basic credentials `user:password`.
+/// `method` on `/dav{path}` with Basic credentials whose password is `password`.
 pub async fn dav(
     app: &TestApp,
     method: &str,
@@ -18,11 +18,26 @@ pub async fn dav(
     password: &str,
     body: Option<Vec<u8>>,
 ) -> Response {
+    dav_with(app, method, path, password, &[], body).await
+}
+
+/// [`dav`] with `headers`.
+pub async fn dav_with(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    password: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Response {
     let method = Method::from_bytes(method.as_bytes()).unwrap();
     let mut request = app
         .client
         .request(method, format!("{}/dav{path}", app.address))
         .basic_auth("anyone", Some(password));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     if let Some(body) = body {
         request = request.body(body);
     }
@@ -87,14 +102,8 @@ async fn only_an_app_token_opens_webdav_and_its_scope_holds() {
     assert_eq!(got.status(), StatusCode::OK);
     let etag = got.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
-    let ranged = app
-        .client
-        .get(format!("{}/dav/docs/a%20file.bin", app.address))
-        .basic_auth("anyone", Some(&token))
-        .header("range", "bytes=1000-1999")
-        .send()
-        .await
-        .unwrap();
+    let range = [("range", "bytes=1000-1999")];
+    let ranged = dav_with(&app, "GET", "/docs/a%20file.bin", &token, &range, None).await;
     assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(ranged.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
 
@@ -110,17 +119,16 @@ async fn only_an_app_token_opens_webdav_and_its_scope_holds() {
     assert!(changed.status().is_success(), "{}", changed.status());
     let got = dav(&app, "GET", "/docs/a%20file.bin", &token, None).await;
     assert_ne!(got.headers()["etag"].to_str().unwrap(), etag);
-    let quota = app
-        .client
-        .request(Method::from_bytes(b"PROPFIND").unwrap(), format!("{}/dav/", app.address))
-        .basic_auth("anyone", Some(&token))
-        .header("depth", "0")
-        .body(
-            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/><D:quota-available-bytes/></D:prop></D:propfind>"#,
-        )
-        .send()
-        .await
-        .unwrap();
+    let asked = r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/><D:quota-available-bytes/></D:prop></D:propfind>"#;
+    let quota = dav_with(
+        &app,
+        "PROPFIND",
+        "/",
+        &token,
+        &[("depth", "0")],
+        Some(asked.into()),
+    )
+    .await;
     let text = quota.text().await.unwrap();
     assert!(text.contains("quota-used-bytes>3<"), "{text}");
     assert!(text.contains("quota-available-bytes>"), "{text}");
@@ -169,20 +177,18 @@ async fn shared_items_appear_under_shared_with_their_role_and_nothing_else_shows
 
     // Bob sees the share under /shared, reads it, and cannot write as a viewer.
     let bob_token = app_token(&app, &bob, "read-write").await;
-    let listing = app
-        .client
-        .request(
-            Method::from_bytes(b"PROPFIND").unwrap(),
-            format!("{}/dav/shared/", app.address),
-        )
-        .basic_auth("anyone", Some(&bob_token))
-        .header("depth", "1")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listing = dav_with(
+        &app,
+        "PROPFIND",
+        "/shared/",
+        &bob_token,
+        &[("depth", "1")],
+        None,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(listing.contains("/dav/shared/team/"), "{listing}");
     let got = dav(&app, "GET", "/shared/team/plan.txt", &bob_token, None).await;
     assert_eq!(got.bytes().await.unwrap().as_ref(), b"plan");
@@ -239,17 +245,7 @@ async fn a_put_over_the_quota_is_refused_and_leaves_nothing() {
     assert_eq!(usage["used_bytes"], 0, "{usage}");
     assert_eq!(usage["reserved_bytes"], 0, "{usage}");
     // Malformed XML is a 400, never a 500.
-    let bad = app
-        .client
-        .request(
-            Method::from_bytes(b"PROPFIND").unwrap(),
-            format!("{}/dav/", app.address),
-        )
-        .basic_auth("anyone", Some(&token))
-        .body("<not xml")
-        .send()
-        .await
-        .unwrap();
+    let bad = dav(&app, "PROPFIND", "/", &token, Some(b"<not xml".to_vec())).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -259,24 +255,16 @@ async fn what_rfc_4918_refuses_is_refused_with_its_status() {
     let ann = app.register_and_login().await;
     let token = app_token(&app, &ann, "read-write").await;
     dav(&app, "PUT", "/a.txt", &token, Some(b"a".to_vec())).await;
-    let send = |method: &str, headers: Vec<(&'static str, String)>| {
-        let mut request = app
-            .client
-            .request(
-                Method::from_bytes(method.as_bytes()).unwrap(),
-                format!("{}/dav/a.txt", app.address),
-            )
-            .basic_auth("anyone", Some(&token));
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        request.send()
-    };
-
     // A whole tree in one answer: 403 with the precondition named.
-    let infinite = send("PROPFIND", vec![("depth", "infinity".into())])
-        .await
-        .unwrap();
+    let infinite = dav_with(
+        &app,
+        "PROPFIND",
+        "/a.txt",
+        &token,
+        &[("depth", "infinity")],
+        None,
+    )
+    .await;
     assert_eq!(infinite.status(), StatusCode::FORBIDDEN);
     assert!(infinite
         .text()
@@ -285,31 +273,20 @@ async fn what_rfc_4918_refuses_is_refused_with_its_status() {
         .contains("propfind-finite-depth"));
 
     // A Destination on another server: 502, and nothing copied; on this one it works.
-    let elsewhere = send(
-        "COPY",
-        vec![("destination", "http://elsewhere.example/dav/b.txt".into())],
-    )
-    .await
-    .unwrap();
+    let elsewhere = [("destination", "http://elsewhere.example/dav/b.txt")];
+    let elsewhere = dav_with(&app, "COPY", "/a.txt", &token, &elsewhere, None).await;
     assert_eq!(elsewhere.status(), StatusCode::BAD_GATEWAY);
-    let here = send(
-        "COPY",
-        vec![("destination", format!("{}/dav/b.txt", app.address))],
-    )
-    .await
-    .unwrap();
+    let destination = format!("{}/dav/b.txt", app.address);
+    let here = [("destination", destination.as_str())];
+    let here = dav_with(&app, "COPY", "/a.txt", &token, &here, None).await;
     assert_eq!(here.status(), StatusCode::CREATED);
 
     // A lock token nobody holds unlocks nothing.
-    let unheld = send(
-        "UNLOCK",
-        vec![(
-            "lock-token",
-            "<urn:uuid:00000000-0000-0000-0000-000000000000>".into(),
-        )],
-    )
-    .await
-    .unwrap();
+    let nobody = [(
+        "lock-token",
+        "<urn:uuid:00000000-0000-0000-0000-000000000000>",
+    )];
+    let unheld = dav_with(&app, "UNLOCK", "/a.txt", &token, &nobody, None).await;
     assert_eq!(unheld.status(), StatusCode::CONFLICT);
 }
 

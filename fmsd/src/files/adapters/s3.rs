@@ -186,6 +186,20 @@ impl S3BlobStore {
     }
 
     /// Starts a multipart upload of blob `key`; returns its upload id.
+    /// The multipart upload and plan of `staging`, from the cache when it was seen lately.
+    async fn known_staging(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+    ) -> Result<(String, PartPlan)> {
+        if let Some(known) = self.cache.get(key, staging) {
+            return Ok(known);
+        }
+        let record = self.owned_record(key, staging).await?;
+        self.cache.remember(key, &record);
+        Ok((record.upload_id.clone(), record.plan()))
+    }
+
     async fn create_upload(&self, key: &BlobKey) -> Result<String> {
         self.bucket
             .initiate_multipart_upload(&self.object_path(key), BLOB_CONTENT_TYPE)
@@ -232,14 +246,7 @@ impl BlobStore for S3BlobStore {
         number: u32,
         expires_at: DateTime<Utc>,
     ) -> Result<String> {
-        let (upload_id, plan) = match self.cache.get(key, staging) {
-            Some(known) => known,
-            None => {
-                let record = self.owned_record(key, staging).await?;
-                self.cache.remember(key, &record);
-                (record.upload_id.clone(), record.plan())
-            }
-        };
+        let (upload_id, plan) = self.known_staging(key, staging).await?;
         let (_, size) = plan.part(number).ok_or_else(|| {
             Error::Invalid(format!(
                 "this upload has parts 1 to {}, not part {number}",
@@ -401,14 +408,7 @@ impl BlobStore for S3BlobStore {
         size: u64,
         mut body: ByteStream,
     ) -> Result<StoredPart> {
-        let (upload_id, plan) = match self.cache.get(key, staging) {
-            Some(known) => known,
-            None => {
-                let record = self.owned_record(key, staging).await?;
-                self.cache.remember(key, &record);
-                (record.upload_id.clone(), record.plan())
-            }
-        };
+        let (upload_id, plan) = self.known_staging(key, staging).await?;
         match plan.part(number) {
             Some((_, planned)) if planned == size => {}
             Some((_, planned)) => {

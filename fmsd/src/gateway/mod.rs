@@ -8,7 +8,7 @@
 //! ([`metrics`], which also serves `/metrics` on its own listener) and turns every error into one
 //! JSON shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back. Every
 //! answer says `X-Content-Type-Options: nosniff`, and every answer of the JSON API
-//! `Cache-Control: no-store`.
+//! `Cache-Control: no-store`. A browser at a link gets web pages instead ([`pages`]).
 
 pub mod auth;
 pub mod client;
@@ -17,6 +17,7 @@ pub mod deadline;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 pub mod scope;
 pub mod server;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub forwarding: client::Forwarding,
     /// Time, injectable for tests.
     pub clock: Arc<dyn Clock>,
+    /// The cookies that spare a browser a link's password for a while.
+    pub unlocks: pages::unlock::Unlocks,
 }
 
 /// Every route, with the layers every request passes through.
@@ -87,6 +90,7 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
     Router::new()
         .merge(api)
         .merge(blobs)
+        .merge(pages::assets::router())
         .merge(public)
         .fallback(error::not_found)
         // After every route is in: it reaches only the routes registered before it.

@@ -23,6 +23,7 @@ mod held_uploads;
 mod helpers;
 mod idle_connections;
 mod limits;
+mod link_pages;
 mod link_transfers;
 mod links;
 mod logs;

@@ -69,6 +69,24 @@ impl FileService {
     /// Opens the link `token`, checking its life, its downloads left and its password.
     #[tracing::instrument(skip_all)]
     pub async fn open_link(&self, token: &str, password: Option<String>) -> Result<OpenLink> {
+        self.open_link_with(token, Some(password)).await
+    }
+
+    /// Opens the link `token` for a client that proved it knows the password a moment ago
+    /// (the gateway's signed cookie): its life and downloads left are checked, its password
+    /// is not.
+    #[tracing::instrument(skip_all)]
+    pub async fn open_unlocked_link(&self, token: &str) -> Result<OpenLink> {
+        self.open_link_with(token, None).await
+    }
+
+    /// Opens the link `token`; `password` is what to check the link's password against, or
+    /// `None` when it was proven already.
+    async fn open_link_with(
+        &self,
+        token: &str,
+        password: Option<Option<String>>,
+    ) -> Result<OpenLink> {
         let not_found =
             || Error::NotFound("there is no such link (it may have been revoked)".into());
         let token = LinkToken::parse(token).map_err(|_| not_found())?;
@@ -103,7 +121,7 @@ impl FileService {
         if open.link.mode == LinkMode::Download && open.downloads_left() == Some(0) {
             return Err(exhausted());
         }
-        if let Some(hash) = &open.link.password_hash {
+        if let (Some(hash), Some(password)) = (&open.link.password_hash, password) {
             let Some(password) = password else {
                 return Err(Error::Unauthorized(format!(
                     "this link needs a password; send it in the {} header",

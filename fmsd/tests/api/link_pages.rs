@@ -1,0 +1,347 @@
+//! The web pages of links, as a browser asks for them (`Accept: text/html`): the file page and
+//! its Download button, the error pages, the password form and its cookie, and the headers
+//! every page carries. The same URLs still answer JSON to programs.
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::json;
+
+use crate::fixtures::upload;
+use crate::helpers::{error_code, TestApp};
+use crate::sharing_support::{create_link, register_named, send};
+
+/// What Chromium sends when it opens a page.
+pub const BROWSER_ACCEPT: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+/// A request to `/s/{token}{rest}` as a browser sends it, not following redirects.
+pub fn browser(app: &TestApp, method: Method, token: &str, rest: &str) -> RequestBuilder {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    client
+        .request(method, format!("{}/s/{token}{rest}", app.address))
+        .header(ACCEPT, BROWSER_ACCEPT)
+}
+
+/// Asserts the headers every page carries; returns the page's text.
+pub async fn page(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    let headers = response.headers();
+    assert_eq!(headers[CONTENT_TYPE], "text/html; charset=utf-8");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'nonce-",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(policy.contains(directive), "{policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cache-control"], "no-store");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_file_link_is_a_page_for_a_browser_and_json_for_a_program() {
+    let app = crate::helpers::spawn_app().await;
+    let ann = register_named(&app, "Ann <b>Owner</b>").await;
+    upload(&app, &ann.token, "/report.pdf", &vec![7u8; 3 * 1024 * 1024]).await;
+    let created = create_link(
+        &app,
+        &ann,
+        json!({"path": "/report.pdf", "max_downloads": 5}),
+    )
+    .await;
+
+    let text = page(
+        send(browser(&app, Method::GET, &created.token, "")).await,
+        StatusCode::OK,
+    )
+    .await;
+    for shown in [
+        "<title>report.pdf · fms</title>",
+        "<h1>report.pdf</h1>",
+        "3.00 MiB",
+        "Ann &lt;b&gt;Owner&lt;/b&gt;",
+        "Downloads left",
+        &format!("href=\"/s/{}/download\"", created.token),
+        "href=\"/assets/page.css\"",
+        "name=\"viewport\"",
+    ] {
+        assert!(text.contains(shown), "{shown} is not in {text}");
+    }
+    assert!(!text.contains("<b>Owner"), "{text}");
+
+    let json = send(app.request(Method::GET, &format!("/s/{}", created.token), None)).await;
+    assert_eq!(json.status(), StatusCode::OK);
+    let link: common::api::PublicLink = json.json().await.unwrap();
+    assert_eq!(link.name, "report.pdf");
+
+    let css = app.get("/assets/page.css", None).await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(css.headers()[CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(css.text().await.unwrap().contains(":focus-visible"));
+}
+
+#[tokio::test]
+async fn the_download_button_counts_one_download_and_redirects_to_the_named_file() {
+    let app = crate::helpers::spawn_app().await;
+    let ann = register_named(&app, "Ann").await;
+    let bytes = crate::fixtures::sample_bytes(200_000, 3);
+    upload(&app, &ann.token, "/résumé 2026.txt", &bytes).await;
+    let created = create_link(
+        &app,
+        &ann,
+        json!({"path": "/résumé 2026.txt", "max_downloads": 2}),
+    )
+    .await;
+
+    // A HEAD checks the link and counts nothing.
+    let head = send(browser(&app, Method::HEAD, &created.token, "/download")).await;
+    assert_eq!(head.status(), StatusCode::NO_CONTENT);
+    for left in ["1", "0"] {
+        let redirect = send(browser(&app, Method::GET, &created.token, "/download")).await;
+        assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+        assert_eq!(redirect.headers()["referrer-policy"], "no-referrer");
+        let location = redirect.headers()[LOCATION].to_str().unwrap().to_owned();
+        let file = app.client.get(&location).send().await.unwrap();
+        assert_eq!(file.status(), StatusCode::OK);
+        assert_eq!(
+            file.headers()["content-disposition"],
+            "attachment; filename=\"r_sum_ 2026.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9%202026.txt"
+        );
+        assert_eq!(file.bytes().await.unwrap().as_ref(), bytes.as_slice());
+        if left == "1" {
+            let text = page(
+                send(browser(&app, Method::GET, &created.token, "")).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert!(text.contains("<dd>1</dd>"), "{text}");
+        }
+    }
+    // Used up: the page and the button say so; a program still gets JSON.
+    for rest in ["", "/download"] {
+        let text = page(
+            send(browser(&app, Method::GET, &created.token, rest)).await,
+            StatusCode::GONE,
+        )
+        .await;
+        assert!(text.contains("This link has ended"), "{text}");
+        assert!(text.contains("no downloads left"), "{text}");
+    }
+    let (status, code, _) = error_code(
+        send(app.request(Method::GET, &format!("/s/{}/download", created.token), None)).await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (StatusCode::GONE, "gone"));
+}
+
+#[tokio::test]
+async fn an_expired_link_is_a_410_page_and_a_revoked_one_looks_like_an_unknown_one() {
+    let app = crate::helpers::spawn_app().await;
+    let ann = register_named(&app, "Ann").await;
+    upload(&app, &ann.token, "/a.txt", b"a").await;
+    let expiring = create_link(&app, &ann, json!({"path": "/a.txt", "expires_in_secs": 60})).await;
+    let revoked = create_link(&app, &ann, json!({"path": "/a.txt"})).await;
+    let response = app
+        .delete(
+            &format!("/v1/links/{}", revoked.link.id),
+            Some(&ann.token),
+            None,
+        )
+        .await;
+    assert!(response.status().is_success());
+    app.clock.advance(chrono::Duration::seconds(61));
+
+    let text = page(
+        send(browser(&app, Method::GET, &expiring.token, "")).await,
+        StatusCode::GONE,
+    )
+    .await;
+    assert!(text.contains("This link expired at"), "{text}");
+
+    let unknown = "A".repeat(43);
+    let mut bodies = Vec::new();
+    for token in [revoked.token.as_str(), unknown.as_str(), "short"] {
+        for rest in ["", "/download"] {
+            let text = page(
+                send(browser(&app, Method::GET, token, rest)).await,
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+            bodies.push(text);
+        }
+    }
+    assert!(bodies.windows(2).all(|pair| pair[0] == pair[1]));
+    assert!(bodies[0].contains("This link does not work"));
+}
+
+#[tokio::test]
+async fn a_file_name_that_looks_like_markup_shows_as_text() {
+    let app = crate::helpers::spawn_app().await;
+    let ann = register_named(&app, "Ann").await;
+    let name = "<img src=x onerror=alert(1)>.html";
+    upload(
+        &app,
+        &ann.token,
+        &format!("/{name}"),
+        b"<script>alert(2)</script>",
+    )
+    .await;
+    let created = create_link(&app, &ann, json!({"path": format!("/{name}")})).await;
+    let text = page(
+        send(browser(&app, Method::GET, &created.token, "")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        text.contains("&lt;img src=x onerror=alert(1)&gt;.html"),
+        "{text}"
+    );
+    assert!(!text.contains("<img"), "{text}");
+}
+
+#[tokio::test]
+async fn a_password_link_shows_its_form_and_a_right_password_sets_a_cookie_for_the_link() {
+    let app = crate::helpers::spawn_app().await;
+    let ann = register_named(&app, "Ann").await;
+    let bytes = b"secret plans".to_vec();
+    upload(&app, &ann.token, "/plans.txt", &bytes).await;
+    let created = create_link(
+        &app,
+        &ann,
+        json!({"path": "/plans.txt", "password": "open sesame"}),
+    )
+    .await;
+    let token = created.token.as_str();
+
+    let form = page(
+        send(browser(&app, Method::GET, token, "")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert!(form.contains(&format!("action=\"/s/{token}\"")), "{form}");
+    assert!(form.contains("<label for=\"password\">"), "{form}");
+    assert!(!form.contains("plans.txt"), "{form}");
+
+    let wrong = send(
+        browser(&app, Method::POST, token, "")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("password=guess"),
+    )
+    .await;
+    assert!(wrong.headers().get(SET_COOKIE).is_none());
+    let text = page(wrong, StatusCode::UNAUTHORIZED).await;
+    assert!(text.contains("That password is not right"), "{text}");
+
+    let right = send(
+        browser(&app, Method::POST, token, "")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("password=open+sesame"),
+    )
+    .await;
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+    assert_eq!(right.headers()[LOCATION], format!("/s/{token}"));
+    let cookie = right.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    for attribute in [
+        &format!("Path=/s/{token}"),
+        "HttpOnly",
+        "SameSite=Strict",
+        "Max-Age=1800",
+    ] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    // Over plain http (no proxy saying https) the cookie cannot be `Secure`.
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_owned();
+
+    let text = page(
+        send(browser(&app, Method::GET, token, "").header(COOKIE, &pair)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(text.contains("<h1>plans.txt</h1>"), "{text}");
+    let redirect = send(browser(&app, Method::GET, token, "/download").header(COOKIE, &pair)).await;
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+
+    // The cookie is for this link only, and for a while only.
+    upload(&app, &ann.token, "/other.txt", b"other").await;
+    let other = create_link(
+        &app,
+        &ann,
+        json!({"path": "/other.txt", "password": "open sesame"}),
+    )
+    .await;
+    let text = page(
+        send(browser(&app, Method::GET, &other.token, "").header(COOKIE, &pair)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert!(text.contains("needs a password"), "{text}");
+    app.clock.advance(chrono::Duration::seconds(1801));
+    page(
+        send(browser(&app, Method::GET, token, "").header(COOKIE, &pair)).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    // The header still works for programs, and a forged cookie opens nothing.
+    let json = send(
+        app.request(Method::GET, &format!("/s/{token}"), None)
+            .header(common::api::LINK_PASSWORD_HEADER, "open sesame"),
+    )
+    .await;
+    assert_eq!(json.status(), StatusCode::OK);
+    let forged = send(
+        app.request(Method::GET, &format!("/s/{token}"), None)
+            .header(COOKIE, "fms_link=99999999999.00ff"),
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn too_many_wrong_passwords_are_a_429_page_with_retry_after() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.files.link_password_attempts_per_minute = 2;
+    })
+    .await;
+    let ann = register_named(&app, "Ann").await;
+    upload(&app, &ann.token, "/a.txt", b"a").await;
+    let created = create_link(
+        &app,
+        &ann,
+        json!({"path": "/a.txt", "password": "open sesame"}),
+    )
+    .await;
+    let mut last = None;
+    for _ in 0..4 {
+        let response = send(
+            browser(&app, Method::POST, &created.token, "")
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body("password=guess"),
+        )
+        .await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            last = Some(response);
+            break;
+        }
+    }
+    let limited = last.expect("the guesses were limited");
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    let text = page(limited, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(text.contains("Too many wrong passwords"), "{text}");
+    assert!(text.contains("try again"), "{text}");
+}

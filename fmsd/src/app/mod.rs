@@ -214,6 +214,7 @@ impl App {
             ),
             clock,
             unlocks,
+            upload_origin: wiring::upload_origin(&settings),
         };
         let router = gateway::router(state, &settings.gateway);
         let connection_limits = connection_limits(&settings)?;

@@ -300,6 +300,10 @@ pub trait BlobStore: Send + Sync {
         file_name: &str,
     ) -> Result<String>;
 
+    /// The bytes of blob `key`, as a stream, for what fmsd sends itself (a folder as one zip);
+    /// [`crate::error::Error::NotFound`] if it is not there.
+    async fn read(&self, key: &BlobKey) -> Result<ByteStream>;
+
     /// Deletes the blob.
     async fn delete(&self, key: &BlobKey) -> Result<()>;
 

@@ -63,6 +63,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The cookies that spare a browser a link's password for a while.
     pub unlocks: pages::unlock::Unlocks,
+    /// The blob store's origin when part uploads go elsewhere than fmsd (S3), which the file
+    /// request page's script may send to.
+    pub upload_origin: Option<String>,
 }
 
 /// Every route, with the layers every request passes through.
@@ -90,7 +93,7 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
     Router::new()
         .merge(api)
         .merge(blobs)
-        .merge(pages::assets::router())
+        .merge(pages::router())
         .merge(public)
         .fallback(error::not_found)
         // After every route is in: it reaches only the routes registered before it.

@@ -345,3 +345,131 @@ async fn too_many_wrong_passwords_are_a_429_page_with_retry_after() {
     assert!(text.contains("Too many wrong passwords"), "{text}");
     assert!(text.contains("try again"), "{text}");
 }
+
+/// The files of `zip` by path, each with its bytes (the CRC checked as it is read).
+pub async fn unzip(zip: Vec<u8>) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let reader = async_zip::base::read::mem::ZipFileReader::new(zip)
+        .await
+        .expect("a whole zip");
+    let mut files = std::collections::BTreeMap::new();
+    for index in 0..reader.file().entries().len() {
+        let mut entry = reader.reader_with_entry(index).await.unwrap();
+        let name = entry.entry().filename().as_str().unwrap().to_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end_checked(&mut bytes).await.unwrap();
+        files.insert(name, bytes);
+    }
+    files
+}
+
+#[tokio::test]
+async fn a_folder_link_browses_down_downloads_each_file_and_zips_the_folder() {
+    let app = crate::helpers::spawn_app().await;
+    let ann = register_named(&app, "Ann").await;
+    let files = [
+        ("/work/proj/a.txt", b"alpha".to_vec()),
+        (
+            "/work/proj/sub/b.bin",
+            crate::fixtures::sample_bytes(1_500_000, 9),
+        ),
+        ("/work/proj/sub/deep/c <i>.txt", b"gamma".to_vec()),
+    ];
+    crate::fixtures::mkdir(&app, &ann.token, "/work/proj/sub/deep", true).await;
+    for (path, bytes) in &files {
+        upload(&app, &ann.token, path, bytes).await;
+    }
+    let created = create_link(&app, &ann, json!({"path": "/work/proj"})).await;
+    let token = created.token.as_str();
+
+    let root = page(
+        send(browser(&app, Method::GET, token, "")).await,
+        StatusCode::OK,
+    )
+    .await;
+    for shown in [
+        "<h1>proj</h1>",
+        ">a.txt<",
+        "sub/",
+        "Download all as .zip",
+        "5 B",
+    ] {
+        assert!(root.contains(shown), "{shown} is not in {root}");
+    }
+    assert!(!root.contains("/work"), "{root}");
+    let sub = page(
+        send(browser(&app, Method::GET, token, "/browse?path=%2Fsub")).await,
+        StatusCode::OK,
+    )
+    .await;
+    for shown in [
+        "<h1>sub</h1>",
+        "b.bin",
+        "1.43 MiB",
+        "deep/",
+        "aria-current=\"page\"",
+    ] {
+        assert!(sub.contains(shown), "{shown} is not in {sub}");
+    }
+    let deep = page(
+        send(browser(
+            &app,
+            Method::GET,
+            token,
+            "/browse?path=%2Fsub%2Fdeep",
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(deep.contains("c &lt;i&gt;.txt"), "{deep}");
+    // Nothing above the shared folder.
+    for above in [
+        "/browse?path=%2F..",
+        "/browse?path=..%2F..",
+        "/browse?path=%2Fnope",
+    ] {
+        let response = send(browser(&app, Method::GET, token, above)).await;
+        let status = response.status();
+        assert!(status.is_client_error(), "{above}: {status}");
+        let text = page(response, status).await;
+        assert!(!text.contains("/work"), "{text}");
+    }
+
+    let redirect = send(browser(
+        &app,
+        Method::GET,
+        token,
+        "/download?path=%2Fsub%2Fb.bin",
+    ))
+    .await;
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+    let location = redirect.headers()[LOCATION].to_str().unwrap().to_owned();
+    let file = app.client.get(&location).send().await.unwrap();
+    assert_eq!(file.bytes().await.unwrap().as_ref(), files[1].1.as_slice());
+
+    let zip = send(browser(&app, Method::GET, token, "/zip?path=%2F")).await;
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert_eq!(zip.headers()[CONTENT_TYPE], "application/zip");
+    assert_eq!(
+        zip.headers()["content-disposition"],
+        "attachment; filename=\"proj.zip\"; filename*=UTF-8''proj.zip"
+    );
+    let unzipped = unzip(zip.bytes().await.unwrap().to_vec()).await;
+    let expected: std::collections::BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .map(|(path, bytes)| {
+            (
+                path.trim_start_matches("/work/proj/").to_owned(),
+                bytes.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(unzipped, expected);
+
+    let zip = send(browser(&app, Method::GET, token, "/zip?path=%2Fsub")).await;
+    let names: Vec<String> = unzip(zip.bytes().await.unwrap().to_vec())
+        .await
+        .into_keys()
+        .collect();
+    assert_eq!(names, ["b.bin", "deep/c <i>.txt"]);
+}

@@ -9,6 +9,7 @@ mod activity_mail;
 mod app_tokens;
 mod authorization;
 mod bad_file_requests;
+mod browser;
 mod customers;
 mod daemon;
 mod downloads;

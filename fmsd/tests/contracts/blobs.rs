@@ -185,6 +185,12 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
         );
     }
     assert!(response.bytes().await.expect("the body") == bytes);
+    // And `read` streams the same bytes to fmsd itself.
+    let chunks: Vec<bytes::Bytes> =
+        futures::TryStreamExt::try_collect(store.read(&key).await.expect("read"))
+            .await
+            .expect("every chunk");
+    assert!(chunks.concat() == bytes);
     let (first, last) = (PART - 5, PART + 4);
     let response = http
         .get(&url)
@@ -236,6 +242,7 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
     let status = http.get(&url).send().await.expect("an answer").status();
     assert_eq!(status, StatusCode::NOT_FOUND);
     store.delete(&key).await.expect("delete again");
+    assert!(matches!(store.read(&key).await, Err(Error::NotFound(_))));
     upload_part(store, &http, &other_key, &other, &plan, &bytes, 1).await;
     store.abort(&other_key, &other).await.expect("abort");
     assert!(!inspect.staging_exists(&other_key, &other).await);

@@ -342,6 +342,20 @@ impl BlobStore for LocalBlobStore {
         Ok(url.to_string())
     }
 
+    async fn read(&self, key: &BlobKey) -> Result<ByteStream> {
+        use futures::TryStreamExt;
+        let file = match tokio::fs::File::open(self.object_path(key)).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                return Err(Error::NotFound("no such file".into()))
+            }
+            Err(error) => return Err(io_error(error, "open a blob")),
+        };
+        Ok(Box::pin(
+            tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map_ok(Bytes::from),
+        ))
+    }
+
     async fn delete(&self, key: &BlobKey) -> Result<()> {
         remove_if_present(&self.object_path(key)).await
     }

@@ -386,6 +386,25 @@ impl BlobStore for S3BlobStore {
     }
 
     #[tracing::instrument(skip(self), fields(key = key.as_str()))]
+    async fn read(&self, key: &BlobKey) -> Result<crate::files::ports::ByteStream> {
+        use futures::StreamExt;
+        let response = match self
+            .streaming
+            .get_object_stream(self.object_path(key))
+            .await
+        {
+            Ok(response) => response,
+            Err(error) if is_missing(&error) => return Err(Error::NotFound("no such file".into())),
+            Err(error) => return Err(to_error(error, "read a blob")),
+        };
+        Ok(Box::pin(response.bytes.map(|chunk| {
+            chunk.map_err(|error| {
+                std::io::Error::other(format!("failed to read a blob from S3: {error}"))
+            })
+        })))
+    }
+
+    #[tracing::instrument(skip(self), fields(key = key.as_str()))]
     async fn delete(&self, key: &BlobKey) -> Result<()> {
         self.delete_object(key).await
     }

@@ -11,11 +11,23 @@ use axum::Router;
 use crate::gateway::AppState;
 
 /// Every asset: its name under `/assets/`, its media type and its text.
-const ASSETS: &[(&str, &str, &str)] = &[(
-    "page.css",
-    "text/css; charset=utf-8",
-    include_str!("assets/page.css"),
-)];
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "page.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/page.css"),
+    ),
+    (
+        "sha256.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/sha256.js"),
+    ),
+    (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/upload.js"),
+    ),
+];
 
 /// `GET /assets/{name}`.
 pub fn router() -> Router<AppState> {

@@ -6,14 +6,18 @@ use axum::http::header::{LOCATION, REFERRER_POLICY, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{error_page, nonce, page, views};
+use super::{error_page, nonce, page, page_with, views};
 use crate::error::Error;
-use crate::files::domain::{LinkMode, LinkToken, RemotePath};
+use crate::files::domain::{LinkMode, LinkToken, PageLimit, RemotePath};
 use crate::files::service::OpenLink;
 use crate::gateway::client::Client;
 use crate::gateway::error::ApiError;
+use crate::gateway::routes::files::listing;
 use crate::gateway::routes::public_links::{open, open_with};
 use crate::gateway::AppState;
+
+/// Entries on one page of a folder; more are a "More" link away.
+const PAGE_ENTRIES: u32 = 200;
 
 /// The answer to a request that failed: a page for a browser (the password form when the
 /// link wants its password), the JSON error for a program.
@@ -37,24 +41,61 @@ fn password_form(token: &str, error: Option<&str>) -> Response {
 
 /// `GET /s/{token}` for a browser.
 pub async fn show(state: &AppState, client: &Client, token: &str, headers: &HeaderMap) -> Response {
-    match open(state, token, headers, client.ip).await {
-        Ok(open) => link_page(token, &open),
-        Err(error) => failure(true, token, error),
+    let result = async {
+        let open = open(state, token, headers, client.ip).await?;
+        let nonce = nonce();
+        let markup = match open.link.mode {
+            LinkMode::Download if open.node.is_folder() => {
+                return folder(state, token, &open, "/", None).await;
+            }
+            LinkMode::Download => views::file_page(&nonce, token, &open),
+            LinkMode::Upload => {
+                let markup = views::upload_page(&nonce, token, &open);
+                let origin = state.upload_origin.as_deref();
+                return Ok(page_with(StatusCode::OK, &nonce, origin, markup));
+            }
+        };
+        Ok(page(StatusCode::OK, &nonce, markup))
     }
+    .await;
+    result.unwrap_or_else(|error| failure(true, token, error))
 }
 
-/// The page of an opened link.
-fn link_page(token: &str, open: &OpenLink) -> Response {
+/// `GET /s/{token}/browse?path=&cursor=`: a folder inside a folder link.
+pub async fn browse(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+    headers: &HeaderMap,
+    path: Option<&str>,
+    cursor: Option<&str>,
+) -> Response {
+    let result = async {
+        let open = open(state, token, headers, client.ip).await?;
+        folder(state, token, &open, path.unwrap_or("/"), cursor).await
+    }
+    .await;
+    result.unwrap_or_else(|error| failure(true, token, error))
+}
+
+/// The page of the folder at `path` inside the link's folder.
+async fn folder(
+    state: &AppState,
+    token: &str,
+    open: &OpenLink,
+    path: &str,
+    cursor: Option<&str>,
+) -> Result<Response, Error> {
+    let path = RemotePath::parse(path)?;
+    let limit = PageLimit::parse(Some(PAGE_ENTRIES))?;
+    let page_of = state.files.link_listing(open, &path, cursor, limit).await?;
+    let listing = listing(&open.scope(), &page_of);
     let nonce = nonce();
-    let markup = match open.link.mode {
-        LinkMode::Download if !open.node.is_folder() => views::file_page(&nonce, token, open),
-        _ => views::message_page(
-            &nonce,
-            open.node.path.name(),
-            "This link cannot be shown as a page yet.",
-        ),
-    };
-    page(StatusCode::OK, &nonce, markup)
+    Ok(page(
+        StatusCode::OK,
+        &nonce,
+        views::folder_page(&nonce, token, open, &listing),
+    ))
 }
 
 /// `POST /s/{token}` with the form's `password`: right, it sets the unlock cookie and sends the

@@ -6,22 +6,78 @@
 //! `Content-Security-Policy` (nothing loads but fmsd's own stylesheet and the scripts carrying
 //! the response's nonce; no framing, no form posts elsewhere, no `<base>`),
 //! `Referrer-Policy: no-referrer` (the token is in the URL), and `Cache-Control: no-store`.
-//! The stylesheet and scripts are compiled into the binary ([`assets`]).
+//! The stylesheet and scripts are compiled into the binary ([`assets`]). A folder link's page
+//! browses into its sub-folders (`/s/{token}/browse?path=`) and sends the whole folder as one
+//! zip ([`archive`]).
 
+pub mod archive;
 pub mod assets;
 pub mod link;
 pub mod unlock;
 pub mod views;
 
+use axum::extract::State;
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use maud::Markup;
 use rand::RngCore;
+use serde::Deserialize;
 
 use crate::error::Error;
+use crate::gateway::client::Client;
+use crate::gateway::error::{PathParams, QueryParams};
+use crate::gateway::AppState;
+
+/// The page routes outside the JSON API (so outside the OpenAPI document): the assets, a folder
+/// link's sub-folders and its zip.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(assets::router())
+        .route("/s/{token}/browse", get(browse))
+        .route("/s/{token}/zip", get(zip))
+}
+
+/// `?path=&cursor=` of the page routes.
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    /// A path inside the link's folder.
+    path: Option<String>,
+    /// The previous page's cursor.
+    cursor: Option<String>,
+}
+
+async fn browse(
+    State(state): State<AppState>,
+    client: Client,
+    PathParams(token): PathParams<String>,
+    QueryParams(query): QueryParams<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    link::browse(
+        &state,
+        &client,
+        &token,
+        &headers,
+        query.path.as_deref(),
+        query.cursor.as_deref(),
+    )
+    .await
+}
+
+async fn zip(
+    State(state): State<AppState>,
+    client: Client,
+    PathParams(token): PathParams<String>,
+    QueryParams(query): QueryParams<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    archive::zip(&state, &client, &token, &headers, query.path.as_deref()).await
+}
 
 /// Whether a request asked for a web page: its `Accept` names `text/html` and ranks it at
 /// least as high as `application/json`. Programs that send no `Accept`, `*/*` or JSON get

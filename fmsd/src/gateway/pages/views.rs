@@ -4,6 +4,7 @@
 //! Each page is one column of plain HTML that works without script and on a phone; the only
 //! script is the file request's uploader, loaded from fmsd with the response's nonce.
 
+use common::api::{EntryKind, Listing};
 use common::size::human_bytes;
 use maud::{html, Markup, DOCTYPE};
 
@@ -98,4 +99,128 @@ pub fn password_page(nonce: &str, token: &str, error: Option<&str>) -> Markup {
 /// An answer that is not the link's content: `title` and what to do about it.
 pub fn message_page(nonce: &str, title: &str, message: &str) -> Markup {
     layout(nonce, title, html! { p { (message) } }, &[])
+}
+
+/// `path` (relative to the link's folder) as a query value.
+fn query_path(path: &str) -> String {
+    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}
+
+/// The page of a folder link at `listing.path`, with links into each sub-folder, a Download
+/// link per file, and the folder as one zip.
+pub fn folder_page(nonce: &str, token: &str, open: &OpenLink, listing: &Listing) -> Markup {
+    let here = listing.path.as_str();
+    let root_name = open.node.path.name();
+    let title = match here {
+        "/" => root_name.to_owned(),
+        _ => here.rsplit('/').next().unwrap_or(here).to_owned(),
+    };
+    // Each ancestor inside the link's folder: its name and where it is.
+    let mut crumbs = vec![(root_name.to_owned(), "/".to_owned())];
+    let mut walked = String::new();
+    for segment in here.split('/').filter(|segment| !segment.is_empty()) {
+        walked.push('/');
+        walked.push_str(segment);
+        crumbs.push((segment.to_owned(), walked.clone()));
+    }
+    let browse = |path: &str| format!("/s/{token}/browse?path={}", query_path(path));
+    let body = html! {
+        nav.crumbs aria-label="Folders" {
+            ol {
+                @for (index, (name, path)) in crumbs.iter().enumerate() {
+                    li {
+                        @if index + 1 == crumbs.len() {
+                            span aria-current="page" { (name) }
+                        } @else {
+                            a href=(browse(path)) { (name) }
+                        }
+                    }
+                }
+            }
+        }
+        dl.facts {
+            dt { "Shared by" }
+            dd { (open.owner_name) }
+            (expiry_facts(open))
+        }
+        p.actions {
+            a.button href=(format!("/s/{token}/zip?path={}", query_path(here))) download {
+                "Download all as .zip"
+            }
+        }
+        @if listing.entries.is_empty() {
+            p.muted { "This folder is empty." }
+        } @else {
+            table.listing {
+                caption.visually-hidden { "Files and folders in " (title) }
+                thead {
+                    tr {
+                        th scope="col" { "Name" }
+                        th.size scope="col" { "Size" }
+                        th scope="col" { span.visually-hidden { "Action" } }
+                    }
+                }
+                tbody {
+                    @for entry in &listing.entries {
+                        tr {
+                            @if entry.kind == EntryKind::Folder {
+                                td.name { a href=(browse(&entry.path)) { (entry.name) "/" } }
+                                td.size { "folder" }
+                                td {}
+                            } @else {
+                                td.name { (entry.name) }
+                                td.size { (human_bytes(entry.size)) }
+                                td {
+                                    a href=(format!("/s/{token}/download?path={}", query_path(&entry.path)))
+                                        download aria-label=(format!("Download {}", entry.name)) {
+                                        "Download"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(cursor) = &listing.next_cursor {
+                p {
+                    a.button.secondary href=(format!("{}&cursor={}", browse(here), query_path(cursor))) {
+                        "More"
+                    }
+                }
+            }
+        }
+    };
+    layout(nonce, &title, body, &[])
+}
+
+/// Where the uploader and its hash are served.
+pub const UPLOAD_SCRIPTS: [&str; 2] = ["/assets/sha256.js", "/assets/upload.js"];
+
+/// The page of a file request: a file picker that takes several files, a drop zone, and one
+/// progress bar per file, all driven by the uploader script.
+pub fn upload_page(nonce: &str, token: &str, open: &OpenLink) -> Markup {
+    let body = html! {
+        p {
+            (open.owner_name) " asks you for files. Whatever you send lands in their folder "
+            strong { (open.node.path.name()) } "; nobody who opens this link sees what others sent."
+        }
+        dl.facts {
+            dt { "Link expires" }
+            dd {
+                time datetime=(open.link.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) {
+                    (open.link.expires_at.format("%Y-%m-%d %H:%M UTC"))
+                }
+            }
+        }
+        p #needs-script .error { "Sending files from this page needs JavaScript to be turned on." }
+        form #upload-form data-link=(format!("/s/{token}")) hidden {
+            div #drop .drop {
+                label for="files" { "Choose files, or drop them here" }
+                input #files type="file" name="files" multiple;
+            }
+        }
+        p #upload-status role="status" aria-live="polite" {}
+        ul #uploads .uploads aria-label="Files sent" {}
+    };
+    layout(nonce, "Send files", body, &UPLOAD_SCRIPTS)
 }

@@ -26,23 +26,29 @@ use crate::gateway::AppState;
 /// How many bytes may wait between the zip's writer and the connection.
 const PIPE_BYTES: usize = 256 * 1024;
 
-/// `GET /s/{token}/zip?path=`: the folder at `path` inside the link's folder, as a zip.
+/// `GET /s/{token}/zip?path=`: the folder at `path` inside the link's folder, as a zip. A
+/// `HEAD` (a link preview, say) checks the link and counts nothing.
 pub async fn zip(
     state: &AppState,
     client: &Client,
     token: &str,
     headers: &HeaderMap,
     path: Option<&str>,
+    head: bool,
 ) -> Response {
     let html = super::wants_html(headers);
     let result = async {
         let path = RemotePath::parse(path.unwrap_or("/"))?;
         let open = open(state, token, headers, client.ip).await?;
-        state.files.link_archive(&open, &path).await
+        if head {
+            return Ok(None);
+        }
+        state.files.link_archive(&open, &path).await.map(Some)
     }
     .await;
     let archive = match result {
-        Ok(archive) => archive,
+        Ok(Some(archive)) => archive,
+        Ok(None) => return StatusCode::NO_CONTENT.into_response(),
         Err(error) => return failure(html, token, error),
     };
     let name = format!("{}.zip", archive.name);
@@ -83,11 +89,11 @@ async fn write_zip(
         let mut bytes = files.read_archive_entry(entry).await?;
         let mut entry_writer = zip.write_entry_stream(builder).await.map_err(zip_error)?;
         while let Some(chunk) = bytes.next().await {
-            let chunk = chunk.map_err(|error| Error::internal(error))?;
+            let chunk = chunk.map_err(Error::internal)?;
             entry_writer
                 .write_all(&chunk)
                 .await
-                .map_err(|error| Error::internal(error))?;
+                .map_err(Error::internal)?;
         }
         entry_writer.close().await.map_err(zip_error)?;
     }

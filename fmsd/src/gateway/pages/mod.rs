@@ -18,7 +18,7 @@ pub mod views;
 
 use axum::extract::State;
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -72,11 +72,21 @@ async fn browse(
 async fn zip(
     State(state): State<AppState>,
     client: Client,
+    method: Method,
     PathParams(token): PathParams<String>,
     QueryParams(query): QueryParams<PageQuery>,
     headers: HeaderMap,
 ) -> Response {
-    archive::zip(&state, &client, &token, &headers, query.path.as_deref()).await
+    let head = method == Method::HEAD;
+    archive::zip(
+        &state,
+        &client,
+        &token,
+        &headers,
+        query.path.as_deref(),
+        head,
+    )
+    .await
 }
 
 /// Whether a request asked for a web page: its `Accept` names `text/html` and ranks it at

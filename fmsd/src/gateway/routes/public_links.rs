@@ -148,6 +148,7 @@ async fn show(
 #[allow(dead_code)] // The schema of the form; the handler reads the body itself.
 struct UnlockForm {
     /// The link's password.
+    #[schema(min_length = 1)]
     password: String,
 }
 

@@ -477,3 +477,74 @@ async fn a_folder_link_browses_down_downloads_each_file_and_zips_the_folder() {
         .collect();
     assert_eq!(names, ["b.bin", "deep/c <i>.txt"]);
 }
+
+#[tokio::test]
+async fn a_file_request_page_loads_only_its_own_scripts_and_shows_no_file_of_the_folder() {
+    let app = crate::helpers::spawn_app().await;
+    let ann = register_named(&app, "Ann").await;
+    crate::fixtures::mkdir(&app, &ann.token, "/inbox", false).await;
+    upload(&app, &ann.token, "/inbox/secret-earlier.txt", b"earlier").await;
+    let created = create_link(
+        &app,
+        &ann,
+        json!({"path": "/inbox", "upload_only": true, "password": "open sesame"}),
+    )
+    .await;
+    let token = created.token.as_str();
+    let unlocked = send(
+        browser(&app, Method::POST, token, "")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("password=open+sesame"),
+    )
+    .await;
+    let cookie = unlocked.headers()[SET_COOKIE].to_str().unwrap();
+    let pair = cookie.split(';').next().unwrap().to_owned();
+
+    let response = send(browser(&app, Method::GET, token, "").header(COOKIE, &pair)).await;
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let text = page(response, StatusCode::OK).await;
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    for script in ["/assets/sha256.js", "/assets/upload.js"] {
+        assert!(
+            text.contains(&format!(
+                "<script src=\"{script}\" nonce=\"{nonce}\" defer>"
+            )),
+            "{script} with the nonce is not in {text}"
+        );
+        let served = app.get(script, None).await;
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(
+            served.headers()[CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+    }
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    assert!(text.contains("type=\"file\""), "{text}");
+    assert!(text.contains("multiple"), "{text}");
+    assert!(!text.contains("secret-earlier"), "{text}");
+    // Another answer, another nonce.
+    let again = send(browser(&app, Method::GET, token, "").header(COOKIE, &pair)).await;
+    assert_ne!(again.headers()["content-security-policy"], policy.as_str());
+
+    // The page's script reaches the upload API with the cookie alone.
+    let started = send(
+        app.request(Method::POST, &format!("/s/{token}/uploads"), None)
+            .header(COOKIE, &pair)
+            .json(&json!({"name": "new.txt", "size": 3})),
+    )
+    .await;
+    assert_eq!(started.status(), StatusCode::CREATED);
+    let listing = send(
+        app.request(Method::GET, &format!("/s/{token}/files"), None)
+            .header(COOKIE, &pair),
+    )
+    .await;
+    assert_eq!(listing.status(), StatusCode::FORBIDDEN);
+}

@@ -548,3 +548,33 @@ async fn a_file_request_page_loads_only_its_own_scripts_and_shows_no_file_of_the
     .await;
     assert_eq!(listing.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_unlock_cookie_is_secure_when_a_trusted_proxy_says_https() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.gateway.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let ann = register_named(&app, "Ann").await;
+    upload(&app, &ann.token, "/a.txt", b"a").await;
+    let created = create_link(
+        &app,
+        &ann,
+        json!({"path": "/a.txt", "password": "open sesame"}),
+    )
+    .await;
+    let unlock = |proto: &'static str| {
+        browser(&app, Method::POST, &created.token, "")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-forwarded-proto", proto)
+            .header("x-forwarded-host", "files.example.com")
+            .body("password=open+sesame")
+    };
+    let over_https = send(unlock("https")).await;
+    assert_eq!(over_https.status(), StatusCode::SEE_OTHER);
+    let cookie = over_https.headers()[SET_COOKIE].to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let over_http = send(unlock("http")).await;
+    let cookie = over_http.headers()[SET_COOKIE].to_str().unwrap();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}

@@ -150,8 +150,15 @@ async fn a_file_link_downloads_in_a_browser_and_names_show_as_text() {
     )
     .await;
     let xss = create_link(&app, &ann, json!({"path": format!("/{name}")})).await;
+    let revoked = create_link(&app, &ann, json!({"path": "/old.txt"})).await;
+    let path = format!("/v1/links/{}", revoked.link.id);
+    assert!(app
+        .delete(&path, Some(&ann.token), None)
+        .await
+        .status()
+        .is_success());
+    // The other links live a week; only the one of 60 s expires.
     app.clock.advance(chrono::Duration::seconds(61));
-    // The other links live a week; only the first expired.
 
     let result = run_script(
         "file_link.js",
@@ -159,6 +166,7 @@ async fn a_file_link_downloads_in_a_browser_and_names_show_as_text() {
         &[
             ("FMS_FILE_URL", link_url(&app, &file.token)),
             ("FMS_EXPIRED_URL", link_url(&app, &expired.token)),
+            ("FMS_REVOKED_URL", link_url(&app, &revoked.token)),
             ("FMS_XSS_URL", link_url(&app, &xss.token)),
         ],
     )
@@ -175,6 +183,10 @@ async fn a_file_link_downloads_in_a_browser_and_names_show_as_text() {
     assert_eq!(result["expired"]["status"], 410, "{result}");
     assert_headers(&result["expired"]);
     assert_eq!(result["expired"]["heading"], "This link has ended");
+
+    assert_eq!(result["revoked"]["status"], 404, "{result}");
+    assert_headers(&result["revoked"]);
+    assert_eq!(result["revoked"]["heading"], "This link does not work");
 
     assert_eq!(result["xss"]["status"], 200);
     assert_headers(&result["xss"]);

@@ -1,5 +1,5 @@
-// A file link: its page, the Download button (no script), an expired link's 410 page, and a
-// file whose name is markup, which must show as text.
+// A file link: its page, the Download button (no script), an expired link's 410 page, a
+// revoked link's 404 page, and a file whose name is markup, which must show as text.
 "use strict";
 
 const { env, open, shot, download, run } = require("./common");
@@ -19,10 +19,14 @@ run(async ({ page }) => {
   expired.heading = await page.locator("h1").textContent();
   await shot(page, "expired-link");
 
+  const revoked = await open(page, env("FMS_REVOKED_URL"));
+  revoked.heading = await page.locator("h1").textContent();
+  await shot(page, "revoked-link");
+
   const xss = await open(page, env("FMS_XSS_URL"));
   xss.heading = await page.locator("h1").textContent();
   xss.images = await page.locator("img").count();
   await shot(page, "markup-name");
 
-  return { file, heading, focused, outline, saved, expired, xss };
+  return { file, heading, focused, outline, saved, expired, revoked, xss };
 });

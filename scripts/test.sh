@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing (the toolchain's lint components, the real servers
-# through scripts/services.sh), starts the servers on 127.0.0.1, then builds and runs every test,
+# through scripts/services.sh, Chromium and playwright-core through scripts/browser.sh), starts the servers on 127.0.0.1, then builds and runs every test,
 # lint and format check. Exits non-zero if anything fails. Safe to run again: nothing is
 # reinstalled and running servers are reused.
 set -euo pipefail
@@ -20,6 +20,9 @@ step "real servers (PostgreSQL, tansu, nx-27017, garage, s3s-fs, maildev)"
 bash scripts/services.sh start
 # shellcheck disable=SC1091
 source target/services/services.env
+
+step "browser for the link pages' tests (chromium, playwright-core)"
+eval "$(bash scripts/browser.sh)"
 
 step "format"
 cargo fmt --all -- --check

@@ -74,6 +74,35 @@ impl UrlSigner {
         url
     }
 
+    /// A seal on `subject` for `purpose`, good until `expires_at`: `<expires>.<hex signature>`,
+    /// what a signed cookie holds. `purpose` is never an HTTP method, so no seal is a URL
+    /// signature, nor the other way round.
+    pub fn seal(&self, purpose: &str, subject: &str, expires_at: DateTime<Utc>) -> String {
+        let expires = expires_at.timestamp();
+        let signature = hex::encode(self.mac(purpose, subject, expires).finalize().into_bytes());
+        format!("{expires}.{signature}")
+    }
+
+    /// Whether `sealed` is a seal on `subject` for `purpose` that has not expired at `now`.
+    pub fn check_seal(
+        &self,
+        purpose: &str,
+        subject: &str,
+        sealed: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let Some((expires, signature)) = sealed.split_once('.') else {
+            return false;
+        };
+        let (Ok(expires), Ok(signature)) = (expires.parse::<i64>(), hex::decode(signature)) else {
+            return false;
+        };
+        self.mac(purpose, subject, expires)
+            .verify_slice(&signature)
+            .is_ok()
+            && now.timestamp() <= expires
+    }
+
     /// Checks a signed request: a wrong signature is 403, a URL past its expiry too (with a
     /// message that says so, so a client knows to ask for a fresh one).
     pub fn verify(
@@ -130,6 +159,25 @@ mod tests {
         assert!(signer()
             .verify("PUT", "/blobs/parts/x/1", expires, &signature, later)
             .is_err());
+    }
+
+    #[test]
+    fn a_seal_binds_purpose_subject_and_expiry() {
+        let now = Utc::now();
+        let sealed = signer().seal("UNLOCK", "abc", now + chrono::Duration::seconds(60));
+        assert!(signer().check_seal("UNLOCK", "abc", &sealed, now));
+        assert!(!signer().check_seal("UNLOCK", "abd", &sealed, now));
+        assert!(!signer().check_seal("GET", "abc", &sealed, now));
+        assert!(!signer().check_seal(
+            "UNLOCK",
+            "abc",
+            &sealed,
+            now + chrono::Duration::seconds(61)
+        ));
+        let (expires, signature) = sealed.split_once('.').unwrap();
+        let longer = format!("{}.{signature}", expires.parse::<i64>().unwrap() + 3600);
+        assert!(!signer().check_seal("UNLOCK", "abc", &longer, now));
+        assert!(!signer().check_seal("UNLOCK", "abc", "garbage", now));
     }
 
     #[test]

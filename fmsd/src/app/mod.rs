@@ -138,6 +138,7 @@ impl App {
         let (file_store, sharing_store, dav_store) =
             wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
+        let unlocks = gateway::pages::unlock::Unlocks::new(signer.clone());
         let blob_store = wiring::blobs(&settings, signer).await?;
         let disk = Arc::new(wiring::disk_space(&settings)?);
         let files = Arc::new(FileService::new(
@@ -214,6 +215,8 @@ impl App {
                 settings.public_url.is_some(),
             ),
             clock,
+            unlocks,
+            upload_origin: wiring::upload_origin(&settings),
         };
         let router = gateway::router(state, &settings.gateway);
         let connection_limits = connection_limits(&settings)?;

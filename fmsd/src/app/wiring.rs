@@ -280,3 +280,16 @@ pub async fn limits(settings: &Settings) -> anyhow::Result<Wired<dyn RateLimitSt
         )),
     }
 }
+
+/// Where browsers send part uploads besides fmsd itself, for the link pages' CSP
+/// (`connect-src`): the S3 endpoint's origin when blobs are on S3 (any AWS S3 host without an
+/// endpoint), nothing when fmsd stores them.
+pub fn upload_origin(settings: &Settings) -> Option<String> {
+    if !settings.stores.blobs.starts_with("s3://") {
+        return None;
+    }
+    Some(match &settings.s3.endpoint {
+        Some(endpoint) => endpoint.origin().ascii_serialization(),
+        None => "https://*.amazonaws.com".to_owned(),
+    })
+}

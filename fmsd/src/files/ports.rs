@@ -302,6 +302,12 @@ pub trait BlobStore: Send + Sync {
         file_name: &str,
     ) -> Result<String>;
 
+    /// `len` bytes of blob `key` from `offset` (fewer at its end), streamed, for what fmsd
+    /// serves or copies itself (WebDAV `GET`, a folder as one zip, a server-side copy);
+    /// [`crate::error::Error::NotFound`] if it is not there. A read that fails midway ends the
+    /// stream early or with an error: the caller checks the length.
+    async fn read(&self, key: &BlobKey, offset: u64, len: u64) -> Result<ByteStream>;
+
     /// Deletes the blob.
     async fn delete(&self, key: &BlobKey) -> Result<()>;
 
@@ -316,10 +322,6 @@ pub trait BlobStore: Send + Sync {
         size: u64,
         body: ByteStream,
     ) -> Result<StoredPart>;
-
-    /// `len` bytes of the blob `key` from `offset` (fewer at its end), for fmsd to serve or
-    /// copy them itself.
-    async fn read_range(&self, key: &BlobKey, offset: u64, len: u64) -> Result<Bytes>;
 
     /// Drops stagings started before `older_than` that nobody completed or aborted (left by a
     /// crash between starting one and recording its session); returns how many.

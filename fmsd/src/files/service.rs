@@ -44,7 +44,7 @@ pub(crate) mod tests;
 
 pub use holders::{HeldUpload, StartedThrough};
 pub use links::{LinkView, NewLink};
-pub use public_links::OpenLink;
+pub use public_links::{Archive, ArchiveEntry, OpenLink};
 pub use scoped::ScopedFiles;
 pub use shares::{Scope, ShareView};
 pub use uploads::{CreateUpload, PartView, UploadView};

@@ -121,6 +121,12 @@ impl Client {
         }
     }
 
+    /// Whether the client reached fmsd over https (directly or as a trusted proxy says), so a
+    /// cookie set for it may be `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.base.as_ref().unwrap_or(&self.default_base).scheme() == "https"
+    }
+
     /// What URLs handed to this client start with, without a final `/`.
     pub fn base(&self) -> String {
         self.base

@@ -8,7 +8,7 @@
 //! ([`metrics`], which also serves `/metrics` on its own listener) and turns every error into one
 //! JSON shape ([`error`]). The routes ([`routes`]) translate HTTP into service calls and back. Every
 //! answer says `X-Content-Type-Options: nosniff`, and every answer of the JSON API
-//! `Cache-Control: no-store`.
+//! `Cache-Control: no-store`. A browser at a link gets web pages instead ([`pages`]).
 
 pub mod auth;
 pub mod client;
@@ -18,6 +18,7 @@ pub mod deadline;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 pub mod scope;
 pub mod server;
@@ -61,6 +62,11 @@ pub struct AppState {
     pub forwarding: client::Forwarding,
     /// Time, injectable for tests.
     pub clock: Arc<dyn Clock>,
+    /// The cookies that spare a browser a link's password for a while.
+    pub unlocks: pages::unlock::Unlocks,
+    /// The blob store's origin when part uploads go elsewhere than fmsd (S3), which the file
+    /// request page's script may send to.
+    pub upload_origin: Option<String>,
 }
 
 /// Every route, with the layers every request passes through.
@@ -91,6 +97,7 @@ pub fn router(state: AppState, settings: &GatewaySettings) -> Router {
         .merge(api)
         .merge(blobs)
         .merge(dav)
+        .merge(pages::router())
         .merge(public)
         .fallback(error::not_found)
         // After every route is in: it reaches only the routes registered before it.

@@ -185,6 +185,19 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
         );
     }
     assert!(response.bytes().await.expect("the body") == bytes);
+    // And `read` streams the same bytes to fmsd itself, whole or from an offset.
+    let key_ref = &key;
+    let read = |offset: u64, len: u64| async move {
+        let chunks: Vec<bytes::Bytes> = futures::TryStreamExt::try_collect(
+            store.read(key_ref, offset, len).await.expect("read"),
+        )
+        .await
+        .expect("every chunk");
+        chunks.concat()
+    };
+    assert!(read(0, bytes.len() as u64).await == bytes);
+    let at = PART as usize - 3;
+    assert!(read(PART - 3, 10).await == bytes[at..at + 10]);
     let (first, last) = (PART - 5, PART + 4);
     let response = http
         .get(&url)
@@ -236,6 +249,10 @@ pub async fn blob_store_works(store: Arc<dyn BlobStore>, inspect: &impl Inspect)
     let status = http.get(&url).send().await.expect("an answer").status();
     assert_eq!(status, StatusCode::NOT_FOUND);
     store.delete(&key).await.expect("delete again");
+    assert!(matches!(
+        store.read(&key, 0, 1).await,
+        Err(Error::NotFound(_))
+    ));
     upload_part(store, &http, &other_key, &other, &plan, &bytes, 1).await;
     store.abort(&other_key, &other).await.expect("abort");
     assert!(!inspect.staging_exists(&other_key, &other).await);

@@ -342,6 +342,25 @@ impl BlobStore for LocalBlobStore {
         Ok(url.to_string())
     }
 
+    async fn read(&self, key: &BlobKey, offset: u64, len: u64) -> Result<ByteStream> {
+        use futures::TryStreamExt;
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut file = match tokio::fs::File::open(self.object_path(key)).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                return Err(Error::NotFound("no such file".into()))
+            }
+            Err(error) => return Err(io_error(error, "open a blob")),
+        };
+        file.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(|error| io_error(error, "seek in a blob"))?;
+        Ok(Box::pin(
+            tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024)
+                .map_ok(Bytes::from),
+        ))
+    }
+
     async fn delete(&self, key: &BlobKey) -> Result<()> {
         remove_if_present(&self.object_path(key)).await
     }
@@ -356,23 +375,6 @@ impl BlobStore for LocalBlobStore {
     ) -> Result<StoredPart> {
         self.store_part(staging.as_str(), number, Some(size), body)
             .await
-    }
-
-    async fn read_range(&self, key: &BlobKey, offset: u64, len: u64) -> Result<Bytes> {
-        use tokio::io::{AsyncReadExt, AsyncSeekExt};
-        let path = self.file_for_download(key.as_str()).await?;
-        let mut file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|error| io_error(error, "open a blob"))?;
-        file.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|error| io_error(error, "seek in a blob"))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(usize::MAX).min(1 << 24));
-        file.take(len)
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(|error| io_error(error, "read a blob"))?;
-        Ok(Bytes::from(bytes))
     }
 
     async fn receive_part(

@@ -37,7 +37,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use s3::creds::Credentials;
@@ -395,6 +394,29 @@ impl BlobStore for S3BlobStore {
     }
 
     #[tracing::instrument(skip(self), fields(key = key.as_str()))]
+    async fn read(&self, key: &BlobKey, offset: u64, len: u64) -> Result<ByteStream> {
+        if !self.object_exists(key).await? {
+            return Err(Error::NotFound("no such file".into()));
+        }
+        if len == 0 {
+            return Ok(futures::stream::empty().boxed());
+        }
+        // One ranged GET streamed through a pipe: memory stays at the pipe's size.
+        let (mut writer, reader) = tokio::io::duplex(256 * 1024);
+        let (bucket, path) = (self.streaming.clone(), self.object_path(key));
+        tokio::spawn(async move {
+            let last = offset + len - 1;
+            if let Err(error) = bucket
+                .get_object_range_to_writer(path, offset, Some(last), &mut writer)
+                .await
+            {
+                tracing::warn!(error = %to_error(error, "read a blob").report(), "a blob read from S3 stopped");
+            }
+        });
+        Ok(tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024).boxed())
+    }
+
+    #[tracing::instrument(skip(self), fields(key = key.as_str()))]
     async fn delete(&self, key: &BlobKey) -> Result<()> {
         self.delete_object(key).await
     }
@@ -453,19 +475,6 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(|error| to_error(error, "upload a part"))?;
         Ok(StoredPart { number, size })
-    }
-
-    #[tracing::instrument(skip(self), fields(key = key.as_str()))]
-    async fn read_range(&self, key: &BlobKey, offset: u64, len: u64) -> Result<Bytes> {
-        if len == 0 {
-            return Ok(Bytes::new());
-        }
-        let response = self
-            .streaming
-            .get_object_range(self.object_path(key), offset, Some(offset + len - 1))
-            .await
-            .map_err(|error| to_error(error, "read a blob"))?;
-        Ok(response.bytes().clone())
     }
 
     #[tracing::instrument(skip(self))]

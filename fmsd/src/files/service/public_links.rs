@@ -13,14 +13,40 @@ use uuid::Uuid;
 use super::{seconds, CreateUpload, DownloadTicket, FileService, Page, Scope, UploadView};
 use crate::error::{Error, Result};
 use crate::files::domain::{
-    Link, LinkMode, LinkToken, Node, OverwritePolicy, PageLimit, RemotePath, Role, Sha256Hex,
-    Upload,
+    BlobKey, Link, LinkMode, LinkToken, Node, OverwritePolicy, PageLimit, RemotePath, Role,
+    Sha256Hex, Upload,
 };
-use crate::files::ports::PendingCap;
+use crate::files::ports::{ByteStream, PendingCap};
 use crate::passwords;
 
 /// How many `name (n).ext` candidates a file request tries before giving up.
 const MAX_RENAMES: u32 = 100;
+
+/// How many files one zip of a folder link may hold: the list of them is kept while the zip
+/// is sent.
+const MAX_ARCHIVE_FILES: usize = 10_000;
+
+/// A file to put into a folder link's zip.
+#[derive(Debug, Clone)]
+pub struct ArchiveEntry {
+    /// Its path inside the zipped folder, without a leading `/` (`photos/a.jpg`).
+    pub path: String,
+    /// When it last changed.
+    pub modified_at: chrono::DateTime<chrono::Utc>,
+    /// Where its bytes are.
+    pub blob_key: BlobKey,
+    /// How many.
+    pub size: u64,
+}
+
+/// What a folder link's zip holds.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    /// The zipped folder's name (the zip's name without `.zip`).
+    pub name: String,
+    /// Every file under it, folders first walked in name order.
+    pub entries: Vec<ArchiveEntry>,
+}
 
 /// A link opened with its token (and password).
 #[derive(Debug, Clone)]
@@ -69,6 +95,24 @@ impl FileService {
     /// Opens the link `token`, checking its life, its downloads left and its password.
     #[tracing::instrument(skip_all)]
     pub async fn open_link(&self, token: &str, password: Option<String>) -> Result<OpenLink> {
+        self.open_link_with(token, Some(password)).await
+    }
+
+    /// Opens the link `token` for a client that proved it knows the password a moment ago
+    /// (the gateway's signed cookie): its life and downloads left are checked, its password
+    /// is not.
+    #[tracing::instrument(skip_all)]
+    pub async fn open_unlocked_link(&self, token: &str) -> Result<OpenLink> {
+        self.open_link_with(token, None).await
+    }
+
+    /// Opens the link `token`; `password` is what to check the link's password against, or
+    /// `None` when it was proven already.
+    async fn open_link_with(
+        &self,
+        token: &str,
+        password: Option<Option<String>>,
+    ) -> Result<OpenLink> {
         let not_found =
             || Error::NotFound("there is no such link (it may have been revoked)".into());
         let token = LinkToken::parse(token).map_err(|_| not_found())?;
@@ -103,7 +147,7 @@ impl FileService {
         if open.link.mode == LinkMode::Download && open.downloads_left() == Some(0) {
             return Err(exhausted());
         }
-        if let Some(hash) = &open.link.password_hash {
+        if let (Some(hash), Some(password)) = (&open.link.password_hash, password) {
             let Some(password) = password else {
                 return Err(Error::Unauthorized(format!(
                     "this link needs a password; send it in the {} header",
@@ -175,6 +219,83 @@ impl FileService {
                     .await
             })
             .await
+    }
+
+    /// Every file under the folder at `path` inside a download link's folder, for one zip;
+    /// counts one download, and refuses once the link's downloads are used up.
+    pub async fn link_archive(&self, open: &OpenLink, path: &RemotePath) -> Result<Archive> {
+        let scope = open.scope();
+        scope
+            .redacted(async {
+                open.require_mode(LinkMode::Download)?;
+                if !open.node.is_folder() {
+                    return Err(Error::Conflict(
+                        "this link leads to a file; download it as it is".into(),
+                    ));
+                }
+                let top = scope.resolve(path)?;
+                let top_node = self.entry(open.link.owner, &top).await?;
+                if !top_node.is_folder() {
+                    return Err(Error::Conflict(
+                        "only a folder is downloaded as a zip".into(),
+                    ));
+                }
+                let prefix = match top.to_string().as_str() {
+                    "/" => "/".to_owned(),
+                    folder => format!("{folder}/"),
+                };
+                let limit = PageLimit::parse(Some(1000))?;
+                let mut entries = Vec::new();
+                let mut folders = std::collections::VecDeque::from([top.clone()]);
+                while let Some(folder) = folders.pop_front() {
+                    let mut cursor: Option<String> = None;
+                    loop {
+                        let page = self
+                            .list(open.link.owner, &folder, cursor.as_deref(), limit)
+                            .await?;
+                        for node in page.entries {
+                            if node.is_folder() {
+                                folders.push_back(node.path.clone());
+                                continue;
+                            }
+                            let Some(blob_key) = node.blob_key.clone() else {
+                                continue;
+                            };
+                            let full = node.path.to_string();
+                            entries.push(ArchiveEntry {
+                                path: full.strip_prefix(&prefix).unwrap_or(&full).to_owned(),
+                                modified_at: node.modified_at,
+                                blob_key,
+                                size: node.size,
+                            });
+                            if entries.len() > MAX_ARCHIVE_FILES {
+                                return Err(Error::Conflict(format!(
+                                    "this folder holds more than {MAX_ARCHIVE_FILES} files, too \
+                                     many for one zip; download its sub-folders one by one"
+                                )));
+                            }
+                        }
+                        match page.next_cursor {
+                            Some(next) => cursor = Some(next),
+                            None => break,
+                        }
+                    }
+                }
+                if !self.sharing.take_download(open.link.id).await? {
+                    return Err(exhausted());
+                }
+                let name = match top.name() {
+                    "" => open.node.path.name().to_owned(),
+                    name => name.to_owned(),
+                };
+                Ok(Archive { name, entries })
+            })
+            .await
+    }
+
+    /// The bytes of an archive entry, streamed from the blob store.
+    pub async fn read_archive_entry(&self, entry: &ArchiveEntry) -> Result<ByteStream> {
+        self.read_blob(&entry.blob_key, 0, entry.size).await
     }
 
     /// Starts an upload of a file called `name` through a file-request link. A name that is

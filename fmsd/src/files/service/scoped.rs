@@ -10,8 +10,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use bytes::Bytes;
-
 use super::{
     CreateUpload, DownloadTicket, FileService, HeldUpload, Page, Scope, UploadView, UsageReport,
 };
@@ -237,8 +235,8 @@ impl ScopedFiles {
             .await
     }
 
-    /// Up to `len` bytes from `offset` of the file `node`, found through this handle.
-    pub async fn read_file(&self, node: &Node, offset: u64, len: u64) -> Result<Bytes> {
+    /// Up to `len` bytes from `offset` of the file `node`, found through this handle, streamed.
+    pub async fn read_file(&self, node: &Node, offset: u64, len: u64) -> Result<ByteStream> {
         let scope = &self.scope;
         if scope.relative(&node.path).is_none() {
             return Err(Error::NotFound("no such file".into()));

@@ -4,13 +4,12 @@
 //! of the copy, so a copy is checked against the quota, verified by its SHA-256 and appears
 //! atomically exactly as an upload does.
 
-use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use uuid::Uuid;
 
 use super::{CreateUpload, FileService};
 use crate::error::{Error, Result};
-use crate::files::domain::{Node, OverwritePolicy, PageLimit, RemotePath, StoredPart};
+use crate::files::domain::{BlobKey, Node, OverwritePolicy, PageLimit, RemotePath, StoredPart};
 use crate::files::ports::ByteStream;
 
 impl FileService {
@@ -32,24 +31,32 @@ impl FileService {
             .await
     }
 
-    /// Up to `len` bytes of the file `node` from `offset`; `node` is one of `owner`'s files.
+    /// Up to `len` bytes of the file `node` from `offset`, streamed; `node` is one of
+    /// `owner`'s files. A stream that would end short ends with an error instead.
     pub async fn read_file(
         &self,
         owner: Uuid,
         node: &Node,
         offset: u64,
         len: u64,
-    ) -> Result<Bytes> {
+    ) -> Result<ByteStream> {
         self.ensure_active(owner).await?;
         let key = match (&node.blob_key, node.owner == owner) {
             (Some(key), true) => key,
             _ => return Err(Error::NotFound(format!("'{}' is not a file", node.path))),
         };
         let len = len.min(node.size.saturating_sub(offset));
-        if len == 0 {
-            return Ok(Bytes::new());
-        }
-        self.blobs.read_range(key, offset, len).await
+        self.read_blob(key, offset, len).await
+    }
+
+    /// `len` bytes of blob `key` from `offset`, all of them or an error at the end.
+    pub(super) async fn read_blob(
+        &self,
+        key: &BlobKey,
+        offset: u64,
+        len: u64,
+    ) -> Result<ByteStream> {
+        Ok(exactly(self.blobs.read(key, offset, len).await?, len))
     }
 
     /// Copies `owner`'s file or folder `from` to `to` (a folder with everything in it), as a
@@ -135,17 +142,11 @@ impl FileService {
         };
         let (view, _) = self.create_upload(owner, request).await?;
         let upload = view.upload;
+        // Part by part, each streamed from the source straight into the copy's part.
         let copied = async {
             for part in view.parts.iter().filter(|part| !part.stored) {
-                let bytes = self.blobs.read_range(key, part.offset, part.size).await?;
-                if bytes.len() as u64 != part.size {
-                    return Err(Error::Conflict(format!(
-                        "'{}' changed while it was copied; copy it again",
-                        source.path
-                    )));
-                }
+                let body = self.read_blob(key, part.offset, part.size).await?;
                 self.space.admit(part.size).await?;
-                let body = futures::stream::iter([Ok(bytes)]).boxed();
                 self.blobs
                     .write_part(
                         &upload.blob_key,
@@ -165,4 +166,26 @@ impl FileService {
         }
         self.finish(upload, None, Vec::new()).await
     }
+}
+
+/// `body`, with an error at its end unless it brought exactly `len` bytes (a blob read that
+/// stopped early must never pass for the whole file).
+fn exactly(body: ByteStream, len: u64) -> ByteStream {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&seen);
+    let counted = body.inspect_ok(move |chunk| {
+        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    });
+    let check = futures::stream::once(async move {
+        let got = seen.load(Ordering::Relaxed);
+        (got != len).then(|| {
+            Err(std::io::Error::other(format!(
+                "the stored file ended after {got} of {len} bytes"
+            )))
+        })
+    })
+    .filter_map(futures::future::ready);
+    counted.chain(check).boxed()
 }

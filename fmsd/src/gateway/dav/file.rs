@@ -1,6 +1,6 @@
-//! A file opened over WebDAV: read through fmsd in windows (so `GET` with `Range` costs one
-//! blob read per window, not per chunk `dav-server` asks for), or written as an upload session
-//! whose parts fmsd stores as the body streams in.
+//! A file opened over WebDAV: read as one streamed blob read from where the client starts (a
+//! `GET`, with or without `Range`), or written as an upload session whose parts fmsd stores as
+//! the body streams in.
 //!
 //! A `PUT` of known length (`Content-Length`, or Finder's `X-Expected-Entity-Length`) starts
 //! its session at open, so the quota is checked before a byte is read; a part is stored each
@@ -19,13 +19,10 @@ use uuid::Uuid;
 
 use super::meta::{fs_error, NodeMeta};
 use crate::files::domain::{Node, OverwritePolicy, RemotePath, StoredPart};
+use crate::files::ports::ByteStream;
 use crate::files::service::{PartView, ScopedFiles};
 
-/// How much one blob read fetches for a `GET`.
-const READ_WINDOW: u64 = 8 * 1024 * 1024;
-
 /// A file being read.
-#[derive(Debug)]
 pub struct Reader {
     /// The handle it was found through.
     files: ScopedFiles,
@@ -33,8 +30,21 @@ pub struct Reader {
     node: Node,
     /// Where the next read starts.
     position: u64,
-    /// Bytes read ahead, starting at `position`.
-    window: Bytes,
+    /// The blob's bytes from `position` on, once a read asked for them; a seek elsewhere
+    /// drops it, so a `GET` (with or without `Range`) is one streamed blob read. (In a mutex
+    /// only because `dav-server` wants its files `Sync`; `&mut self` reaches it unlocked.)
+    stream: Option<std::sync::Mutex<ByteStream>>,
+    /// What the stream gave beyond the last read.
+    ahead: Bytes,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("path", &self.node.path)
+            .field("position", &self.position)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reader {
@@ -44,7 +54,8 @@ impl Reader {
             files,
             node,
             position: 0,
-            window: Bytes::new(),
+            stream: None,
+            ahead: Bytes::new(),
         }
     }
 }
@@ -65,14 +76,29 @@ impl DavFile for Reader {
 
     fn read_bytes(&mut self, count: usize) -> FsFuture<'_, Bytes> {
         async move {
-            if self.window.is_empty() && self.position < self.node.size {
-                self.window = self
-                    .files
-                    .read_file(&self.node, self.position, READ_WINDOW.max(count as u64))
-                    .await
-                    .map_err(|error| fs_error(&error))?;
+            if self.ahead.is_empty() && self.position < self.node.size {
+                if self.stream.is_none() {
+                    let rest = self.node.size - self.position;
+                    let stream = self
+                        .files
+                        .read_file(&self.node, self.position, rest)
+                        .await
+                        .map_err(|error| fs_error(&error))?;
+                    self.stream = Some(std::sync::Mutex::new(stream));
+                }
+                let stream = self.stream.as_mut().map(|stream| stream.get_mut());
+                if let Some(Ok(stream)) = stream {
+                    self.ahead = match stream.next().await {
+                        Some(Ok(chunk)) => chunk,
+                        Some(Err(error)) => {
+                            tracing::warn!(%error, "a WebDAV read of a stored file failed");
+                            return Err(FsError::GeneralFailure);
+                        }
+                        None => Bytes::new(),
+                    };
+                }
             }
-            let bytes = self.window.split_to(count.min(self.window.len()));
+            let bytes = self.ahead.split_to(count.min(self.ahead.len()));
             self.position += bytes.len() as u64;
             Ok(bytes)
         }
@@ -87,12 +113,14 @@ impl DavFile for Reader {
                 SeekFrom::Current(by) => self.position.checked_add_signed(by),
             }
             .ok_or(FsError::GeneralFailure)?;
-            let ahead = target.checked_sub(self.position);
-            match ahead {
-                Some(skip) if (skip as usize) <= self.window.len() => {
-                    self.window.advance(skip as usize)
+            match target.checked_sub(self.position) {
+                Some(skip) if (skip as usize) <= self.ahead.len() => {
+                    self.ahead.advance(skip as usize)
                 }
-                _ => self.window = Bytes::new(),
+                _ => {
+                    self.stream = None;
+                    self.ahead = Bytes::new();
+                }
             }
             self.position = target;
             Ok(target)

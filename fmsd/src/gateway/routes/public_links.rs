@@ -1,6 +1,7 @@
 //! `/s/{token}`: what a link leads to, without login. Its password, if it has one, comes in
-//! the `x-fms-link-password` header of every request; wrong guesses are limited per link and
-//! per client IP.
+//! the `x-fms-link-password` header of every request, or once through the password form of its
+//! web page, which sets a cookie (`gateway::pages`); wrong guesses are limited per link and
+//! per client IP. A browser asking for `text/html` gets the pages, a program JSON.
 //!
 //! Paths in and out are relative to the link's item; the files service redacts its errors, so
 //! no answer shows where the item lives in its owner's tree. An upload through a file request
@@ -10,7 +11,8 @@ use std::net::IpAddr;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use common::api::{
     CompleteUploadRequest, DownloadLink, ErrorBody, LinkDownloadRequest, LinkUploadRequest,
@@ -30,23 +32,22 @@ use crate::files::domain::{LinkToken, PageLimit, RemotePath, Sha256Hex};
 use crate::files::service::{OpenLink, UploadView};
 use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody, PathParams, QueryParams};
-use crate::gateway::AppState;
+use crate::gateway::{pages, AppState};
 
 /// The public link routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(show))
+        .routes(routes!(show, unlock))
         .routes(routes!(list))
-        .routes(routes!(download))
+        .routes(routes!(download, download_redirect))
         .routes(routes!(create_upload))
         .routes(routes!(show_upload))
         .routes(routes!(complete_upload))
 }
 
-/// Opens the link `token` with the password the request carries, counting a wrong one
-/// against the link and the client. The guess is reserved before the password is checked, so
-/// guesses sent at once cannot all slip in before the first is counted.
-async fn open(
+/// Opens the link `token` for a request: with the password its `x-fms-link-password` header
+/// carries, or, without one, a browser's unlock cookie (see [`pages::unlock`]).
+pub(crate) async fn open(
     state: &AppState,
     token: &str,
     headers: &HeaderMap,
@@ -60,6 +61,22 @@ async fn open(
             })
         })
         .transpose()?;
+    if password.is_none() && state.unlocks.unlocked(token, headers, state.clock.now()) {
+        let open = state.files.open_unlocked_link(token).await?;
+        return living(state, open);
+    }
+    open_with(state, token, password, client).await
+}
+
+/// Opens the link `token` with `password`, counting a wrong one against the link and the
+/// client. The guess is reserved before the password is checked, so guesses sent at once
+/// cannot all slip in before the first is counted.
+pub(crate) async fn open_with(
+    state: &AppState,
+    token: &str,
+    password: Option<String>,
+    client: IpAddr,
+) -> Result<OpenLink, Error> {
     let key = LinkToken::parse(token)
         .map(|token| token.hash())
         .unwrap_or_default();
@@ -73,9 +90,13 @@ async fn open(
         (Some(guess), _) => guess.right().await,
         (None, _) => {}
     }
-    let open = opened?;
+    living(state, opened?)
+}
+
+/// `open`, unless its owner's account was deleted: a deleted owner's links end with the
+/// account, before the files service purges it.
+fn living(state: &AppState, open: OpenLink) -> Result<OpenLink, Error> {
     tracing::Span::current().record("link_id", tracing::field::display(open.link.id));
-    // A deleted owner's links end with the account, before the files service purges it.
     if state.customers.is_deleted(open.link.owner) {
         return Err(Error::NotFound(
             "there is no such link (it may have been revoked)".into(),
@@ -84,14 +105,18 @@ async fn open(
     Ok(open)
 }
 
-/// What the link leads to.
+/// What the link leads to: JSON, or the link's web page for a request whose `Accept` prefers
+/// `text/html` (a password-protected link shows its password form, answered 401).
 #[utoipa::path(
     get,
     path = "/s/{token}",
     tag = "public links",
     params(("token" = String, Path, description = "The link's token")),
     responses(
-        (status = 200, description = "The item", body = PublicLink),
+        (status = 200, description = "The item; its web page for `Accept: text/html`", content(
+            (PublicLink = "application/json"),
+            (String = "text/html"),
+        )),
     )
 )]
 async fn show(
@@ -99,7 +124,10 @@ async fn show(
     client: Client,
     PathParams(token): PathParams<String>,
     headers: HeaderMap,
-) -> Result<Json<PublicLink>, ApiError> {
+) -> Result<Response, ApiError> {
+    if pages::wants_html(&headers) {
+        return Ok(pages::link::show(&state, &client, &token, &headers).await);
+    }
     let open = open(&state, &token, &headers, client.ip).await?;
     let node = &open.node;
     Ok(Json(PublicLink {
@@ -111,7 +139,90 @@ async fn show(
         owner_name: open.owner_name.clone(),
         expires_at: open.link.expires_at,
         downloads_left: open.downloads_left(),
-    }))
+    })
+    .into_response())
+}
+
+/// The password form's fields.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)] // The schema of the form; the handler reads the body itself.
+struct UnlockForm {
+    /// The link's password.
+    #[schema(min_length = 1)]
+    password: String,
+}
+
+/// The password form of a protected link: the right password sets a short-lived cookie for this
+/// link (`HttpOnly`, `SameSite=Strict`, `Path=/s/{token}`) and answers 303 to the link, so a
+/// browser needs no password header. A wrong one counts like a wrong header; a browser gets
+/// the form again.
+#[utoipa::path(
+    post,
+    path = "/s/{token}",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token")),
+    request_body(content = UnlockForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Unlocked: back to the link, with the cookie", headers(
+            ("Location" = String, description = "The link"),
+            ("Set-Cookie" = String, description = "The unlock cookie"),
+        )),
+        (status = 429, description = "Too many wrong passwords for this link or from this IP (`rate_limited`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn unlock(
+    State(state): State<AppState>,
+    client: Client,
+    PathParams(token): PathParams<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    pages::link::unlock(&state, &client, &token, &headers, &body).await
+}
+
+/// `?path=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DownloadQuery {
+    /// For a folder link: the file, relative to the folder (`/a.txt`).
+    #[param(schema_with = common::api::schemas::optional_path)]
+    path: Option<String>,
+}
+
+/// The Download button: counts one download and answers 303 to the signed, short-lived URL,
+/// which serves the file as an attachment under its name. `HEAD` counts nothing.
+#[utoipa::path(
+    get,
+    path = "/s/{token}/download",
+    tag = "public links",
+    params(("token" = String, Path, description = "The link's token"), DownloadQuery),
+    responses(
+        (status = 303, description = "Where the file is", headers(
+            ("Location" = String, description = "The signed URL"),
+        )),
+        (status = 403, description = "The link does not allow downloads (a file request) (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "The path is a folder, or a path for a file link (`conflict`)", body = ErrorBody),
+    )
+)]
+async fn download_redirect(
+    State(state): State<AppState>,
+    client: Client,
+    method: Method,
+    PathParams(token): PathParams<String>,
+    QueryParams(query): QueryParams<DownloadQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let head = method == Method::HEAD;
+    pages::link::download(
+        &state,
+        &client,
+        &token,
+        &headers,
+        query.path.as_deref(),
+        head,
+    )
+    .await
 }
 
 /// `?path=&cursor=&limit=`.

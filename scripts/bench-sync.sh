@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sync benchmark (figures, not a test): a tree of N files (default 2,000: empty to a few MiB,
-# unicode names, nested and empty folders) synced to an embedded fmsd and back, with `rclone
-# sync` of the same tree local → local beside it as a reference figure.
+# unicode names, nested and empty folders) synced to an embedded fmsd and back, beside `rclone
+# sync` of the same tree to the same fmsd through WebDAV, and local → local as a reference.
 #
 #   scripts/bench-sync.sh [N_FILES]
 #
@@ -77,6 +77,18 @@ t_back_again=$(timed back_again "$bin/fmsctl" --json sync fms:/tree "$work/back"
 rclone check --checksum "$work/tree" "$work/back" 2> "$work/check.log" ||
   { echo "bench: the copy differs" >&2; cat "$work/check.log" >&2; exit 1; }
 
+# rclone's WebDAV backend against the same fmsd, an app token as the password.
+token=$("$bin/fmsctl" token create bench-rclone 2>/dev/null)
+export RCLONE_CONFIG=/dev/null RCLONE_CONFIG_FMS_TYPE=webdav RCLONE_CONFIG_FMS_URL="$server/dav/" \
+  RCLONE_CONFIG_FMS_VENDOR=other RCLONE_CONFIG_FMS_USER=bench \
+  RCLONE_CONFIG_FMS_PASS="$(rclone obscure "$token")"
+start=$(now)
+rclone sync --transfers "$parallel" "$work/tree" fms:rclone-tree 2>/dev/null
+t_dav=$(python3 -c "print(f'{$(now) - $start:.2f}')")
+start=$(now)
+rclone sync --transfers "$parallel" "$work/tree" fms:rclone-tree 2>/dev/null
+t_dav_again=$(python3 -c "print(f'{$(now) - $start:.2f}')")
+
 start=$(now)
 rclone sync --transfers "$parallel" "$work/tree" "$work/rclone" 2>/dev/null
 t_rclone=$(python3 -c "print(f'{$(now) - $start:.2f}')")
@@ -92,5 +104,7 @@ printf '%-46s %8s s  (%s sent, %s files read, %s hashes from the cache)\n' "fmsc
 printf '%-46s %8s s  (%s files received)\n' "fmsctl sync fms → empty local folder" "$t_back" "$(field back transferred_files)"
 printf '%-46s %8s s  (%s received, %s files read)\n' "fmsctl sync fms → local, nothing changed" \
   "$t_back_again" "$(field back_again transferred_files)" "$(field back_again "hashing['files_read']")"
+printf '%-46s %8s s\n' "rclone sync local → fms through WebDAV, first" "$t_dav"
+printf '%-46s %8s s\n' "rclone sync local → fms through WebDAV, again" "$t_dav_again"
 printf '%-46s %8s s\n' "reference: rclone sync local → local, first" "$t_rclone"
 printf '%-46s %8s s\n' "reference: rclone sync local → local, again" "$t_rclone_again"

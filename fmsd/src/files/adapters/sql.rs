@@ -351,6 +351,13 @@ impl DavRepo for SqlFileRepo {
             .await
     }
 
+    #[tracing::instrument(skip(self))]
+    async fn nodes_with_dead_props(&self, owner: Uuid) -> Result<Vec<Uuid>> {
+        self.db
+            .run(move |connection| dav::nodes_with_dead_props(connection, owner))
+            .await
+    }
+
     #[tracing::instrument(skip(self, changes))]
     async fn patch_dead_props(
         &self,

@@ -15,6 +15,9 @@ pub trait DavRepo: Send + Sync {
     /// deleting the node drops them).
     async fn dead_props(&self, owner: Uuid, node: Uuid) -> Result<Vec<DeadProp>>;
 
+    /// The nodes of `owner` that have dead properties.
+    async fn nodes_with_dead_props(&self, owner: Uuid) -> Result<Vec<Uuid>>;
+
     /// Applies `changes` to the node in order (`true`: set the property, `false`: remove the
     /// one of that namespace and name), all or nothing.
     async fn patch_dead_props(

@@ -16,6 +16,12 @@ impl FileService {
         self.dav.dead_props(owner, node).await
     }
 
+    /// The nodes of `owner` that have dead properties.
+    pub async fn nodes_with_dead_props(&self, owner: Uuid) -> Result<Vec<Uuid>> {
+        self.ensure_active(owner).await?;
+        self.dav.nodes_with_dead_props(owner).await
+    }
+
     /// Applies `changes` to the node in order (`true`: set, `false`: remove), all or nothing.
     pub async fn patch_dead_props(
         &self,

@@ -4,6 +4,7 @@
 //! longer than [`MAX_TIMEOUT`], gets [`MAX_TIMEOUT`]: a client that vanished never holds a
 //! path for ever.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -27,6 +28,9 @@ pub struct DbLocks {
     files: Arc<FileService>,
     /// The caller's view, to place paths in their owners' trees.
     tree: DavTree,
+    /// The locks of each owner met in this request, read once (a `PROPFIND` asks for each
+    /// entry's); forgotten after anything that changes locks.
+    seen: Arc<tokio::sync::Mutex<HashMap<Uuid, Vec<DavLockRecord>>>>,
 }
 
 impl std::fmt::Debug for DbLocks {
@@ -38,18 +42,34 @@ impl std::fmt::Debug for DbLocks {
 impl DbLocks {
     /// The locks kept by `files`, seen through `tree`.
     pub fn new(files: Arc<FileService>, tree: DavTree) -> Self {
-        Self { files, tree }
+        Self {
+            files,
+            tree,
+            seen: Arc::default(),
+        }
     }
 
     /// The locks in force in the owner's tree of `at`.
     async fn held(&self, at: &Located) -> Vec<DavLockRecord> {
+        let mut seen = self.seen.lock().await;
+        if let Some(locks) = seen.get(&at.owner) {
+            return locks.clone();
+        }
         match self.files.dav_locks(at.owner).await {
-            Ok(locks) => locks,
+            Ok(locks) => {
+                seen.insert(at.owner, locks.clone());
+                locks
+            }
             Err(error) => {
                 tracing::warn!(error = %error.report(), "failed to read the WebDAV locks");
                 Vec::new()
             }
         }
+    }
+
+    /// Forgets the locks read so far, after a change.
+    async fn changed(&self) {
+        self.seen.lock().await.clear();
     }
 
     /// `record` as `dav-server` shows it, its path as the caller reaches it.
@@ -137,6 +157,7 @@ impl DavLockSystem for DbLocks {
                 shared,
                 deep,
             };
+            self.changed().await;
             match self.files.add_dav_lock(record.clone()).await {
                 Ok(None) => Ok(Self::to_dav(&record, &at)),
                 Ok(Some(conflict)) => Err(Self::to_dav(&conflict, &at)),
@@ -160,6 +181,7 @@ impl DavLockSystem for DbLocks {
             if !covering {
                 return Err(());
             }
+            self.changed().await;
             match self.files.remove_dav_lock(at.owner, &token).await {
                 Ok(true) => Ok(()),
                 _ => Err(()),
@@ -178,6 +200,7 @@ impl DavLockSystem for DbLocks {
         async move {
             let at = self.tree.locate(&path).await.map_err(drop)?;
             let timeout = timeout.unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT).as_secs();
+            self.changed().await;
             match self
                 .files
                 .refresh_dav_lock(at.owner, &token, Some(timeout))
@@ -250,6 +273,7 @@ impl DavLockSystem for DbLocks {
         let path = path.clone();
         async move {
             let at = self.tree.locate(&path).await.map_err(drop)?;
+            self.changed().await;
             self.files
                 .remove_dav_locks_under(at.owner, at.path.as_str())
                 .await

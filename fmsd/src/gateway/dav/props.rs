@@ -1,5 +1,6 @@
 //! Dead properties (`PROPPATCH`), kept by the files service with the node they are set on.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use dav_server::fs::{DavProp, FsError, FsResult};
@@ -10,25 +11,39 @@ use super::meta::fs_error;
 use crate::files::domain::DeadProp;
 use crate::files::service::FileService;
 
-/// The dead properties of the nodes, through the files service.
+/// The dead properties of the nodes, through the files service, for one request.
 #[derive(Clone)]
 pub struct DeadProps {
     /// Where they are kept.
     files: Arc<FileService>,
+    /// Which nodes of each owner met have any, read once: a `PROPFIND` asks for every entry.
+    having: Arc<tokio::sync::Mutex<HashMap<Uuid, HashSet<Uuid>>>>,
 }
 
 impl DeadProps {
     /// The properties kept by `files`.
     pub fn new(files: Arc<FileService>) -> Self {
-        Self { files }
+        Self {
+            files,
+            having: Arc::default(),
+        }
     }
 
     /// Whether the node has any.
     pub async fn any(&self, owner: Uuid, node: Uuid) -> bool {
-        self.files
-            .dead_props(owner, node)
-            .await
-            .is_ok_and(|props| !props.is_empty())
+        let mut having = self.having.lock().await;
+        if let Some(nodes) = having.get(&owner) {
+            return nodes.contains(&node);
+        }
+        match self.files.nodes_with_dead_props(owner).await {
+            Ok(nodes) => {
+                let nodes: HashSet<Uuid> = nodes.into_iter().collect();
+                let found = nodes.contains(&node);
+                having.insert(owner, nodes);
+                found
+            }
+            Err(_) => false,
+        }
     }
 
     /// Applies `patch` (`true`: set, `false`: remove), all or nothing.
@@ -49,6 +64,7 @@ impl DeadProps {
                 (*set, change)
             })
             .collect();
+        self.having.lock().await.remove(&owner);
         self.files
             .patch_dead_props(owner, node, changes)
             .await

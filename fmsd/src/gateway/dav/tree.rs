@@ -38,6 +38,8 @@ pub struct DavTree {
     own: ScopedFiles,
     /// The dead properties of the nodes.
     props: DeadProps,
+    /// The items shared with the caller, read once per request (a listing asks for each entry).
+    shared: Arc<tokio::sync::OnceCell<Vec<(String, ShareView)>>>,
 }
 
 /// A WebDAV path in its owner's tree, for locks.
@@ -69,6 +71,7 @@ impl DavTree {
             caller,
             own,
             props,
+            shared: Arc::default(),
         }
     }
 
@@ -122,7 +125,14 @@ impl DavTree {
     }
 
     /// The items shared with the caller, each with the name it has under `/shared`.
-    async fn shares(&self) -> FsResult<Vec<(String, ShareView)>> {
+    async fn shares(&self) -> FsResult<&[(String, ShareView)]> {
+        self.shared
+            .get_or_try_init(|| self.read_shares())
+            .await
+            .map(Vec::as_slice)
+    }
+
+    async fn read_shares(&self) -> FsResult<Vec<(String, ShareView)>> {
         let shares = self
             .files
             .shares_received(self.caller)
@@ -151,7 +161,7 @@ impl DavTree {
     async fn share_named(&self, name: &str) -> FsResult<Uuid> {
         self.shares()
             .await?
-            .into_iter()
+            .iter()
             .find(|(shown, _)| shown == name)
             .map(|(_, view)| view.share.id)
             .ok_or(FsError::NotFound)
@@ -245,6 +255,7 @@ impl DavFileSystem for DavTree {
                 Place::SharedRoot => {
                     for (name, view) in self.shares().await? {
                         let meta = NodeMeta::of(&view.node);
+                        let name = name.clone();
                         entries.push(Box::new(Entry { name, meta }));
                     }
                     return Ok(into_stream(entries));

@@ -70,6 +70,16 @@ pub fn dead_props(connection: &mut DbConnection, owner: Uuid, node: Uuid) -> Res
         .collect())
 }
 
+/// The owner's nodes that have dead properties.
+pub fn nodes_with_dead_props(connection: &mut DbConnection, owner: Uuid) -> Result<Vec<Uuid>> {
+    let ids: Vec<String> = dav_properties::table
+        .filter(dav_properties::owner_id.eq(owner.to_string()))
+        .select(dav_properties::node_id)
+        .distinct()
+        .load(connection)?;
+    ids.iter().map(|id| uuid(id)).collect()
+}
+
 /// Applies `changes` to the node in order, inside the caller's transaction.
 pub fn patch_dead_props(
     connection: &mut DbConnection,

@@ -244,6 +244,9 @@ pub struct Entry {
     pub modified_at: DateTime<Utc>,
 }
 
+/// The largest page `GET /v1/files` gives (`limit`); what a client reading a whole folder asks.
+pub const MAX_PAGE: u32 = 1000;
+
 /// `GET /v1/files`: one page of a folder, sorted by name (byte order).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

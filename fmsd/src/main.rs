@@ -17,6 +17,13 @@ use fmsd::settings::{Overrides, Settings};
 use fmsd::systemd;
 use tokio_util::sync::CancellationToken;
 
+/// glibc's malloc keeps what a thread freed in that thread's arena once blocks of that size have
+/// been freed before (its mmap threshold rises with each free): a burst of logins, each hash
+/// taking 19 MiB of argon2id memory, left 885 MiB behind for an idle figure of 27 MiB. mimalloc
+/// gives freed pages back to the system.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The fms daemon: gateway, customers, files and notifications in one process.
 ///
 /// Settings come from built-in defaults, then the --config file, then FMSD_* environment

@@ -20,7 +20,9 @@ impl Client {
         path: &str,
         cursor: Option<&str>,
     ) -> Result<Listing, ClientError> {
-        let mut query = vec![("path", path)];
+        // The largest page: a whole folder in the fewest round trips.
+        let limit = common::api::MAX_PAGE.to_string();
+        let mut query = vec![("path", path), ("limit", &limit)];
         if let Some(cursor) = cursor {
             query.push(("cursor", cursor));
         }

@@ -347,7 +347,7 @@ impl PageLimit {
     /// The page size when the client names none.
     pub const DEFAULT: u32 = 100;
     /// The largest page.
-    pub const MAX: u32 = 1000;
+    pub const MAX: u32 = common::api::MAX_PAGE;
 
     /// Checks `raw` (absent means [`PageLimit::DEFAULT`]).
     pub fn parse(raw: Option<u32>) -> Result<Self, Error> {

@@ -36,8 +36,9 @@ use crate::signing::UrlSigner;
 mod disk;
 
 use disk::{
-    io_error, read_markers, read_meta, release_range, remove_dir_if_present, remove_if_present,
-    staging_gone, sync_and_hash, sync_dir, write_atomically, write_part, StagingLocks, StagingMeta,
+    io_error, read_markers, read_meta, read_range, release_range, remove_dir_if_present,
+    remove_if_present, staging_gone, sync_and_hash, sync_dir, write_atomically, write_part,
+    StagingLocks, StagingMeta,
 };
 
 /// The blob store in a local folder.
@@ -343,22 +344,13 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn read(&self, key: &BlobKey, offset: u64, len: u64) -> Result<ByteStream> {
-        use futures::TryStreamExt;
-        use tokio::io::{AsyncReadExt, AsyncSeekExt};
-        let mut file = match tokio::fs::File::open(self.object_path(key)).await {
-            Ok(file) => file,
+        match read_range(&self.object_path(key), offset, len).await {
+            Ok(stream) => Ok(stream),
             Err(error) if error.kind() == ErrorKind::NotFound => {
-                return Err(Error::NotFound("no such file".into()))
+                Err(Error::NotFound("no such file".into()))
             }
-            Err(error) => return Err(io_error(error, "open a blob")),
-        };
-        file.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|error| io_error(error, "seek in a blob"))?;
-        Ok(Box::pin(
-            tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024)
-                .map_ok(Bytes::from),
-        ))
+            Err(error) => Err(io_error(error, "open a blob")),
+        }
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<()> {

@@ -55,6 +55,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What each owner stores, kept by triggers on `nodes` (see the `usage` migrations).
+    owner_usage (owner_id) {
+        owner_id -> Text,
+        used_bytes -> BigInt,
+        n_files -> BigInt,
+        n_folders -> BigInt,
+    }
+}
+
+diesel::table! {
     deleted_owners (owner_id) {
         owner_id -> Text,
         deleted_at -> BigInt,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::garbage::record_garbage;
 use super::schema::{
-    self, deleted_owners, micros, nodes, uploads, NodeRow, UploadRow, FILE, FOLDER,
+    self, deleted_owners, micros, nodes, owner_usage, uploads, NodeRow, UploadRow, FOLDER,
 };
 use crate::db::dialect::{lock_owner, per_engine};
 use crate::db::{map_error, outbox, DbConnection};
@@ -298,22 +298,24 @@ pub fn delete(
     Ok(removal)
 }
 
-/// What `owner` stores, and what unexpired sessions reserve at `now`.
+/// What `owner` stores (one row the triggers on `nodes` keep, so the cost does not grow with
+/// the account), and what unexpired sessions reserve at `now`.
 pub fn usage(
     connection: &mut DbConnection,
     owner: Uuid,
     now: DateTime<Utc>,
 ) -> Result<UsageCounts> {
     let owner_id = owner.to_string();
-    // SUM of a bigint is numeric on PostgreSQL: cast it back.
-    let (used, n_files, n_folders): (i64, i64, i64) = nodes::table
-        .filter(nodes::owner_id.eq(&owner_id))
-        .select(sql::<(BigInt, BigInt, BigInt)>(&format!(
-            "CAST(COALESCE(SUM(size) FILTER (WHERE kind = '{FILE}'), 0) AS BIGINT), \
-             COUNT(*) FILTER (WHERE kind = '{FILE}'), \
-             COUNT(*) FILTER (WHERE kind = '{FOLDER}')"
-        )))
-        .first(connection)?;
+    let (used, n_files, n_folders): (i64, i64, i64) = owner_usage::table
+        .find(&owner_id)
+        .select((
+            owner_usage::used_bytes,
+            owner_usage::n_files,
+            owner_usage::n_folders,
+        ))
+        .first(connection)
+        .optional()?
+        .unwrap_or_default();
     let reserved: i64 = uploads::table
         .filter(uploads::owner_id.eq(&owner_id))
         .filter(uploads::expires_at.gt(micros(now)))
@@ -348,6 +350,7 @@ pub fn purge(
     .returning(NodeRow::as_returning())
     .get_results(inner))?;
     let mut removal = remove_rows(connection, rows)?;
+    diesel::delete(owner_usage::table.find(&owner_id)).execute(connection)?;
     // The sweep may be ending one of these sessions right now: the delete waits for it, and a
     // session it ended is not returned here, so its staging is not recorded twice.
     let sessions: Vec<UploadRow> = per_engine!(connection, |inner| diesel::delete(

@@ -338,9 +338,9 @@ pub async fn service_contract(
     assert!(digest.html.contains("Bob &lt;b&gt;"), "{}", digest.html);
     assert!(digest.text.contains("PATCH /v1/me"), "{}", digest.text);
     assert!(
-        digest.html.contains(&format!(
-            "<code>fmsctl --server https://fms.example.com ls shared:second-item</code>"
-        )),
+        digest
+            .html
+            .contains("<code>fmsctl --server https://fms.example.com ls shared:second-item</code>"),
         "{}",
         digest.html
     );

@@ -313,6 +313,9 @@ pub struct LinkExpiring {
     pub owner_name: String,
     /// The linked item's name.
     pub item_name: String,
+    /// Its path in the owner's tree; missing in events written before it was added.
+    #[serde(default)]
+    pub item_path: Option<String>,
     /// When the link stops working.
     pub expires_at: DateTime<Utc>,
 }
@@ -335,6 +338,9 @@ pub struct LinkUploadReceived {
     pub file_name: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Where it landed in the owner's tree; missing in events written before it was added.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 event!(
     LinkUploadReceived,
@@ -342,6 +348,30 @@ event!(
     "files.link_upload_received",
     owner_id
 );
+
+/// A share ended: its owner revoked it, its recipient left it, or its item was deleted.
+/// Notifications drops the mails about it that still wait for a digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareRevoked {
+    /// The share.
+    pub share_id: Uuid,
+    /// Who had shared (the key, as for [`FileShared`], so the end follows the start).
+    pub owner_id: Uuid,
+    /// Who it was shared with.
+    pub recipient_id: Uuid,
+}
+event!(ShareRevoked, topics::FILES, "files.share_revoked", owner_id);
+
+/// A link ended before it expired: its owner revoked it, or its item was deleted.
+/// Notifications drops the mails about it that still wait for a digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkRevoked {
+    /// The link.
+    pub link_id: Uuid,
+    /// Its owner (the key, as for [`LinkExpiring`]).
+    pub owner_id: Uuid,
+}
+event!(LinkRevoked, topics::FILES, "files.link_revoked", owner_id);
 
 /// An owner's stored bytes crossed 80 % or 100 % of their quota; notifications warns them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -385,5 +415,25 @@ mod tests {
         let back: Envelope = serde_json::from_str(&json).unwrap();
         assert_eq!(back.decode::<CustomerRegistered>().unwrap(), event);
         assert!(back.decode::<CustomerDeleted>().is_err());
+    }
+
+    #[test]
+    fn link_events_written_before_their_paths_were_added_still_decode() {
+        let mut envelope = Envelope::wrap(&LinkRevoked {
+            link_id: Uuid::nil(),
+            owner_id: Uuid::nil(),
+        });
+        envelope.event_type = LinkUploadReceived::TYPE.into();
+        envelope.payload = serde_json::json!({
+            "link_id": Uuid::nil(), "owner_id": Uuid::nil(), "owner_email": "a@example.com",
+            "owner_name": "A", "folder_name": "in", "file_name": "cv.pdf", "size": 3
+        });
+        assert_eq!(envelope.decode::<LinkUploadReceived>().unwrap().path, None);
+        envelope.event_type = LinkExpiring::TYPE.into();
+        envelope.payload = serde_json::json!({
+            "link_id": Uuid::nil(), "owner_id": Uuid::nil(), "owner_email": "a@example.com",
+            "owner_name": "A", "item_name": "x", "expires_at": "2026-12-01T09:30:00Z"
+        });
+        assert_eq!(envelope.decode::<LinkExpiring>().unwrap().item_path, None);
     }
 }

@@ -24,7 +24,8 @@ pub struct Settings {
     /// Where the signing keys are (made on first start); default `<data_dir>/keys`. Instances
     /// that share a stack share this folder, so a token or URL from one works on every one.
     pub keys_dir: Option<PathBuf>,
-    /// The base URL clients reach fmsd at, used in signed URLs. Default: `http://<listen>`.
+    /// The base URL clients reach fmsd at, used in signed URLs and named by every mail.
+    /// Default: `http://<listen>`.
     pub public_url: Option<Url>,
     /// `pretty` or `json` log lines; anything else is a configuration error.
     pub log_format: LogFormat,

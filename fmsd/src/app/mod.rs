@@ -159,6 +159,7 @@ impl App {
             notification_store.port.clone(),
             clock.clone(),
             Duration::from_secs(settings.mail.digest_window_secs),
+            crate::notifications::domain::Server::new(public_url.as_str()),
         ));
 
         let handlers: Vec<Arc<dyn EventHandler>> = vec![

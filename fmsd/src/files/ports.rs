@@ -150,6 +150,8 @@ pub trait FileRepo: Send + Sync {
     ) -> Result<Node>;
 
     /// Deletes the entry at `path`; a non-empty folder only when `recursive` (else a conflict).
+    /// The shares and links of every removed entry go with it, in the same transaction, and
+    /// are returned in the [`Removal`] (so `events` can tell their end).
     async fn delete(
         &self,
         owner: Uuid,

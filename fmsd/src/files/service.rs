@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use common::events::{FileDeleted, FileMoved, Outgoing};
+use common::events::{FileDeleted, FileMoved, LinkRevoked, Outgoing};
 use uuid::Uuid;
 
 use super::domain::{
@@ -255,7 +255,8 @@ impl FileService {
             .await
     }
 
-    /// Deletes the entry at `path`; a non-empty folder only when `recursive`.
+    /// Deletes the entry at `path`; a non-empty folder only when `recursive`. The shares and
+    /// links of what it removes go with it, each one's end told.
     #[tracing::instrument(skip(self))]
     pub async fn delete(&self, owner: Uuid, path: &RemotePath, recursive: bool) -> Result<Removal> {
         self.ensure_active(owner).await?;
@@ -267,12 +268,25 @@ impl FileService {
         let events = || {
             let deleted_path = path.to_string();
             Box::new(move |removal: &Removal| {
-                vec![Outgoing::new(&FileDeleted {
+                let mut events = vec![Outgoing::new(&FileDeleted {
                     owner_id: owner,
                     path: deleted_path,
                     n_files: removal.n_files,
                     bytes_freed: removal.bytes_freed,
-                })]
+                })];
+                events.extend(
+                    removal
+                        .ended_shares
+                        .iter()
+                        .map(|share| Outgoing::new(&shares::share_revoked(share))),
+                );
+                events.extend(removal.ended_links.iter().map(|link| {
+                    Outgoing::new(&LinkRevoked {
+                        link_id: link.id,
+                        owner_id: owner,
+                    })
+                }));
+                events
             }) as _
         };
         let removal = self
@@ -280,6 +294,10 @@ impl FileService {
             .freeing(|| self.repo.delete(owner, path, recursive, events()))
             .await?;
         self.dispose(&removal.garbage).await;
+        let ended = removal.ended_shares.iter().map(|share| share.id);
+        for grant in ended.chain(removal.ended_links.iter().map(|link| link.id)) {
+            self.end_grant_uploads(owner, grant).await;
+        }
         Ok(removal)
     }
 

@@ -1,18 +1,19 @@
 //! The events notifications reads: customer events (account mails and the mail-preference
-//! projection) and file events (activity mails), each mapped to a template and a recipient.
-//! A payload that does not decode is `Invalid`, so the consumer dead-letters it at once.
+//! projection) and file events (activity mails, each mapped to a template and a recipient; the
+//! end of a share or link, which withdraws the queued mails about it). A payload that does not
+//! decode is `Invalid`, so the consumer dead-letters it at once.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use common::events::{
     topics, CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, CustomerUpdated,
-    DecodeError, Envelope, Event, FileShared, LinkExpiring, LinkUploadReceived,
-    QuotaThresholdReached,
+    DecodeError, Envelope, Event, FileShared, LinkExpiring, LinkRevoked, LinkUploadReceived,
+    QuotaThresholdReached, ShareRevoked,
 };
 use uuid::Uuid;
 
-use super::domain::{ItemKind, Recipient, ShareRole, Template};
+use super::domain::{About, ItemKind, Recipient, ShareRole, Template};
 use super::service::NotificationService;
 use crate::bus::consumer::EventHandler;
 use crate::error::{Error, Result};
@@ -92,7 +93,8 @@ impl EventHandler for CustomerEvents {
 }
 
 /// Mails customers about activity on their files: shares with them, their links, uploads
-/// through their file requests, their quota.
+/// through their file requests, their quota; forgets the queued ones about a share or link
+/// that ended.
 #[derive(Debug)]
 pub struct FileEvents {
     /// The service.
@@ -119,9 +121,18 @@ impl EventHandler for FileEvents {
 
     async fn handle(&self, envelope: &Envelope) -> Result<()> {
         let id = envelope.id.to_string();
+        if envelope.is::<ShareRevoked>() {
+            let event: ShareRevoked = decode(envelope)?;
+            return self.service.withdraw(About::Share(event.share_id)).await;
+        }
+        if envelope.is::<LinkRevoked>() {
+            let event: LinkRevoked = decode(envelope)?;
+            return self.service.withdraw(About::Link(event.link_id)).await;
+        }
         let (template, to) = if envelope.is::<FileShared>() {
             let event: FileShared = decode(envelope)?;
             let template = Template::FileShared {
+                share_id: event.share_id,
                 owner_name: event.owner_name,
                 owner_email: event.owner_email,
                 item_name: event.item_name,
@@ -137,7 +148,9 @@ impl EventHandler for FileEvents {
         } else if envelope.is::<LinkExpiring>() {
             let event: LinkExpiring = decode(envelope)?;
             let template = Template::LinkExpiring {
+                link_id: event.link_id,
                 item_name: event.item_name,
+                item_path: event.item_path,
                 expires_at: event.expires_at,
             };
             let to = recipient(event.owner_id, &event.owner_email, &event.owner_name);
@@ -148,6 +161,7 @@ impl EventHandler for FileEvents {
                 folder_name: event.folder_name,
                 file_name: event.file_name,
                 size: event.size,
+                path: event.path,
             };
             let to = recipient(event.owner_id, &event.owner_email, &event.owner_name);
             (template, to)

@@ -1,17 +1,26 @@
 //! Mails and their templates: every text fms sends is here.
 //!
+//! - [`rich`]: a paragraph as runs of text, code and links, rendered as text and as HTML.
+//! - [`server`]: the server every mail names, and the `fmsctl` commands that reach it.
 //! - [`templates`]: one [`Template`] per mail an event causes, with its words.
 //! - [`digest`]: the one mail that gathers a burst of activity mails.
 //!
-//! Every mail is plain text and HTML; the HTML escapes every text, since names are chosen by
-//! users. Activity mails (shares, links, quota) end with a footer that says how to stop them;
-//! security mails do not, since they cannot be stopped.
+//! Every mail is plain text and HTML, both rendered from the same paragraphs, so they say the
+//! same; the HTML escapes every text, since names are chosen by users. Every mail is signed
+//! with the server's URL. Activity mails (shares, links, quota) end with a footer that says how
+//! to stop them; security mails do not, since they cannot be stopped.
 
 use uuid::Uuid;
 
+use crate::error::{Error, Result};
+
 pub mod digest;
+pub mod rich;
+pub mod server;
 pub mod templates;
 
+pub use rich::{Inline, Rich};
+pub use server::Server;
 pub use templates::{ItemKind, ShareRole, Template};
 
 /// A mail ready to send: plain text and HTML.
@@ -43,6 +52,38 @@ pub struct Recipient {
     pub name: String,
 }
 
+/// The share or link an activity mail is about: when it ends before the digest goes out, the
+/// queued mail about it is dropped (telling of a share that is gone helps nobody).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum About {
+    /// A share with a customer.
+    Share(Uuid),
+    /// A public link.
+    Link(Uuid),
+}
+
+impl About {
+    /// As stored: `share:<id>` or `link:<id>`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Share(id) => format!("share:{id}"),
+            Self::Link(id) => format!("link:{id}"),
+        }
+    }
+
+    /// From what [`About::key`] wrote.
+    pub fn parse(key: &str) -> Result<Self> {
+        let invalid = || Error::Invalid(format!("'{key}' is neither share:<id> nor link:<id>"));
+        let (kind, id) = key.split_once(':').ok_or_else(invalid)?;
+        let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+        match kind {
+            "share" => Ok(Self::Share(id)),
+            "link" => Ok(Self::Link(id)),
+            _ => Err(invalid()),
+        }
+    }
+}
+
 /// An activity mail held back for the next digest: what the digest lists of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMail {
@@ -52,8 +93,10 @@ pub struct QueuedMail {
     pub recipient: Recipient,
     /// Its subject line.
     pub subject: String,
-    /// Its main paragraph, which says what happened.
-    pub summary: String,
+    /// What happened and what to do about it, readable on its own.
+    pub summary: Rich,
+    /// The share or link it is about, if its news ends with it.
+    pub about: Option<About>,
 }
 
 /// The mails queued for one customer, oldest first, to go out as one digest.
@@ -66,29 +109,38 @@ pub struct Digest {
 }
 
 /// The footer of every activity mail: how to stop them.
-pub const ACTIVITY_FOOTER: &str =
-    "You get this mail because activity mail is on for your account. \
-To stop it, run `fmsctl notifications off` (or send `PATCH /v1/me` with \
-{\"notifications\": {\"activity_mail\": false}}). \
-Security mail (a changed password, a deleted account) is always sent.";
+pub fn activity_footer(server: &Server) -> Rich {
+    Rich::new()
+        .text("You get this mail because activity mail is on for your account. To stop it, run ")
+        .code(server.fmsctl(&["notifications", "off"]))
+        .text(" (or send ")
+        .code("PATCH /v1/me")
+        .text(" with ")
+        .code(r#"{"notifications": {"activity_mail": false}}"#)
+        .text(" to ")
+        .url(server.url())
+        .text("). Security mail (a changed password, a deleted account) is always sent.")
+}
 
 /// One block of a mail body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
-    /// A paragraph of text.
-    Paragraph(String),
-    /// A list of items, each a title and a line under it.
-    List(Vec<(String, String)>),
+    /// A paragraph.
+    Paragraph(Rich),
+    /// A list of items, each a title and a paragraph under it.
+    List(Vec<(String, Rich)>),
 }
 
 /// A mail from its parts: the text is the blocks with a blank line between them, the HTML the
-/// same escaped; `footer` (if any) goes last, above the signature.
+/// same with its markup; `footer` (if any) goes last, above the signature, which names the
+/// server.
 pub fn assemble(
     message_id: String,
     recipient: &Recipient,
     subject: &str,
     blocks: &[Block],
-    footer: Option<&str>,
+    footer: Option<&Rich>,
+    server: &Server,
 ) -> Mail {
     let mut text_blocks: Vec<String> = blocks.iter().map(block_text).collect();
     let mut html = format!(
@@ -99,19 +151,27 @@ pub fn assemble(
         html.push_str(&block_html(block));
     }
     if let Some(footer) = footer {
-        text_blocks.push(footer.to_owned());
+        text_blocks.push(footer.to_text());
         html.push_str(&format!(
             "<p style=\"font-size:small;color:#666\">{}</p>\n",
-            escape_html(footer)
+            footer.to_html()
         ));
     }
-    html.push_str("<p>&mdash; fms</p>\n</body></html>\n");
+    let signature = Rich::new().text("fms at ").url(server.url());
+    html.push_str(&format!(
+        "<p>&mdash; {}</p>\n</body></html>\n",
+        signature.to_html()
+    ));
     Mail {
         message_id,
         to: recipient.email.clone(),
         to_name: recipient.name.clone(),
         subject: subject.to_owned(),
-        text: format!("{}\n\n-- \nfms\n", text_blocks.join("\n\n")),
+        text: format!(
+            "{}\n\n-- \n{}\n",
+            text_blocks.join("\n\n"),
+            signature.to_text()
+        ),
         html,
     }
 }
@@ -119,10 +179,10 @@ pub fn assemble(
 /// A block as plain text.
 fn block_text(block: &Block) -> String {
     match block {
-        Block::Paragraph(text) => text.clone(),
+        Block::Paragraph(paragraph) => paragraph.to_text(),
         Block::List(items) => items
             .iter()
-            .map(|(title, line)| format!("- {title}\n  {line}"))
+            .map(|(title, line)| format!("- {title}\n  {}", line.to_text()))
             .collect::<Vec<_>>()
             .join("\n\n"),
     }
@@ -131,7 +191,7 @@ fn block_text(block: &Block) -> String {
 /// A block as HTML, escaped.
 fn block_html(block: &Block) -> String {
     match block {
-        Block::Paragraph(text) => format!("<p>{}</p>\n", escape_html(text)),
+        Block::Paragraph(paragraph) => format!("<p>{}</p>\n", paragraph.to_html()),
         Block::List(items) => {
             let items: String = items
                 .iter()
@@ -139,7 +199,7 @@ fn block_html(block: &Block) -> String {
                     format!(
                         "<li><strong>{}</strong><br>{}</li>\n",
                         escape_html(title),
-                        escape_html(line)
+                        line.to_html()
                     )
                 })
                 .collect();
@@ -171,6 +231,54 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// The words of `mail`'s text and of its HTML (tags taken out, entities read, backticks and
+/// list dashes left out), which must be the same: text and HTML say the same thing.
+#[cfg(test)]
+pub fn assert_same_words(mail: &Mail) {
+    let text: Vec<String> = mail
+        .text
+        .replace('`', "")
+        .split_whitespace()
+        .filter(|word| *word != "-")
+        .map(str::to_owned)
+        .collect();
+    let body = mail
+        .html
+        .split_once("<body>")
+        .and_then(|(_, rest)| rest.split_once("</body>"))
+        .map(|(body, _)| body)
+        .unwrap_or_else(|| panic!("no body: {}", mail.html));
+    // Block tags part words; inline ones (`<code>`, `<a>`, `<strong>`) do not.
+    let mut untagged = String::new();
+    let mut tag: Option<String> = None;
+    for c in body.chars() {
+        match (&mut tag, c) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(name), '>') => {
+                let name = name.trim_start_matches('/');
+                if ["p", "li", "ul", "br"]
+                    .iter()
+                    .any(|block| name == *block || name.starts_with(&format!("{block} ")))
+                {
+                    untagged.push(' ');
+                }
+                tag = None;
+            }
+            (Some(name), c) => name.push(c),
+            (None, c) => untagged.push(c),
+        }
+    }
+    let read = untagged
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&mdash;", "--")
+        .replace("&amp;", "&");
+    let html: Vec<String> = read.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(text, html, "text:\n{}\nhtml:\n{}", mail.text, mail.html);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,16 +308,46 @@ mod tests {
             &recipient,
             "S <1>",
             &[Block::List(vec![("<t>".into(), "l & m".into())])],
-            Some("stop <here>"),
+            Some(&Rich::from("stop <here>")),
+            &Server::new("https://fms.example.com/"),
         );
         assert!(mail
             .text
-            .contains("- <t>\n  l & m\n\nstop <here>\n\n-- \nfms\n"));
+            .contains("- <t>\n  l & m\n\nstop <here>\n\n-- \nfms at https://fms.example.com\n"));
+        assert!(mail.html.contains(
+            "&mdash; fms at <a href=\"https://fms.example.com\">https://fms.example.com</a>"
+        ));
         assert!(mail.html.contains("<title>S &lt;1&gt;</title>"));
         assert!(mail
             .html
             .contains("<li><strong>&lt;t&gt;</strong><br>l &amp; m</li>"));
         assert!(mail.html.contains("stop &lt;here&gt;"));
         assert!(!mail.html.contains("<t>"));
+    }
+
+    #[test]
+    fn what_a_mail_is_about_round_trips_and_nothing_else_parses() {
+        let id = Uuid::now_v7();
+        for about in [About::Share(id), About::Link(id)] {
+            assert_eq!(About::parse(&about.key()).unwrap(), about);
+        }
+        for bad in [
+            "share",
+            "node:00000000-0000-0000-0000-000000000000",
+            "link:x",
+        ] {
+            assert!(matches!(About::parse(bad), Err(Error::Invalid(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_activity_footer_says_how_to_stop_on_this_server() {
+        let footer = activity_footer(&Server::new("https://fms.example.com"));
+        assert!(footer
+            .to_text()
+            .contains("run `fmsctl --server https://fms.example.com notifications off`"));
+        assert!(footer.to_html().contains(
+            "<code>{&quot;notifications&quot;: {&quot;activity_mail&quot;: false}}</code>"
+        ));
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::domain::{Digest, Mail, QueuedMail};
+use super::domain::{About, Digest, Mail, QueuedMail};
 use super::ports::{Mailer, NotificationRepo};
 use crate::error::{Error, Result};
 
@@ -117,6 +117,12 @@ impl NotificationRepo for FakeRepo {
             }
         }
         Ok(digests)
+    }
+    async fn drop_queued_about(&self, about: About) -> Result<u64> {
+        let mut state = self.state();
+        let before = state.queue.len();
+        state.queue.retain(|_, item| item.about != Some(about));
+        Ok((before - state.queue.len()) as u64)
     }
     async fn dequeue_activity_mail(
         &self,

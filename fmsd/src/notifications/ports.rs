@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::domain::{Digest, Mail, QueuedMail};
+use super::domain::{About, Digest, Mail, QueuedMail};
 use crate::error::Result;
 
 /// Sends mail. A failure to reach the mail server is `Unavailable`, which the consumer retries.
@@ -51,6 +51,8 @@ pub trait NotificationRepo: Send + Sync {
     /// The queued mails of every customer last sent an activity mail at or before
     /// `sent_before` (or never), one digest per customer, items oldest first.
     async fn due_digests(&self, sent_before: DateTime<Utc>) -> Result<Vec<Digest>>;
+    /// Removes every queued mail about `about` (a share or link that ended); how many went.
+    async fn drop_queued_about(&self, about: About) -> Result<u64>;
     /// Removes the queued mails of `customer_id` for `event_ids` (those a digest carried; any
     /// queued since stay) and, with `sent_at`, records it as their last activity mail, in one
     /// transaction.

@@ -4,7 +4,9 @@
 //! Account and security mails go at once, always. An activity mail goes only to a customer
 //! who wants them (unknown customers do). The first activity mail of a burst goes at once;
 //! the next ones, within `digest_window` of the last one sent to that customer, are queued,
-//! and [`NotificationService::flush_digests`] later sends them as one digest.
+//! and [`NotificationService::flush_digests`] later sends them as one digest. A queued mail
+//! about a share or link that ends before then is dropped
+//! ([`NotificationService::withdraw`]); a digest left with nothing is not sent.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::domain::{Mail, Recipient, Template};
+use super::domain::{About, Mail, Recipient, Server, Template};
 use super::ports::{Mailer, NotificationRepo};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -30,30 +32,35 @@ pub struct NotificationService {
     clock: Arc<dyn Clock>,
     /// How long after an activity mail the next ones to the same customer are held back.
     digest_window: TimeDelta,
+    /// The server every mail names, and its commands run against.
+    server: Server,
 }
 
 impl std::fmt::Debug for NotificationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NotificationService")
             .field("digest_window", &self.digest_window)
+            .field("server", &self.server)
             .finish_non_exhaustive()
     }
 }
 
 impl NotificationService {
-    /// A service sending through `mailer`, gathering activity mails that come within
-    /// `digest_window` of each other into digests.
+    /// A service sending through `mailer` mails about `server`, gathering activity mails that
+    /// come within `digest_window` of each other into digests.
     pub fn new(
         mailer: Arc<dyn Mailer>,
         repo: Arc<dyn NotificationRepo>,
         clock: Arc<dyn Clock>,
         digest_window: Duration,
+        server: Server,
     ) -> Self {
         Self {
             mailer,
             repo,
             clock,
             digest_window: TimeDelta::from_std(digest_window).unwrap_or(TimeDelta::MAX),
+            server,
         }
     }
 
@@ -73,7 +80,7 @@ impl NotificationService {
             return Ok(());
         }
         if !template.is_activity() {
-            let mail = template.render(event_id, recipient);
+            let mail = template.render(event_id, recipient, &self.server);
             self.send(&mail).await?;
             self.repo.remember_handled(event_id).await?;
             tracing::info!(subject = %mail.subject, "mail sent");
@@ -97,12 +104,12 @@ impl NotificationService {
                 .is_empty()
         {
             self.repo
-                .queue_activity_mail(&template.queued(event_id, recipient))
+                .queue_activity_mail(&template.queued(event_id, recipient, &self.server))
                 .await?;
             tracing::info!("activity mail queued for the next digest");
             return Ok(());
         }
-        let mail = template.render(event_id, recipient);
+        let mail = template.render(event_id, recipient, &self.server);
         self.send(&mail).await?;
         self.repo
             .record_activity_mail(event_id, customer_id, now)
@@ -130,7 +137,7 @@ impl NotificationService {
                 .iter()
                 .map(|item| item.event_id.clone())
                 .collect();
-            let Some(mail) = digest.render() else {
+            let Some(mail) = digest.render(&self.server) else {
                 continue;
             };
             if self.repo.activity_mail(customer_id).await? == Some(false) {
@@ -158,6 +165,21 @@ impl NotificationService {
             n_sent += 1;
         }
         Ok(n_sent)
+    }
+
+    /// A share or link ended (revoked, left, or gone with its item): the mails queued about it
+    /// are dropped, so no digest tells of it. One already sent stays sent; a redelivered end
+    /// finds nothing more to drop.
+    #[tracing::instrument(skip(self))]
+    pub async fn withdraw(&self, about: About) -> Result<()> {
+        let n_dropped = self.repo.drop_queued_about(about).await?;
+        if n_dropped > 0 {
+            tracing::info!(
+                n_dropped,
+                "queued activity mail about an ended share or link dropped"
+            );
+        }
+        Ok(())
     }
 
     /// A customer registered: they want activity mail unless they say otherwise. A

@@ -59,6 +59,20 @@ async fn the_share_mail_arrives_once_even_when_its_event_comes_twice() {
         "{mail:#?}"
     );
     assert_mentions(mail, &["Ann Sharer", "plan-2025.txt", "editor"]);
+    // What to run, against this server; in the HTML as code, not between backticks.
+    let command = format!(
+        "fmsctl --server {} download shared:plan-2025.txt",
+        app.address
+    );
+    assert_mentions(mail, &[&command]);
+    assert!(mail
+        .text
+        .as_deref()
+        .unwrap()
+        .contains(&format!("`{command}`")));
+    let html = mail.html.as_deref().unwrap();
+    assert!(html.contains(&format!("<code>{command}</code>")), "{html}");
+    assert!(!html.contains('`'), "{html}");
 
     // A role change sends nothing; the same event delivered again mails nothing either.
     let again = app
@@ -119,7 +133,14 @@ async fn the_owner_is_mailed_once_when_a_link_has_less_than_a_day_left() {
     // 23 hours left.
     app.clock.advance(chrono::Duration::hours(25));
     let mails = wait_for_mails_to(&app, &ann.email, |mails| !mails.is_empty()).await;
-    assert_mentions(&mails[0], &["expiring-report.pdf"]);
+    assert_mentions(
+        &mails[0],
+        &[
+            "expiring-report.pdf",
+            " UTC, within a day",
+            &format!("fmsctl --server {} shares --links", app.address),
+        ],
+    );
     tokio::time::sleep(QUIET).await;
     assert_eq!(activity(&app, &ann.email).len(), 1);
 }
@@ -139,7 +160,19 @@ async fn the_owner_is_mailed_when_a_file_request_receives_a_file() {
         upload_through_link(&app, &created.token, "receipts-march.pdf", b"receipts").await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let mails = wait_for_mails_to(&app, &ann.email, |mails| !mails.is_empty()).await;
-    assert_mentions(&mails[0], &["receipts-march.pdf", "tax-inbox"]);
+    assert_mentions(
+        &mails[0],
+        &[
+            "receipts-march.pdf",
+            "tax-inbox",
+            "(8 B)",
+            "/tax-inbox/receipts-march.pdf",
+            &format!(
+                "fmsctl --server {} download /tax-inbox/receipts-march.pdf",
+                app.address
+            ),
+        ],
+    );
 }
 
 #[tokio::test]
@@ -152,6 +185,10 @@ async fn the_owner_is_mailed_at_80_and_at_100_percent_of_the_quota() {
     assert_eq!(mails.len(), 1, "{mails:#?}");
     assert!(mails[0].all_text().contains("80"), "{mails:#?}");
     assert!(mails[0].text.is_some() && mails[0].html.is_some());
+    assert_mentions(
+        &mails[0],
+        &[&format!("fmsctl --server {} du /", app.address)],
+    );
 
     // Past the digest window, so the next one goes at once.
     app.clock.advance(chrono::Duration::seconds(301));

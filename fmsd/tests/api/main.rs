@@ -6,6 +6,7 @@
 mod access_tokens;
 mod account_deletion;
 mod activity_mail;
+mod activity_withdrawn;
 mod app_tokens;
 mod authorization;
 mod bad_file_requests;

@@ -15,7 +15,7 @@ use fmsd::clock::ManualClock;
 use fmsd::error::Error;
 use fmsd::notifications::adapters::maildir::MaildirMailer;
 use fmsd::notifications::adapters::sql::SqlNotificationRepo;
-use fmsd::notifications::domain::{ItemKind, Recipient, ShareRole, Template};
+use fmsd::notifications::domain::{ItemKind, Recipient, Server, ShareRole, Template};
 use fmsd::notifications::ports::{Mailer, NotificationRepo};
 use fmsd::notifications::service::NotificationService;
 use fmsd::store_url::StoreUrl;
@@ -62,6 +62,11 @@ pub trait Mailbox {
     async fn received(&self, address: &str) -> Vec<Received>;
 }
 
+/// The server the mails of these tests name.
+pub fn server() -> Server {
+    Server::new("https://fms.example.com")
+}
+
 /// An address no other test mails.
 pub fn recipient() -> String {
     format!("{}@example.com", support::unique("rcpt-"))
@@ -99,6 +104,7 @@ pub async fn mailer_contract(mailer: Arc<dyn Mailer>, mailbox: &impl Mailbox) {
             name: name.into(),
             ..customer(&to)
         },
+        &server(),
     );
     mailer.send(&mail).await.unwrap();
 
@@ -122,10 +128,31 @@ pub async fn mailer_contract(mailer: Arc<dyn Mailer>, mailbox: &impl Mailbox) {
         got.html
     );
     assert!(!got.html.contains("<script>"), "{}", got.html);
+    // The markup arrives as it was sent: commands as code, the server as a link.
+    assert!(
+        got.html.contains(&format!(
+            "<code>fmsctl --server https://fms.example.com login --email {to}</code>"
+        )),
+        "{}",
+        got.html
+    );
+    assert!(
+        got.html
+            .contains("<a href=\"https://fms.example.com\">https://fms.example.com</a>"),
+        "{}",
+        got.html
+    );
+    assert!(
+        got.text.contains(&format!(
+            "`fmsctl --server https://fms.example.com login --email {to}`"
+        )),
+        "{}",
+        got.text
+    );
 
     // A second mail to the same address arrives as a mail of its own.
     let second_id = support::unique("evt-");
-    let second = Template::PasswordChanged.render(&second_id, &customer(&to));
+    let second = Template::PasswordChanged.render(&second_id, &customer(&to), &server());
     mailer.send(&second).await.unwrap();
     let received = wait_for(mailbox, &to, 2).await;
     let mut ids: Vec<&str> = received
@@ -143,7 +170,11 @@ pub async fn mailer_contract(mailer: Arc<dyn Mailer>, mailbox: &impl Mailbox) {
     assert_eq!(changed.subject, "Your fms password was changed");
 
     // Something that is not an address is refused before anything is sent.
-    let bad = Template::Welcome.render(&support::unique("evt-"), &customer("not an address"));
+    let bad = Template::Welcome.render(
+        &support::unique("evt-"),
+        &customer("not an address"),
+        &server(),
+    );
     let error = mailer.send(&bad).await.unwrap_err();
     assert!(matches!(error, Error::Invalid(_)), "{error:?}");
 }
@@ -188,6 +219,7 @@ pub async fn service_contract(
         repo,
         Arc::new(ManualClock::new()),
         Duration::from_secs(300),
+        server(),
     );
     let to = recipient();
     let ada = customer(&to);
@@ -217,6 +249,7 @@ pub async fn service_contract(
     let bob = customer(&shared_to);
     let shared = support::unique("evt-");
     let share_mail = Template::FileShared {
+        share_id: uuid::Uuid::now_v7(),
         owner_name: "Ada".into(),
         owner_email: "owner@example.com".into(),
         item_name: "plans".into(),

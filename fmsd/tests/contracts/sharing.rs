@@ -5,17 +5,18 @@
 //! from the tree: an entry found by id after a move, and a replaced file keeping its id.
 //!
 //! Each runner also checks the outbox: a share's event is written only when the share is new,
-//! and a link's expiry warning only once.
+//! a link's expiry warning only once, and the end of a share or link only when there was one
+//! to end.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use common::events::{FileShared, Outgoing};
+use common::events::{FileShared, Outgoing, ShareRevoked};
 use fmsd::bus::ports::Outbox;
 use fmsd::files::adapters::sql::SqlFileRepo;
 use fmsd::files::domain::{
-    BlobKey, Garbage, Node, OverwritePolicy, Person, RemotePath, Role, Sha256Hex, Share, StagingId,
-    Upload,
+    BlobKey, Garbage, Node, OverwritePolicy, Person, RemotePath, Removal, Role, Sha256Hex, Share,
+    StagingId, Upload,
 };
 use fmsd::files::ports::{FileRepo, NewFile, SharingRepo, UploadLimits};
 use fmsd::store_url::StoreUrl;
@@ -49,6 +50,14 @@ fn share(owner: Uuid, node_id: Uuid, recipient: Uuid, at: DateTime<Utc>) -> Shar
     }
 }
 
+fn revoked_event(share: &Share) -> Outgoing {
+    Outgoing::new(&ShareRevoked {
+        share_id: share.id,
+        owner_id: share.owner,
+        recipient_id: share.recipient,
+    })
+}
+
 fn shared_event(share: &Share) -> Vec<Outgoing> {
     vec![Outgoing::new(&FileShared {
         share_id: share.id,
@@ -77,8 +86,10 @@ pub async fn sharing_repo_works(
     links::links_work(&sharing, now).await;
     forgetting_a_person_takes_their_shares_and_links(&sharing, now).await;
     entries_keep_their_id(&files, now).await;
+    deleting_an_entry_takes_its_shares_and_links(&files, &sharing, now).await;
 
-    // One event for the new share, one for the warned link, nothing else.
+    // One event for the new share, one for the warned link, one for each share or link
+    // ended, nothing else.
     let pending = outbox.pending(100).await.expect("the outbox");
     assert_eq!(
         pending
@@ -87,7 +98,12 @@ pub async fn sharing_repo_works(
             .collect::<Vec<_>>(),
         [
             (common::events::topics::FILES, "files.shared"),
-            (common::events::topics::FILES, "files.link_expiring")
+            (common::events::topics::FILES, "files.share_revoked"),
+            (common::events::topics::FILES, "files.link_revoked"),
+            (common::events::topics::FILES, "files.link_expiring"),
+            (common::events::topics::FILES, "files.share_revoked"),
+            (common::events::topics::FILES, "files.share_revoked"),
+            (common::events::topics::FILES, "files.deleted"),
         ]
     );
 }
@@ -208,8 +224,14 @@ async fn shares_are_one_per_node_and_recipient(
         .await
         .expect("role")
         .is_none());
-    assert!(sharing.delete_share(to_carol.id).await.expect("delete"));
-    assert!(!sharing.delete_share(to_carol.id).await.expect("delete"));
+    assert!(sharing
+        .delete_share(to_carol.id, vec![revoked_event(&to_carol)])
+        .await
+        .expect("delete"));
+    assert!(!sharing
+        .delete_share(to_carol.id, vec![revoked_event(&to_carol)])
+        .await
+        .expect("delete"));
     assert!(sharing
         .shares_received(carol)
         .await
@@ -239,7 +261,12 @@ async fn forgetting_a_person_takes_their_shares_and_links(
         sharing.insert_link(kept).await.expect("link");
     }
 
-    sharing.forget_person(dan.id).await.expect("forget");
+    let ended =
+        |removed: &Vec<Share>| -> Vec<Outgoing> { removed.iter().map(revoked_event).collect() };
+    sharing
+        .forget_person(dan.id, Box::new(ended))
+        .await
+        .expect("forget");
     assert!(sharing.person(dan.id).await.expect("person").is_none());
     assert!(sharing
         .person_by_email(&dan.email)
@@ -271,7 +298,78 @@ async fn forgetting_a_person_takes_their_shares_and_links(
     );
     assert_eq!(sharing.shares_given(eve.id).await.expect("given"), [others]);
     assert_eq!(sharing.links(eve.id).await.expect("links"), [eves_link]);
-    sharing.forget_person(dan.id).await.expect("forget again");
+    sharing
+        .forget_person(dan.id, Box::new(ended))
+        .await
+        .expect("forget again");
+}
+
+/// Deleting an entry deletes the shares and links of everything it removes, and hands them to
+/// its events; those of other entries stay.
+async fn deleting_an_entry_takes_its_shares_and_links(
+    files: &Arc<dyn FileRepo>,
+    sharing: &Arc<dyn SharingRepo>,
+    now: DateTime<Utc>,
+) {
+    let (ivy, jon) = (Uuid::new_v4(), Uuid::new_v4());
+    let gone = files
+        .mkdir(ivy, &path("/gone/inner"), true, now)
+        .await
+        .expect("mkdir");
+    let kept = files
+        .mkdir(ivy, &path("/kept"), true, now)
+        .await
+        .expect("mkdir");
+    let top = files
+        .get(ivy, &path("/gone"))
+        .await
+        .expect("get")
+        .expect("the parent");
+    let of_top = share(ivy, top.id, jon, now);
+    let of_inner = share(ivy, gone.id, jon, now);
+    let of_kept = share(ivy, kept.id, jon, now);
+    for made in [&of_top, &of_inner, &of_kept] {
+        sharing.put_share(made, Vec::new()).await.expect("share");
+    }
+    let mut link_to_inner = links::link(ivy, now + Duration::days(7), None, now);
+    link_to_inner.node_id = gone.id;
+    let mut link_to_kept = links::link(ivy, now + Duration::days(7), None, now);
+    link_to_kept.node_id = kept.id;
+    for made in [&link_to_inner, &link_to_kept] {
+        sharing.insert_link(made).await.expect("link");
+    }
+
+    let told = Box::new(|removal: &Removal| {
+        assert_eq!(removal.ended_shares.len(), 2);
+        assert_eq!(removal.ended_links.len(), 1);
+        vec![Outgoing::new(&common::events::FileDeleted {
+            owner_id: Uuid::nil(),
+            path: "/gone".into(),
+            n_files: removal.n_files,
+            bytes_freed: removal.bytes_freed,
+        })]
+    });
+    let removal = files
+        .delete(ivy, &path("/gone"), true, told)
+        .await
+        .expect("delete");
+    let mut ended: Vec<Uuid> = removal.ended_shares.iter().map(|s| s.id).collect();
+    ended.sort();
+    let mut expected = vec![of_top.id, of_inner.id];
+    expected.sort();
+    assert_eq!(ended, expected);
+    assert_eq!(
+        removal.ended_links.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [link_to_inner.id]
+    );
+    for ended in [&of_top, &of_inner] {
+        assert!(sharing.share(ended.id).await.expect("share").is_none());
+    }
+    assert_eq!(
+        sharing.share(of_kept.id).await.expect("share"),
+        Some(of_kept)
+    );
+    assert_eq!(sharing.links(ivy).await.expect("links"), [link_to_kept]);
 }
 
 /// An entry is found by id wherever it moved, and a replaced file keeps its id.

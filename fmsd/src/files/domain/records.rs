@@ -150,6 +150,10 @@ pub struct Removal {
     pub bytes_freed: u64,
     /// The blobs and stagings to clean up now that the change is committed.
     pub garbage: Vec<Garbage>,
+    /// The shares of removed items, which went with them.
+    pub ended_shares: Vec<super::Share>,
+    /// The links to removed items, which went with them.
+    pub ended_links: Vec<super::Link>,
 }
 
 /// An owner's storage, as the repo counts it.

@@ -6,22 +6,25 @@ use chrono::{DateTime, Utc};
 use common::events::Outgoing;
 use uuid::Uuid;
 
+use super::EventsFor;
 use crate::error::Result;
 use crate::files::domain::{Link, Person, Role, Share};
 
 /// People, shares and links.
 ///
-/// Shares and links point at a node id; a node that is gone makes them dangle, and the service
-/// treats a dangling one as not there. Writes that take events add them to the outbox in the
-/// same transaction.
+/// Shares and links point at a node id; deleting a node deletes its shares and links with it
+/// (`FileRepo::delete`). A node gone otherwise (replaced, purged) makes them dangle, and the
+/// service treats a dangling one as not there. Writes that take events add them to the outbox
+/// in the same transaction.
 #[async_trait]
 pub trait SharingRepo: Send + Sync {
     /// Adds `person` to the directory, or updates their e-mail and name.
     async fn upsert_person(&self, person: &Person) -> Result<()>;
 
     /// Forgets the customer `id`: their directory entry, every share they gave or got and every
-    /// link they made. Doing it again changes nothing.
-    async fn forget_person(&self, id: Uuid) -> Result<()>;
+    /// link they made, writing the events `events` builds from the removed shares in the same
+    /// transaction. Doing it again changes nothing.
+    async fn forget_person(&self, id: Uuid, events: EventsFor<Vec<Share>>) -> Result<()>;
 
     /// The customer `id`.
     async fn person(&self, id: Uuid) -> Result<Option<Person>>;
@@ -40,8 +43,9 @@ pub trait SharingRepo: Send + Sync {
     /// Sets the role of share `id`; `None` if there is no such share.
     async fn set_share_role(&self, id: Uuid, role: Role) -> Result<Option<Share>>;
 
-    /// Deletes share `id`; whether it was there.
-    async fn delete_share(&self, id: Uuid) -> Result<bool>;
+    /// Deletes share `id`, writing `events` in the same transaction if it was there; whether
+    /// it was.
+    async fn delete_share(&self, id: Uuid, events: Vec<Outgoing>) -> Result<bool>;
 
     /// The shares `owner` gave, newest first.
     async fn shares_given(&self, owner: Uuid) -> Result<Vec<Share>>;
@@ -58,8 +62,9 @@ pub trait SharingRepo: Send + Sync {
     /// `owner`'s links, newest first.
     async fn links(&self, owner: Uuid) -> Result<Vec<Link>>;
 
-    /// Deletes `owner`'s link `id`; whether it was there.
-    async fn delete_link(&self, owner: Uuid, id: Uuid) -> Result<bool>;
+    /// Deletes `owner`'s link `id`, writing `events` in the same transaction if it was there;
+    /// whether it was.
+    async fn delete_link(&self, owner: Uuid, id: Uuid, events: Vec<Outgoing>) -> Result<bool>;
 
     /// Counts one download of link `id` if it has downloads left, atomically (concurrent
     /// callers never exceed `max_downloads`); whether it was counted.

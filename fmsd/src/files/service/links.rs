@@ -1,6 +1,7 @@
 //! Links, as their owner makes, lists and revokes them. What a link leads to, without login,
 //! is in `public_links`.
 
+use common::events::{LinkRevoked, Outgoing};
 use uuid::Uuid;
 
 use super::{seconds, FileService};
@@ -120,11 +121,15 @@ impl FileService {
     }
 
     /// Revokes `owner`'s link `id`: it answers 404 from now on, and the uploads started through
-    /// it end, giving back the quota they held.
+    /// it end, giving back the quota they held. Its end is told, so no digest mentions it.
     #[tracing::instrument(skip(self))]
     pub async fn revoke_link(&self, owner: Uuid, id: Uuid) -> Result<()> {
         self.ensure_active(owner).await?;
-        if self.sharing.delete_link(owner, id).await? {
+        let revoked = Outgoing::new(&LinkRevoked {
+            link_id: id,
+            owner_id: owner,
+        });
+        if self.sharing.delete_link(owner, id, vec![revoked]).await? {
             self.end_grant_uploads(owner, id).await;
             Ok(())
         } else {

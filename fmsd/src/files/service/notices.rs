@@ -74,6 +74,7 @@ impl FileService {
                         owner_email: owner.email,
                         owner_name: owner.name,
                         item_name: node.path.name().to_owned(),
+                        item_path: Some(node.path.to_string()),
                         expires_at: link.expires_at,
                     })],
                     _ => Vec::new(),

@@ -382,6 +382,7 @@ impl FileService {
                         folder_name: open.node.path.name().to_owned(),
                         file_name: upload.path.name().to_owned(),
                         size: upload.size,
+                        path: Some(upload.path.to_string()),
                     })
                 });
                 let node = self

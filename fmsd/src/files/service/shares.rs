@@ -2,7 +2,7 @@
 //! works in, which is how a recipient reaches a shared item with the ordinary use cases (through
 //! [`super::ScopedFiles`], which applies the scope's checks to every call).
 
-use common::events::{FileShared, Outgoing};
+use common::events::{FileShared, Outgoing, ShareRevoked};
 use uuid::Uuid;
 
 use super::{seconds, DownloadTicket, FileService};
@@ -237,7 +237,9 @@ impl FileService {
             .await?
             .filter(|share| share.owner == caller || share.recipient == caller)
             .ok_or_else(|| share_not_found(id))?;
-        self.sharing.delete_share(share.id).await?;
+        self.sharing
+            .delete_share(share.id, vec![Outgoing::new(&share_revoked(&share))])
+            .await?;
         self.end_grant_uploads(share.owner, share.id).await;
         Ok(())
     }
@@ -297,9 +299,16 @@ impl FileService {
             .await
     }
 
-    /// Forgets a deleted customer, with every share they gave or got and their links.
+    /// Forgets a deleted customer, with every share they gave or got (each one's end told)
+    /// and their links.
     pub async fn forget_person(&self, id: Uuid) -> Result<()> {
-        self.sharing.forget_person(id).await
+        let events = Box::new(|removed: &Vec<Share>| -> Vec<Outgoing> {
+            removed
+                .iter()
+                .map(|share| Outgoing::new(&share_revoked(share)))
+                .collect()
+        });
+        self.sharing.forget_person(id, events).await
     }
 
     /// The directory entry of the customer `id`. Files learns of customers from their events,
@@ -359,6 +368,15 @@ impl FileService {
             owner,
             recipient,
         }))
+    }
+}
+
+/// The event that tells `share` ended.
+pub(super) fn share_revoked(share: &Share) -> ShareRevoked {
+    ShareRevoked {
+        share_id: share.id,
+        owner_id: share.owner,
+        recipient_id: share.recipient,
     }
 }
 

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::notifications::domain::{Digest, QueuedMail, Recipient};
+use crate::notifications::domain::{About, Digest, QueuedMail, Recipient, Rich};
 
 diesel::table! {
     mail_preferences (customer_id) {
@@ -33,6 +33,8 @@ diesel::table! {
         name -> Text,
         subject -> Text,
         summary -> Text,
+        summary_parts -> Nullable<Text>,
+        about -> Nullable<Text>,
     }
 }
 
@@ -57,21 +59,29 @@ pub struct QueuedRow {
     pub name: String,
     /// The mail's subject.
     pub subject: String,
-    /// The mail's main paragraph.
+    /// What the digest lists of the mail, as plain text (all rows queued before the parts
+    /// were kept have).
     pub summary: String,
+    /// The same with its markup, as JSON ([`Rich`]); `None` in rows queued before it was kept.
+    pub summary_parts: Option<String>,
+    /// The share or link the mail is about ([`About::key`]), if its news ends with it.
+    pub about: Option<String>,
 }
 
 impl QueuedRow {
     /// The row for `mail`.
-    pub fn from_mail(mail: &QueuedMail) -> Self {
-        Self {
+    pub fn from_mail(mail: &QueuedMail) -> Result<Self> {
+        let summary_parts = serde_json::to_string(&mail.summary).map_err(Error::internal)?;
+        Ok(Self {
             event_id: mail.event_id.clone(),
             customer_id: mail.recipient.customer_id.to_string(),
             email: mail.recipient.email.clone(),
             name: mail.recipient.name.clone(),
             subject: mail.subject.clone(),
-            summary: mail.summary.clone(),
-        }
+            summary: mail.summary.to_text(),
+            summary_parts: Some(summary_parts),
+            about: mail.about.as_ref().map(About::key),
+        })
     }
 
     /// The mail in this row.
@@ -84,7 +94,21 @@ impl QueuedRow {
                 name: self.name,
             },
             subject: self.subject,
-            summary: self.summary,
+            summary: match self.summary_parts {
+                Some(parts) => serde_json::from_str(&parts).map_err(|error| {
+                    Error::internal(anyhow::anyhow!("stored summary {parts:?}: {error}"))
+                })?,
+                None => Rich::from(self.summary),
+            },
+            about: self
+                .about
+                .as_deref()
+                .map(|key| {
+                    About::parse(key).map_err(|error| {
+                        Error::internal(anyhow::anyhow!("queued mail about: {error}"))
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -125,4 +149,51 @@ pub fn digests(rows: Vec<QueuedRow>) -> Result<Vec<Digest>> {
         }
     }
     Ok(digests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(summary_parts: Option<&str>, about: Option<&str>) -> QueuedRow {
+        QueuedRow {
+            event_id: "e1".into(),
+            customer_id: Uuid::nil().to_string(),
+            email: "a@example.com".into(),
+            name: "Ada".into(),
+            subject: "S".into(),
+            summary: "Bob shared `x`.".into(),
+            summary_parts: summary_parts.map(str::to_owned),
+            about: about.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_row_queued_before_the_parts_were_kept_reads_as_plain_text() {
+        let mail = row(None, None).into_mail().unwrap();
+        assert_eq!(mail.summary, Rich::from("Bob shared `x`."));
+        assert_eq!(mail.about, None);
+    }
+
+    #[test]
+    fn a_mail_round_trips_through_its_row() {
+        let mail = QueuedMail {
+            about: Some(About::Link(Uuid::nil())),
+            summary: Rich::new().text("Run ").code("fmsctl ls"),
+            ..row(None, None).into_mail().unwrap()
+        };
+        let stored = QueuedRow::from_mail(&mail).unwrap();
+        assert_eq!(stored.summary, "Run `fmsctl ls`");
+        assert_eq!(
+            stored.about.as_deref(),
+            Some(&*About::Link(Uuid::nil()).key())
+        );
+        assert_eq!(stored.into_mail().unwrap(), mail);
+    }
+
+    #[test]
+    fn a_damaged_row_is_an_error_not_a_panic() {
+        assert!(row(Some("{not json"), None).into_mail().is_err());
+        assert!(row(None, Some("node:1")).into_mail().is_err());
+    }
 }

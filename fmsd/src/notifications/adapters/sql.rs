@@ -16,7 +16,7 @@ use crate::db::dialect::per_engine;
 use crate::db::{outbox, Database, DbConnection, Migrations};
 use crate::error::Result;
 use crate::health::Probe;
-use crate::notifications::domain::{Digest, QueuedMail};
+use crate::notifications::domain::{About, Digest, QueuedMail};
 use crate::notifications::ports::NotificationRepo;
 use crate::store_url::StoreUrl;
 
@@ -164,7 +164,7 @@ impl NotificationRepo for SqlNotificationRepo {
 
     #[tracing::instrument(skip_all)]
     async fn queue_activity_mail(&self, mail: &QueuedMail) -> Result<()> {
-        let row = QueuedRow::from_mail(mail);
+        let row = QueuedRow::from_mail(mail)?;
         self.db
             .write(move |connection| {
                 // Once per event: a redelivered event finds its mail queued already.
@@ -212,6 +212,18 @@ impl NotificationRepo for SqlNotificationRepo {
             })
             .await?;
         digests(rows)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn drop_queued_about(&self, about: About) -> Result<u64> {
+        let key = about.key();
+        self.db
+            .write(move |connection| {
+                let n = diesel::delete(digest_queue::table.filter(digest_queue::about.eq(&key)))
+                    .execute(connection)?;
+                Ok(n as u64)
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all)]

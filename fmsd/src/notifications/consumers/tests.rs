@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use common::events::{
     CustomerDeleted, CustomerRegistered, CustomerUpdated, Envelope, FileShared, FileUploaded,
-    LinkExpiring, LinkUploadReceived, QuotaThresholdReached,
+    LinkExpiring, LinkRevoked, LinkUploadReceived, QuotaThresholdReached, ShareRevoked,
 };
 
 use super::*;
@@ -22,6 +22,11 @@ struct Fixture {
 
 /// Handlers over a service with no digest window, so every mail goes at once.
 fn fixture() -> Fixture {
+    fixture_with(Duration::ZERO)
+}
+
+/// Handlers over a service that holds back what comes within `window` of a mail.
+fn fixture_with(window: Duration) -> Fixture {
     let (repo, mailer) = (
         Arc::new(FakeRepo::default()),
         Arc::new(FakeMailer::default()),
@@ -30,7 +35,8 @@ fn fixture() -> Fixture {
         mailer.clone(),
         repo.clone(),
         Arc::new(ManualClock::new()),
-        Duration::ZERO,
+        window,
+        crate::notifications::domain::Server::new("https://fms.example.com"),
     ));
     Fixture {
         customers: CustomerEvents::new(service.clone()),
@@ -90,6 +96,7 @@ async fn link_and_quota_events_mail_the_owner() {
             owner_email: "ann@example.com".into(),
             owner_name: "Ann".into(),
             item_name: "report.pdf".into(),
+            item_path: Some("/report.pdf".into()),
             expires_at: Utc::now(),
         }),
         Envelope::wrap(&LinkUploadReceived {
@@ -100,6 +107,7 @@ async fn link_and_quota_events_mail_the_owner() {
             folder_name: "inbox".into(),
             file_name: "cv.pdf".into(),
             size: 10,
+            path: Some("/inbox/cv.pdf".into()),
         }),
         Envelope::wrap(&QuotaThresholdReached {
             owner_id,
@@ -152,6 +160,42 @@ async fn undecodable_payloads_and_unknown_roles_are_invalid() {
     let error = f.customers.handle(&envelope).await.unwrap_err();
     assert!(matches!(error, Error::Invalid(_)), "{error:?}");
     assert!(f.mailer.sent().is_empty());
+}
+
+#[tokio::test]
+async fn the_end_of_a_share_or_link_withdraws_what_is_queued_about_it() {
+    let f = fixture_with(Duration::from_secs(300));
+    let (first, second) = (file_shared("viewer"), file_shared("viewer"));
+    let second = FileShared {
+        recipient_id: first.recipient_id,
+        ..second
+    };
+    f.files.handle(&Envelope::wrap(&first)).await.unwrap();
+    f.files.handle(&Envelope::wrap(&second)).await.unwrap();
+    assert_eq!(f.mailer.sent().len(), 1);
+    assert_eq!(f.repo.state().queue.len(), 1);
+
+    // A link's end decodes and touches no share; the share's end empties the queue.
+    let link_revoked = Envelope::wrap(&LinkRevoked {
+        link_id: second.share_id,
+        owner_id: second.owner_id,
+    });
+    f.files.handle(&link_revoked).await.unwrap();
+    assert_eq!(f.repo.state().queue.len(), 1);
+    let revoked = Envelope::wrap(&ShareRevoked {
+        share_id: second.share_id,
+        owner_id: second.owner_id,
+        recipient_id: second.recipient_id,
+    });
+    f.files.handle(&revoked).await.unwrap();
+    f.files.handle(&revoked).await.unwrap();
+    assert!(f.repo.state().queue.is_empty());
+    assert_eq!(f.mailer.sent().len(), 1);
+
+    let mut malformed = revoked.clone();
+    malformed.payload = serde_json::json!({"share_id": 7});
+    let error = f.files.handle(&malformed).await.unwrap_err();
+    assert!(matches!(error, Error::Invalid(_)), "{error:?}");
 }
 
 #[tokio::test]

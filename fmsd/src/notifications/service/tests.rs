@@ -6,6 +6,8 @@ use chrono::TimeDelta;
 use super::*;
 use crate::clock::ManualClock;
 use crate::notifications::domain::{ItemKind, ShareRole};
+
+const URL: &str = "https://fms.example.com";
 use crate::notifications::fakes::{FakeMailer, FakeRepo};
 
 const WINDOW: Duration = Duration::from_secs(300);
@@ -29,6 +31,7 @@ fn fixture() -> Fixture {
             repo.clone(),
             Arc::new(clock.clone()),
             WINDOW,
+            Server::new(URL),
         ),
         repo,
         mailer,
@@ -45,7 +48,12 @@ fn ada() -> Recipient {
 }
 
 fn shared(item: &str) -> Template {
+    shared_by(item, Uuid::now_v7())
+}
+
+fn shared_by(item: &str, share_id: Uuid) -> Template {
     Template::FileShared {
+        share_id,
         owner_name: "Bob".into(),
         owner_email: "owner@example.com".into(),
         item_name: item.into(),
@@ -90,6 +98,87 @@ async fn the_first_activity_mail_goes_at_once_and_the_burst_after_it_waits_for_o
 
     // Nothing queued: nothing more to flush.
     assert_eq!(f.service.flush_digests().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_share_or_link_that_ends_before_the_digest_is_left_out_of_it() {
+    let f = fixture();
+    let ada = ada();
+    let (sent_share, kept_share, ended_share, link) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    f.service
+        .notify("e1", shared_by("sent", sent_share), &ada)
+        .await
+        .unwrap();
+    f.service
+        .notify("e2", shared_by("kept", kept_share), &ada)
+        .await
+        .unwrap();
+    f.service
+        .notify("e3", shared_by("ended", ended_share), &ada)
+        .await
+        .unwrap();
+    let expiring = Template::LinkExpiring {
+        link_id: link,
+        item_name: "linked".into(),
+        item_path: Some("/linked".into()),
+        expires_at: f.clock.now(),
+    };
+    f.service.notify("e4", expiring, &ada).await.unwrap();
+    let upload = Template::LinkUploadReceived {
+        folder_name: "inbox".into(),
+        file_name: "uploaded".into(),
+        size: 1,
+        path: Some("/inbox/uploaded".into()),
+    };
+    f.service.notify("e5", upload, &ada).await.unwrap();
+    assert_eq!(f.repo.state().queue.len(), 4);
+
+    // The one already mailed stays mailed; the others ending take their queued mail along,
+    // twice changing nothing more. An upload mail stays: the file stays with its link gone.
+    for about in [
+        About::Share(sent_share),
+        About::Share(ended_share),
+        About::Share(ended_share),
+        About::Link(link),
+    ] {
+        f.service.withdraw(about).await.unwrap();
+    }
+    assert_eq!(f.repo.state().queue.len(), 2);
+    f.clock.advance(secs(300));
+    assert_eq!(f.service.flush_digests().await.unwrap(), 1);
+    let digest = &f.mailer.sent()[1];
+    assert_eq!(digest.subject, "fms: 2 updates");
+    assert!(digest.text.contains("'kept'"), "{}", digest.text);
+    assert!(digest.text.contains("'uploaded'"), "{}", digest.text);
+    assert!(!digest.text.contains("'ended'"), "{}", digest.text);
+    assert!(!digest.text.contains("linked"), "{}", digest.text);
+    assert!(digest
+        .text
+        .contains(&format!("`fmsctl --server {URL} download shared:kept`")));
+}
+
+#[tokio::test]
+async fn a_digest_whose_every_item_ended_is_not_sent() {
+    let f = fixture();
+    let ada = ada();
+    let ended = Uuid::now_v7();
+    f.service.notify("e1", shared("a"), &ada).await.unwrap();
+    f.service
+        .notify("e2", shared_by("b", ended), &ada)
+        .await
+        .unwrap();
+    f.service.withdraw(About::Share(ended)).await.unwrap();
+    f.clock.advance(secs(300));
+    assert_eq!(f.service.flush_digests().await.unwrap(), 0);
+    assert_eq!(f.mailer.sent().len(), 1);
+    // The next one goes at once: nothing waits before it.
+    f.service.notify("e3", shared("c"), &ada).await.unwrap();
+    assert_eq!(f.mailer.sent().len(), 2);
 }
 
 #[tokio::test]
@@ -272,7 +361,13 @@ async fn a_zero_window_never_holds_a_mail_back() {
         Arc::new(FakeMailer::default()),
         ManualClock::new(),
     );
-    let service = NotificationService::new(mailer.clone(), repo, Arc::new(clock), Duration::ZERO);
+    let service = NotificationService::new(
+        mailer.clone(),
+        repo,
+        Arc::new(clock),
+        Duration::ZERO,
+        Server::new(URL),
+    );
     let ada = ada();
     for id in ["e1", "e2", "e3"] {
         service.notify(id, shared(id), &ada).await.unwrap();

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fmsd::clock::ManualClock;
-use fmsd::notifications::domain::{ItemKind, QueuedMail, Recipient, ShareRole, Template};
+use fmsd::notifications::domain::{
+    About, ItemKind, QueuedMail, Recipient, Rich, Server, ShareRole, Template,
+};
 use fmsd::notifications::ports::{Mailer, NotificationRepo};
 use fmsd::notifications::service::NotificationService;
 use uuid::Uuid;
@@ -31,13 +33,20 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap()
 }
 
-/// A queued share mail for `to`.
+/// A queued share mail for `to`, about a share of its own, with markup to keep.
 fn queued(to: &Recipient, item: &str) -> QueuedMail {
     QueuedMail {
         event_id: support::unique("evt-"),
         recipient: to.clone(),
         subject: format!("Bob shared '{item}' with you"),
-        summary: format!("Bob shared the file '{item}' with you as a viewer: <b>&</b>."),
+        summary: Rich::new()
+            .text(format!(
+                "Bob shared the file '{item}' with you as a viewer: <b>&</b>. Run "
+            ))
+            .code(format!("fmsctl ls shared:{item}"))
+            .text(" on ")
+            .url("https://fms.example.com"),
+        about: Some(About::Share(Uuid::now_v7())),
     }
 }
 
@@ -203,6 +212,39 @@ pub async fn repo_contract(repo: Arc<dyn NotificationRepo>) -> Kept {
         .any(|d| d.customer_id == carl.customer_id));
     // The event stays handled: a redelivery must not mail a customer who is gone.
     assert!(repo.already_handled(&c1.event_id).await.unwrap());
+
+    // A share or link that ended takes the mails queued about it along, and only those; its
+    // end told twice drops nothing more.
+    let dan = customer(&recipient());
+    let (d1, d2) = (queued(&dan, "d1"), queued(&dan, "d2"));
+    let ended = d1.about.unwrap();
+    let About::Share(ended_id) = ended else {
+        unreachable!("queued() makes share mails")
+    };
+    let unrelated = QueuedMail {
+        about: None,
+        ..queued(&dan, "d3")
+    };
+    let same_id_other_kind = QueuedMail {
+        about: Some(About::Link(ended_id)),
+        ..queued(&dan, "d4")
+    };
+    for mail in [&d1, &d2, &unrelated, &same_id_other_kind] {
+        repo.queue_activity_mail(mail).await.unwrap();
+    }
+    assert_eq!(repo.drop_queued_about(ended).await.unwrap(), 1);
+    assert_eq!(repo.drop_queued_about(ended).await.unwrap(), 0);
+    assert_eq!(
+        repo.queued_activity_mail(dan.customer_id).await.unwrap(),
+        vec![d2.clone(), unrelated, same_id_other_kind.clone()]
+    );
+    assert_eq!(
+        repo.drop_queued_about(same_id_other_kind.about.unwrap())
+            .await
+            .unwrap(),
+        1
+    );
+    repo.forget_customer(dan.customer_id).await.unwrap();
     assert_eq!(
         repo.activity_mail(ada.customer_id).await.unwrap(),
         Some(false)
@@ -234,6 +276,7 @@ pub async fn kept_after_reopening(repo: &dyn NotificationRepo, kept: &Kept) {
 /// A share of `item`, by an owner whose name needs escaping.
 fn shared(item: &str) -> Template {
     Template::FileShared {
+        share_id: Uuid::now_v7(),
         owner_name: "Bob <b>".into(),
         owner_email: "bob@example.com".into(),
         item_name: item.into(),
@@ -256,6 +299,7 @@ pub async fn service_contract(
         repo,
         Arc::new(clock.clone()),
         Duration::from_secs(300),
+        Server::new("https://fms.example.com"),
     );
     let ada = customer(&recipient());
     let first = support::unique("evt-");
@@ -293,6 +337,13 @@ pub async fn service_contract(
     }
     assert!(digest.html.contains("Bob &lt;b&gt;"), "{}", digest.html);
     assert!(digest.text.contains("PATCH /v1/me"), "{}", digest.text);
+    assert!(
+        digest
+            .html
+            .contains("<code>fmsctl --server https://fms.example.com ls shared:second-item</code>"),
+        "{}",
+        digest.html
+    );
     assert_eq!(service.flush_digests().await.unwrap(), 0);
 
     // Off: not sent, not queued; security mail still goes.

@@ -13,7 +13,9 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-use super::{customer, mailer_contract, recipient, service_contract, Mailbox, Received, FROM};
+use super::{
+    customer, mailer_contract, recipient, server, service_contract, Mailbox, Received, FROM,
+};
 use crate::support;
 
 /// maildev's HTTP API.
@@ -106,7 +108,8 @@ async fn service_over_smtp_and_sqlite_mails_each_event_once() {
 #[tokio::test]
 async fn smtp_mailer_on_a_closed_port_is_unavailable_at_once() {
     let mailer = SmtpMailer::new("127.0.0.1", 1, &plain(), FROM).unwrap();
-    let mail = Template::Welcome.render(&support::unique("evt-"), &customer(&recipient()));
+    let mail =
+        Template::Welcome.render(&support::unique("evt-"), &customer(&recipient()), &server());
     let started = Instant::now();
     let error = mailer.send(&mail).await.unwrap_err();
     assert!(matches!(error, Error::Unavailable(_)), "{error:?}");
@@ -161,7 +164,8 @@ async fn scripted_server(command: &'static str, reply: &'static str) -> u16 {
 async fn send_through(command: &'static str, reply: &'static str) -> Error {
     let port = scripted_server(command, reply).await;
     let mailer = SmtpMailer::new("127.0.0.1", port, &plain(), FROM).unwrap();
-    let mail = Template::Welcome.render(&support::unique("evt-"), &customer(&recipient()));
+    let mail =
+        Template::Welcome.render(&support::unique("evt-"), &customer(&recipient()), &server());
     mailer.send(&mail).await.unwrap_err()
 }
 

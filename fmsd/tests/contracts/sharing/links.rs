@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use common::events::{LinkExpiring, Outgoing};
+use common::events::{LinkExpiring, LinkRevoked, Outgoing};
 use fmsd::error::Error;
 use fmsd::files::domain::{Link, LinkMode, LinkToken};
 use fmsd::files::ports::SharingRepo;
@@ -42,6 +42,7 @@ fn expiring_event(link: &Link) -> Vec<Outgoing> {
         owner_email: "ann@example.com".into(),
         owner_name: "Ann".into(),
         item_name: "docs".into(),
+        item_path: Some("/docs".into()),
         expires_at: link.expires_at,
     })]
 }
@@ -101,9 +102,24 @@ async fn links_are_kept_by_owner_and_token(sharing: &Arc<dyn SharingRepo>, now: 
     assert_eq!((counted.uploads, counted.downloads), (2, 0));
 
     // Only the owner deletes a link.
-    assert!(!sharing.delete_link(bob, older.id).await.expect("delete"));
-    assert!(sharing.delete_link(ann, older.id).await.expect("delete"));
-    assert!(!sharing.delete_link(ann, older.id).await.expect("delete"));
+    let revoked = |owner| {
+        vec![Outgoing::new(&LinkRevoked {
+            link_id: older.id,
+            owner_id: owner,
+        })]
+    };
+    assert!(!sharing
+        .delete_link(bob, older.id, revoked(bob))
+        .await
+        .expect("delete"));
+    assert!(sharing
+        .delete_link(ann, older.id, revoked(ann))
+        .await
+        .expect("delete"));
+    assert!(!sharing
+        .delete_link(ann, older.id, revoked(ann))
+        .await
+        .expect("delete"));
     assert_eq!(sharing.links(ann).await.expect("links"), [newer]);
     assert!(sharing
         .link_by_token(&older.token_hash)

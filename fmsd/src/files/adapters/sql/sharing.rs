@@ -21,7 +21,7 @@ use crate::db::dialect::{lock_owner, per_engine};
 use crate::db::{map_error, outbox, DbConnection};
 use crate::error::Result;
 use crate::files::domain::{Link, Person, Role, Share};
-use crate::files::ports::SharingRepo;
+use crate::files::ports::{EventsFor, SharingRepo};
 
 /// Adds or updates `person`. An e-mail address belongs to one customer at a time, so another
 /// entry still holding it is stale (its own update has not arrived yet) and goes; that update
@@ -44,14 +44,111 @@ fn upsert_person(connection: &mut DbConnection, person: &Person) -> Result<()> {
     Ok(())
 }
 
-/// Removes customer `id` from the directory with the shares they gave or got and their links.
-fn forget_person(connection: &mut DbConnection, id: Uuid) -> Result<()> {
+/// Removes customer `id` from the directory with the shares they gave or got and their links,
+/// with the events `events` builds from the removed shares.
+fn forget_person(
+    connection: &mut DbConnection,
+    id: Uuid,
+    events: EventsFor<Vec<Share>>,
+) -> Result<()> {
+    lock_owner(connection, id)?;
     let id = id.to_string();
     diesel::delete(people::table.filter(people::id.eq(&id))).execute(connection)?;
-    diesel::delete(shares::table.filter(shares::owner_id.eq(&id).or(shares::recipient_id.eq(&id))))
-        .execute(connection)?;
+    let removed: Vec<ShareRow> = per_engine!(connection, |inner| diesel::delete(
+        shares::table.filter(shares::owner_id.eq(&id).or(shares::recipient_id.eq(&id)))
+    )
+    .returning(ShareRow::as_returning())
+    .get_results(inner))?;
+    let removed = removed
+        .into_iter()
+        .map(ShareRow::into_share)
+        .collect::<Result<Vec<_>>>()?;
     diesel::delete(links::table.filter(links::owner_id.eq(&id))).execute(connection)?;
+    outbox::enqueue(connection, &events(&removed))?;
     Ok(())
+}
+
+/// Deletes `owner`'s shares and links of the nodes `node_ids` (which the caller is deleting),
+/// and returns them.
+pub fn end_with_nodes(
+    connection: &mut DbConnection,
+    owner: Uuid,
+    node_ids: &[String],
+) -> Result<(Vec<Share>, Vec<Link>)> {
+    if node_ids.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    // An owner has few shares and links, a deleted subtree may have many nodes: the owner's
+    // are read and matched here rather than the nodes sent as one long list of parameters.
+    let removed: std::collections::HashSet<&str> = node_ids.iter().map(String::as_str).collect();
+    let owner_id = owner.to_string();
+    let ended_shares: Vec<ShareRow> = shares::table
+        .filter(shares::owner_id.eq(&owner_id))
+        .select(ShareRow::as_select())
+        .load::<ShareRow>(connection)?
+        .into_iter()
+        .filter(|row| removed.contains(row.node_id.as_str()))
+        .collect();
+    let ended_links: Vec<LinkRow> = links::table
+        .filter(links::owner_id.eq(&owner_id))
+        .select(LinkRow::as_select())
+        .load::<LinkRow>(connection)?
+        .into_iter()
+        .filter(|row| removed.contains(row.node_id.as_str()))
+        .collect();
+    let share_ids: Vec<&str> = ended_shares.iter().map(|row| row.id.as_str()).collect();
+    diesel::delete(shares::table.filter(shares::id.eq_any(share_ids))).execute(connection)?;
+    let link_ids: Vec<&str> = ended_links.iter().map(|row| row.id.as_str()).collect();
+    diesel::delete(links::table.filter(links::id.eq_any(link_ids))).execute(connection)?;
+    Ok((
+        ended_shares
+            .into_iter()
+            .map(ShareRow::into_share)
+            .collect::<Result<_>>()?,
+        ended_links
+            .into_iter()
+            .map(LinkRow::into_link)
+            .collect::<Result<_>>()?,
+    ))
+}
+
+/// Deletes share `id` with `events`, under its owner's lock; whether it was there.
+fn delete_share(connection: &mut DbConnection, id: Uuid, events: &[Outgoing]) -> Result<bool> {
+    let owner: Option<String> = shares::table
+        .filter(shares::id.eq(id.to_string()))
+        .select(shares::owner_id)
+        .first(connection)
+        .optional()?;
+    let Some(owner) = owner else {
+        return Ok(false);
+    };
+    lock_owner(connection, schema::uuid(&owner)?)?;
+    let n =
+        diesel::delete(shares::table.filter(shares::id.eq(id.to_string()))).execute(connection)?;
+    if n > 0 {
+        outbox::enqueue(connection, events)?;
+    }
+    Ok(n > 0)
+}
+
+/// Deletes `owner`'s link `id` with `events`; whether it was there.
+fn delete_link(
+    connection: &mut DbConnection,
+    owner: Uuid,
+    id: Uuid,
+    events: &[Outgoing],
+) -> Result<bool> {
+    lock_owner(connection, owner)?;
+    let n = diesel::delete(
+        links::table
+            .filter(links::id.eq(id.to_string()))
+            .filter(links::owner_id.eq(owner.to_string())),
+    )
+    .execute(connection)?;
+    if n > 0 {
+        outbox::enqueue(connection, events)?;
+    }
+    Ok(n > 0)
 }
 
 /// Stores `share` with its events, or sets the role of the share of the same node with the
@@ -160,9 +257,9 @@ impl SharingRepo for SqlFileRepo {
             .await
     }
 
-    #[tracing::instrument(skip(self))]
-    async fn forget_person(&self, id: Uuid) -> Result<()> {
-        self.write(move |connection| forget_person(connection, id))
+    #[tracing::instrument(skip(self, events))]
+    async fn forget_person(&self, id: Uuid, events: EventsFor<Vec<Share>>) -> Result<()> {
+        self.write_with_events(move |connection| forget_person(connection, id, events))
             .await
     }
 
@@ -225,14 +322,10 @@ impl SharingRepo for SqlFileRepo {
             .await
     }
 
-    #[tracing::instrument(skip(self))]
-    async fn delete_share(&self, id: Uuid) -> Result<bool> {
-        self.write(move |connection| {
-            let n = diesel::delete(shares::table.filter(shares::id.eq(id.to_string())))
-                .execute(connection)?;
-            Ok(n > 0)
-        })
-        .await
+    #[tracing::instrument(skip(self, events))]
+    async fn delete_share(&self, id: Uuid, events: Vec<Outgoing>) -> Result<bool> {
+        self.write_with_events(move |connection| delete_share(connection, id, &events))
+            .await
     }
 
     #[tracing::instrument(skip(self))]
@@ -294,18 +387,10 @@ impl SharingRepo for SqlFileRepo {
             .await
     }
 
-    #[tracing::instrument(skip(self))]
-    async fn delete_link(&self, owner: Uuid, id: Uuid) -> Result<bool> {
-        self.write(move |connection| {
-            let n = diesel::delete(
-                links::table
-                    .filter(links::id.eq(id.to_string()))
-                    .filter(links::owner_id.eq(owner.to_string())),
-            )
-            .execute(connection)?;
-            Ok(n > 0)
-        })
-        .await
+    #[tracing::instrument(skip(self, events))]
+    async fn delete_link(&self, owner: Uuid, id: Uuid, events: Vec<Outgoing>) -> Result<bool> {
+        self.write_with_events(move |connection| delete_link(connection, owner, id, &events))
+            .await
     }
 
     #[tracing::instrument(skip(self))]

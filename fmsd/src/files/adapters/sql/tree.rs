@@ -257,8 +257,8 @@ fn remove_rows(connection: &mut DbConnection, rows: Vec<NodeRow>) -> Result<Remo
     Ok(removal)
 }
 
-/// Deletes the entry at `path`, and its subtree when `recursive`, with the events `events`
-/// builds from what was removed.
+/// Deletes the entry at `path`, and its subtree when `recursive`, with the shares and links of
+/// what it removes, and the events `events` builds from what was removed.
 pub fn delete(
     connection: &mut DbConnection,
     owner: Uuid,
@@ -293,7 +293,11 @@ pub fn delete(
     )
     .returning(NodeRow::as_returning())
     .get_results(inner))?;
-    let removal = remove_rows(connection, rows)?;
+    let node_ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let mut removal = remove_rows(connection, rows)?;
+    // The shares and links of what goes go with it, and their ends are told.
+    (removal.ended_shares, removal.ended_links) =
+        super::sharing::end_with_nodes(connection, owner, &node_ids)?;
     outbox::enqueue(connection, &events(&removal))?;
     Ok(removal)
 }

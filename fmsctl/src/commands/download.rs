@@ -231,7 +231,12 @@ async fn is_folder_in_link(client: &Client, place: &Place) -> anyhow::Result<boo
         .at_path(&place.shown.path(&parent))?;
     match entries.iter().find(|entry| entry.path == place.path) {
         Some(entry) => Ok(entry.kind == EntryKind::Folder),
-        None => Err(NotFoundError(format!("{}: no such file or folder", place.label())).into()),
+        None => Err(NotFoundError(format!(
+            "{}: '{}' does not exist",
+            place.label(),
+            place.path
+        ))
+        .into()),
     }
 }
 

@@ -28,10 +28,12 @@ use crate::stack::{require, Stack};
 use crate::support::{sha256_of, Fmsctl};
 
 /// The CORS rule a bucket needs for the file request page: `PUT` (the parts) and `GET`/`HEAD`
-/// from any origin. The presigned URL is what authorizes a request, not its origin; the rule
-/// only lets a page's script see the answer. Setting it again is harmless, so tests running
-/// at once on the shared bucket do not disturb each other.
-const CORS_RULES: &str = r#"{"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PUT", "GET", "HEAD"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}]}"#;
+/// from the origin of fmsd's pages, here any port of 127.0.0.1 (one `*` in an origin, which
+/// garage and AWS both take), since each test's fmsd listens on a port of its own. The
+/// presigned URL is what authorizes a request, not its origin; the rule only lets a page's
+/// script send it and see the answer. Setting it again is harmless, so tests running at once
+/// on the shared bucket do not disturb each other.
+const CORS_RULES: &str = r#"{"CORSRules": [{"AllowedOrigins": ["http://127.0.0.1:*"], "AllowedMethods": ["PUT", "GET", "HEAD"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}]}"#;
 
 /// Gives the test bucket [`CORS_RULES`], with `aws s3api put-bucket-cors`.
 fn allow_browser_uploads(stack: &Stack) {

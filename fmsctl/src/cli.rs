@@ -248,13 +248,14 @@ pub struct UploadArgs {
 }
 
 /// `fmsctl download`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Examples:\n  fmsctl download /docs/report.pdf\n  fmsctl download /docs/report.pdf ~/Downloads/\n  fmsctl download /backups/db.sql - | psql\n  fmsctl download -r /photos ~/photos\n  fmsctl download '/photos/2024/*.jpg' ~/jpgs\n  fmsctl download https://HOST/s/TOKEN"
+    after_help = "Examples:\n  fmsctl download /docs/report.pdf\n  fmsctl download /docs/report.pdf ~/Downloads/\n  fmsctl download /backups/db.sql - | psql\n  fmsctl download -r /photos ~/photos\n  fmsctl download '/photos/2024/*.jpg' ~/jpgs\n  fmsctl download https://HOST/s/TOKEN\n  fmsctl download https://HOST/s/TOKEN/docs/report.pdf\n  fmsctl download -r https://HOST/s/TOKEN ~/shared"
 )]
 pub struct DownloadArgs {
-    /// The remote file: a path, shared:NAME[/PATH], a link's URL (no login needed), or a
-    /// quoted pattern (`*`, `?`, `[...]` within a name, `**` across folders)
+    /// The remote file: a path, shared:NAME[/PATH], a link's URL or a file inside a folder
+    /// link (URL/PATH; no login needed), or a quoted pattern (`*`, `?`, `[...]` within a
+    /// name, `**` across folders)
     pub remote: String,
     /// Where to write it: a file, an existing folder, or `-` for stdout [default: its name,
     /// here]. With -r, the folder that becomes the copy (made if missing) [default: the remote
@@ -327,11 +328,12 @@ pub struct CatArgs {
 #[derive(Debug, Args)]
 #[command(
     disable_help_flag = true,
-    after_help = "Examples:\n  fmsctl ls -lh /photos\n  fmsctl ls -R /projects\n  fmsctl ls '/photos/2024/*.jpg'\n  fmsctl --json ls / | jq -r '.entries[].name'"
+    after_help = "Examples:\n  fmsctl ls -lh /photos\n  fmsctl ls -R /projects\n  fmsctl ls '/photos/2024/*.jpg'\n  fmsctl --json ls / | jq -r '.entries[].name'\n  fmsctl ls -l https://HOST/s/TOKEN/photos"
 )]
 pub struct LsArgs {
-    /// The remote folder: a path, shared:NAME[/PATH], a link's URL (no login needed), or a
-    /// quoted pattern (`*`, `?`, `[...]` within a name, `**` across folders)
+    /// The remote folder: a path, shared:NAME[/PATH], a link's URL or a folder inside a
+    /// folder link (URL/PATH; no login needed), or a quoted pattern (`*`, `?`, `[...]` within
+    /// a name, `**` across folders)
     #[arg(default_value = "/")]
     pub path: String,
     /// Long form: kind, size, modification time, name

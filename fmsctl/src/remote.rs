@@ -3,10 +3,11 @@
 //! server says it needs one).
 
 use anyhow::Context;
-use common::api::sharing::{PublicLink, Share};
+use common::api::sharing::{LinkMode, PublicLink, Share};
+use common::api::EntryKind;
 use uuid::Uuid;
 
-use crate::client::{AtPath, Client, LinkAccess, Tree};
+use crate::client::{AtPath, Client, LinkAccess, Origin, Tree};
 use crate::error::{NotFoundError, UsageError};
 use crate::password::{read_password, Confirm};
 use crate::remote_path::{self, RemoteSpec, Shown};
@@ -51,7 +52,7 @@ pub async fn locate(client: &Client, input: &str) -> anyhow::Result<Located> {
                 shown: Shown::Shared(name),
             })
         }
-        RemoteSpec::Link(_) => Err(UsageError(format!(
+        RemoteSpec::Link { .. } => Err(UsageError(format!(
             "{input}: a link can be listed (`fmsctl ls URL`), downloaded (`fmsctl download URL`) \
              or, for a file request, uploaded to (`fmsctl upload FILE URL`); nothing else"
         ))
@@ -139,6 +140,72 @@ pub async fn open_link(
         }
         Err(error) => Err(error).at_path("the link"),
     }
+}
+
+/// A path to read from: in a tree a login reaches, or inside a folder link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The tree, or the link (with its password).
+    pub origin: Origin,
+    /// The path there, normalized; inside a link `/` is the linked folder.
+    pub path: String,
+    /// How paths there are shown.
+    pub shown: Shown,
+}
+
+impl Place {
+    /// This path as people should read it.
+    pub fn label(&self) -> String {
+        self.shown.path(&self.path)
+    }
+}
+
+impl Place {
+    /// The `path` inside the folder link `access` opens.
+    pub fn in_link(access: LinkAccess, path: &str) -> Self {
+        Self {
+            origin: Origin::Link(access),
+            path: path.to_owned(),
+            shown: Shown::Link,
+        }
+    }
+}
+
+impl From<Located> for Place {
+    fn from(located: Located) -> Self {
+        Self {
+            origin: located.tree.into(),
+            path: located.path,
+            shown: located.shown,
+        }
+    }
+}
+
+/// Opens the link at `url` for the `path` inside it ([`Place::in_link`]), refusing a path
+/// into anything but a folder one may download from: a link to a file holds no paths (usage error), and a file
+/// request shows nothing (the server's 403, which `ls` reports as it always did).
+pub async fn open_in_link(
+    client: &Client,
+    url: &str,
+    path: &str,
+    password_stdin: bool,
+) -> anyhow::Result<(LinkAccess, PublicLink)> {
+    let (access, info) = open_link(client, url, password_stdin).await?;
+    if path != "/" && info.kind == EntryKind::File {
+        return Err(UsageError(format!(
+            "{url} is a link to the file {}, not to a folder: there is no {path} inside it \
+             (`fmsctl download {url}` fetches the file)",
+            info.name
+        ))
+        .into());
+    }
+    if path != "/" && info.mode == LinkMode::Upload {
+        return Err(UsageError(format!(
+            "{url} is a file request: it takes files (`fmsctl upload FILE {url}`) and shows none"
+        ))
+        .into());
+    }
+    Ok((access, info))
 }
 
 #[cfg(test)]

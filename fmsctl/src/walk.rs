@@ -8,7 +8,7 @@ use common::api::{Entry, EntryKind, Listing};
 use futures::future::BoxFuture;
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::client::{Client, ClientError, Tree};
+use crate::client::{Client, ClientError, Origin};
 use crate::error::UsageError;
 
 /// Every page of a listing, `page(cursor)` fetching one.
@@ -28,41 +28,47 @@ where
 }
 
 /// Every entry of the folder `path`.
-pub async fn folder(client: &Client, tree: Tree, path: &str) -> Result<Vec<Entry>, ClientError> {
+pub async fn folder(
+    client: &Client,
+    origin: &Origin,
+    path: &str,
+) -> Result<Vec<Entry>, ClientError> {
     let listing =
-        all_pages(|cursor| async move { client.list(tree, path, cursor.as_deref()).await }).await?;
+        all_pages(|cursor| async move { client.list_in(origin, path, cursor.as_deref()).await })
+            .await?;
     Ok(listing.entries)
 }
 
-/// Every entry under the folder `root`, at most `depth` levels down (`None`: all), each
-/// folder just before what it holds, siblings by name.
+/// Every entry under the folder `root` of `origin` (a tree, or a folder link), at most `depth`
+/// levels down (`None`: all), each folder just before what it holds, siblings by name.
 pub async fn tree(
     client: &Client,
-    tree: Tree,
+    origin: impl Into<Origin>,
     root: &str,
     depth: Option<usize>,
 ) -> Result<Vec<Entry>, ClientError> {
+    let origin = origin.into();
     let mut found = Vec::new();
-    descend(client, tree, root.to_owned(), 1, depth, &mut found).await?;
+    descend(client, &origin, root.to_owned(), 1, depth, &mut found).await?;
     Ok(found)
 }
 
 fn descend<'a>(
     client: &'a Client,
-    tree: Tree,
+    origin: &'a Origin,
     path: String,
     level: usize,
     depth: Option<usize>,
     found: &'a mut Vec<Entry>,
 ) -> BoxFuture<'a, Result<(), ClientError>> {
     Box::pin(async move {
-        for entry in folder(client, tree, &path).await? {
+        for entry in folder(client, origin, &path).await? {
             let below = (entry.kind == EntryKind::Folder
                 && depth.is_none_or(|depth| level < depth))
             .then(|| entry.path.clone());
             found.push(entry);
             if let Some(below) = below {
-                descend(client, tree, below, level + 1, depth, found).await?;
+                descend(client, origin, below, level + 1, depth, found).await?;
             }
         }
         Ok(())
@@ -113,10 +119,14 @@ impl Pattern {
     }
 }
 
-/// The entries of `tree` whose paths match `pattern`; a usage error when none does.
-pub async fn expand(client: &Client, tree: Tree, pattern: &str) -> anyhow::Result<Vec<Entry>> {
+/// The entries of `origin` whose paths match `pattern`; a usage error when none does.
+pub async fn expand(
+    client: &Client,
+    origin: impl Into<Origin>,
+    pattern: &str,
+) -> anyhow::Result<Vec<Entry>> {
     let parsed = Pattern::parse(pattern)?;
-    let entries = self::tree(client, tree, &parsed.base, parsed.depth).await?;
+    let entries = self::tree(client, origin, &parsed.base, parsed.depth).await?;
     let matched: Vec<Entry> = entries
         .into_iter()
         .filter(|entry| parsed.matches(&entry.path))

@@ -1,8 +1,11 @@
 //! End to end on the real stack: the real `fmsd` on Kafka, MongoDB, PostgreSQL, S3 and SMTP,
-//! driven by the real `fmsctl`, and checked with clients that are not the project's.
+//! driven by the real `fmsctl`, and checked with clients that are not the project's. The link
+//! pages in a real browser on this stack: [`browser`].
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is a failed test.
 
+#[path = "real_stack/browser.rs"]
+mod browser;
 mod stack;
 mod support;
 

@@ -38,7 +38,7 @@ use uuid::Uuid;
 pub use self::error::{check_status, error_from_response, AtPath, ClientError};
 pub use self::public::LinkAccess;
 use self::session::SessionState;
-pub use self::targets::{DownloadSource, UploadTarget};
+pub use self::targets::{DownloadSource, Origin, UploadTarget};
 use crate::config::Config;
 use crate::credentials::{CredentialStore, Credentials};
 

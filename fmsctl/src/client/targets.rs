@@ -1,9 +1,12 @@
-//! Where an upload goes ([`UploadTarget`]) and where a download gets its signed URL
-//! ([`DownloadSource`]), so [`crate::transfer`] moves bytes the same way whether the file is
-//! the caller's own, inside a share, or behind a public link.
+//! Where an upload goes ([`UploadTarget`]), where a tree is read from ([`Origin`]) and where a
+//! download gets its signed URL ([`DownloadSource`]), so [`crate::transfer`], [`crate::walk`]
+//! and [`crate::sync`] move bytes the same way whether the file is the caller's own, inside a
+//! share, or behind a public link.
 
 use common::api::sharing::{LinkUploadRequest, LinkUploadSession, ReceivedFile};
-use common::api::{CreateUploadRequest, DownloadLink, Entry, EntryKind, Overwrite, UploadSession};
+use common::api::{
+    CreateUploadRequest, DownloadLink, Entry, EntryKind, Listing, Overwrite, UploadSession,
+};
 use uuid::Uuid;
 
 use super::{Client, ClientError, LinkAccess, Tree};
@@ -32,6 +35,28 @@ impl UploadTarget {
     }
 }
 
+/// Where a tree of files is read from: a tree a login reaches, or a folder link (no login),
+/// whose paths are relative to the linked folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The caller's own files, or a share.
+    Tree(Tree),
+    /// A folder link.
+    Link(LinkAccess),
+}
+
+impl From<Tree> for Origin {
+    fn from(tree: Tree) -> Self {
+        Self::Tree(tree)
+    }
+}
+
+impl From<&Origin> for Origin {
+    fn from(origin: &Origin) -> Self {
+        origin.clone()
+    }
+}
+
 /// Where a download's signed URL comes from, again when it expires mid-way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DownloadSource {
@@ -42,8 +67,29 @@ pub enum DownloadSource {
         /// The file's path in that tree.
         path: String,
     },
-    /// A public link to a file: every new URL counts as one more download.
-    Link(LinkAccess),
+    /// A public link: every new URL counts as one more download of the link.
+    Link {
+        /// The link.
+        link: LinkAccess,
+        /// The file inside a folder link; `None` for a link to a file.
+        path: Option<String>,
+    },
+}
+
+impl DownloadSource {
+    /// The file at `path` of `origin`.
+    pub fn at(origin: &Origin, path: &str) -> Self {
+        match origin {
+            Origin::Tree(tree) => Self::Tree {
+                tree: *tree,
+                path: path.to_owned(),
+            },
+            Origin::Link(link) => Self::Link {
+                link: link.clone(),
+                path: Some(path.to_owned()),
+            },
+        }
+    }
 }
 
 impl Client {
@@ -118,7 +164,20 @@ impl Client {
     ) -> Result<DownloadLink, ClientError> {
         match source {
             DownloadSource::Tree { tree, path } => self.download_link(*tree, path).await,
-            DownloadSource::Link(link) => self.link_download(link, None).await,
+            DownloadSource::Link { link, path } => self.link_download(link, path.as_deref()).await,
+        }
+    }
+
+    /// One page of the folder `path` of `origin`.
+    pub async fn list_in(
+        &self,
+        origin: &Origin,
+        path: &str,
+        cursor: Option<&str>,
+    ) -> Result<Listing, ClientError> {
+        match origin {
+            Origin::Tree(tree) => self.list(*tree, path, cursor).await,
+            Origin::Link(link) => self.link_list(link, path, cursor).await,
         }
     }
 }

@@ -5,8 +5,10 @@
 //! With `-r` a folder comes whole, and a quoted pattern brings what it matches
 //! ([`super::download_tree`]).
 //!
-//! `REMOTE` is one of my paths, a path inside a share (`shared:NAME/PATH`), or a link to a
-//! file (`https://HOST/s/TOKEN`, no login needed; its password is asked for when it has one).
+//! `REMOTE` is one of my paths, a path inside a share (`shared:NAME/PATH`), a link to a file
+//! (`https://HOST/s/TOKEN`, no login needed; its password is asked for when it has one), or
+//! a file or folder inside a folder link (`https://HOST/s/TOKEN/PATH`; the whole link's folder
+//! with `-r`). Each file fetched through a link counts as one of its downloads.
 
 use std::fs;
 use std::io::Write;
@@ -19,10 +21,10 @@ use common::api::{DownloadLink, EntryKind};
 
 use crate::cli::{CatArgs, DownloadArgs};
 use crate::client::{AtPath, Client, DownloadSource};
-use crate::error::UsageError;
+use crate::error::{NotFoundError, UsageError};
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
-use crate::remote;
+use crate::remote::{self, Place};
 use crate::remote_path::{self, RemoteSpec};
 use crate::walk;
 
@@ -44,11 +46,19 @@ pub async fn cat(client: &Client, output: Output, args: CatArgs) -> anyhow::Resu
 /// Downloads `REMOTE` to `LOCAL` (a file, or an existing folder), or to its name here.
 pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow::Result<()> {
     let (source, label, link) = match remote_path::parse(&args.remote)? {
-        RemoteSpec::Link(url) => from_link(client, &url, args.password_stdin).await?,
+        RemoteSpec::Link { url, path } => match from_link(client, &url, &path, &args).await? {
+            FromLink::File(source, label, link) => (source, label, link),
+            FromLink::Tree(place, args) if walk::is_glob(&place.path) => {
+                return download_tree::matches(client, output, place, &args).await;
+            }
+            FromLink::Tree(place, args) => {
+                return download_tree::folder(client, output, place, &args).await;
+            }
+        },
         _ => {
             let located = remote::locate(client, &args.remote).await?;
             if walk::is_glob(&located.path) {
-                return download_tree::matches(client, output, located, &args).await;
+                return download_tree::matches(client, output, located.into(), &args).await;
             }
             let label = located.label();
             if args.recursive {
@@ -57,7 +67,7 @@ pub async fn run(client: &Client, output: Output, args: DownloadArgs) -> anyhow:
                     .await
                     .at_path(&label)?;
                 if entry.kind == EntryKind::Folder {
-                    return download_tree::folder(client, output, located, &args).await;
+                    return download_tree::folder(client, output, located.into(), &args).await;
                 }
             }
             let link = match client.download_link(located.tree, &located.path).await {
@@ -144,31 +154,90 @@ fn report(
     ))
 }
 
-/// Opens the link, checks that it leads to a file one may download, and asks for a download
-/// URL (which the server counts as one download).
+/// What a link argument downloads.
+enum FromLink {
+    /// One file: where its URL comes from, how to name it, its first URL.
+    File(DownloadSource, String, DownloadLink),
+    /// Many, as `download -r` or a pattern does (with LOCAL filled in for the top of a link).
+    Tree(Place, DownloadArgs),
+}
+
+/// Opens the link and sees what `path` inside it is: a link to a file, a file inside a folder
+/// link (its URL, which the server counts as one download), or with `-r` (or as a pattern)
+/// a folder inside it.
 async fn from_link(
     client: &Client,
     url: &str,
-    password_stdin: bool,
-) -> anyhow::Result<(DownloadSource, String, DownloadLink)> {
-    let (access, info) = remote::open_link(client, url, password_stdin).await?;
+    path: &str,
+    args: &DownloadArgs,
+) -> anyhow::Result<FromLink> {
+    let (access, info) = remote::open_in_link(client, url, path, args.password_stdin).await?;
     if info.mode == LinkMode::Upload {
         return Err(UsageError(format!(
             "{url} is a file request: it takes files (`fmsctl upload FILE {url}`) and gives none"
         ))
         .into());
     }
-    if info.kind == EntryKind::Folder {
+    if info.kind == EntryKind::File {
+        let label = format!("{} (link)", info.name);
+        let link = client.link_download(&access, None).await.at_path(&label)?;
+        let source = DownloadSource::Link {
+            link: access,
+            path: None,
+        };
+        return Ok(FromLink::File(source, label, link));
+    }
+    let place = Place::in_link(access, path);
+    let pattern = walk::is_glob(path);
+    let folder =
+        !pattern && (path == "/" || (args.recursive && is_folder_in_link(client, &place).await?));
+    if pattern || (args.recursive && folder) {
+        let mut args = args.clone();
+        if args.local.is_none() && path == "/" {
+            crate::sync::local::check_name(&info.name)?;
+            args.local = Some(PathBuf::from(&info.name));
+        }
+        return Ok(FromLink::Tree(place, args));
+    }
+    if folder {
         return Err(UsageError(format!(
-            "{url} is a link to the folder {}: list it with `fmsctl ls {url}`; only a link to a \
-             file can be downloaded",
+            "{url} is a link to the folder {}: list it with `fmsctl ls {url}`, download it \
+             with `fmsctl download -r {url} [LOCAL_DIR]`, or one file in it with \
+             `fmsctl download {url}/PATH`",
             info.name
         ))
         .into());
     }
-    let label = format!("{} (link)", info.name);
-    let link = client.link_download(&access, None).await.at_path(&label)?;
-    Ok((DownloadSource::Link(access), label, link))
+    let label = place.label();
+    let source = DownloadSource::at(&place.origin, path);
+    let link = match client.download_link_from(&source).await {
+        Ok(link) => link,
+        Err(error) if error.status() == Some(409) => {
+            return Err(anyhow::Error::new(error).context(format!(
+                "{label}: download a folder with -r (`fmsctl download -r {} LOCAL_DIR`)",
+                args.remote
+            )))
+        }
+        Err(error) => return Err(error).at_path(&label),
+    };
+    Ok(FromLink::File(source, label, link))
+}
+
+/// Whether `place`, inside a folder link, is a folder: its entry in its folder's listing.
+async fn is_folder_in_link(client: &Client, place: &Place) -> anyhow::Result<bool> {
+    let parent = remote_path::parent(&place.path);
+    let entries = walk::folder(client, &place.origin, &parent)
+        .await
+        .at_path(&place.shown.path(&parent))?;
+    match entries.iter().find(|entry| entry.path == place.path) {
+        Some(entry) => Ok(entry.kind == EntryKind::Folder),
+        None => Err(NotFoundError(format!(
+            "{}: '{}' does not exist",
+            place.label(),
+            place.path
+        ))
+        .into()),
+    }
 }
 
 /// Where the bytes go.

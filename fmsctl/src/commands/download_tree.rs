@@ -7,6 +7,9 @@
 //! so running the same command again resumes rather than nesting a second copy. A pattern's
 //! matches keep their paths below the pattern's fixed part (`'/photos/**/*.jpg' out` puts
 //! `/photos/2024/a.jpg` at `out/2024/a.jpg`), so two matches of one name cannot collide.
+//!
+//! The folder may also be a folder link or a folder inside one (no login): each file fetched
+//! counts as one download of the link, as a click on its Download button does.
 
 use std::path::PathBuf;
 
@@ -17,7 +20,7 @@ use crate::cli::DownloadArgs;
 use crate::client::{AtPath, Client};
 use crate::error::UsageError;
 use crate::output::Output;
-use crate::remote::Located;
+use crate::remote::Place;
 use crate::remote_path::{self, Shown};
 use crate::sync::exclude::Excludes;
 use crate::sync::remote::{node, relative};
@@ -33,26 +36,28 @@ fn options(args: &DownloadArgs) -> anyhow::Result<Options> {
     })
 }
 
-/// Downloads the remote folder `located` into LOCAL.
+/// Downloads the remote folder `place` into LOCAL.
 pub async fn folder(
     client: &Client,
     output: Output,
-    located: Located,
+    place: Place,
     args: &DownloadArgs,
 ) -> anyhow::Result<()> {
-    let label = located.label();
+    let label = place.label();
     let local = match &args.local {
         Some(local) => local.clone(),
-        None => PathBuf::from(default_name(&located)?),
+        None => PathBuf::from(default_name(&place)?),
     };
-    let entries = walk::tree(client, located.tree, &located.path, None)
+    let entries = walk::tree(client, &place.origin, &place.path, None)
         .await
         .at_path(&label)?;
-    let (source, refused) = relative(&located.path, entries);
+    let (source, refused) = relative(&place.path, entries);
     let job = PullJob {
         source_label: label,
         destination_label: local.display().to_string(),
-        located,
+        origin: place.origin,
+        remote_root: place.path,
+        shown: place.shown,
         source,
         refused,
         skipped: Vec::new(),
@@ -61,15 +66,15 @@ pub async fn folder(
     pull(client, output, job, &options(args)?).await
 }
 
-/// Downloads what the pattern `located.path` matches into LOCAL (default: here).
+/// Downloads what the pattern `place.path` matches into LOCAL (default: here).
 pub async fn matches(
     client: &Client,
     output: Output,
-    located: Located,
+    place: Place,
     args: &DownloadArgs,
 ) -> anyhow::Result<()> {
-    let pattern = walk::Pattern::parse(&located.path)?;
-    let matched = walk::expand(client, located.tree, &located.path).await?;
+    let pattern = walk::Pattern::parse(&place.path)?;
+    let matched = walk::expand(client, &place.origin, &place.path).await?;
     let mut source = Listing::new();
     let mut refused = Vec::new();
     let mut skipped = Vec::new();
@@ -86,13 +91,13 @@ pub async fn matches(
             if !args.recursive {
                 skipped.push(format!(
                     "{} (a folder: use -r to download folders)",
-                    located.shown.path(&entry.path)
+                    place.shown.path(&entry.path)
                 ));
                 continue;
             }
-            let below = walk::tree(client, located.tree, &entry.path, None)
+            let below = walk::tree(client, &place.origin, &entry.path, None)
                 .await
-                .at_path(&located.shown.path(&entry.path))?;
+                .at_path(&place.shown.path(&entry.path))?;
             let (found_below, bad) = relative(&pattern.base, below);
             refused.extend(bad);
             source.extend(found_below);
@@ -101,12 +106,11 @@ pub async fn matches(
     }
     let local = args.local.clone().unwrap_or_else(|| PathBuf::from("."));
     let job = PullJob {
-        source_label: located.label(),
+        source_label: place.label(),
         destination_label: local.display().to_string(),
-        located: Located {
-            path: pattern.base.clone(),
-            ..located
-        },
+        origin: place.origin,
+        remote_root: pattern.base.clone(),
+        shown: place.shown,
         source,
         refused,
         skipped,
@@ -115,19 +119,20 @@ pub async fn matches(
     pull(client, output, job, &options(args)?).await
 }
 
-/// The folder's own name, or the share's for the top of a share; `/` has none.
-fn default_name(located: &Located) -> anyhow::Result<String> {
-    let name = remote_path::file_name(&located.path);
+/// The folder's own name, or the share's for the top of a share; `/` has none (the top of a
+/// link is named by the caller, who knows the linked folder's name).
+fn default_name(place: &Place) -> anyhow::Result<String> {
+    let name = remote_path::file_name(&place.path);
     if !name.is_empty() {
         crate::sync::local::check_name(name)?;
         return Ok(name.to_owned());
     }
-    match &located.shown {
+    match &place.shown {
         Shown::Shared(share) if crate::sync::local::check_name(share).is_ok() => Ok(share.clone()),
         _ => Err(UsageError(format!(
             "name the local folder the copy of {} goes into: `fmsctl download -r {} LOCAL_DIR`",
-            located.label(),
-            located.label()
+            place.label(),
+            place.label()
         ))
         .into()),
     }

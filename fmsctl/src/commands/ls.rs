@@ -1,7 +1,8 @@
 //! `fmsctl ls [-lhR] [PATH]`: list a folder, every page of it: one of mine, one inside a share
-//! (`shared:NAME/...`), or a folder link (its URL); `-R` every folder below too, and a quoted
-//! pattern (`'/photos/*.jpg'`) what it matches. `fmsctl ls --shared` (or `ls shared:`)
-//! lists what others shared with me.
+//! (`shared:NAME/...`), or a folder link (its URL, or a folder inside it:
+//! `https://HOST/s/TOKEN/photos`); `-R` every folder below too, and a quoted pattern
+//! (`'/photos/*.jpg'`) what it matches. `fmsctl ls --shared` (or `ls shared:`) lists what
+//! others shared with me.
 
 use chrono::Local;
 use common::api::sharing::{LinkMode, PublicLink, Share};
@@ -9,9 +10,9 @@ use common::api::{Entry, EntryKind, Listing};
 
 use super::shares::kind;
 use crate::cli::LsArgs;
-use crate::client::{AtPath, Client, ClientError};
+use crate::client::{AtPath, Client, ClientError, Origin};
 use crate::output::{human_bytes, Output};
-use crate::remote::{self, Located};
+use crate::remote::{self, Place};
 use crate::remote_path::{self, RemoteSpec};
 use crate::walk::{self, all_pages};
 
@@ -24,18 +25,28 @@ pub async fn run(client: &Client, output: Output, args: LsArgs) -> anyhow::Resul
         RemoteSpec::Shared { name, .. } if name.is_empty() => {
             list_shared(client, output, args.long).await
         }
-        RemoteSpec::Link(url) => list_link(client, output, &url, &args).await,
+        RemoteSpec::Link { url, path } => list_link(client, output, &url, &path, &args).await,
         _ => {
             let located = remote::locate(client, &args.path).await?;
-            let style = Style::of(&args);
-            if walk::is_glob(&located.path) {
-                list_matches(client, output, &located, style).await
-            } else if args.recursive {
-                list_recursive(client, output, &located, style).await
-            } else {
-                list_tree(client, output, &located, style).await
-            }
+            list_place(client, output, &located.into(), &args).await
         }
+    }
+}
+
+/// A folder, a pattern's matches, or with `-R` a whole tree.
+async fn list_place(
+    client: &Client,
+    output: Output,
+    place: &Place,
+    args: &LsArgs,
+) -> anyhow::Result<()> {
+    let style = Style::of(args);
+    if walk::is_glob(&place.path) {
+        list_matches(client, output, place, style).await
+    } else if args.recursive {
+        list_recursive(client, output, place, style).await
+    } else {
+        list_tree(client, output, place, style).await
     }
 }
 
@@ -61,15 +72,15 @@ impl Style {
 async fn list_matches(
     client: &Client,
     output: Output,
-    located: &Located,
+    place: &Place,
     style: Style,
 ) -> anyhow::Result<()> {
-    let mut matched = walk::expand(client, located.tree, &located.path).await?;
+    let mut matched = walk::expand(client, &place.origin, &place.path).await?;
     if output.json {
         return output.print_json(&serde_json::json!({ "entries": matched }));
     }
     for entry in &mut matched {
-        entry.name = located.shown.path(&entry.path);
+        entry.name = place.shown.path(&entry.path);
     }
     print_entries(output, &matched, style)
 }
@@ -78,19 +89,19 @@ async fn list_matches(
 async fn list_recursive(
     client: &Client,
     output: Output,
-    located: &Located,
+    place: &Place,
     style: Style,
 ) -> anyhow::Result<()> {
-    let entries = walk::tree(client, located.tree, &located.path, None)
+    let entries = walk::tree(client, &place.origin, &place.path, None)
         .await
-        .at_path(&located.label())?;
+        .at_path(&place.label())?;
     if output.json {
         return output.print_json(&serde_json::json!({
-            "path": located.path,
+            "path": place.path,
             "entries": entries,
         }));
     }
-    let mut folders = vec![located.path.clone()];
+    let mut folders = vec![place.path.clone()];
     folders.extend(
         entries
             .iter()
@@ -101,10 +112,10 @@ async fn list_recursive(
         if index > 0 {
             output.print_line("")?;
         }
-        output.print_line(format_args!("{}:", located.shown.path(folder)))?;
+        output.print_line(format_args!("{}:", place.shown.path(folder)))?;
         let inside: Vec<Entry> = entries
             .iter()
-            .filter(|entry| parent_of(&entry.path) == folder)
+            .filter(|entry| remote_path::parent(&entry.path) == *folder)
             .cloned()
             .collect();
         print_entries(output, &inside, style)?;
@@ -112,64 +123,52 @@ async fn list_recursive(
     Ok(())
 }
 
-/// The folder holding `path`.
-fn parent_of(path: &str) -> &str {
-    match path.rsplit_once('/') {
-        Some(("", _)) | None => "/",
-        Some((folder, _)) => folder,
-    }
-}
-
 async fn list_tree(
     client: &Client,
     output: Output,
-    located: &Located,
+    place: &Place,
     style: Style,
 ) -> anyhow::Result<()> {
-    let (tree, path) = (located.tree, located.path.as_str());
+    let (origin, path) = (&place.origin, place.path.as_str());
     let listing =
-        match all_pages(|cursor| async move { client.list(tree, path, cursor.as_deref()).await })
-            .await
+        match all_pages(
+            |cursor| async move { client.list_in(origin, path, cursor.as_deref()).await },
+        )
+        .await
         {
             Ok(listing) => listing,
-            Err(error) => match file_instead(client, located, &error).await {
+            Err(error) => match file_instead(client, place, &error).await {
                 Some(entry) => Listing {
                     path: path.to_string(),
                     entries: vec![entry],
                     next_cursor: None,
                 },
-                None => return Err(error).at_path(&located.label()),
+                None => return Err(error).at_path(&place.label()),
             },
         };
     print_listing(output, &listing, style)
 }
 
-/// A folder link: its files; a file link: the file itself.
+/// A folder link, or a folder (or file) inside it: as `ls` lists a folder of mine. A file
+/// link: the file itself.
 async fn list_link(
     client: &Client,
     output: Output,
     url: &str,
+    path: &str,
     args: &LsArgs,
 ) -> anyhow::Result<()> {
-    let (link, info) = remote::open_link(client, url, args.password_stdin).await?;
+    let (access, info) = remote::open_in_link(client, url, path, args.password_stdin).await?;
     if info.kind == EntryKind::File {
         return print_file_link(output, &info, args.long);
     }
-    let listing = all_pages(|cursor| {
-        let link = &link;
-        async move { client.link_list(link, "/", cursor.as_deref()).await }
-    })
-    .await;
-    let listing = match listing {
-        Err(error) if info.mode == LinkMode::Upload => {
-            return Err(anyhow::Error::new(error).context(
-                "this link is a file request: it takes files (`fmsctl upload FILE URL`) and \
-                 shows none",
-            ))
-        }
-        other => other.at_path("the link")?,
-    };
-    print_listing(output, &listing, Style::of(args))
+    match list_place(client, output, &Place::in_link(access, path), args).await {
+        Err(error) if info.mode == LinkMode::Upload => Err(error.context(
+            "this link is a file request: it takes files (`fmsctl upload FILE URL`) and shows \
+             none",
+        )),
+        other => other,
+    }
 }
 
 async fn list_shared(client: &Client, output: Output, long: bool) -> anyhow::Result<()> {
@@ -210,17 +209,24 @@ fn shared_row(share: &Share, long: bool) -> Vec<String> {
     row
 }
 
-/// When listing fails because the path is a file, the file's own entry. Only a server answer
-/// other than an authentication failure is worth the extra call.
-async fn file_instead(client: &Client, located: &Located, error: &ClientError) -> Option<Entry> {
+/// When listing fails because the path is a file, the file's own entry: from its metadata in
+/// a tree, from its folder's listing inside a link. Only a server answer other than an
+/// authentication failure is worth the extra call.
+async fn file_instead(client: &Client, place: &Place, error: &ClientError) -> Option<Entry> {
     match error.status() {
         Some(401 | 403) | None => return None,
         Some(_) => {}
     }
-    match client.metadata(located.tree, &located.path).await {
-        Ok(entry) if entry.kind == EntryKind::File => Some(entry),
-        _ => None,
-    }
+    let entry = match &place.origin {
+        Origin::Tree(tree) => client.metadata(*tree, &place.path).await.ok()?,
+        Origin::Link(_) if place.path == "/" => return None,
+        Origin::Link(_) => walk::folder(client, &place.origin, &remote_path::parent(&place.path))
+            .await
+            .ok()?
+            .into_iter()
+            .find(|entry| entry.path == place.path)?,
+    };
+    (entry.kind == EntryKind::File).then_some(entry)
 }
 
 fn print_listing(output: Output, listing: &Listing, style: Style) -> anyhow::Result<()> {

@@ -63,7 +63,7 @@ async fn make_link(
 fn own_path(input: &str) -> anyhow::Result<String> {
     match remote_path::parse(input)? {
         RemoteSpec::Own(path) => Ok(path),
-        RemoteSpec::Shared { .. } | RemoteSpec::Link(_) => Err(UsageError(format!(
+        RemoteSpec::Shared { .. } | RemoteSpec::Link { .. } => Err(UsageError(format!(
             "{input}: only your own files and folders can be shared"
         ))
         .into()),

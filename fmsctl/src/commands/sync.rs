@@ -16,12 +16,12 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::SyncArgs;
-use crate::client::{AtPath, Client};
+use crate::client::{AtPath, Client, Origin};
 use crate::error::UsageError;
 use crate::hash_cache::HashCache;
 use crate::output::Output;
 use crate::remote::{self, Located};
-use crate::remote_path::{self, RemoteSpec};
+use crate::remote_path::{self, RemoteSpec, Shown};
 use crate::sync::exclude::Excludes;
 use crate::sync::local::{self, LocalRoot, Role};
 use crate::sync::plan::{compare, fill_local_hashes};
@@ -49,8 +49,9 @@ fn side(text: &str) -> Result<Side, UsageError> {
     }
     match remote_path::parse(text)? {
         RemoteSpec::Shared { .. } => Ok(Side::Remote(text.to_owned())),
-        RemoteSpec::Link(_) => Err(UsageError(format!(
-            "{text}: a link cannot be synced; download its file with `fmsctl download URL`"
+        RemoteSpec::Link { .. } => Err(UsageError(format!(
+            "{text}: a link cannot be synced; download what it leads to with \
+             `fmsctl download -r URL LOCAL_DIR`"
         ))),
         RemoteSpec::Own(_) => Ok(Side::Local(PathBuf::from(text))),
     }
@@ -82,7 +83,9 @@ pub async fn run(client: Arc<Client>, output: Output, args: SyncArgs) -> anyhow:
             let job = PullJob {
                 source_label: args.source.clone(),
                 destination_label: args.destination.clone(),
-                located,
+                origin: located.tree.into(),
+                remote_root: located.path,
+                shown: located.shown,
                 source,
                 refused,
                 skipped: Vec::new(),
@@ -121,8 +124,12 @@ pub struct PullJob {
     pub source_label: String,
     /// DST as given, for the report.
     pub destination_label: String,
+    /// Where the remote tree is read from.
+    pub origin: Origin,
     /// The remote folder the listing's paths are relative to.
-    pub located: Located,
+    pub remote_root: String,
+    /// How its paths appear in messages.
+    pub shown: Shown,
     /// The remote tree.
     pub source: Listing,
     /// Remote entries whose names cannot become local paths.
@@ -157,7 +164,7 @@ pub async fn pull(
     for refused in job.refused {
         outcome.fail(
             output,
-            job.located.shown.path(&refused.remote),
+            job.shown.path(&refused.remote),
             anyhow::anyhow!("the server's name cannot be a local file name: not written"),
         );
     }
@@ -170,9 +177,9 @@ pub async fn pull(
         let local_root = LocalRoot::create(&job.local)?;
         let pull = Pull {
             client,
-            tree: job.located.tree,
-            remote_root: job.located.path.clone(),
-            shown: job.located.shown.clone(),
+            origin: job.origin.clone(),
+            remote_root: job.remote_root.clone(),
+            shown: job.shown.clone(),
             local: local_root,
             parallel: options.parallel,
             output,

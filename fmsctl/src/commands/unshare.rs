@@ -42,7 +42,7 @@ pub async fn run(client: &Client, output: Output, args: UnshareArgs) -> anyhow::
 async fn outgoing_share(client: &Client, input: &str, email: &str) -> anyhow::Result<Uuid> {
     let path = match remote_path::parse(input)? {
         RemoteSpec::Own(path) => path,
-        RemoteSpec::Shared { .. } | RemoteSpec::Link(_) => {
+        RemoteSpec::Shared { .. } | RemoteSpec::Link { .. } => {
             return Err(UsageError(format!(
                 "{input}: --with takes one of your own paths; to leave a share made with you, \
                  pass its id (see `fmsctl shares --incoming`)"

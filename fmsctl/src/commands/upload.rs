@@ -203,7 +203,7 @@ async fn destination(
     let Some(remote) = remote else {
         return Ok((UploadTarget::Tree(Tree::Own), Shown::Own, "/".to_string()));
     };
-    let RemoteSpec::Link(url) = remote_path::parse(remote)? else {
+    let RemoteSpec::Link { url, path } = remote_path::parse(remote)? else {
         let located = remote::locate(client, remote).await?;
         return Ok((
             UploadTarget::Tree(located.tree),
@@ -211,6 +211,12 @@ async fn destination(
             located.path,
         ));
     };
+    if path != "/" {
+        return Err(UsageError(format!(
+            "{remote}: a file request takes files into its folder only; upload to {url}"
+        ))
+        .into());
+    }
     if args.overwrite {
         return Err(UsageError(
             "--overwrite does not apply to a file request: a taken name gets a new one".into(),
@@ -245,7 +251,7 @@ fn stdin_target(locals: &[PathBuf], remote: Option<&str>) -> anyhow::Result<(Str
     let (Some(remote), [_]) = (remote, locals) else {
         return Err(explain().into());
     };
-    if matches!(remote_path::parse(remote)?, RemoteSpec::Link(_)) {
+    if matches!(remote_path::parse(remote)?, RemoteSpec::Link { .. }) {
         return Err(UsageError(
             "stdin cannot go to a file request link: upload a file (`fmsctl upload FILE URL`)"
                 .into(),

@@ -11,7 +11,7 @@ use super::local::LocalRoot;
 use super::plan::{Plan, Transfer};
 use super::remote_join;
 use super::report::{Done, Outcome};
-use crate::client::{AtPath, Client, DownloadSource, Tree};
+use crate::client::{AtPath, Client, DownloadSource, Origin};
 use crate::hash_cache::{HashCache, Stamp};
 use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
@@ -22,8 +22,8 @@ use crate::transfer::download::download;
 pub struct Pull<'a> {
     /// The API client.
     pub client: &'a Client,
-    /// Own files, or a share.
-    pub tree: Tree,
+    /// Own files, a share, or a folder link.
+    pub origin: Origin,
     /// The remote folder.
     pub remote_root: String,
     /// How remote paths appear in messages.
@@ -101,15 +101,12 @@ impl Pull<'_> {
         let remote = remote_join(&self.remote_root, &transfer.path);
         let label = self.shown.path(&remote);
         let target = self.local.file_target(&transfer.path)?;
+        let source = DownloadSource::at(&self.origin, &remote);
         let link = self
             .client
-            .download_link(self.tree, &remote)
+            .download_link_from(&source)
             .await
             .at_path(&label)?;
-        let source = DownloadSource::Tree {
-            tree: self.tree,
-            path: remote.clone(),
-        };
         let bar = progress.file_bar(&transfer.path, link.size);
         progress.start_transfer(&bar);
         let result = download(self.client, &source, &label, link, &target, &bar).await;

@@ -1,9 +1,11 @@
 //! Sharing end to end on the embedded default: the real `fmsd` (port 0, its own data folder)
 //! driven by the real `fmsctl` as two customers and as an anonymous holder of links. Build
-//! both first: `cargo build --workspace --bins`.
+//! both first: `cargo build --workspace --bins`. Folder links: [`folder_links`].
 
 #![allow(clippy::unwrap_used)]
 
+mod folder_links;
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::path::Path;

@@ -11,7 +11,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::bail;
 use common::api::{
     CompleteOneUpload, CreateUploadRequest, Entry, ErrorDetail, Overwrite, UploadSession,
 };

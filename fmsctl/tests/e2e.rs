@@ -1170,7 +1170,10 @@ fn a_folder_of_small_files_goes_by_the_batch_and_arrives_whole() {
         .collect();
     assert_eq!(uploaded, expected);
     let usage = fmsctl.run(&["--json", "usage"]).ok().json();
-    assert_eq!((usage["n_files"].as_u64(), usage["reserved_bytes"].as_u64()), (Some(231), Some(0)));
+    assert_eq!(
+        (usage["n_files"].as_u64(), usage["reserved_bytes"].as_u64()),
+        (Some(231), Some(0))
+    );
     let listed_sha = listed(&fmsctl, "/tree/sub", "f003.bin").unwrap()["sha256"].clone();
     assert_eq!(listed_sha, expected["/tree/sub/f003.bin"].as_str());
 
@@ -1178,11 +1181,18 @@ fn a_folder_of_small_files_goes_by_the_batch_and_arrives_whole() {
     // one is replaced.
     let again = fmsctl.run(&["upload", "-r", tree.to_str().unwrap(), "/"]);
     assert_ne!(again.code, 0);
-    assert!(again.stderr.contains("231 of 231 files failed"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("231 of 231 files failed"),
+        "{}",
+        again.stderr
+    );
     assert!(again.stderr.contains("add --overwrite"), "{}", again.stderr);
     fmsctl
         .run(&["upload", "--overwrite", "-r", tree.to_str().unwrap(), "/"])
         .ok();
     let usage = fmsctl.run(&["--json", "usage"]).ok().json();
-    assert_eq!((usage["n_files"].as_u64(), usage["reserved_bytes"].as_u64()), (Some(231), Some(0)));
+    assert_eq!(
+        (usage["n_files"].as_u64(), usage["reserved_bytes"].as_u64()),
+        (Some(231), Some(0))
+    );
 }

@@ -4,9 +4,9 @@
 //! shared with the caller, where paths (asked and answered) are relative to that item.
 
 use common::api::{
-    CompleteOneUpload, CompleteUploadRequest, CompleteUploadsRequest, CompletedUploads, CopyRequest,
-    CreateUploadRequest, CreateUploadsRequest, CreatedUploads, Deleted, DownloadLink, Entry,
-    Listing, MkdirRequest, MoveRequest, Overwrite, PartChecksum, PartUrls, PartUrlsRequest,
+    CompleteOneUpload, CompleteUploadRequest, CompleteUploadsRequest, CompletedUploads,
+    CopyRequest, CreateUploadRequest, CreateUploadsRequest, CreatedUploads, Deleted, DownloadLink,
+    Entry, Listing, MkdirRequest, MoveRequest, Overwrite, PartChecksum, PartUrls, PartUrlsRequest,
     UploadList, UploadSession, Usage,
 };
 use reqwest::StatusCode;

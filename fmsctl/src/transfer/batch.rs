@@ -121,12 +121,14 @@ impl BatchUploader {
         let mut sessions = Vec::with_capacity(files.len());
         for (file, sha256) in files.iter().zip(checksums) {
             sessions.push(sha256.and_then(|sha256| {
-                let result = created
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("the server answered fewer uploads than asked"))?;
+                let result = created.next().ok_or_else(|| {
+                    anyhow::anyhow!("the server answered fewer uploads than asked")
+                })?;
                 match (result.session, result.error) {
                     (Some(session), _) => Ok((session, sha256)),
-                    (None, error) => Err(item_error(result.status, error).context(self.failed(file))),
+                    (None, error) => {
+                        Err(item_error(result.status, error).context(self.failed(file)))
+                    }
                 }
             }));
         }
@@ -186,7 +188,9 @@ impl BatchUploader {
                             Err(error.context(self.failed(file)))
                         }
                     },
-                    None => Err(anyhow::anyhow!("the server answered fewer files than asked")),
+                    None => Err(anyhow::anyhow!(
+                        "the server answered fewer files than asked"
+                    )),
                 },
             };
             outcomes.push(outcome);
@@ -264,5 +268,3 @@ fn item_error(status: u16, detail: Option<ErrorDetail>) -> anyhow::Error {
     }
     .into()
 }
-
-

@@ -265,15 +265,13 @@ async fn put_once(
             )
         }
     };
-    let request = job
-        .client
-        .http()
-        .put(url)
-        .header(CONTENT_LENGTH, part.size);
+    let request = job.client.http().put(url).header(CONTENT_LENGTH, part.size);
     // Signed into the URL (on S3 the part's checksum, which S3 checks): sent exactly.
     let request = headers
         .iter()
-        .fold(request, |request, (name, value)| request.header(name, value))
+        .fold(request, |request, (name, value)| {
+            request.header(name, value)
+        })
         .body(body);
     let response = match request.send().await {
         Ok(response) => response,

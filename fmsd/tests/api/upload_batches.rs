@@ -6,15 +6,19 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::fixtures::{
-    complete, create_upload, download_link, fetch, mkdir, put_part_of, sample_bytes,
-    sha256_hex, spawn_app_with_quota,
+    complete, create_upload, download_link, fetch, mkdir, put_part_of, sample_bytes, sha256_hex,
+    spawn_app_with_quota,
 };
 use crate::helpers::{spawn_app, TestApp};
 
 /// `POST /v1/uploads/batch` with `uploads`; the answer, which must be 200.
 async fn create_batch(app: &TestApp, token: &str, uploads: Value) -> CreatedUploads {
     let response = app
-        .post("/v1/uploads/batch", Some(token), &json!({ "uploads": uploads }))
+        .post(
+            "/v1/uploads/batch",
+            Some(token),
+            &json!({ "uploads": uploads }),
+        )
         .await;
     let status = response.status();
     let text = response.text().await.expect("a body");
@@ -57,7 +61,9 @@ async fn a_batch_answers_each_file_alone_and_completes_the_good_ones() {
     mkdir(&app, &user.token, "/docs", false).await;
     let taken = sample_bytes(10, 9);
     crate::fixtures::upload(&app, &user.token, "/docs/taken.txt", &taken).await;
-    let files: Vec<Vec<u8>> = (0..3).map(|seed| sample_bytes(4096 + seed, seed as u8)).collect();
+    let files: Vec<Vec<u8>> = (0..3)
+        .map(|seed| sample_bytes(4096 + seed, seed as u8))
+        .collect();
     let created = create_batch(
         &app,
         &user.token,
@@ -72,7 +78,10 @@ async fn a_batch_answers_each_file_alone_and_completes_the_good_ones() {
     .await;
     let statuses: Vec<u16> = created.results.iter().map(|result| result.status).collect();
     assert_eq!(statuses, [201, 404, 409, 400, 201]);
-    assert!(created.results[1].error.as_ref().is_some_and(|e| e.code == "not_found"));
+    assert!(created.results[1]
+        .error
+        .as_ref()
+        .is_some_and(|e| e.code == "not_found"));
     let a = created.results[0].session.clone().expect("a session");
     let c = created.results[4].session.clone().expect("a session");
     // A file of one part whose SHA-256 came with it is one PUT.
@@ -96,7 +105,10 @@ async fn a_batch_answers_each_file_alone_and_completes_the_good_ones() {
     assert_eq!(statuses, [200, 404, 400, 200]);
     let entry: &Entry = completed.results[3].entry.as_ref().expect("an entry");
     assert_eq!(entry.path, "/docs/c.bin");
-    assert_eq!(entry.sha256.as_deref(), Some(sha256_hex(&files[2]).as_str()));
+    assert_eq!(
+        entry.sha256.as_deref(),
+        Some(sha256_hex(&files[2]).as_str())
+    );
 
     for (path, bytes) in [("/docs/a.bin", &files[0]), ("/docs/c.bin", &files[2])] {
         let link: common::api::DownloadLink = download_link(&app, &user.token, path)
@@ -104,7 +116,11 @@ async fn a_batch_answers_each_file_alone_and_completes_the_good_ones() {
             .json()
             .await
             .expect("a link");
-        let body = fetch(&app, &link.url, None).await.bytes().await.expect("bytes");
+        let body = fetch(&app, &link.url, None)
+            .await
+            .bytes()
+            .await
+            .expect("bytes");
         assert_eq!(body.as_ref(), bytes.as_slice());
     }
     let usage: Usage = app
@@ -150,16 +166,28 @@ async fn an_empty_or_oversized_batch_is_refused_whole() {
         .collect();
     for uploads in [json!([]), json!(too_many)] {
         let response = app
-            .post("/v1/uploads/batch", Some(&user.token), &json!({ "uploads": uploads }))
+            .post(
+                "/v1/uploads/batch",
+                Some(&user.token),
+                &json!({ "uploads": uploads }),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
     let response = app
-        .post("/v1/uploads/batch/complete", Some(&user.token), &json!({"uploads": []}))
+        .post(
+            "/v1/uploads/batch/complete",
+            Some(&user.token),
+            &json!({"uploads": []}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = app
-        .post("/v1/uploads/batch", None, &json!({"uploads": [{"path": "/a", "size": 1}]}))
+        .post(
+            "/v1/uploads/batch",
+            None,
+            &json!({"uploads": [{"path": "/a", "size": 1}]}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

@@ -25,9 +25,9 @@ use reqwest::StatusCode;
 use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 
+mod checked;
 #[cfg(feature = "s3")]
 mod on_s3;
-mod checked;
 mod whole;
 
 /// The part size: S3 refuses parts under 5 MiB (but the last), so the contract uses real ones.
@@ -361,8 +361,12 @@ async fn the_local_store_keeps_the_blob_store_contract() {
     )
     .await;
     // It checks no part at its PUT either, only the whole file at complete.
-    checked::checked_parts_work(store.as_ref(), &LocalFolder(dir.path().join("blobs")), false)
-        .await;
+    checked::checked_parts_work(
+        store.as_ref(),
+        &LocalFolder(dir.path().join("blobs")),
+        false,
+    )
+    .await;
     shutdown.cancel();
     running.await.expect("fmsd stops").expect("fmsd ran");
 }

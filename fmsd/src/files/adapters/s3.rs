@@ -177,7 +177,12 @@ impl S3BlobStore {
             put_object: store.probe_checksums().await,
             upload_part: store.probe_part_checksums().await,
         };
-        if store.checksums != (ChecksumSupport { put_object: true, upload_part: true }) {
+        if store.checksums
+            != (ChecksumSupport {
+                put_object: true,
+                upload_part: true,
+            })
+        {
             tracing::warn!(
                 bucket,
                 checks_put_object = store.checksums.put_object,
@@ -427,7 +432,9 @@ impl BlobStore for S3BlobStore {
         let record = match self.locate(key, staging).await? {
             Located::Open { record, parts } => {
                 check_plan(&record, plan, staging)?;
-                if let Some(expected) = expected.filter(|e| self.parts_checked(&record, &parts, Some(e))) {
+                if let Some(expected) =
+                    expected.filter(|e| self.parts_checked(&record, &parts, Some(e)))
+                {
                     return self.assemble_checked(key, &record, &parts, expected).await;
                 }
                 self.assemble(key, &record, parts).await?;

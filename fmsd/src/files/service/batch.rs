@@ -50,7 +50,11 @@ impl FileService {
             Vec::new()
         } else {
             let limits = UploadLimits::quota(self.settings.quota_bytes);
-            match self.repo.insert_uploads(new.clone(), limits, self.now()).await {
+            match self
+                .repo
+                .insert_uploads(new.clone(), limits, self.now())
+                .await
+            {
                 Ok(stored) => stored,
                 Err(error) => {
                     for upload in &new {

@@ -6,8 +6,8 @@
 use axum::http::StatusCode;
 use axum::Json;
 use common::api::{
-    CompleteUploadsRequest, CompletedUpload, CompletedUploads, CreateUploadsRequest,
-    CreatedUpload, CreatedUploads, ErrorBody,
+    CompleteUploadsRequest, CompletedUpload, CompletedUploads, CreateUploadsRequest, CreatedUpload,
+    CreatedUploads, ErrorBody,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

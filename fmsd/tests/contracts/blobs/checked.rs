@@ -24,10 +24,7 @@ pub async fn checked_parts_work(store: &dyn BlobStore, inspect: &impl Inspect, c
     let bytes = pattern(PART + 10);
     let plan = PartPlan::new(PART + 10, PART).expect("a plan");
     let key = BlobKey::generate();
-    let staging = store
-        .start_checked(&key, &plan, now)
-        .await
-        .expect("start");
+    let staging = store.start_checked(&key, &plan, now).await.expect("start");
     assert_eq!(
         store.checks_parts(&key, &staging).await.expect("asked"),
         checks
@@ -52,7 +49,13 @@ pub async fn checked_parts_work(store: &dyn BlobStore, inspect: &impl Inspect, c
         }
     };
     let (url, headers) = store
-        .checked_part_url(&key, &staging, 1, &sha256(part(1)), now + Duration::minutes(5))
+        .checked_part_url(
+            &key,
+            &staging,
+            1,
+            &sha256(part(1)),
+            now + Duration::minutes(5),
+        )
         .await
         .expect("a URL");
     assert_eq!(headers.is_empty(), !checks);
@@ -60,7 +63,13 @@ pub async fn checked_parts_work(store: &dyn BlobStore, inspect: &impl Inspect, c
 
     // Part 2 with one byte changed, sent to a URL signed for the right bytes.
     let (url, headers) = store
-        .checked_part_url(&key, &staging, 2, &sha256(part(2)), now + Duration::minutes(5))
+        .checked_part_url(
+            &key,
+            &staging,
+            2,
+            &sha256(part(2)),
+            now + Duration::minutes(5),
+        )
         .await
         .expect("a URL");
     let mut wrong = part(2).to_vec();
@@ -80,13 +89,25 @@ pub async fn checked_parts_work(store: &dyn BlobStore, inspect: &impl Inspect, c
         assert!(!inspect.object_exists(&key).await);
         // The staging stays, its parts forgotten: part 1 goes again.
         let (url, headers) = store
-            .checked_part_url(&key, &staging, 1, &sha256(part(1)), now + Duration::minutes(5))
+            .checked_part_url(
+                &key,
+                &staging,
+                1,
+                &sha256(part(1)),
+                now + Duration::minutes(5),
+            )
             .await
             .expect("a URL");
         assert!(put(url, headers, part(1).to_vec()).await.is_success());
     }
     let (url, headers) = store
-        .checked_part_url(&key, &staging, 2, &sha256(part(2)), now + Duration::minutes(5))
+        .checked_part_url(
+            &key,
+            &staging,
+            2,
+            &sha256(part(2)),
+            now + Duration::minutes(5),
+        )
         .await
         .expect("a URL");
     assert!(put(url, headers, part(2).to_vec()).await.is_success());
@@ -109,6 +130,9 @@ pub async fn checked_parts_work(store: &dyn BlobStore, inspect: &impl Inspect, c
         .bytes()
         .await
         .expect("bytes");
-    assert!(body.as_ref() == bytes.as_slice(), "the blob is not the file");
+    assert!(
+        body.as_ref() == bytes.as_slice(),
+        "the blob is not the file"
+    );
     store.delete(&key).await.expect("delete");
 }

@@ -85,14 +85,20 @@ pub async fn whole_uploads_work(store: &dyn BlobStore, inspect: &impl Inspect, w
     // Without its headers a PUT is refused by a store that signs them.
     if !headers.is_empty() {
         let status = put_with(&http, &url, &[], &bytes).await;
-        assert!(status.is_client_error(), "a PUT without the headers: {status}");
+        assert!(
+            status.is_client_error(),
+            "a PUT without the headers: {status}"
+        );
     }
 
     let status = put_with(&http, &url, &headers, &bytes).await;
     assert!(status.is_success(), "the right part was refused: {status}");
     let stored = store.stored_parts(&key, &staging).await.expect("parts");
     assert_eq!(
-        stored.iter().map(|p| (p.number, p.size)).collect::<Vec<_>>(),
+        stored
+            .iter()
+            .map(|p| (p.number, p.size))
+            .collect::<Vec<_>>(),
         [(1, 4096)]
     );
     let blob = store
@@ -105,7 +111,14 @@ pub async fn whole_uploads_work(store: &dyn BlobStore, inspect: &impl Inspect, w
         .download_url(&key, now + Duration::minutes(5), "a.bin")
         .await
         .expect("a download URL");
-    let body = http.get(url).send().await.expect("GET").bytes().await.expect("bytes");
+    let body = http
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .bytes()
+        .await
+        .expect("bytes");
     assert_eq!(body.as_ref(), bytes.as_slice());
     store.delete(&key).await.expect("delete");
     assert!(!inspect.object_exists(&key).await);

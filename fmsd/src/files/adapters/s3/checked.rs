@@ -136,12 +136,8 @@ impl S3BlobStore {
             ));
         }
         body.push_str("</CompleteMultipartUpload>");
-        let mut url = url::Url::parse(&format!(
-            "{}/{}",
-            self.bucket.url(),
-            self.object_path(key)
-        ))
-        .map_err(Error::internal)?;
+        let mut url = url::Url::parse(&format!("{}/{}", self.bucket.url(), self.object_path(key)))
+            .map_err(Error::internal)?;
         url.query_pairs_mut()
             .append_pair("uploadId", &record.upload_id);
         let credentials = self
@@ -149,10 +145,11 @@ impl S3BlobStore {
             .credentials()
             .await
             .map_err(|error| to_error(error, doing))?;
-        let (Some(access_key), Some(secret_key)) =
-            (credentials.access_key, credentials.secret_key)
+        let (Some(access_key), Some(secret_key)) = (credentials.access_key, credentials.secret_key)
         else {
-            return Err(Error::internal(anyhow::anyhow!("the S3 credentials have no keys")));
+            return Err(Error::internal(anyhow::anyhow!(
+                "the S3 credentials have no keys"
+            )));
         };
         let signed = sign_v4(
             &url,
@@ -215,7 +212,11 @@ impl S3BlobStore {
     }
 
     /// Sends part 1 of the probe's upload with a checksum its body does not have.
-    async fn put_probe_part(&self, path: &str, upload_id: &str) -> std::result::Result<(), s3::error::S3Error> {
+    async fn put_probe_part(
+        &self,
+        path: &str,
+        upload_id: &str,
+    ) -> std::result::Result<(), s3::error::S3Error> {
         let mut headers = HeaderMap::new();
         let checksum = HeaderValue::from_str(&base64_sha256(&wrong_sha256()))
             .map_err(|error| s3::error::S3Error::Http(http::Error::from(error)))?;
@@ -338,7 +339,12 @@ mod tests {
         let names: Vec<&str> = signed.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(
             names,
-            ["host", "x-amz-content-sha256", "x-amz-date", "authorization"]
+            [
+                "host",
+                "x-amz-content-sha256",
+                "x-amz-date",
+                "authorization"
+            ]
         );
         assert_eq!(signed[0].1, "127.0.0.1:3900");
         assert_eq!(signed[2].1, "20130524T000000Z");

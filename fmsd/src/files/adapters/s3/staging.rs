@@ -121,7 +121,9 @@ impl StagingCache {
         let cache = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         cache
             .get(key.as_str())
-            .filter(|(first, known)| staging.as_str() == first || staging.as_str() == known.upload_id)
+            .filter(|(first, known)| {
+                staging.as_str() == first || staging.as_str() == known.upload_id
+            })
             .map(|(_, known)| known.clone())
     }
 

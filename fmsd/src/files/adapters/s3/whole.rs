@@ -110,7 +110,11 @@ impl S3BlobStore {
     }
 
     /// The part of a whole staging, if the client `PUT` it.
-    pub(super) async fn whole_stored(&self, key: &BlobKey, whole: &Whole) -> Result<Vec<StoredPart>> {
+    pub(super) async fn whole_stored(
+        &self,
+        key: &BlobKey,
+        whole: &Whole,
+    ) -> Result<Vec<StoredPart>> {
         if whole.size == 0 {
             return Ok(Vec::new());
         }
@@ -168,7 +172,12 @@ impl S3BlobStore {
     }
 
     /// Stores a whole staging's part from bytes fmsd holds, with its checksum for S3 to check.
-    pub(super) async fn write_whole(&self, key: &BlobKey, whole: &Whole, bytes: &[u8]) -> Result<()> {
+    pub(super) async fn write_whole(
+        &self,
+        key: &BlobKey,
+        whole: &Whole,
+        bytes: &[u8],
+    ) -> Result<()> {
         let mut headers = HeaderMap::new();
         headers.insert(
             HeaderName::from_static(CHECKSUM_HEADER),

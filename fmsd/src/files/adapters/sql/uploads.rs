@@ -313,9 +313,8 @@ pub fn finish_each(
     batch
         .iter()
         .map(|(upload, file, events)| {
-            connection.transaction::<_, Error, _>(|connection| {
-                finish(connection, upload, file, events)
-            })
+            connection
+                .transaction::<_, Error, _>(|connection| finish(connection, upload, file, events))
         })
         .collect()
 }

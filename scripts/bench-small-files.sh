@@ -93,6 +93,7 @@ fi
 # Each round: every tool once, into a fresh destination (nothing to skip), in turn.
 for round in $(seq "$rounds"); do
   echo "bench: round $round of $rounds" >&2
+  "$bin/fmsctl" -q mkdir "/round-$round" >/dev/null
   timed "$bin/fmsctl" -q upload -r "$work/small" "/round-$round" >> "$work/fmsctl.times" \
     < /dev/null
   if [ "$mode" = embedded ]; then
@@ -106,7 +107,7 @@ for round in $(seq "$rounds"); do
       >> "$work/aws.times"
   fi
 done
-n_uploaded=$("$bin/fmsctl" ls /round-1 | grep -c 'file-' || true)
+n_uploaded=$("$bin/fmsctl" ls /round-1/small | grep -c 'file-' || true)
 [ "$n_uploaded" = "$n_files" ] || { echo "bench: fmsctl uploaded $n_uploaded of $n_files files" >&2; exit 1; }
 if [ "$mode" = s3 ]; then
   env -u AWS_CA_BUNDLE rclone purge "bench:$FMS_TEST_S3_BUCKET/bench-$$-tools" >/dev/null 2>&1 || true

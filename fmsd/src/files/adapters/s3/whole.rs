@@ -223,8 +223,16 @@ impl S3BlobStore {
                 }
                 Ok(false)
             }
+            // A refusal counts only if nothing was kept: s3s-fs 0.14.1 answers 400 BadDigest
+            // but leaves the wrong bytes at the key.
             Err(error) => match super::wire::answer(&error) {
-                Some(answer) if (400..500).contains(&answer.status) => Ok(true),
+                Some(answer) if (400..500).contains(&answer.status) => {
+                    let kept = matches!(self.bucket.head_object(&path).await, Ok((_, 200)));
+                    if kept {
+                        let _ = self.bucket.delete_object(&path).await;
+                    }
+                    Ok(!kept)
+                }
                 _ => Err(to_error(error, "probe whether S3 checks checksums")),
             },
         }

@@ -6,7 +6,9 @@
 #   scripts/bench-transfer.sh --s3 [SIZE_MIB]   fmsd on S3 (garage from scripts/services.sh):
 #                                               fmsctl (presigned parts, straight to S3) side by
 #                                               side with `rclone copy` and `aws s3 cp`
-# SIZE_MIB defaults to 1024 (1 GiB).
+# SIZE_MIB defaults to 1024 (1 GiB). BENCH_BIN names a folder holding fmsd and fmsctl to measure
+# instead of building target/release; the S3 servers come from target/services/services.env (or
+# FMS_SERVICES_ENV), started by scripts/services.sh if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,16 +30,24 @@ fi
 
 if [ "$mode" = s3 ]; then
   command -v rclone >/dev/null || { echo "bench: installing rclone" >&2; apt-get install -y rclone >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y rclone >/dev/null; }; }
-  bash scripts/services.sh start >&2
-  # shellcheck disable=SC1091
-  source target/services/services.env
+  env_file=${FMS_SERVICES_ENV:-target/services/services.env}
+  if [ ! -f "$env_file" ]; then
+    bash scripts/services.sh start >&2
+    env_file=target/services/services.env
+  fi
+  # shellcheck disable=SC1090
+  source "$env_file"
   export FMSD_STORES__BLOBS="s3://$FMS_TEST_S3_BUCKET" FMSD_S3__ENDPOINT="$FMS_TEST_S3_ENDPOINT" \
     FMSD_S3__REGION="$FMS_TEST_S3_REGION" FMSD_S3__ACCESS_KEY="$FMS_TEST_S3_ACCESS_KEY" \
     FMSD_S3__SECRET_KEY="$FMS_TEST_S3_SECRET_KEY" FMSD_S3__KEY_PREFIX="bench-$$/"
 fi
 
-cargo build --release --locked -p fmsd -p fmsctl >&2
-bin=target/release
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin=$BENCH_BIN
+else
+  cargo build --release --locked -p fmsd -p fmsctl >&2
+  bin=target/release
+fi
 work=$(mktemp -d)
 fmsd_pid=""
 cleanup() {

@@ -19,6 +19,9 @@
 //! | `POST /v1/uploads` | [`CreateUploadRequest`] | 201 (new) or 200 (resumed) [`UploadSession`] |
 //! | `GET /v1/uploads/{id}` | | [`UploadSession`] with fresh part URLs |
 //! | `POST /v1/uploads/{id}/complete` | [`CompleteUploadRequest`] | [`Entry`] |
+//! | `POST /v1/uploads/{id}/parts` | [`PartUrlsRequest`] | [`PartUrls`]: URLs that sign each part's SHA-256 |
+//! | `POST /v1/uploads/batch` | [`CreateUploadsRequest`] | [`CreatedUploads`], one answer per file |
+//! | `POST /v1/uploads/batch/complete` | [`CompleteUploadsRequest`] | [`CompletedUploads`], one answer per file |
 //! | `DELETE /v1/uploads/{id}` | | 204 |
 //! | `GET /v1/downloads?path=` | | [`DownloadLink`] |
 //! | `PUT <part url>` | the part's bytes | 200 [`PartStored`] (embedded blob store) |
@@ -32,14 +35,20 @@
 //!
 //! Every error is [`ErrorBody`]: `{"error": {"code": "...", "message": "..."}}`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod batch;
+pub mod parts;
 #[cfg(feature = "openapi")]
 pub mod schemas;
 pub mod sharing;
 pub mod tokens;
+pub use batch::*;
+pub use parts::*;
 pub use sharing::*;
 pub use tokens::*;
 
@@ -360,6 +369,11 @@ pub struct CreateUploadRequest {
     /// What to do if a file is there.
     #[serde(default)]
     pub overwrite: Overwrite,
+    /// The client sends every part with the `headers` its [`UploadPart`] lists (signed into
+    /// its URL; on S3 the part's `x-amz-checksum-sha256`, which S3 checks). With `sha256` given,
+    /// a file of at most one part is then taken in one `PUT` with nothing staged before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub part_headers: bool,
 }
 
 /// One part of an upload.
@@ -376,6 +390,10 @@ pub struct UploadPart {
     pub stored: bool,
     /// Where to `PUT` the part's bytes; signed and expiring.
     pub url: String,
+    /// Headers the `PUT` must carry exactly (they are signed into `url`); only for a session
+    /// created with `part_headers`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// An upload session.
@@ -397,6 +415,11 @@ pub struct UploadSession {
     pub parts: Vec<UploadPart>,
     /// When the part URLs stop working (ask `GET /v1/uploads/{id}` for fresh ones).
     pub urls_expire_at: DateTime<Utc>,
+    /// The blob store checks every part against its SHA-256: get each part's URL from
+    /// `POST /v1/uploads/{id}/parts` with that SHA-256 (the URLs here work without one, and
+    /// then the whole file is read back at complete to be checked).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub part_checksums: bool,
     /// When the session is swept if not completed.
     pub expires_at: DateTime<Utc>,
 }

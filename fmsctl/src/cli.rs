@@ -234,7 +234,7 @@ pub struct UploadArgs {
     /// Replace remote files that already exist
     #[arg(long)]
     pub overwrite: bool,
-    /// How many parts to send at once
+    /// How many parts to send at once (small files: eight times as many, each one short request)
     #[arg(
         long,
         env = "FMSCTL_PARALLEL",

@@ -1130,3 +1130,69 @@ fn an_upload_that_fails_for_good_ends_its_session_and_gives_the_quota_back() {
     );
     assert!(fmsctl.upload_records().is_empty());
 }
+
+#[test]
+fn a_folder_of_small_files_goes_by_the_batch_and_arrives_whole() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Fmsd::start(&root.path().join("data"), &root.path().join("fmsd.log"));
+    let fmsctl = Fmsctl::new(&server.url);
+    register_and_login(&fmsctl, "small@example.com", "correct horse battery");
+    // 230 small files (more than two batches, one of them empty, some in a subfolder) and one
+    // of 5 MiB, which goes alone.
+    let tree = root.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    let mut expected = std::collections::BTreeMap::new();
+    for n in 0..230u64 {
+        let folder = if n % 3 == 0 { "sub/" } else { "" };
+        let name = format!("{folder}f{n:03}.bin");
+        let path = tree.join(&name);
+        random_file(&path, (n as usize * 37) % 9000, n);
+        expected.insert(format!("/tree/{name}"), sha256_of(&path));
+    }
+    let big = tree.join("big.bin");
+    random_file(&big, 5 * MIB, 999);
+    expected.insert("/tree/big.bin".to_owned(), sha256_of(&big));
+
+    let run = fmsctl
+        .run(&["--json", "upload", "-r", tree.to_str().unwrap(), "/"])
+        .ok();
+    let entries = run.json();
+    let uploaded: std::collections::BTreeMap<String, String> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            (
+                entry["path"].as_str().unwrap().to_owned(),
+                entry["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(uploaded, expected);
+    let usage = fmsctl.run(&["--json", "usage"]).ok().json();
+    assert_eq!(
+        (usage["n_files"].as_u64(), usage["reserved_bytes"].as_u64()),
+        (Some(231), Some(0))
+    );
+    let listed_sha = listed(&fmsctl, "/tree/sub", "f003.bin").unwrap()["sha256"].clone();
+    assert_eq!(listed_sha, expected["/tree/sub/f003.bin"].as_str());
+
+    // Again: every file is there, so every one is refused and told; with --overwrite every
+    // one is replaced.
+    let again = fmsctl.run(&["upload", "-r", tree.to_str().unwrap(), "/"]);
+    assert_ne!(again.code, 0);
+    assert!(
+        again.stderr.contains("231 of 231 files failed"),
+        "{}",
+        again.stderr
+    );
+    assert!(again.stderr.contains("add --overwrite"), "{}", again.stderr);
+    fmsctl
+        .run(&["upload", "--overwrite", "-r", tree.to_str().unwrap(), "/"])
+        .ok();
+    let usage = fmsctl.run(&["--json", "usage"]).ok().json();
+    assert_eq!(
+        (usage["n_files"].as_u64(), usage["reserved_bytes"].as_u64()),
+        (Some(231), Some(0))
+    );
+}

@@ -127,6 +127,13 @@ pub fn optional_sha256() -> Object {
         .build()
 }
 
+/// A SHA-256.
+pub fn sha256() -> Object {
+    text(false, "SHA-256, 64 hexadecimal characters")
+        .pattern(Some(SHA256_PATTERN))
+        .build()
+}
+
 /// An e-mail address.
 pub fn email() -> Object {
     text(false, "An e-mail address, at most 254 bytes")

@@ -147,7 +147,8 @@ const IN_FLAGS: [(&str, &str); 2] = [
     ),
 ];
 
-fn in_flags(message: String) -> String {
+/// `message` with the API's parameters said as fmsctl's flags, as [`IN_FLAGS`] lists them.
+pub fn in_flags(message: String) -> String {
     IN_FLAGS
         .iter()
         .fold(message, |message, (api, flags)| message.replace(api, flags))

@@ -4,8 +4,10 @@
 //! shared with the caller, where paths (asked and answered) are relative to that item.
 
 use common::api::{
-    CompleteUploadRequest, CopyRequest, CreateUploadRequest, Deleted, DownloadLink, Entry, Listing,
-    MkdirRequest, MoveRequest, Overwrite, UploadList, UploadSession, Usage,
+    CompleteOneUpload, CompleteUploadRequest, CompleteUploadsRequest, CompletedUploads,
+    CopyRequest, CreateUploadRequest, CreateUploadsRequest, CreatedUploads, Deleted, DownloadLink,
+    Entry, Listing, MkdirRequest, MoveRequest, Overwrite, PartChecksum, PartUrls, PartUrlsRequest,
+    UploadList, UploadSession, Usage,
 };
 use reqwest::StatusCode;
 use uuid::Uuid;
@@ -155,6 +157,68 @@ impl Client {
             sha256: Some(sha256.to_string()),
         };
         let tree_query = tree.query();
+        let response = self
+            .send_authed(|http| {
+                http.post(&url)
+                    .query(&tree_query)
+                    .json(&body)
+                    .timeout(COMPLETE_TIMEOUT)
+            })
+            .await?;
+        self.decode(response).await
+    }
+
+    /// `POST /v1/uploads/{id}/parts`: URLs for parts whose SHA-256 the client computed.
+    pub async fn part_urls(
+        &self,
+        tree: Tree,
+        upload_id: Uuid,
+        parts: Vec<PartChecksum>,
+    ) -> Result<PartUrls, ClientError> {
+        let url = self.endpoint(&format!("/v1/uploads/{upload_id}/parts"));
+        let tree_query = tree.query();
+        let body = PartUrlsRequest { parts };
+        let response = self
+            .send_authed(|http| {
+                http.post(&url)
+                    .query(&tree_query)
+                    .json(&body)
+                    .timeout(API_TIMEOUT)
+            })
+            .await?;
+        self.decode(response).await
+    }
+
+    /// `POST /v1/uploads/batch`: up to 100 sessions at once, one result each, in order.
+    pub async fn create_uploads(
+        &self,
+        tree: Tree,
+        uploads: Vec<CreateUploadRequest>,
+    ) -> Result<CreatedUploads, ClientError> {
+        let url = self.endpoint("/v1/uploads/batch");
+        let tree_query = tree.query();
+        let body = CreateUploadsRequest { uploads };
+        let response = self
+            .send_authed(|http| {
+                http.post(&url)
+                    .query(&tree_query)
+                    .json(&body)
+                    .timeout(API_TIMEOUT)
+            })
+            .await?;
+        self.decode(response).await
+    }
+
+    /// `POST /v1/uploads/batch/complete`: up to 100 sessions completed at once, one result
+    /// each, in order.
+    pub async fn complete_uploads(
+        &self,
+        tree: Tree,
+        uploads: Vec<CompleteOneUpload>,
+    ) -> Result<CompletedUploads, ClientError> {
+        let url = self.endpoint("/v1/uploads/batch/complete");
+        let tree_query = tree.query();
+        let body = CompleteUploadsRequest { uploads };
         let response = self
             .send_authed(|http| {
                 http.post(&url)

@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-pub use self::error::{check_status, error_from_response, AtPath, ClientError};
+pub use self::error::{check_status, error_from_response, in_flags, AtPath, ClientError};
 pub use self::public::LinkAccess;
 use self::session::SessionState;
 pub use self::targets::{DownloadSource, Origin, UploadTarget};

@@ -109,6 +109,8 @@ impl Client {
                     size,
                     sha256: None,
                     overwrite,
+                    // Parts go with the headers their URLs name (on S3, their checksums).
+                    part_headers: true,
                 };
                 self.create_upload(*tree, &request).await
             }
@@ -193,6 +195,7 @@ fn as_session(session: LinkUploadSession, path: &str) -> UploadSession {
         parts: session.parts,
         urls_expire_at: session.urls_expire_at,
         expires_at: session.expires_at,
+        part_checksums: false,
     }
 }
 

@@ -2,8 +2,9 @@
 //! `fmsctl upload - REMOTE_FILE` for stdin.
 //!
 //! With two or more paths the last one is the remote folder (as with scp); alone, a path goes
-//! to `/`. Folders (with `-r`) are recreated remotely first, then the files go a few at a time,
-//! their parts sharing `--parallel` slots. Every file is tried and reported, uploaded or
+//! to `/`. Folders (with `-r`) are recreated remotely first, then the files go: small ones
+//! (up to 4 MiB) by the hundred, each batch's sessions created and completed in one request
+//! each, the others a few at a time, their parts sharing `--parallel` slots. Every file is tried and reported, uploaded or
 //! failed; the first failure sets the exit code, and running the command again resumes every
 //! unfinished file where it stopped.
 //!
@@ -31,12 +32,17 @@ use crate::output::{human_bytes, Output};
 use crate::progress::Progress;
 use crate::remote;
 use crate::remote_path::{self, RemoteSpec, Shown};
+use crate::transfer::batch::{BatchUploader, FILES_PER_BATCH, SMALL_FILE_BYTES};
 use crate::transfer::plan::{plan_upload, PlannedFile};
 use crate::transfer::spool::spool;
 use crate::transfer::upload::Uploader;
 
-/// At most this many files are in progress at once (hashing one while sending another).
+/// At most this many large files are in progress at once (hashing one while sending another).
 const FILES_AT_ONCE: usize = 4;
+
+/// Batches of small files in progress at once: one sends its parts while another's sessions
+/// are created or completed.
+const BATCHES_AT_ONCE: usize = 2;
 
 /// Uploads and prints the entries made.
 pub async fn run(client: Arc<Client>, output: Output, mut args: UploadArgs) -> anyhow::Result<()> {
@@ -83,6 +89,25 @@ pub async fn run(client: Arc<Client>, output: Output, mut args: UploadArgs) -> a
         Overwrite::Fail
     };
     let parallel = usize::from(args.parallel);
+
+    let started = Instant::now();
+    let single = plan.files.len() == 1;
+    // Several small files into a tree go by the batch; the others one by one.
+    let batcher = match &target {
+        UploadTarget::Tree(tree) if !single => Some(BatchUploader::new(
+            Arc::clone(&client),
+            (*tree, shown.clone()),
+            overwrite,
+            parallel,
+            total_bar.clone(),
+        )),
+        _ => None,
+    };
+    let (small, large): (Vec<_>, Vec<_>) = plan
+        .files
+        .iter()
+        .enumerate()
+        .partition(|(_, file)| batcher.is_some() && file.size <= SMALL_FILE_BYTES);
     let uploader = Uploader::new(
         Arc::clone(&client),
         target,
@@ -93,44 +118,43 @@ pub async fn run(client: Arc<Client>, output: Output, mut args: UploadArgs) -> a
         output,
     )
     .showing(shown.clone());
-
-    let started = Instant::now();
-    let single = plan.files.len() == 1;
     let uploader = &uploader;
+    let batcher = &batcher;
     let progress_ref = &progress;
     let shown = &shown;
+    let noted = move |file: &PlannedFile, outcome: anyhow::Result<Entry>, seconds: Option<f64>| {
+        note(output, progress_ref, shown, file, outcome, seconds)
+    };
+    let noted = &noted;
     // Every file is tried and every outcome reported, so a batch that fails part-way says
     // exactly what arrived; the first failure decides the exit code.
-    let mut outcomes: Vec<(usize, anyhow::Result<Entry>)> =
-        futures::stream::iter(plan.files.iter().enumerate())
-            .map(|(index, file)| async move {
-                let file_started = Instant::now();
-                let outcome = uploader.upload(file).await.and_then(|entry| {
-                    let to = shown.path(&entry.path);
-                    if !single {
-                        progress_ref.suspend(|| report(output, file, &to, None))?;
-                    } else {
-                        let seconds = file_started.elapsed().as_secs_f64();
-                        report(output, file, &to, Some(seconds))?;
-                    }
-                    Ok(entry)
-                });
-                if let Err(error) = &outcome {
-                    if !single && !output.json {
-                        progress_ref.suspend(|| {
-                            output.notice(format_args!(
-                                "{}: {}",
-                                file.local.display(),
-                                crate::output::one_line(&format!("{error:#}"))
-                            ))
-                        });
-                    }
-                }
-                (index, outcome)
-            })
-            .buffer_unordered(FILES_AT_ONCE.min(parallel))
-            .collect()
-            .await;
+    let one_by_one = futures::stream::iter(large)
+        .map(|(index, file)| async move {
+            let file_started = Instant::now();
+            let outcome = uploader.upload(file).await;
+            let seconds = single.then(|| file_started.elapsed().as_secs_f64());
+            (index, noted(file, outcome, seconds))
+        })
+        .buffer_unordered(FILES_AT_ONCE.min(parallel))
+        .collect::<Vec<_>>();
+    let by_batch = futures::stream::iter(small.chunks(FILES_PER_BATCH))
+        .map(|chunk| async move {
+            let files: Vec<&PlannedFile> = chunk.iter().map(|(_, file)| *file).collect();
+            let outcomes = match batcher {
+                Some(batcher) => batcher.upload(&files).await,
+                None => Vec::new(),
+            };
+            chunk
+                .iter()
+                .zip(outcomes)
+                .map(|((index, file), outcome)| (*index, noted(file, outcome, None)))
+                .collect::<Vec<_>>()
+        })
+        .buffer_unordered(BATCHES_AT_ONCE)
+        .flat_map(futures::stream::iter)
+        .collect::<Vec<_>>();
+    let (mut outcomes, batched) = futures::join!(one_by_one, by_batch);
+    outcomes.extend(batched);
     total_bar.finish_and_clear();
     outcomes.sort_by_key(|(index, _)| *index);
     let mut entries = Vec::new();
@@ -170,6 +194,38 @@ pub async fn run(client: Arc<Client>, output: Output, mut args: UploadArgs) -> a
         ))?;
     }
     Ok(())
+}
+
+/// Reports one file's outcome as it arrives (a line, or a notice for a failure among several)
+/// and passes it on; `seconds` is set for a lone file, whose line says how fast it went.
+fn note(
+    output: Output,
+    progress: &Progress,
+    shown: &Shown,
+    file: &PlannedFile,
+    outcome: anyhow::Result<Entry>,
+    seconds: Option<f64>,
+) -> anyhow::Result<Entry> {
+    let outcome = outcome.and_then(|entry| {
+        let to = shown.path(&entry.path);
+        match seconds {
+            Some(_) => report(output, file, &to, seconds)?,
+            None => progress.suspend(|| report(output, file, &to, None))?,
+        }
+        Ok(entry)
+    });
+    if let Err(error) = &outcome {
+        if seconds.is_none() && !output.json {
+            progress.suspend(|| {
+                output.notice(format_args!(
+                    "{}: {}",
+                    file.local.display(),
+                    crate::output::one_line(&format!("{error:#}"))
+                ))
+            });
+        }
+    }
+    outcome
 }
 
 fn report(

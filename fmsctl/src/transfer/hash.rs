@@ -51,6 +51,28 @@ impl BackgroundHash {
     }
 }
 
+/// The SHA-256 (lowercase hex) of the `len` bytes of `path` from `offset`: a part, hashed
+/// before it is sent to a store that checks it.
+pub async fn sha256_of_range(path: &Path, offset: u64, len: u64) -> anyhow::Result<String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::File::open(&path)
+            .with_context(|| format!("failed to open {}", path.display()))?;
+        file.seek(SeekFrom::Start(offset))
+            .with_context(|| format!("failed to read {}", path.display()))?;
+        let mut hasher = Sha256::new();
+        let copied = std::io::copy(&mut file.take(len), &mut hasher)
+            .with_context(|| format!("failed to read {}", path.display()))?;
+        if copied != len {
+            anyhow::bail!("{} is shorter than it was", path.display());
+        }
+        Ok(hex::encode(hasher.finalize()))
+    })
+    .await
+    .context("the hashing task failed")?
+}
+
 fn sha256_blocking(path: &Path, stop: &AtomicBool) -> anyhow::Result<(String, u64)> {
     let mut file =
         std::fs::File::open(path).with_context(|| format!("failed to open {}", path.display()))?;

@@ -6,12 +6,14 @@
 //! - [`body`]: a part's bytes as a streamed request body that advances the progress bars.
 //! - [`part`]: one part `PUT`, with retries and fresh URLs when the signed ones expire.
 //! - [`upload`]: one file: resume (or create) the session, send the missing parts, complete.
+//! - [`batch`]: small files by the hundred: sessions created and completed by the batch.
 //! - [`download`]: one file into `NAME.part` with `Range` resume, checked, then renamed.
 //! - [`sink`]: a download's writer and hashing threads, fed the same chunks side by side.
 //!
 //! Nothing here holds a whole file in memory: reads and writes go in [`CHUNK_SIZE`] pieces,
 //! and the number of pieces in flight is bounded.
 
+pub mod batch;
 pub mod body;
 pub mod download;
 pub mod hash;

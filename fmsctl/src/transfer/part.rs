@@ -5,20 +5,25 @@
 //! error, 408, 429 or 5xx is retried up to [`MAX_RETRIES`] times with [`backoff`], with fresh
 //! URLs too (an expired URL refused mid-body looks like a broken pipe); any other answer is
 //! final. The signed URL carries its own authorization: no `Authorization` header.
+//!
+//! A session whose store checks each part (`part_checksums`, S3) has its parts hashed first;
+//! every attempt then asks the server for a URL that signs the part's SHA-256 and sends the
+//! headers that URL names, so the store refuses a part that does not match.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
-use common::api::{PartStored, UploadPart, UploadSession};
+use common::api::{PartChecksum, PartStored, UploadPart, UploadSession};
 use indicatif::ProgressBar;
 use reqwest::header::CONTENT_LENGTH;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use super::hash::sha256_of_range;
 use super::{backoff, body, MAX_RETRIES};
 use crate::client::{error_from_response, Client, UploadTarget};
 
@@ -40,6 +45,9 @@ pub struct PartUrls {
     path: String,
     /// The URLs; behind a mutex so parts that hit a 403 together renew them once.
     state: Mutex<UrlState>,
+    /// The store checks each part against its SHA-256: every attempt asks for a URL that signs
+    /// the part's checksum instead.
+    part_checksums: bool,
 }
 
 struct UrlState {
@@ -64,7 +72,38 @@ impl PartUrls {
                 expires_at: session.urls_expire_at,
                 generation: 0,
             }),
+            part_checksums: session.part_checksums,
         }
+    }
+
+    /// A URL for part `number`, whose bytes hash to `sha256`, that signs that checksum, with
+    /// the headers to send.
+    async fn checked(
+        &self,
+        number: u32,
+        sha256: &str,
+    ) -> anyhow::Result<(String, BTreeMap<String, String>)> {
+        let UploadTarget::Tree(tree) = self.target else {
+            anyhow::bail!("a file request's uploads take no part checksums");
+        };
+        let answer = self
+            .client
+            .part_urls(
+                tree,
+                self.upload_id,
+                vec![PartChecksum {
+                    number,
+                    sha256: sha256.to_owned(),
+                }],
+            )
+            .await
+            .context("failed to get the part's URL")?;
+        let part = answer
+            .parts
+            .into_iter()
+            .find(|part| part.number == number)
+            .with_context(|| format!("the server sent no URL for part {number}"))?;
+        Ok((part.url, part.headers))
     }
 
     /// The URL for part `number` and the generation it belongs to; renewed first if expiring.
@@ -142,10 +181,24 @@ enum Attempt {
 pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()> {
     let mut failures = 0;
     let mut renewals = 0;
+    // Hashed once, before the first attempt; each attempt then gets a URL signing it.
+    let checksum = match job.urls.part_checksums {
+        true => Some(sha256_of_range(job.path, part.offset, part.size).await?),
+        false => None,
+    };
     loop {
-        let (url, generation) = job.urls.get(part.number).await?;
+        let (url, headers, generation) = match &checksum {
+            Some(sha256) => {
+                let (url, headers) = job.urls.checked(part.number, sha256).await?;
+                (url, headers, None)
+            }
+            None => {
+                let (url, generation) = job.urls.get(part.number).await?;
+                (url, part.headers.clone(), Some(generation))
+            }
+        };
         let sent = Arc::new(AtomicU64::new(0));
-        let attempt = put_once(job, &url, part, Arc::clone(&sent)).await;
+        let attempt = put_once(job, (&url, &headers), part, Arc::clone(&sent)).await;
         if !matches!(attempt, Attempt::Stored) {
             // Take back what this attempt counted: the next one sends the part again.
             let counted = sent.load(Ordering::Relaxed);
@@ -162,7 +215,9 @@ pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()
                     return Err(error);
                 }
                 renewals += 1;
-                job.urls.renew(generation).await?;
+                if let Some(generation) = generation {
+                    job.urls.renew(generation).await?;
+                }
             }
             Attempt::Transient(error) => {
                 failures += 1;
@@ -177,9 +232,11 @@ pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()
                 // A server that refuses an expired URL before reading the body closes the
                 // connection, and the client sees a broken pipe instead of the 403: renew the
                 // URLs on every failure, so an expired one cannot exhaust the retries.
-                if let Err(renew_error) = job.urls.renew(generation).await {
-                    let reason = format!("{renew_error:#}");
-                    tracing::warn!(%reason, "could not renew the part URLs");
+                if let Some(generation) = generation {
+                    if let Err(renew_error) = job.urls.renew(generation).await {
+                        let reason = format!("{renew_error:#}");
+                        tracing::warn!(%reason, "could not renew the part URLs");
+                    }
                 }
             }
             Attempt::Fatal(error) => return Err(error),
@@ -189,7 +246,7 @@ pub async fn put_part(job: &PartJob<'_>, part: &UploadPart) -> anyhow::Result<()
 
 async fn put_once(
     job: &PartJob<'_>,
-    url: &str,
+    (url, headers): (&str, &BTreeMap<String, String>),
     part: &UploadPart,
     sent: Arc<AtomicU64>,
 ) -> Attempt {
@@ -208,11 +265,13 @@ async fn put_once(
             )
         }
     };
-    let request = job
-        .client
-        .http()
-        .put(url)
-        .header(CONTENT_LENGTH, part.size)
+    let request = job.client.http().put(url).header(CONTENT_LENGTH, part.size);
+    // Signed into the URL (on S3 the part's checksum, which S3 checks): sent exactly.
+    let request = headers
+        .iter()
+        .fold(request, |request, (name, value)| {
+            request.header(name, value)
+        })
         .body(body);
     let response = match request.send().await {
         Ok(response) => response,

@@ -91,9 +91,11 @@ fn session(server: &str, generation: u32) -> UploadSession {
             size: PART_SIZE,
             stored: false,
             url: format!("{server}/part/1?gen={generation}"),
+            headers: Default::default(),
         }],
         urls_expire_at: Utc::now() + Duration::hours(1),
         expires_at: Utc::now() + Duration::hours(24),
+        part_checksums: false,
     }
 }
 

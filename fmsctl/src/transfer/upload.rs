@@ -286,7 +286,7 @@ impl Uploader {
 /// or the login did (log in again, then resume). A 4xx answer (checksum mismatch, conflict,
 /// forbidden, the session gone) or a local failure (the file changed, vanished, cannot be
 /// read) will not get better by resuming.
-fn worth_resuming(error: &anyhow::Error) -> bool {
+pub fn worth_resuming(error: &anyhow::Error) -> bool {
     let Some(client_error) = error
         .chain()
         .find_map(|cause| cause.downcast_ref::<ClientError>())
@@ -305,7 +305,7 @@ fn worth_resuming(error: &anyhow::Error) -> bool {
 }
 
 /// Checks that the parts the server planned cover the file exactly, once.
-fn check_plan(session: &UploadSession, size: u64) -> anyhow::Result<()> {
+pub(super) fn check_plan(session: &UploadSession, size: u64) -> anyhow::Result<()> {
     let mut parts: Vec<_> = session.parts.iter().collect();
     parts.sort_by_key(|part| part.offset);
     let mut expected_offset = 0u64;
@@ -351,10 +351,12 @@ mod tests {
                     size: *size,
                     stored: false,
                     url: String::new(),
+                    headers: Default::default(),
                 })
                 .collect(),
             urls_expire_at: Utc::now(),
             expires_at: Utc::now(),
+            part_checksums: false,
         }
     }
 

@@ -185,6 +185,16 @@ pub trait FileRepo: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<()>;
 
+    /// Stores each of `uploads` (of one owner, in order) as [`FileRepo::insert_upload`] would,
+    /// in one transaction: each is checked against the quota with those before it counted, and
+    /// one that does not fit is refused alone (its own result) while the others are stored.
+    async fn insert_uploads(
+        &self,
+        uploads: Vec<Upload>,
+        limits: UploadLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<()>>>;
+
     /// Every session of `owner` unexpired at `now`, whoever started it, oldest first (by path
     /// among those started at once).
     async fn uploads(&self, owner: Uuid, now: DateTime<Utc>) -> Result<Vec<Upload>>;
@@ -225,6 +235,13 @@ pub trait FileRepo: Send + Sync {
         file: NewFile,
         events: Vec<Outgoing>,
     ) -> Result<(Node, Vec<Garbage>)>;
+
+    /// [`FileRepo::finish_upload`] for each of `batch`, in one transaction: each file appears
+    /// or fails alone (its own result), in order.
+    async fn finish_uploads(
+        &self,
+        batch: Vec<(Upload, NewFile, Vec<Outgoing>)>,
+    ) -> Result<Vec<Result<(Node, Vec<Garbage>)>>>;
 
     /// Ends `owner`'s session `id` without a file; its staging and blob become garbage.
     async fn abort_upload(&self, owner: Uuid, id: Uuid) -> Result<Vec<Garbage>>;
@@ -269,6 +286,64 @@ pub trait BlobStore: Send + Sync {
         plan: &PartPlan,
         started_at: DateTime<Utc>,
     ) -> Result<StagingId>;
+
+    /// Starts staging an upload of at most one part whose SHA-256 the client gave up front and
+    /// whose part it sends with the headers [`BlobStore::part_headers`] names: what a small
+    /// file needs, with as little work in the store as it allows (on S3 no request at all: the
+    /// part is one `PutObject` whose signed `x-amz-checksum-sha256` S3 checks). `complete`
+    /// checks the bytes against `sha256` as it does any upload's.
+    async fn start_whole(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        sha256: &Sha256Hex,
+        started_at: DateTime<Utc>,
+    ) -> Result<StagingId> {
+        let _ = sha256;
+        self.start_upload(key, plan, started_at).await
+    }
+
+    /// Starts staging an upload in parts whose client hashes each part and gets its URL from
+    /// [`BlobStore::checked_part_url`]; a store that checks every part against its SHA-256 (S3)
+    /// then completes without reading the file back. A store that does not check starts a
+    /// plain staging.
+    async fn start_checked(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+    ) -> Result<StagingId> {
+        self.start_upload(key, plan, started_at).await
+    }
+
+    /// Whether `staging` checks each part against the SHA-256 its URL was signed with, so its
+    /// client should get part URLs from [`BlobStore::checked_part_url`].
+    async fn checks_parts(&self, key: &BlobKey, staging: &StagingId) -> Result<bool> {
+        let _ = (key, staging);
+        Ok(false)
+    }
+
+    /// Where the client `PUT`s part `number`, whose bytes hash to `sha256`, and the headers
+    /// the `PUT` carries (signed into the URL: a store that checks refuses other bytes).
+    async fn checked_part_url(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        number: u32,
+        sha256: &Sha256Hex,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(String, Vec<(String, String)>)> {
+        let _ = sha256;
+        let url = self.part_url(key, staging, number, expires_at).await?;
+        Ok((url, self.part_headers(staging, number)))
+    }
+
+    /// The headers a `PUT` of part `number` must carry (they are signed into its URL), for a
+    /// staging started with [`BlobStore::start_whole`]; none for others.
+    fn part_headers(&self, staging: &StagingId, number: u32) -> Vec<(String, String)> {
+        let _ = (staging, number);
+        Vec::new()
+    }
 
     /// Where the client `PUT`s part `number`, working until `expires_at`.
     async fn part_url(

@@ -2,7 +2,8 @@
 //! here, the upload protocol in `uploads`, the bytes sent to and served from fmsd's own signed
 //! URLs in `blobs`, the purge of a deleted owner in `purge`, and the same use cases seen from
 //! inside a share in `scoped`, the sessions that hold an owner's quota (listed, ended with the
-//! share or link they came through, swept when idle) in `holders`.
+//! share or link they came through, swept when idle) in `holders`, many uploads created and
+//! completed at once in `batch`.
 //!
 //! Every use case is scoped by the caller's id and refuses an owner whose account was deleted,
 //! so a still-valid access token of a deleted customer gets 401. Blob clean-up happens after
@@ -27,7 +28,9 @@ use crate::error::{Error, Result};
 use crate::settings::FilesSettings;
 use crate::space::DiskSpace;
 
+mod batch;
 mod blobs;
+mod checked;
 mod dav;
 mod holders;
 mod links;
@@ -42,10 +45,11 @@ mod uploads;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use batch::MAX_BATCH;
 pub use holders::{HeldUpload, StartedThrough};
 pub use links::{LinkView, NewLink};
 pub use public_links::{Archive, ArchiveEntry, OpenLink};
-pub use scoped::ScopedFiles;
+pub use scoped::{NewUpload, ScopedFiles};
 pub use shares::{Scope, ShareView};
 pub use uploads::{CreateUpload, PartView, UploadView};
 

@@ -57,8 +57,10 @@ impl From<PathRejection> for Error {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the body this error answers with; a 5xx is logged here, with its cause
+    /// chain, and its body says nothing internal. A batch answers each item's error so.
+    pub fn answer(&self) -> (StatusCode, ErrorDetail) {
         let (status, code) = match &self.0 {
             Error::Invalid(_) => (StatusCode::BAD_REQUEST, codes::INVALID),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED),
@@ -86,7 +88,18 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self.0.report(), "request failed");
         }
-        let mut response = error_response(status, code, message);
+        let detail = ErrorDetail {
+            code: code.to_owned(),
+            message,
+        };
+        (status, detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail) = self.answer();
+        let mut response = error_response(status, &detail.code, detail.message);
         if let Error::RateLimited { retry_after } = &self.0 {
             let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
             response

@@ -129,6 +129,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::me::router())
         .merge(routes::files::router())
         .merge(routes::uploads::router())
+        .merge(routes::upload_batches::router())
         .merge(routes::shares::router())
         .merge(routes::links::router())
         .merge(routes::tokens::router())

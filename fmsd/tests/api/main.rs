@@ -45,5 +45,6 @@ mod shares;
 mod sharing_support;
 mod stack_config;
 mod tree;
+mod upload_batches;
 mod upload_lifecycle;
 mod uploads;

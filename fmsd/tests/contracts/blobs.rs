@@ -25,8 +25,10 @@ use reqwest::StatusCode;
 use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 
+mod checked;
 #[cfg(feature = "s3")]
 mod on_s3;
+mod whole;
 
 /// The part size: S3 refuses parts under 5 MiB (but the last), so the contract uses real ones.
 const PART: u64 = 5 * 1024 * 1024;
@@ -350,7 +352,21 @@ async fn the_local_store_keeps_the_blob_store_contract() {
     let running = tokio::spawn(app.run(shutdown.clone()));
     let folder = dir.path().join("blobs");
     let store = Arc::new(LocalBlobStore::open(&folder, signer).expect("open"));
-    blob_store_works(store, &LocalFolder(folder)).await;
+    blob_store_works(store.clone(), &LocalFolder(folder.clone())).await;
+    // The local store takes any bytes at the PUT and checks them at complete.
+    whole::whole_uploads_work(
+        store.as_ref(),
+        &LocalFolder(folder),
+        whole::WrongBytes::RefusedAtComplete,
+    )
+    .await;
+    // It checks no part at its PUT either, only the whole file at complete.
+    checked::checked_parts_work(
+        store.as_ref(),
+        &LocalFolder(dir.path().join("blobs")),
+        false,
+    )
+    .await;
     shutdown.cancel();
     running.await.expect("fmsd stops").expect("fmsd ran");
 }

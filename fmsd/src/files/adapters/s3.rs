@@ -23,13 +23,16 @@
 //!
 //! Part URLs sign `Content-Length`, so S3 itself refuses a part of the wrong size.
 //!
+//! A file of at most one part whose SHA-256 the client gave up front skips all of the above:
+//! it is one presigned `PutObject` whose checksum S3 checks (`whole`).
+//!
 //! Servers differ (measured on garage 2.5.0 and s3s-fs 0.14.1): s3s-fs lists the parts of an
 //! upload id it does not know as none, answers 403 when such an upload is aborted and has no
 //! `ListMultipartUploads`; the record makes the adapter independent of all three.
 //!
 //! `staging` holds the record, `ListParts` and how a staging is found; `assemble` complete's
 //! two halves (assembling, hashing); `sweep` the clean-up; `wire` S3's error answers, the
-//! `ListParts` document and presigned-URL details.
+//! `ListParts` document and presigned-URL details; `whole` the one-request uploads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -52,11 +55,14 @@ use crate::health::Probe;
 use crate::settings::{read_secret, S3Settings};
 
 mod assemble;
+mod checked;
 mod staging;
 mod sweep;
+mod whole;
 mod wire;
 
-use staging::{Located, StagingCache, StagingRecord};
+use staging::{Known, Located, StagingCache, StagingRecord};
+use whole::Whole;
 use wire::{is_missing, presign_secs, to_error};
 
 /// How long reading an object back may go without receiving a byte.
@@ -78,6 +84,21 @@ pub struct S3BlobStore {
     prefix: String,
     /// The multipart upload and plan of stagings seen lately, so part URLs cost no request.
     cache: StagingCache,
+    /// What the server checks of `x-amz-checksum-sha256` (probed at connect); what it does not
+    /// check, complete reads back to hash instead.
+    checksums: ChecksumSupport,
+    /// For the one request signed here (a complete that names part checksums).
+    http: reqwest::Client,
+}
+
+/// Which requests the S3 server refuses when their body does not match their
+/// `x-amz-checksum-sha256`, as probed at connect.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChecksumSupport {
+    /// `PutObject` (a whole upload's one request).
+    pub put_object: bool,
+    /// `UploadPart` of a multipart upload started with `x-amz-checksum-algorithm: SHA256`.
+    pub upload_part: bool,
 }
 
 impl fmt::Debug for S3BlobStore {
@@ -137,12 +158,14 @@ impl S3BlobStore {
         }
         let mut streaming = handle.clone();
         streaming.set_request_timeout(None);
-        let store = S3BlobStore {
+        let mut store = S3BlobStore {
             bucket: handle,
             streaming,
             bucket_name: bucket.to_owned(),
             prefix: settings.key_prefix.clone(),
             cache: StagingCache::default(),
+            checksums: ChecksumSupport::default(),
+            http: reqwest::Client::new(),
         };
         store.check_bucket().await.with_context(|| {
             format!(
@@ -150,7 +173,31 @@ impl S3BlobStore {
                  [s3] endpoint, region, path_style and the keys)"
             )
         })?;
+        store.checksums = ChecksumSupport {
+            put_object: store.probe_checksums().await,
+            upload_part: store.probe_part_checksums().await,
+        };
+        if store.checksums
+            != (ChecksumSupport {
+                put_object: true,
+                upload_part: true,
+            })
+        {
+            tracing::warn!(
+                bucket,
+                checks_put_object = store.checksums.put_object,
+                checks_upload_part = store.checksums.upload_part,
+                "this S3 server takes bodies whose x-amz-checksum-sha256 is wrong; fmsd reads \
+                 those uploads back at complete to hash them"
+            );
+        }
         Ok(store)
+    }
+
+    /// What the server checks of `x-amz-checksum-sha256` (found out at connect); what it does
+    /// not, complete reads back to hash.
+    pub fn checksums(&self) -> ChecksumSupport {
+        self.checksums
     }
 
     /// Lists at most one key under the prefix: the bucket exists and the keys are accepted.
@@ -184,27 +231,63 @@ impl S3BlobStore {
         }
     }
 
-    /// Starts a multipart upload of blob `key`; returns its upload id.
-    /// The multipart upload and plan of `staging`, from the cache when it was seen lately.
-    async fn known_staging(
-        &self,
-        key: &BlobKey,
-        staging: &StagingId,
-    ) -> Result<(String, PartPlan)> {
+    /// The multipart upload, plan and checksum mode of `staging`, from the cache when it was
+    /// seen lately.
+    async fn known_staging(&self, key: &BlobKey, staging: &StagingId) -> Result<Known> {
         if let Some(known) = self.cache.get(key, staging) {
             return Ok(known);
         }
         let record = self.owned_record(key, staging).await?;
         self.cache.remember(key, &record);
-        Ok((record.upload_id.clone(), record.plan()))
+        Ok(record.known())
     }
 
-    async fn create_upload(&self, key: &BlobKey) -> Result<String> {
-        self.bucket
-            .initiate_multipart_upload(&self.object_path(key), BLOB_CONTENT_TYPE)
+    /// Starts a multipart upload of blob `key` (checking each part's SHA-256 with
+    /// `checksums`); returns its upload id.
+    async fn create_upload(&self, key: &BlobKey, checksums: bool) -> Result<String> {
+        self.create_upload_at(&self.object_path(key), checksums)
+            .await
+    }
+
+    /// Starts a multipart upload of the object `path`; returns its upload id.
+    async fn create_upload_at(&self, path: &str, checksums: bool) -> Result<String> {
+        let bucket = if checksums {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                "x-amz-checksum-algorithm",
+                http::HeaderValue::from_static("SHA256"),
+            );
+            self.bucket
+                .with_extra_headers(headers)
+                .map_err(|error| to_error(error, "start a multipart upload"))?
+        } else {
+            self.bucket.as_ref().clone()
+        };
+        bucket
+            .initiate_multipart_upload(path, BLOB_CONTENT_TYPE)
             .await
             .map(|started| started.upload_id)
             .map_err(|error| to_error(error, "start a multipart upload"))
+    }
+
+    /// Starts a staging: its multipart upload, then its record.
+    async fn start_staging(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+        checksums: bool,
+    ) -> Result<StagingId> {
+        let upload_id = self.create_upload(key, checksums).await?;
+        let record = StagingRecord::new(upload_id.clone(), plan, started_at, checksums);
+        if let Err(error) = self.write_record(key, &record).await {
+            if let Err(abort) = self.abort_upload(&self.object_path(key), &upload_id).await {
+                tracing::warn!(error = %abort.report(), "failed to abort an unrecorded upload; the sweep will retry");
+            }
+            return Err(error);
+        }
+        self.cache.remember(key, &record);
+        Ok(StagingId(upload_id))
     }
 
     /// Aborts multipart upload `upload_id` of the object `path`; one that is gone is aborted.
@@ -225,16 +308,72 @@ impl BlobStore for S3BlobStore {
         plan: &PartPlan,
         started_at: DateTime<Utc>,
     ) -> Result<StagingId> {
-        let upload_id = self.create_upload(key).await?;
-        let record = StagingRecord::new(upload_id.clone(), plan, started_at);
-        if let Err(error) = self.write_record(key, &record).await {
-            if let Err(abort) = self.abort_upload(&self.object_path(key), &upload_id).await {
-                tracing::warn!(error = %abort.report(), "failed to abort an unrecorded upload; the sweep will retry");
-            }
-            return Err(error);
+        self.start_staging(key, plan, started_at, false).await
+    }
+
+    #[tracing::instrument(skip(self, plan), fields(key = key.as_str()))]
+    async fn start_checked(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+    ) -> Result<StagingId> {
+        // Checksums a server does not check would only cost the client its hashing.
+        let checksums = self.checksums.upload_part;
+        self.start_staging(key, plan, started_at, checksums).await
+    }
+
+    async fn checks_parts(&self, key: &BlobKey, staging: &StagingId) -> Result<bool> {
+        if Whole::of(staging).is_some() {
+            return Ok(false);
         }
-        self.cache.remember(key, &record);
-        Ok(StagingId(upload_id))
+        Ok(self.known_staging(key, staging).await?.checksums)
+    }
+
+    #[tracing::instrument(skip(self, sha256, expires_at), fields(key = key.as_str()))]
+    async fn checked_part_url(
+        &self,
+        key: &BlobKey,
+        staging: &StagingId,
+        number: u32,
+        sha256: &Sha256Hex,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(String, Vec<(String, String)>)> {
+        if let Some(whole) = Whole::of(staging) {
+            let url = self.whole_part_url(key, &whole, number, expires_at).await?;
+            return Ok((url, self.part_headers(staging, number)));
+        }
+        let known = self.known_staging(key, staging).await?;
+        let checksum = known.checksums.then(|| whole::base64_sha256(sha256));
+        let url = self
+            .presign_part(key, &known, number, checksum.as_deref(), expires_at)
+            .await?;
+        let headers = checksum
+            .map(|checksum| (whole::CHECKSUM_HEADER.to_owned(), checksum))
+            .into_iter()
+            .collect();
+        Ok((url, headers))
+    }
+
+    #[tracing::instrument(skip(self, plan, sha256, _started_at), fields(key = key.as_str()))]
+    async fn start_whole(
+        &self,
+        key: &BlobKey,
+        plan: &PartPlan,
+        sha256: &Sha256Hex,
+        _started_at: DateTime<Utc>,
+    ) -> Result<StagingId> {
+        // Nothing to do on S3: the client's PUT makes the object, or nothing does.
+        Ok(Whole::staging(plan.size, sha256))
+    }
+
+    fn part_headers(&self, staging: &StagingId, number: u32) -> Vec<(String, String)> {
+        match Whole::of(staging) {
+            Some(whole) if number == 1 => {
+                vec![(whole::CHECKSUM_HEADER.to_owned(), whole.checksum())]
+            }
+            _ => Vec::new(),
+        }
     }
 
     #[tracing::instrument(skip(self, expires_at), fields(key = key.as_str()))]
@@ -245,33 +384,19 @@ impl BlobStore for S3BlobStore {
         number: u32,
         expires_at: DateTime<Utc>,
     ) -> Result<String> {
-        let (upload_id, plan) = self.known_staging(key, staging).await?;
-        let (_, size) = plan.part(number).ok_or_else(|| {
-            Error::Invalid(format!(
-                "this upload has parts 1 to {}, not part {number}",
-                plan.n_parts()
-            ))
-        })?;
-        // Signed, so S3 refuses a body of any other length.
-        let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(size));
-        let query = HashMap::from([
-            ("partNumber".to_owned(), number.to_string()),
-            ("uploadId".to_owned(), upload_id),
-        ]);
-        self.bucket
-            .presign_put(
-                self.object_path(key),
-                presign_secs(expires_at, Utc::now()),
-                Some(headers),
-                Some(query),
-            )
+        if let Some(whole) = Whole::of(staging) {
+            return self.whole_part_url(key, &whole, number, expires_at).await;
+        }
+        let known = self.known_staging(key, staging).await?;
+        self.presign_part(key, &known, number, None, expires_at)
             .await
-            .map_err(|error| to_error(error, "presign a part upload"))
     }
 
     #[tracing::instrument(skip(self), fields(key = key.as_str()))]
     async fn stored_parts(&self, key: &BlobKey, staging: &StagingId) -> Result<Vec<StoredPart>> {
+        if let Some(whole) = Whole::of(staging) {
+            return self.whole_stored(key, &whole).await;
+        }
         Ok(match self.locate(key, staging).await? {
             Located::Open { parts, .. } => parts
                 .into_iter()
@@ -301,9 +426,17 @@ impl BlobStore for S3BlobStore {
         plan: &PartPlan,
         expected: Option<&Sha256Hex>,
     ) -> Result<AssembledBlob> {
+        if let Some(whole) = Whole::of(staging) {
+            return self.complete_whole(key, &whole, expected).await;
+        }
         let record = match self.locate(key, staging).await? {
             Located::Open { record, parts } => {
                 check_plan(&record, plan, staging)?;
+                if let Some(expected) =
+                    expected.filter(|e| self.parts_checked(&record, &parts, Some(e)))
+                {
+                    return self.assemble_checked(key, &record, &parts, expected).await;
+                }
                 self.assemble(key, &record, parts).await?;
                 record
             }
@@ -342,6 +475,10 @@ impl BlobStore for S3BlobStore {
 
     #[tracing::instrument(skip(self), fields(key = key.as_str()))]
     async fn abort(&self, key: &BlobKey, staging: &StagingId) -> Result<()> {
+        if Whole::of(staging).is_some() {
+            // Nothing but the object, which goes with the blob.
+            return Ok(());
+        }
         let path = self.object_path(key);
         let record = self
             .read_record(key)
@@ -430,7 +567,14 @@ impl BlobStore for S3BlobStore {
         size: u64,
         mut body: ByteStream,
     ) -> Result<StoredPart> {
-        let (upload_id, plan) = self.known_staging(key, staging).await?;
+        let whole = Whole::of(staging);
+        let (upload_id, plan) = match &whole {
+            Some(whole) => (String::new(), PartPlan::new(whole.size, whole.size.max(1))?),
+            None => {
+                let known = self.known_staging(key, staging).await?;
+                (known.upload_id, known.plan)
+            }
+        };
         match plan.part(number) {
             Some((_, planned)) if planned == size => {}
             Some((_, planned)) => {
@@ -463,6 +607,10 @@ impl BlobStore for S3BlobStore {
                 "part {number} must be exactly {size} bytes, not {}",
                 bytes.len()
             )));
+        }
+        if let Some(whole) = &whole {
+            self.write_whole(key, whole, &bytes).await?;
+            return Ok(StoredPart { number, size });
         }
         self.bucket
             .put_multipart_chunk(

@@ -216,6 +216,17 @@ impl FileRepo for SqlFileRepo {
             .await
     }
 
+    #[tracing::instrument(skip(self, batch), fields(n_uploads = batch.len()))]
+    async fn insert_uploads(
+        &self,
+        batch: Vec<Upload>,
+        limits: UploadLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<()>>> {
+        self.write(move |connection| Ok(uploads::insert_sessions(connection, &batch, limits, now)))
+            .await
+    }
+
     #[tracing::instrument(skip(self))]
     async fn uploads(&self, owner: Uuid, now: DateTime<Utc>) -> Result<Vec<Upload>> {
         self.db
@@ -282,6 +293,15 @@ impl FileRepo for SqlFileRepo {
             uploads::finish(connection, &upload, &file, &events)
         })
         .await
+    }
+
+    #[tracing::instrument(skip(self, batch), fields(n_uploads = batch.len()))]
+    async fn finish_uploads(
+        &self,
+        batch: Vec<(Upload, NewFile, Vec<Outgoing>)>,
+    ) -> Result<Vec<Result<(Node, Vec<Garbage>)>>> {
+        self.write_with_events(move |connection| Ok(uploads::finish_each(connection, &batch)))
+            .await
     }
 
     #[tracing::instrument(skip(self))]

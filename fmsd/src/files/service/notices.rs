@@ -31,6 +31,22 @@ impl FileService {
         }
         let before = self.repo.usage(upload.owner, self.now()).await?.used_bytes;
         let after = before.saturating_sub(replaced).saturating_add(size);
+        self.quota_events_between(upload.owner, before, after).await
+    }
+
+    /// The event for the highest threshold that `owner`'s stored bytes cross going from
+    /// `before` to `after`, if any: how a batch of uploads counts each file after those
+    /// before it, so one mail goes for the threshold the batch crosses.
+    pub(super) async fn quota_events_between(
+        &self,
+        owner: uuid::Uuid,
+        before: u64,
+        after: u64,
+    ) -> Result<Vec<Outgoing>> {
+        let quota = self.settings.quota_bytes;
+        if quota == 0 {
+            return Ok(Vec::new());
+        }
         let reached = |used: u64, percent: u8| {
             u128::from(used) * 100 >= u128::from(quota) * u128::from(percent)
         };
@@ -40,7 +56,7 @@ impl FileService {
         else {
             return Ok(Vec::new());
         };
-        let Some(owner) = self.person_soon(upload.owner).await? else {
+        let Some(owner) = self.person_soon(owner).await? else {
             tracing::warn!("no directory entry for the owner; the quota mail is skipped");
             return Ok(Vec::new());
         };

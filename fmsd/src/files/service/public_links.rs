@@ -325,6 +325,7 @@ impl FileService {
                                 sessions: self.settings.link_pending_uploads,
                                 bytes: self.settings.link_pending_bytes,
                             }),
+                            part_headers: false,
                         },
                     )
                     .await?;

@@ -11,13 +11,29 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{
-    CreateUpload, DownloadTicket, FileService, HeldUpload, Page, Scope, UploadView, UsageReport,
+    CreateUpload, DownloadTicket, FileService, HeldUpload, Page, PartView, Scope, UploadView,
+    UsageReport,
 };
 use crate::error::{Error, Result};
 use crate::files::domain::{
     Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex, StoredPart,
 };
 use crate::files::ports::ByteStream;
+
+/// An upload as the caller asks for it: a path relative to the scope, the checksum as text.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUpload<'a> {
+    /// Where the file goes.
+    pub path: &'a RemotePath,
+    /// Its exact size.
+    pub size: u64,
+    /// Its SHA-256 (lowercase hex), if the client knows it up front.
+    pub sha256: Option<&'a str>,
+    /// What to do if a file is there.
+    pub overwrite: OverwritePolicy,
+    /// Whether the client sends each part with the headers the part names.
+    pub part_headers: bool,
+}
 
 /// The files service bound to one request's [`Scope`]; built by [`FileService::in_scope`].
 #[derive(Debug, Clone)]
@@ -131,28 +147,68 @@ impl ScopedFiles {
     /// Starts an upload to `path`, or resumes the one started the same way; needs write access.
     /// `sha256` is the client's text, checked here so its error follows the role check. The
     /// flag says whether the session was resumed.
-    pub async fn create_upload(
-        &self,
-        path: &RemotePath,
-        size: u64,
-        sha256: Option<&str>,
-        overwrite: OverwritePolicy,
-    ) -> Result<(UploadView, bool)> {
+    pub async fn create_upload(&self, request: NewUpload<'_>) -> Result<(UploadView, bool)> {
         let scope = &self.scope;
         scope.require_write()?;
         scope
             .redacted(async {
-                let request = CreateUpload {
-                    path: scope.resolve(path)?,
-                    size,
-                    sha256: sha256.map(Sha256Hex::parse).transpose()?,
-                    overwrite,
-                    grant: scope.grant,
-                    pending_cap: None,
-                };
+                let request = self.creating(request)?;
                 self.service.create_upload(scope.owner, request).await
             })
             .await
+    }
+
+    /// [`ScopedFiles::create_upload`] for each of `requests` at once: the batch is refused
+    /// whole only if the caller may not write here, each file otherwise on its own.
+    pub async fn create_uploads(
+        &self,
+        requests: Vec<NewUpload<'_>>,
+    ) -> Result<Vec<Result<(UploadView, bool)>>> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        let requests = requests
+            .into_iter()
+            .map(|request| self.creating(request))
+            .collect();
+        let answers = scope
+            .redacted(self.service.create_uploads(scope.owner, requests))
+            .await?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.map_err(|error| scope.redact(error)))
+            .collect())
+    }
+
+    /// [`ScopedFiles::complete_upload`] for each of `items` (a session and the client's
+    /// SHA-256, if sent) at once, each on its own.
+    pub async fn complete_uploads(
+        &self,
+        items: Vec<(Uuid, Option<Sha256Hex>)>,
+    ) -> Result<Vec<Result<Node>>> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        let answers = scope
+            .redacted(self.service.complete_uploads(scope, items))
+            .await?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.map_err(|error| scope.redact(error)))
+            .collect())
+    }
+
+    /// The service's request for `request`, its path resolved in the scope and its checksum
+    /// parsed.
+    fn creating(&self, request: NewUpload<'_>) -> Result<CreateUpload> {
+        let scope = &self.scope;
+        Ok(CreateUpload {
+            path: scope.resolve(request.path)?,
+            size: request.size,
+            sha256: request.sha256.map(Sha256Hex::parse).transpose()?,
+            overwrite: request.overwrite,
+            grant: scope.grant,
+            pending_cap: None,
+            part_headers: request.part_headers,
+        })
     }
 
     /// The open sessions this caller reaches: in one's own tree every session that holds
@@ -184,6 +240,24 @@ impl ScopedFiles {
             .redacted(async {
                 self.reach_upload(id).await?;
                 self.service.upload(scope.owner, id).await
+            })
+            .await
+    }
+
+    /// URLs for `parts` (numbers and the SHA-256 of each) of the session `id`, signing each
+    /// part's checksum where the store checks it, and when they stop working; needs write
+    /// access.
+    pub async fn checked_part_urls(
+        &self,
+        id: Uuid,
+        parts: Vec<(u32, Sha256Hex)>,
+    ) -> Result<(Vec<PartView>, chrono::DateTime<chrono::Utc>)> {
+        let scope = &self.scope;
+        scope.require_write()?;
+        scope
+            .redacted(async {
+                self.reach_upload(id).await?;
+                self.service.checked_part_urls(scope.owner, id, parts).await
             })
             .await
     }

@@ -84,7 +84,7 @@ impl Scope {
     }
 
     /// `error` with the owner's folders above the shared item taken out of its message.
-    fn redact(&self, error: Error) -> Error {
+    pub(super) fn redact(&self, error: Error) -> Error {
         if !self.is_shared() || self.base.is_root() {
             return error;
         }

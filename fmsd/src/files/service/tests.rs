@@ -79,6 +79,7 @@ impl Harness {
             overwrite: OverwritePolicy::Fail,
             grant: None,
             pending_cap: None,
+            part_headers: false,
         };
         let (view, _) = self
             .service

@@ -139,6 +139,7 @@ impl FileService {
             overwrite,
             grant,
             pending_cap: None,
+            part_headers: false,
         };
         let (view, _) = self.create_upload(owner, request).await?;
         let upload = view.upload;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{seconds, FileService};
 use crate::error::{Error, Result};
 use crate::files::domain::{
-    BlobKey, Node, OverwritePolicy, PartPlan, RemotePath, Sha256Hex, StagingId, Upload,
+    BlobKey, Garbage, Node, OverwritePolicy, PartPlan, RemotePath, Sha256Hex, StagingId, Upload,
 };
 use crate::files::ports::{NewFile, PendingCap, UploadLimits};
 
@@ -34,6 +34,10 @@ pub struct CreateUpload {
     pub grant: Option<Uuid>,
     /// What the grant's open sessions may hold together (a link's are capped).
     pub pending_cap: Option<PendingCap>,
+    /// Whether the client sends each part with the headers its [`PartView`] names; with
+    /// `sha256` given, a file of at most one part is then staged as a whole
+    /// ([`crate::files::ports::BlobStore::start_whole`]).
+    pub part_headers: bool,
 }
 
 /// One part of a session as the client sees it.
@@ -49,6 +53,32 @@ pub struct PartView {
     pub stored: bool,
     /// Where to `PUT` it.
     pub url: String,
+    /// Headers the `PUT` must carry, signed into `url`.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A request checked and ready: the unfinished session it resumes, or a new one whose staging
+/// is started but which is not stored yet.
+#[derive(Debug)]
+pub(super) enum Prepared {
+    /// The session of the same path, size and checksum, started the same way.
+    Resumed(Upload),
+    /// A new session to store.
+    New(Upload),
+}
+
+/// An upload whose bytes are assembled and checked, with the file and the events that make it
+/// visible.
+#[derive(Debug)]
+pub(super) struct Assembled {
+    /// The session.
+    pub(super) upload: Upload,
+    /// The file it becomes.
+    pub(super) file: NewFile,
+    /// `files.uploaded` (quota and other events are added by the caller).
+    pub(super) events: Vec<Outgoing>,
+    /// The size of the file it replaces, 0 if none.
+    pub(super) replaced_size: u64,
 }
 
 /// A session with its parts and fresh part URLs.
@@ -60,6 +90,9 @@ pub struct UploadView {
     pub parts: Vec<PartView>,
     /// When the part URLs stop working.
     pub urls_expire_at: DateTime<Utc>,
+    /// Whether the store checks each part against its SHA-256: the client gets part URLs
+    /// from [`FileService::checked_part_urls`].
+    pub part_checksums: bool,
 }
 
 impl FileService {
@@ -72,6 +105,29 @@ impl FileService {
         request: CreateUpload,
     ) -> Result<(UploadView, bool)> {
         self.ensure_active(owner).await?;
+        let limits = UploadLimits {
+            quota: self.settings.quota_bytes,
+            per_grant: request.pending_cap,
+        };
+        let upload = match self.prepare_upload(owner, request).await? {
+            Prepared::Resumed(upload) => return Ok((self.view_upload(upload).await?, true)),
+            Prepared::New(upload) => upload,
+        };
+        if let Err(error) = self.repo.insert_upload(&upload, limits, self.now()).await {
+            self.abort_staging(&upload.blob_key, &upload.staging_id)
+                .await;
+            return Err(error);
+        }
+        Ok((self.view_new_upload(upload).await?, false))
+    }
+
+    /// Checks `request` and finds the session it resumes, or starts the staging of a new one
+    /// (not yet stored: the caller stores it, or aborts the staging).
+    pub(super) async fn prepare_upload(
+        &self,
+        owner: Uuid,
+        request: CreateUpload,
+    ) -> Result<Prepared> {
         if request.path.is_root() {
             return Err(Error::Invalid(
                 "a file cannot be uploaded to '/'; name the file".into(),
@@ -102,14 +158,24 @@ impl FileService {
             // Only a session started the same way (by the owner, or through the same share or
             // link) is resumed: nobody reaches another's session.
             if let Some(upload) = resumed.filter(|upload| upload.grant == request.grant) {
-                return Ok((self.view_upload(upload).await?, true));
+                return Ok(Prepared::Resumed(upload));
             }
         }
         // A resumed session's room is checked part by part; a new one must fit whole.
         self.space.admit(request.size).await?;
         let blob_key = BlobKey::generate();
-        let staging_id = self.blobs.start_upload(&blob_key, &plan, now).await?;
-        let upload = Upload {
+        let staging_id = match &request.sha256 {
+            Some(sha256) if request.part_headers && plan.n_parts() <= 1 => {
+                self.blobs
+                    .start_whole(&blob_key, &plan, sha256, now)
+                    .await?
+            }
+            _ if request.part_headers && plan.n_parts() > 1 => {
+                self.blobs.start_checked(&blob_key, &plan, now).await?
+            }
+            _ => self.blobs.start_upload(&blob_key, &plan, now).await?,
+        };
+        Ok(Prepared::New(Upload {
             id: Uuid::new_v4(),
             owner,
             path: request.path,
@@ -122,24 +188,7 @@ impl FileService {
             created_at: now,
             expires_at: now + seconds(self.settings.upload_session_ttl_secs),
             grant: request.grant,
-        };
-        if let Err(error) = self
-            .repo
-            .insert_upload(
-                &upload,
-                UploadLimits {
-                    quota: self.settings.quota_bytes,
-                    per_grant: request.pending_cap,
-                },
-                now,
-            )
-            .await
-        {
-            self.abort_staging(&upload.blob_key, &upload.staging_id)
-                .await;
-            return Err(error);
-        }
-        Ok((self.view_upload(upload).await?, false))
+        }))
     }
 
     /// `owner`'s session `id` with fresh part URLs and which parts are stored.
@@ -171,6 +220,33 @@ impl FileService {
         sha256: Option<Sha256Hex>,
         extra: Vec<Outgoing>,
     ) -> Result<Node> {
+        let mut assembled = self.assemble_upload(upload, sha256).await?;
+        let quota_events = self
+            .quota_events(
+                &assembled.upload,
+                assembled.file.size,
+                assembled.replaced_size,
+            )
+            .await?;
+        assembled.events.extend(quota_events);
+        assembled.events.extend(extra);
+        let Assembled {
+            upload,
+            file,
+            events,
+            ..
+        } = assembled;
+        let finished = self.repo.finish_upload(&upload, file, events).await;
+        self.settle(&upload, finished).await
+    }
+
+    /// Checks `upload`'s parts and target, assembles its bytes and checks them against the
+    /// checksum (`sha256`, the client's at complete, or the one announced at create).
+    pub(super) async fn assemble_upload(
+        &self,
+        upload: Upload,
+        sha256: Option<Sha256Hex>,
+    ) -> Result<Assembled> {
         let (owner, id) = (upload.owner, upload.id);
         let expected = match (&upload.sha256, sha256) {
             (Some(announced), Some(given)) if *announced != given => {
@@ -221,17 +297,27 @@ impl FileService {
             size: file.size,
             sha256: file.sha256.as_str().to_owned(),
         };
-        let mut events = vec![Outgoing::new(&event)];
-        let replaced_size = replaced.map_or(0, |node| node.size);
-        events.extend(self.quota_events(&upload, file.size, replaced_size).await?);
-        events.extend(extra);
-        match self.repo.finish_upload(&upload, file, events).await {
+        Ok(Assembled {
+            upload,
+            file,
+            events: vec![Outgoing::new(&event)],
+            replaced_size: replaced.map_or(0, |node| node.size),
+        })
+    }
+
+    /// What the file's commit came to: its garbage disposed of, or the session discarded when
+    /// the tree changed under it (its parts are assembled already, so it cannot complete).
+    pub(super) async fn settle(
+        &self,
+        upload: &Upload,
+        finished: Result<(Node, Vec<Garbage>)>,
+    ) -> Result<Node> {
+        let (owner, id) = (upload.owner, upload.id);
+        match finished {
             Ok((node, garbage)) => {
                 self.dispose(&garbage).await;
                 Ok(node)
             }
-            // The tree changed since the check above; the parts are assembled already, so
-            // the session cannot complete any more.
             Err(Error::Conflict(message)) => {
                 self.discard(owner, id).await;
                 Err(Error::Conflict(format!(
@@ -337,9 +423,6 @@ impl FileService {
 
     /// The session with fresh part URLs.
     pub(super) async fn view_upload(&self, upload: Upload) -> Result<UploadView> {
-        let urls_expire_at =
-            (self.now() + seconds(self.settings.part_url_ttl_secs)).min(upload.expires_at);
-        let plan = upload.plan();
         let stored: HashMap<u32, u64> = self
             .blobs
             .stored_parts(&upload.blob_key, &upload.staging_id)
@@ -347,6 +430,19 @@ impl FileService {
             .into_iter()
             .map(|part| (part.number, part.size))
             .collect();
+        self.view_with(upload, &stored).await
+    }
+
+    /// A session just started, with its part URLs: nothing is stored yet, so the store is not
+    /// asked.
+    pub(super) async fn view_new_upload(&self, upload: Upload) -> Result<UploadView> {
+        self.view_with(upload, &HashMap::new()).await
+    }
+
+    /// The session with fresh part URLs, `stored` holding the sizes of its stored parts.
+    async fn view_with(&self, upload: Upload, stored: &HashMap<u32, u64>) -> Result<UploadView> {
+        let urls_expire_at = self.urls_expire_at(&upload);
+        let plan = upload.plan();
         let mut parts = Vec::with_capacity(plan.n_parts() as usize);
         for number in 1..=plan.n_parts() {
             let (offset, size) = plan.part(number).unwrap_or_default();
@@ -360,13 +456,24 @@ impl FileService {
                 size,
                 stored: stored.get(&number) == Some(&size),
                 url,
+                headers: self.blobs.part_headers(&upload.staging_id, number),
             });
         }
+        let part_checksums = self
+            .blobs
+            .checks_parts(&upload.blob_key, &upload.staging_id)
+            .await?;
         Ok(UploadView {
             upload,
             parts,
             urls_expire_at,
+            part_checksums,
         })
+    }
+
+    /// When part URLs of `upload` signed now stop working.
+    pub(super) fn urls_expire_at(&self, upload: &Upload) -> DateTime<Utc> {
+        (self.now() + seconds(self.settings.part_url_ttl_secs)).min(upload.expires_at)
     }
 
     /// Ends a session that can no longer complete; failures are logged, the sweep retries.
@@ -386,7 +493,7 @@ impl FileService {
     }
 
     /// Drops a staging no session was recorded for.
-    async fn abort_staging(&self, key: &BlobKey, staging: &StagingId) {
+    pub(super) async fn abort_staging(&self, key: &BlobKey, staging: &StagingId) {
         if let Err(error) = self.blobs.abort(key, staging).await {
             tracing::warn!(error = %error.report(), "failed to abort an unrecorded staging; the sweep will retry");
         }

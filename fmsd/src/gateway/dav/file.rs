@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::meta::{fs_error, NodeMeta};
 use crate::files::domain::{Node, OverwritePolicy, RemotePath, StoredPart};
 use crate::files::ports::ByteStream;
-use crate::files::service::{PartView, ScopedFiles};
+use crate::files::service::{NewUpload, PartView, ScopedFiles};
 
 /// A file being read.
 pub struct Reader {
@@ -205,7 +205,13 @@ impl Writer {
     async fn start(&self, size: u64) -> FsResult<Session> {
         let (view, _) = self
             .files
-            .create_upload(&self.path, size, None, OverwritePolicy::Replace)
+            .create_upload(NewUpload {
+                path: &self.path,
+                size,
+                sha256: None,
+                overwrite: OverwritePolicy::Replace,
+                part_headers: false,
+            })
             .await
             .map_err(|error| fs_error(&error))?;
         Ok(Session {

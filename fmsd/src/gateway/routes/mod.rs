@@ -9,4 +9,5 @@ pub mod me;
 pub mod public_links;
 pub mod shares;
 pub mod tokens;
+pub mod upload_batches;
 pub mod uploads;

@@ -11,8 +11,8 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::Json;
 use common::api::{
-    self, CompleteUploadRequest, CreateUploadRequest, Entry, ErrorBody, Overwrite, UploadList,
-    UploadPart, UploadSession,
+    self, CompleteUploadRequest, CreateUploadRequest, Entry, ErrorBody, Overwrite, PartUrls,
+    PartUrlsRequest, UploadList, UploadPart, UploadSession,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,7 +21,9 @@ use uuid::Uuid;
 use super::files::scoped_entry;
 use crate::error::Error;
 use crate::files::domain::{OverwritePolicy, RemotePath, Sha256Hex};
-use crate::files::service::{HeldUpload, PartView, Scope, ScopedFiles, StartedThrough, UploadView};
+use crate::files::service::{
+    HeldUpload, NewUpload, PartView, Scope, ScopedFiles, StartedThrough, UploadView,
+};
 use crate::gateway::client::Client;
 use crate::gateway::error::{from_object, ApiError, JsonBody, PathParams};
 use crate::gateway::scope::ShareQuery;
@@ -33,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(show, abort))
         .routes(routes!(complete))
+        .routes(routes!(part_urls))
 }
 
 /// A session as the API shows it to a caller working in `scope` (paths relative to it).
@@ -50,6 +53,21 @@ pub fn session(client: &Client, scope: &Scope, view: UploadView) -> UploadSessio
         parts: parts(client, view.parts),
         urls_expire_at: view.urls_expire_at,
         expires_at: upload.expires_at,
+        part_checksums: view.part_checksums,
+    }
+}
+
+/// What the service is asked for `request`, to `path` (parsed from it).
+pub fn new_upload<'a>(path: &'a RemotePath, request: &'a CreateUploadRequest) -> NewUpload<'a> {
+    NewUpload {
+        path,
+        size: request.size,
+        sha256: request.sha256.as_deref(),
+        overwrite: match request.overwrite {
+            Overwrite::Fail => OverwritePolicy::Fail,
+            Overwrite::Replace => OverwritePolicy::Replace,
+        },
+        part_headers: request.part_headers,
     }
 }
 
@@ -63,6 +81,7 @@ pub fn parts(client: &Client, parts: Vec<PartView>) -> Vec<UploadPart> {
             size: part.size,
             stored: part.stored,
             url: client.url(part.url),
+            headers: part.headers.into_iter().collect(),
         })
         .collect()
 }
@@ -91,13 +110,7 @@ async fn create(
     JsonBody(request): JsonBody<CreateUploadRequest>,
 ) -> Result<(StatusCode, Json<UploadSession>), ApiError> {
     let path = RemotePath::parse(&request.path)?;
-    let overwrite = match request.overwrite {
-        Overwrite::Fail => OverwritePolicy::Fail,
-        Overwrite::Replace => OverwritePolicy::Replace,
-    };
-    let (view, resumed) = tree
-        .create_upload(&path, request.size, request.sha256.as_deref(), overwrite)
-        .await?;
+    let (view, resumed) = tree.create_upload(new_upload(&path, &request)).await?;
     let status = if resumed {
         StatusCode::OK
     } else {
@@ -171,6 +184,40 @@ async fn show(
 ) -> Result<Json<UploadSession>, ApiError> {
     let view = tree.upload(id).await?;
     Ok(Json(session(&client, tree.scope(), view)))
+}
+
+/// URLs for parts whose SHA-256 the client computed, signing each checksum where the blob store
+/// checks it (the session says `part_checksums`): a part whose bytes do not match is refused.
+#[utoipa::path(
+    post,
+    path = "/v1/uploads/{id}/parts",
+    tag = "uploads",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The upload's id"), ShareQuery),
+    request_body = PartUrlsRequest,
+    responses(
+        (status = 200, description = "The parts' URLs, in the order asked", body = PartUrls),
+        (status = 400, description = "No such part, a malformed SHA-256, or more than 100 parts (`invalid`)", body = ErrorBody),
+        (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such session for the caller (`not_found`)", body = ErrorBody),
+    )
+)]
+async fn part_urls(
+    tree: ScopedFiles,
+    client: Client,
+    PathParams(id): PathParams<Uuid>,
+    JsonBody(request): JsonBody<PartUrlsRequest>,
+) -> Result<Json<PartUrls>, ApiError> {
+    let parts = request
+        .parts
+        .iter()
+        .map(|part| Ok((part.number, Sha256Hex::parse(&part.sha256)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (views, urls_expire_at) = tree.checked_part_urls(id, parts).await?;
+    Ok(Json(PartUrls {
+        parts: self::parts(&client, views),
+        urls_expire_at,
+    }))
 }
 
 /// The optional body of a complete: no body means no checksum from the client.

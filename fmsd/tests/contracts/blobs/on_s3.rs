@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use fmsd::error::Error;
-use fmsd::files::adapters::s3::S3BlobStore;
+use fmsd::files::adapters::s3::{ChecksumSupport, S3BlobStore};
 use fmsd::files::domain::{BlobKey, PartPlan, Sha256Hex, StagingId};
 use fmsd::files::ports::BlobStore;
 use fmsd::health::Probe;
@@ -26,6 +26,8 @@ use s3::{Bucket, Region};
 use secrecy::SecretString;
 use sha2::Digest;
 
+use super::checked::checked_parts_work;
+use super::whole::{whole_uploads_work, WrongBytes};
 use super::{blob_store_works, pattern, upload_part, Inspect, PART};
 use crate::support::{require, unique};
 
@@ -111,6 +113,10 @@ impl Inspect for S3Inspector {
     }
 
     async fn staging_exists(&self, key: &BlobKey, staging: &StagingId) -> bool {
+        // A whole staging is no multipart upload: nothing of it but the object.
+        if staging.as_str().starts_with("whole:") {
+            return false;
+        }
         let path = format!("{}{}", self.prefix, key.as_str());
         match self.bucket.list_multiparts_uploads(Some(&path), None).await {
             // Any upload of the key: a staging may have moved to a replacement upload.
@@ -152,28 +158,50 @@ impl Inspect for S3Inspector {
     }
 }
 
-/// Runs the contract on `server` under a fresh prefix.
-async fn contract_on(server: Server) {
+/// Runs the contract on `server` under a fresh prefix; `checks` is what the server is known
+/// to refuse when a body's `x-amz-checksum-sha256` is wrong.
+async fn contract_on(server: Server, checks: ChecksumSupport) {
     let prefix = format!("{}/", unique("test-"));
     let store = S3BlobStore::connect(&server.bucket, &server.settings(&prefix))
         .await
         .expect("the S3 store connects");
     store.probe().await.expect("the store is ready");
+    assert_eq!(store.checksums(), checks);
     let inspector = S3Inspector {
         bucket: server.bucket(),
         prefix,
     };
-    blob_store_works(Arc::new(store), &inspector).await;
+    let store = Arc::new(store);
+    blob_store_works(store.clone(), &inspector).await;
+    let wrong = if checks.put_object {
+        WrongBytes::RefusedAtPut
+    } else {
+        WrongBytes::RefusedAtComplete
+    };
+    whole_uploads_work(store.as_ref(), &inspector, wrong).await;
+    checked_parts_work(store.as_ref(), &inspector, checks.upload_part).await;
 }
 
 #[tokio::test]
 async fn garage_keeps_the_blob_store_contract() {
-    contract_on(Server::from_env("S3")).await;
+    // garage checks x-amz-checksum-sha256 of a PutObject and of an UploadPart: a wrong
+    // part is refused at its PUT.
+    let checks = ChecksumSupport {
+        put_object: true,
+        upload_part: true,
+    };
+    contract_on(Server::from_env("S3"), checks).await;
 }
 
 #[tokio::test]
 async fn s3s_fs_keeps_the_blob_store_contract() {
-    contract_on(Server::from_env("S3FS")).await;
+    // s3s-fs refuses a PutObject whose x-amz-checksum-sha256 is wrong but keeps its bytes,
+    // and takes such an UploadPart: everything is read back at complete.
+    let checks = ChecksumSupport {
+        put_object: false,
+        upload_part: false,
+    };
+    contract_on(Server::from_env("S3FS"), checks).await;
 }
 
 #[tokio::test]

@@ -39,9 +39,19 @@ pub(super) struct StagingMeta {
     pub(super) part_size: u64,
     /// When it was started, by the service's clock; the sweep compares with it.
     pub(super) started_at: DateTime<Utc>,
+    /// For a staging started whole (one part, its SHA-256 given up front): that SHA-256. Its
+    /// files are written without waiting for the disk; complete syncs the data and checks it
+    /// against this checksum, so bytes a crash lost are caught there and sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sha256: Option<String>,
 }
 
 impl StagingMeta {
+    /// Whether the staging was started whole, its writes not synced one by one.
+    pub(super) fn is_whole(&self) -> bool {
+        self.sha256.is_some()
+    }
+
     pub(super) fn plan(&self) -> PartPlan {
         PartPlan {
             size: self.size,
@@ -87,7 +97,12 @@ pub(super) fn staging_gone() -> Error {
 /// The staging's `meta.json`; a staging without one is gone.
 pub(super) async fn read_meta(dir: &Path) -> Result<StagingMeta> {
     match tokio::fs::read(dir.join("meta.json")).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(Error::internal),
+        // A whole staging's meta is written without a sync: after a crash it may be empty, and
+        // that staging is gone (the sweep removes its folder by its age).
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| {
+            tracing::warn!(%error, dir = %dir.display(), "a staging's meta.json is unreadable; taking the staging as gone");
+            staging_gone()
+        }),
         Err(error) if error.kind() == ErrorKind::NotFound => Err(staging_gone()),
         Err(error) => Err(io_error(error, "read a staging's meta.json")),
     }
@@ -147,8 +162,9 @@ pub(super) async fn remove_dir_if_present(path: &Path) -> Result<()> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, durably.
-pub(super) async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path` through a temporary file and a rename, so no reader sees it half
+/// written; with `durable`, synced before the rename.
+pub(super) async fn write_through_rename(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let temporary = path.with_extension(format!("{}.tmp", Uuid::new_v4().simple()));
     let mut file = tokio::fs::File::create(&temporary)
         .await
@@ -156,9 +172,11 @@ pub(super) async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)
         .await
         .map_err(|error| io_error(error, "write a file"))?;
-    file.sync_all()
-        .await
-        .map_err(|error| io_error(error, "sync a file"))?;
+    if durable {
+        file.sync_all()
+            .await
+            .map_err(|error| io_error(error, "sync a file"))?;
+    }
     tokio::fs::rename(&temporary, path)
         .await
         .map_err(|error| io_error(error, "rename a file"))
@@ -189,14 +207,13 @@ pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Writes the `size` bytes of part `number` from `body` at `offset` of the staging file `data`,
-/// durably; the body must be exactly the part's size.
+/// synced to the disk when `durable`; the body must be exactly the part's size.
 pub(super) async fn write_part<S, E>(
     data: &Path,
-    number: u32,
-    offset: u64,
-    size: u64,
+    (number, offset, size): (u32, u64, u64),
     mut body: S,
     idle_timeout: std::time::Duration,
+    durable: bool,
 ) -> Result<()>
 where
     S: Stream<Item = std::result::Result<Bytes, E>> + Send + Unpin,
@@ -248,10 +265,12 @@ where
     file.flush()
         .await
         .map_err(|error| io_error(error, "write a part"))?;
-    file.get_ref()
-        .sync_data()
-        .await
-        .map_err(|error| io_error(error, "sync a part"))?;
+    if durable {
+        file.get_ref()
+            .sync_data()
+            .await
+            .map_err(|error| io_error(error, "sync a part"))?;
+    }
     Ok(())
 }
 

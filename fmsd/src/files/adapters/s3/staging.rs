@@ -34,17 +34,27 @@ pub struct StagingRecord {
     pub part_size: u64,
     /// When the service started it, by its clock; the sweep compares with it.
     pub started_at: DateTime<Utc>,
+    /// Whether its multipart upload checks every part's SHA-256 (`x-amz-checksum-algorithm:
+    /// SHA256`): its parts are `PUT` with their checksums signed into their URLs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checksums: bool,
 }
 
 impl StagingRecord {
     /// The record of a staging just started as multipart upload `upload_id`.
-    pub fn new(upload_id: String, plan: &PartPlan, started_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        upload_id: String,
+        plan: &PartPlan,
+        started_at: DateTime<Utc>,
+        checksums: bool,
+    ) -> Self {
         Self {
             staging: upload_id.clone(),
             upload_id,
             size: plan.size,
             part_size: plan.part_size,
             started_at,
+            checksums,
         }
     }
 
@@ -78,18 +88,43 @@ pub enum Located {
     },
 }
 
-/// Blob key → (staging id, current upload id, plan) of stagings seen lately.
+/// What a staging's record says that part URLs need: the multipart upload the parts go to,
+/// the plan, and whether each part's checksum is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// The current upload id.
+    pub upload_id: String,
+    /// The part plan.
+    pub plan: PartPlan,
+    /// Whether the upload checks each part's SHA-256.
+    pub checksums: bool,
+}
+
+impl StagingRecord {
+    /// What part URLs need of it.
+    pub fn known(&self) -> Known {
+        Known {
+            upload_id: self.upload_id.clone(),
+            plan: self.plan(),
+            checksums: self.checksums,
+        }
+    }
+}
+
+/// Blob key → (staging id, what part URLs need) of stagings seen lately.
 #[derive(Debug, Default)]
-pub struct StagingCache(Mutex<HashMap<String, (String, String, PartPlan)>>);
+pub struct StagingCache(Mutex<HashMap<String, (String, Known)>>);
 
 impl StagingCache {
-    /// The current upload id and plan of `staging`, if known.
-    pub fn get(&self, key: &BlobKey, staging: &StagingId) -> Option<(String, PartPlan)> {
+    /// What part URLs of `staging` need, if known.
+    pub fn get(&self, key: &BlobKey, staging: &StagingId) -> Option<Known> {
         let cache = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         cache
             .get(key.as_str())
-            .filter(|(first, current, _)| staging.as_str() == first || staging.as_str() == current)
-            .map(|(_, current, plan)| (current.clone(), *plan))
+            .filter(|(first, known)| {
+                staging.as_str() == first || staging.as_str() == known.upload_id
+            })
+            .map(|(_, known)| known.clone())
     }
 
     /// Remembers what `record` says.
@@ -100,11 +135,7 @@ impl StagingCache {
         }
         cache.insert(
             key.as_str().to_owned(),
-            (
-                record.staging.clone(),
-                record.upload_id.clone(),
-                record.plan(),
-            ),
+            (record.staging.clone(), record.known()),
         );
     }
 
@@ -249,7 +280,7 @@ impl S3BlobStore {
         key: &BlobKey,
         record: StagingRecord,
     ) -> Result<StagingRecord> {
-        let upload_id = self.create_upload(key).await?;
+        let upload_id = self.create_upload(key, record.checksums).await?;
         let record = StagingRecord {
             upload_id,
             ..record
@@ -277,7 +308,7 @@ mod tests {
     #[test]
     fn a_record_owns_its_first_and_its_current_upload() {
         let plan = PartPlan::new(10, 4).unwrap();
-        let mut record = StagingRecord::new("first".into(), &plan, Utc::now());
+        let mut record = StagingRecord::new("first".into(), &plan, Utc::now(), true);
         record.upload_id = "second".into();
         assert!(record.owns(&StagingId("first".into())));
         assert!(record.owns(&StagingId("second".into())));
@@ -295,11 +326,15 @@ mod tests {
         let cache = StagingCache::default();
         let key = BlobKey::generate();
         let plan = PartPlan::new(10, 4).unwrap();
-        let record = StagingRecord::new("u1".into(), &plan, Utc::now());
+        let record = StagingRecord::new("u1".into(), &plan, Utc::now(), false);
         cache.remember(&key, &record);
         assert_eq!(
             cache.get(&key, &StagingId("u1".into())),
-            Some(("u1".into(), plan))
+            Some(Known {
+                upload_id: "u1".into(),
+                plan,
+                checksums: false
+            })
         );
         assert_eq!(cache.get(&key, &StagingId("u2".into())), None);
         cache.forget(&key);

@@ -95,6 +95,24 @@ pub fn insert_session(
     Ok(())
 }
 
+/// [`insert_session`] for each of `batch` in order, each under a savepoint of the caller's
+/// transaction: a refused one is rolled back alone, and each sees those stored before it.
+pub fn insert_sessions(
+    connection: &mut DbConnection,
+    batch: &[Upload],
+    limits: UploadLimits,
+    now: DateTime<Utc>,
+) -> Vec<Result<()>> {
+    batch
+        .iter()
+        .map(|upload| {
+            connection.transaction::<_, Error, _>(|connection| {
+                insert_session(connection, upload, limits, now)
+            })
+        })
+        .collect()
+}
+
 /// Refuses `upload` if its grant's open sessions, with it, would pass `cap`. Runs under the
 /// owner's lock, so two uploads through one link cannot both take the last place.
 fn check_grant_cap(
@@ -284,6 +302,21 @@ pub fn finish(
     insert(connection, &node)?;
     outbox::enqueue(connection, events)?;
     Ok((node, garbage))
+}
+
+/// [`finish`] for each of `batch` in order, each under a savepoint of the caller's transaction,
+/// so one that fails is rolled back alone.
+pub fn finish_each(
+    connection: &mut DbConnection,
+    batch: &[(Upload, NewFile, Vec<Outgoing>)],
+) -> Vec<Result<(Node, Vec<Garbage>)>> {
+    batch
+        .iter()
+        .map(|(upload, file, events)| {
+            connection
+                .transaction::<_, Error, _>(|connection| finish(connection, upload, file, events))
+        })
+        .collect()
 }
 
 /// Ends `owner`'s session `id`; its staging and blob become garbage.

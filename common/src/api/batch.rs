@@ -18,6 +18,8 @@ pub const MAX_UPLOAD_BATCH: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct CreateUploadsRequest {
     /// 1 to 100 uploads, each as `POST /v1/uploads` takes it.
+    // 100 is MAX_UPLOAD_BATCH: the attribute takes a literal.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub uploads: Vec<CreateUploadRequest>,
 }
 
@@ -49,6 +51,8 @@ pub struct CreatedUpload {
 #[serde(deny_unknown_fields)]
 pub struct CompleteUploadsRequest {
     /// 1 to 100 sessions to complete.
+    // 100 is MAX_UPLOAD_BATCH: the attribute takes a literal.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub uploads: Vec<CompleteOneUpload>,
 }
 

@@ -14,6 +14,8 @@ use super::UploadPart;
 #[serde(deny_unknown_fields)]
 pub struct PartUrlsRequest {
     /// The parts wanted, 1 to 100, each with its SHA-256.
+    // 100 is MAX_UPLOAD_BATCH: the attribute takes a literal.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub parts: Vec<PartChecksum>,
 }
 

@@ -51,6 +51,12 @@ async fn create_batch(
     JsonBody(request): JsonBody<CreateUploadsRequest>,
 ) -> Result<Json<CreatedUploads>, ApiError> {
     check_size(request.uploads.len())?;
+    check_checksums(
+        request
+            .uploads
+            .iter()
+            .map(|upload| upload.sha256.as_deref()),
+    )?;
     let paths: Vec<Result<RemotePath, Error>> = request
         .uploads
         .iter()
@@ -118,6 +124,12 @@ async fn complete_batch(
     JsonBody(request): JsonBody<CompleteUploadsRequest>,
 ) -> Result<Json<CompletedUploads>, ApiError> {
     check_size(request.uploads.len())?;
+    check_checksums(
+        request
+            .uploads
+            .iter()
+            .map(|upload| upload.sha256.as_deref()),
+    )?;
     let checksums: Vec<Result<Option<Sha256Hex>, Error>> = request
         .uploads
         .iter()
@@ -175,6 +187,20 @@ fn check_size(n_files: usize) -> Result<(), Error> {
         return Err(Error::Invalid(format!(
             "a batch names 1 to {MAX_BATCH} uploads, not {n_files}"
         )));
+    }
+    Ok(())
+}
+
+/// Every SHA-256 named is 64 hex digits: a malformed one breaks the request's schema, so the
+/// whole batch is refused (and names which) before any work; what depends on the files
+/// (a path taken, the quota) is answered per file.
+fn check_checksums<'a>(checksums: impl Iterator<Item = Option<&'a str>>) -> Result<(), Error> {
+    for (index, sha256) in checksums.enumerate() {
+        if let Some(Err(Error::Invalid(message))) = sha256.map(Sha256Hex::parse) {
+            return Err(Error::Invalid(format!(
+                "upload {index} of the batch: {message}"
+            )));
+        }
     }
     Ok(())
 }

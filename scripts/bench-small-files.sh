@@ -10,6 +10,8 @@
 #                                                            upload -r` beside `rclone copy`
 #                                                            and `aws s3 cp --recursive` of the
 #                                                            same folder to the same bucket
+# Then, in both modes, the first round's folder comes back with `fmsctl download -r` beside one
+# curl process fetching the same files' signed URLs over one kept-alive connection.
 # N_FILES defaults to 1000, FILE_KIB to 4; BENCH_ROUNDS (default 3) rounds. BENCH_BIN names a
 # folder holding fmsd and fmsctl to measure instead of building target/release (an older
 # build, for a before/after figure). The S3 servers come from target/services/services.env
@@ -109,6 +111,32 @@ for round in $(seq "$rounds"); do
 done
 n_uploaded=$("$bin/fmsctl" ls /round-1/small | grep -c 'file-' || true)
 [ "$n_uploaded" = "$n_files" ] || { echo "bench: fmsctl uploaded $n_uploaded of $n_files files" >&2; exit 1; }
+# Downloads: fmsctl -r against one curl with keep-alive on the same signed URLs (fetched
+# beforehand, not timed), each once per round, alternated.
+token=$(curl -sS -f -H 'content-type: application/json' "$server/v1/auth/login" \
+  -d '{"email":"bench@example.com","password":"benchmark password"}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+for round in $(seq "$rounds"); do
+  echo "bench: download round $round of $rounds" >&2
+  timed "$bin/fmsctl" -q download -r /round-1/small "$work/down-$round" >> "$work/fmsctl-down.times" \
+    < /dev/null
+  python3 - "$server" "$token" "$work/small" "$work/curl-$round" > "$work/curl-$round.config" <<'PY'
+import json, os, sys, urllib.parse, urllib.request
+server, token, folder, out = sys.argv[1:5]
+os.makedirs(out)
+for name in sorted(os.listdir(folder)):
+    query = urllib.parse.urlencode({"path": f"/round-1/small/{name}"})
+    request = urllib.request.Request(f"{server}/v1/downloads?{query}",
+                                     headers={"authorization": f"Bearer {token}"})
+    url = json.load(urllib.request.urlopen(request))["url"]
+    print(f'url = "{url}"\noutput = "{out}/{name}"')
+PY
+  timed curl -sS -f --config "$work/curl-$round.config" >> "$work/curl-down.times"
+done
+diff -r "$work/small" "$work/down-1/small" >/dev/null || diff -r "$work/small" "$work/down-1" >/dev/null ||
+  { echo "bench: fmsctl download -r did not bring the same files back" >&2; exit 1; }
+diff -r "$work/small" "$work/curl-1" >/dev/null || { echo "bench: curl did not bring the same files back" >&2; exit 1; }
+
 if [ "$mode" = s3 ]; then
   env -u AWS_CA_BUNDLE rclone purge "bench:$FMS_TEST_S3_BUCKET/bench-$$-tools" >/dev/null 2>&1 || true
   for round in $(seq "$rounds"); do "$bin/fmsctl" -q rm -r "/round-$round" >/dev/null || true; done
@@ -137,4 +165,10 @@ else
   printf '%-34s %12s\n' "aws s3 cp --recursive" "$aws_rate"
   echo "targets: fmsctl >= 1.0x rclone copy, >= 1.5x aws s3 cp --recursive"
 fi
+fms_down=$(rate "$work/fmsctl-down.times")
+curl_down=$(rate "$work/curl-down.times")
+printf '\n%-34s %12s %10s\n' "$n_files x $file_kib KiB back" "files/s" "vs curl"
+printf '%-34s %12s %10s\n' "fmsctl download -r" "$fms_down" "$(ratio "$fms_down" "$curl_down")"
+printf '%-34s %12s\n' "curl, signed URLs, keep-alive" "$curl_down"
+echo "target: fmsctl download -r >= 0.5x curl"
 echo "($rounds rounds, medians)"

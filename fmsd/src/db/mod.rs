@@ -90,6 +90,8 @@ impl Database {
         let target = Target::Sqlite(path.to_string_lossy().into_owned());
         let pool = Pool::builder()
             .max_size(8)
+            // A file on this machine has no server to go away: no `SELECT 1` before each use.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .build(Manager::new(target))
             .with_context(|| format!("failed to open {}", path.display()))?;

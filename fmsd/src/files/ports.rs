@@ -118,7 +118,9 @@ pub trait FileRepo: Send + Sync {
     /// `owner`'s entry with id `id`, wherever it is now.
     async fn get_by_id(&self, owner: Uuid, id: Uuid) -> Result<Option<Node>>;
 
-    /// Up to `limit` children of `folder` whose name sorts (bytewise) after `after`, in order.
+    /// Up to `limit` children of `folder` whose name sorts (bytewise) after `after`, in order,
+    /// in one round trip to the store: a purged owner is unauthorized, a folder that is missing
+    /// or is a file is not found.
     async fn list(
         &self,
         owner: Uuid,

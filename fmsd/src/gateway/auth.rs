@@ -10,6 +10,9 @@ use axum::http::request::Parts;
 use axum::http::Method;
 use common::api::TokenScope;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use quick_cache::sync::Cache;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use uuid::Uuid;
 
 use super::error::ApiError;
@@ -25,6 +28,10 @@ const LEEWAY_SECS: i64 = 5;
 /// signing key may disagree a little on the time, but a token made for later is refused.
 const FUTURE_LEEWAY_SECS: i64 = 60;
 
+/// Tokens whose signature was checked, remembered by this many digests: a client sends the
+/// same token with every request for its whole lifetime.
+const VERIFIED_TOKENS: usize = 10_000;
+
 /// Verifies access tokens with the public key.
 #[derive(Clone)]
 pub struct TokenVerifier {
@@ -33,6 +40,9 @@ pub struct TokenVerifier {
     /// Algorithm, issuer, audience and required claims; the times are checked against the
     /// app's clock in [`TokenVerifier::verify`].
     validation: Validation,
+    /// The claims of tokens whose signature held, by the SHA-256 of the token (so a lookup
+    /// compares digests, never the secret itself). The times are checked on every use.
+    verified: Arc<Cache<[u8; 32], AccessClaims>>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -53,6 +63,7 @@ impl TokenVerifier {
         Self {
             key: DecodingKey::from_ed_der(public_key),
             validation,
+            verified: Arc::new(Cache::new(VERIFIED_TOKENS)),
         }
     }
 
@@ -62,9 +73,7 @@ impl TokenVerifier {
         token: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<AccessClaims, Error> {
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.key, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| Error::Unauthorized("the access token is not valid".into()))?;
+        let claims = self.claims(token)?;
         let now = now.timestamp();
         if claims.exp + LEEWAY_SECS < now {
             return Err(Error::Unauthorized(
@@ -79,6 +88,20 @@ impl TokenVerifier {
                 "the access token is not valid yet; log in again".into(),
             ));
         }
+        Ok(claims)
+    }
+
+    /// The claims of `token` once its signature, issuer and audience hold (an Ed25519 check
+    /// the first time, a digest and a lookup after).
+    fn claims(&self, token: &str) -> Result<AccessClaims, Error> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(claims) = self.verified.get(&digest) {
+            return Ok(claims);
+        }
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| Error::Unauthorized("the access token is not valid".into()))?;
+        self.verified.insert(digest, claims.clone());
         Ok(claims)
     }
 }
@@ -251,6 +274,25 @@ mod tests {
                 .unwrap();
             assert_eq!(verifier.verify(&token, now).is_ok(), accepted, "{ahead} s");
         }
+    }
+
+    #[test]
+    fn a_remembered_token_still_has_its_times_checked_and_a_forged_one_is_not_taken_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let issuer = TokenIssuer::load_or_create(&dir.path().join("jwt.pk8"), 60).unwrap();
+        let verifier = TokenVerifier::new(issuer.public_key());
+        let now = Utc::now();
+        let token = issuer.issue(Uuid::now_v7(), Uuid::now_v7(), now).unwrap();
+        for _ in 0..2 {
+            assert!(verifier.verify(&token, now).is_ok());
+        }
+        assert!(verifier
+            .verify(&token, now + chrono::Duration::seconds(120))
+            .is_err());
+        let (body, signature) = token.rsplit_once('.').unwrap();
+        let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+        let forged = format!("{body}.{flipped}{}", &signature[1..]);
+        assert!(verifier.verify(&forged, now).is_err());
     }
 
     #[test]

@@ -33,8 +33,13 @@ diesel::define_sql_function! {
 
 /// Whether `owner` was purged.
 pub fn is_owner_deleted(connection: &mut DbConnection, owner: Uuid) -> Result<bool> {
-    let query = deleted_owners::table.filter(deleted_owners::owner_id.eq(owner.to_string()));
-    Ok(diesel::select(diesel::dsl::exists(query)).get_result(connection)?)
+    // A plain select (unlike `EXISTS`) is a statement diesel prepares once and caches.
+    let found = deleted_owners::table
+        .filter(deleted_owners::owner_id.eq(owner.to_string()))
+        .select(deleted_owners::owner_id)
+        .first::<String>(connection)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// Refuses a write for a purged owner (a request that raced the purge).
@@ -70,7 +75,8 @@ pub fn get_by_id(connection: &mut DbConnection, owner: Uuid, id: Uuid) -> Result
 }
 
 /// Children of `folder` after the name `after`, in byte order (the index on
-/// (owner, parent, name) serves both the filter and the order).
+/// (owner, parent, name) serves both the filter and the order), once the owner is known
+/// active and the folder to exist.
 pub fn list(
     connection: &mut DbConnection,
     owner: Uuid,
@@ -78,17 +84,27 @@ pub fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Node>> {
-    let mut query = nodes::table
+    ensure_owner_active(connection, owner)?;
+    if !folder.is_root() {
+        match get(connection, owner, folder)? {
+            Some(node) if node.is_folder() => {}
+            Some(_) => {
+                return Err(Error::NotFound(format!(
+                    "'{folder}' is a file, not a folder"
+                )));
+            }
+            None => return Err(Error::NotFound(format!("'{folder}' does not exist"))),
+        }
+    }
+    // Every name sorts after the empty one; one shape of statement is prepared once per
+    // connection and cached.
+    nodes::table
         .filter(nodes::owner_id.eq(owner.to_string()))
         .filter(nodes::parent.eq(folder.as_str()))
+        .filter(nodes::name.gt(after.unwrap_or("")))
         .order(nodes::name.asc())
         .limit(i64::from(limit))
         .select(NodeRow::as_select())
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(nodes::name.gt(after.to_owned()));
-    }
-    query
         .load(connection)?
         .into_iter()
         .map(NodeRow::into_node)

@@ -5,7 +5,8 @@
 //! caller; it is virtual, so a folder of one's own named `shared` at the root is not reachable
 //! over WebDAV (fmsctl reaches it).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use dav_server::davpath::DavPath;
@@ -21,7 +22,7 @@ use super::file::{Reader, Writer};
 use super::meta::{fs_error, Entry, NodeMeta};
 use super::props::DeadProps;
 use crate::error::Error;
-use crate::files::domain::{OverwritePolicy, PageLimit, RemotePath};
+use crate::files::domain::{Node, OverwritePolicy, PageLimit, RemotePath};
 use crate::files::service::{FileService, ScopedFiles, ShareView};
 
 /// The name of the virtual folder of shared items.
@@ -40,6 +41,9 @@ pub struct DavTree {
     props: DeadProps,
     /// The items shared with the caller, read once per request (a listing asks for each entry).
     shared: Arc<tokio::sync::OnceCell<Vec<(String, ShareView)>>>,
+    /// The entries of the folders this request listed, with their owner, by WebDAV path: a
+    /// `PROPFIND` then asks for each entry's properties. Forgotten at the first write.
+    listed: Arc<Mutex<HashMap<String, (Uuid, Node)>>>,
 }
 
 /// A WebDAV path in its owner's tree, for locks.
@@ -72,6 +76,7 @@ impl DavTree {
             own,
             props,
             shared: Arc::default(),
+            listed: Arc::default(),
         }
     }
 
@@ -171,7 +176,7 @@ impl DavTree {
     async fn node(
         &self,
         path: &DavPath,
-    ) -> FsResult<Option<(ScopedFiles, crate::files::domain::Node)>> {
+    ) -> FsResult<Option<(ScopedFiles, Node)>> {
         match self.place(path).await? {
             Place::SharedRoot => Ok(None),
             Place::In(files, path) => {
@@ -184,6 +189,23 @@ impl DavTree {
         }
     }
 
+    /// The owner and node `path` leads to, for reading its properties: an entry of a folder
+    /// this request listed comes from that listing, without a lookup.
+    async fn listed_node(&self, path: &DavPath) -> FsResult<Option<(Uuid, Node)>> {
+        if let Some(found) = self.listing().get(listed_key(path)?) {
+            return Ok(Some(found.clone()));
+        }
+        Ok(self
+            .node(path)
+            .await?
+            .map(|(files, node)| (files.scope().owner, node)))
+    }
+
+    /// The entries listed so far.
+    fn listing(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Uuid, Node)>> {
+        self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Two places in one handle, for a move or a copy; across handles is another server's
     /// business as far as WebDAV is concerned (502).
     async fn pair(
@@ -191,6 +213,7 @@ impl DavTree {
         from: &DavPath,
         to: &DavPath,
     ) -> FsResult<(ScopedFiles, RemotePath, RemotePath)> {
+        self.listing().clear();
         match (self.place(from).await?, self.place(to).await?) {
             (Place::In(source, from), Place::In(target, to))
                 if source.scope().owner == target.scope().owner
@@ -205,11 +228,19 @@ impl DavTree {
 
     /// A write to `/shared` itself, or to a shared item itself, is the owner's decision.
     async fn writable(&self, path: &DavPath) -> FsResult<(ScopedFiles, RemotePath)> {
+        self.listing().clear();
         match self.place(path).await? {
             Place::In(files, path) => Ok((files, path)),
             Place::SharedRoot => Err(FsError::Forbidden),
         }
     }
+}
+
+/// The key of `path` among the listed entries: its text without a trailing slash, as
+/// [`DavTree::place`] reads it.
+fn listed_key(path: &DavPath) -> FsResult<&str> {
+    let text = std::str::from_utf8(path.as_bytes()).map_err(|_| FsError::Forbidden)?;
+    Ok(text.trim_end_matches('/'))
 }
 
 /// `text` as a path of the tree.
@@ -268,6 +299,8 @@ impl DavFileSystem for DavTree {
                     meta: NodeMeta::virtual_folder(SystemTime::now()),
                 }));
             }
+            let base = listed_key(path)?.to_owned();
+            let owner = files.scope().owner;
             let mut cursor = None;
             loop {
                 let page = files
@@ -279,8 +312,11 @@ impl DavFileSystem for DavTree {
                     {
                         continue;
                     }
+                    let name = node.path.name().to_owned();
+                    self.listing()
+                        .insert(format!("{base}/{name}"), (owner, node.clone()));
                     entries.push(Box::new(Entry {
-                        name: node.path.name().to_owned(),
+                        name,
                         meta: NodeMeta::of(node),
                     }));
                 }
@@ -361,8 +397,8 @@ impl DavFileSystem for DavTree {
         path: &'a DavPath,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
         async move {
-            match self.node(path).await {
-                Ok(Some((files, node))) => self.props.any(files.scope().owner, node.id).await,
+            match self.listed_node(path).await {
+                Ok(Some((owner, node))) => self.props.any(owner, node.id).await,
                 _ => false,
             }
         }
@@ -389,12 +425,8 @@ impl DavFileSystem for DavTree {
 
     fn get_props<'a>(&'a self, path: &'a DavPath, do_content: bool) -> FsFuture<'a, Vec<DavProp>> {
         async move {
-            match self.node(path).await? {
-                Some((files, node)) => {
-                    self.props
-                        .all(files.scope().owner, node.id, do_content)
-                        .await
-                }
+            match self.listed_node(path).await? {
+                Some((owner, node)) => self.props.all(owner, node.id, do_content).await,
                 None => Ok(Vec::new()),
             }
         }
@@ -403,10 +435,10 @@ impl DavFileSystem for DavTree {
 
     fn get_prop<'a>(&'a self, path: &'a DavPath, prop: DavProp) -> FsFuture<'a, Vec<u8>> {
         async move {
-            let Some((files, node)) = self.node(path).await? else {
+            let Some((owner, node)) = self.listed_node(path).await? else {
                 return Err(FsError::NotFound);
             };
-            self.props.one(files.scope().owner, node.id, &prop).await
+            self.props.one(owner, node.id, &prop).await
         }
         .boxed()
     }

@@ -173,10 +173,7 @@ impl DavTree {
     }
 
     /// The node `path` leads to, with the handle it was found through.
-    async fn node(
-        &self,
-        path: &DavPath,
-    ) -> FsResult<Option<(ScopedFiles, Node)>> {
+    async fn node(&self, path: &DavPath) -> FsResult<Option<(ScopedFiles, Node)>> {
         match self.place(path).await? {
             Place::SharedRoot => Ok(None),
             Place::In(files, path) => {

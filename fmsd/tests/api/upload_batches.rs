@@ -167,7 +167,10 @@ async fn an_empty_or_oversized_batch_is_refused_whole() {
     // of it is stored.
     let malformed =
         json!([{"path": "/ok", "size": 1}, {"path": "/f", "size": 1, "sha256": "nothex"}]);
-    for uploads in [json!([]), json!(too_many), malformed] {
+    // So does a path over the schema's 4,096 characters, or a segment over 255.
+    let long_path = json!([{"path": "/ok", "size": 1}, {"path": format!("/{}", "d/".repeat(2100)) + "f", "size": 1}]);
+    let long_name = json!([{"path": format!("/{}", "n".repeat(256)), "size": 1}]);
+    for uploads in [json!([]), json!(too_many), malformed, long_path, long_name] {
         let response = app
             .post(
                 "/v1/uploads/batch",

@@ -93,11 +93,11 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
         .await
         .expect("list");
     assert_eq!(names(page), ["z", "é"]);
-    assert!(repo
-        .list(bob, &path("/a"), None, 10)
-        .await
-        .expect("list")
-        .is_empty());
+    // Another owner's folder is not there for bob.
+    assert!(matches!(
+        repo.list(bob, &path("/a"), None, 10).await,
+        Err(Error::NotFound(_))
+    ));
     // What a read returns equals what the write returned, to the microsecond.
     assert_eq!(
         repo.get(ann, &path("/a/b")).await.expect("get"),

@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = CreateUploadsRequest,
     responses(
         (status = 200, description = "One result per upload, in order", body = CreatedUploads),
-        (status = 400, description = "No upload, or more than 100 (`invalid`)", body = ErrorBody),
+        (status = 400, description = "No upload, more than 100, a malformed SHA-256 or a path over the schema's lengths (`invalid`)", body = ErrorBody),
         (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such share for the caller (`not_found`)", body = ErrorBody),
     )
@@ -57,6 +57,7 @@ async fn create_batch(
             .iter()
             .map(|upload| upload.sha256.as_deref()),
     )?;
+    check_path_lengths(request.uploads.iter().map(|upload| upload.path.as_str()))?;
     let paths: Vec<Result<RemotePath, Error>> = request
         .uploads
         .iter()
@@ -187,6 +188,27 @@ fn check_size(n_files: usize) -> Result<(), Error> {
         return Err(Error::Invalid(format!(
             "a batch names 1 to {MAX_BATCH} uploads, not {n_files}"
         )));
+    }
+    Ok(())
+}
+
+/// Every path is within the lengths the schema gives, in characters (4,096, and 255 for a
+/// segment): a longer one breaks the request's schema, so the whole batch is refused. A path
+/// that breaks another rule, or these lengths only in bytes, is answered per file.
+fn check_path_lengths<'a>(paths: impl Iterator<Item = &'a str>) -> Result<(), Error> {
+    for (index, path) in paths.enumerate() {
+        let too_long = path.chars().count() > RemotePath::MAX_BYTES
+            || path
+                .split('/')
+                .any(|segment| segment.chars().count() > RemotePath::MAX_SEGMENT_BYTES);
+        if too_long {
+            return Err(Error::Invalid(format!(
+                "upload {index} of the batch: the path must be at most {} characters, each \
+                 segment at most {}",
+                RemotePath::MAX_BYTES,
+                RemotePath::MAX_SEGMENT_BYTES
+            )));
+        }
     }
     Ok(())
 }

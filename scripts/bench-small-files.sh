@@ -75,8 +75,9 @@ server=$(sed -n 's/^fmsd listening on //p' "$work/fmsd.out")
 
 export FMSCTL_SERVER=$server XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache \
   XDG_STATE_HOME=$work/state FMSCTL_CREDENTIAL_STORE=file
-printf 'benchmark password\n' | "$bin/fmsctl" -q register --email bench@example.com --name Bench --password-stdin >/dev/null
-printf 'benchmark password\n' | "$bin/fmsctl" -q login --email bench@example.com --password-stdin >/dev/null
+password='benchmark password'
+printf '%s\n' "$password" | "$bin/fmsctl" -q register --email bench@example.com --name Bench --password-stdin >/dev/null
+printf '%s\n' "$password" | "$bin/fmsctl" -q login --email bench@example.com --password-stdin >/dev/null
 
 now() { date +%s.%N; }
 # Runs "$@" and prints its seconds.
@@ -114,7 +115,7 @@ n_uploaded=$("$bin/fmsctl" ls /round-1/small | grep -c 'file-' || true)
 # Downloads: fmsctl -r against one curl with keep-alive on the same signed URLs (fetched
 # beforehand, not timed), each once per round, alternated.
 token=$(curl -sS -f -H 'content-type: application/json' "$server/v1/auth/login" \
-  -d '{"email":"bench@example.com","password":"benchmark password"}' |
+  -d "{\"email\":\"bench@example.com\",\"password\":\"$password\"}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 for round in $(seq "$rounds"); do
   echo "bench: download round $round of $rounds" >&2

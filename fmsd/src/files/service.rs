@@ -183,7 +183,8 @@ impl FileService {
             .map(Cursor::decode)
             .transpose()?
             .map(|cursor| cursor.0);
-        // The store checks the owner and the folder on the same connection; one more than asked tells whether there is a next page.
+        // The store checks the owner and the folder on the same connection; one more than
+        // asked tells whether there is a next page.
         let mut entries = self.repo.list(owner, path, after, limit.get() + 1).await?;
         let next_cursor = if entries.len() > limit.get() as usize {
             entries.truncate(limit.get() as usize);

@@ -82,8 +82,7 @@ impl DavTree {
 
     /// Where `path` leads; a path that breaks the naming rules is forbidden.
     async fn place(&self, path: &DavPath) -> FsResult<Place> {
-        let text = std::str::from_utf8(path.as_bytes()).map_err(|_| FsError::Forbidden)?;
-        let text = text.trim_end_matches('/');
+        let text = path_text(path)?;
         let mut segments = text.trim_start_matches('/').splitn(3, '/');
         if segments.next() == Some(SHARED) {
             let Some(name) = segments.next() else {
@@ -189,7 +188,7 @@ impl DavTree {
     /// The owner and node `path` leads to, for reading its properties: an entry of a folder
     /// this request listed comes from that listing, without a lookup.
     async fn listed_node(&self, path: &DavPath) -> FsResult<Option<(Uuid, Node)>> {
-        if let Some(found) = self.listing().get(listed_key(path)?) {
+        if let Some(found) = self.listing().get(path_text(path)?) {
             return Ok(Some(found.clone()));
         }
         Ok(self
@@ -233,9 +232,9 @@ impl DavTree {
     }
 }
 
-/// The key of `path` among the listed entries: its text without a trailing slash, as
-/// [`DavTree::place`] reads it.
-fn listed_key(path: &DavPath) -> FsResult<&str> {
+/// The text of `path` without a trailing slash: what [`DavTree::place`] reads, and the key of
+/// an entry among the listed ones.
+fn path_text(path: &DavPath) -> FsResult<&str> {
     let text = std::str::from_utf8(path.as_bytes()).map_err(|_| FsError::Forbidden)?;
     Ok(text.trim_end_matches('/'))
 }
@@ -296,7 +295,7 @@ impl DavFileSystem for DavTree {
                     meta: NodeMeta::virtual_folder(SystemTime::now()),
                 }));
             }
-            let base = listed_key(path)?.to_owned();
+            let base = path_text(path)?.to_owned();
             let owner = files.scope().owner;
             let mut cursor = None;
             loop {
@@ -304,19 +303,21 @@ impl DavFileSystem for DavTree {
                     .list(&folder, cursor.as_deref(), PageLimit::max())
                     .await
                     .map_err(|error| fs_error(&error))?;
+                // One lock for the page, let go before the next one is read.
+                let mut listed = self.listing();
                 for node in &page.entries {
                     if folder.is_root() && node.path.name() == SHARED && !files.scope().is_shared()
                     {
                         continue;
                     }
                     let name = node.path.name().to_owned();
-                    self.listing()
-                        .insert(format!("{base}/{name}"), (owner, node.clone()));
+                    listed.insert(format!("{base}/{name}"), (owner, node.clone()));
                     entries.push(Box::new(Entry {
                         name,
                         meta: NodeMeta::of(node),
                     }));
                 }
+                drop(listed);
                 match page.next_cursor {
                     Some(next) => cursor = Some(next),
                     None => return Ok(into_stream(entries)),

@@ -31,7 +31,7 @@
 //! | `GET /openapi.json` | | the OpenAPI 3.1 document of all of the above but the blob URLs |
 //!
 //! Sharing (shares with customers, links, `/s/{token}`) is in [`sharing`]; app tokens
-//! (`/v1/tokens`) are in [`tokens`].
+//! (`/v1/tokens`) are in [`tokens`]; password reset and address verification in [`recovery`].
 //!
 //! Every error is [`ErrorBody`]: `{"error": {"code": "...", "message": "..."}}`.
 
@@ -43,12 +43,14 @@ use uuid::Uuid;
 
 pub mod batch;
 pub mod parts;
+pub mod recovery;
 #[cfg(feature = "openapi")]
 pub mod schemas;
 pub mod sharing;
 pub mod tokens;
 pub use batch::*;
 pub use parts::*;
+pub use recovery::*;
 pub use sharing::*;
 pub use tokens::*;
 
@@ -169,6 +171,19 @@ pub struct Profile {
     /// Which mail they want.
     #[serde(default)]
     pub notifications: NotificationSettings,
+    /// Whether they proved the address is theirs (the code mailed to it). Until then they may
+    /// use their own files but not share, be shared with, or make links.
+    #[serde(default = "verified")]
+    pub email_verified: bool,
+    /// An address they asked to change to, waiting for the code mailed to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<String>,
+}
+
+/// What an answer without `email_verified` means: a server from before verification, where
+/// every address counted as proved.
+fn verified() -> bool {
+    true
 }
 
 /// Which mail a customer wants. Security mail (password changed, account deleted) always goes.
@@ -200,6 +215,11 @@ pub struct UpdateProfileRequest {
     /// New mail preferences.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications: Option<NotificationSettings>,
+    /// A new e-mail address: a code goes to it, and the account switches to it once the code
+    /// is confirmed (`POST /v1/auth/verify`); the current address is told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::api::schemas::optional_email))]
+    pub email: Option<String>,
 }
 
 /// `POST /v1/me/password`.

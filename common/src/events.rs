@@ -153,6 +153,11 @@ pub struct CustomerRegistered {
     pub email: String,
     /// How mail greets them.
     pub name: String,
+    /// Whether the address counts as theirs already (verification turned off); else a
+    /// `customers.verification_requested` follows. Events from before verification lack it
+    /// and read as verified, as those accounts are.
+    #[serde(default = "yes")]
+    pub email_verified: bool,
 }
 event!(
     CustomerRegistered,
@@ -190,6 +195,9 @@ pub struct CustomerUpdated {
     /// Whether they want mail about activity (shares, links, quota); security mail always goes.
     #[serde(default = "yes")]
     pub activity_mail: bool,
+    /// Whether they proved `email` is theirs (older events lack it: verified).
+    #[serde(default = "yes")]
+    pub email_verified: bool,
 }
 
 /// The default of a preference that is on unless turned off.
@@ -201,6 +209,82 @@ event!(
     topics::CUSTOMERS,
     "customers.updated",
     customer_id
+);
+
+/// A customer asked to reset a forgotten password; notifications mails them the code. The code
+/// travels only here, in clear: the customers store keeps its hash.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerPasswordResetRequested {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Where the code goes.
+    pub email: String,
+    /// How mail greets them.
+    pub name: String,
+    /// The one-time code.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+event!(
+    CustomerPasswordResetRequested,
+    topics::CUSTOMERS,
+    "customers.password_reset_requested",
+    customer_id
+);
+
+/// A code that proves an address: after registration, when the customer asks again, or for a
+/// new address they asked to change to (`previous_email` set: that address is told too).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerVerificationRequested {
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The address to prove, where the code goes.
+    pub email: String,
+    /// How mail greets them.
+    pub name: String,
+    /// The one-time code.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// For a change of address: the address the account has now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_email: Option<String>,
+}
+event!(
+    CustomerVerificationRequested,
+    topics::CUSTOMERS,
+    "customers.verification_requested",
+    customer_id
+);
+
+/// The events that carry a code print everything but the code.
+macro_rules! debug_without_token {
+    ($name:ident, $($field:ident),*) => {
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    $(.field(stringify!($field), &self.$field))*
+                    .field("token", &"[redacted]")
+                    .finish()
+            }
+        }
+    };
+}
+debug_without_token!(
+    CustomerPasswordResetRequested,
+    customer_id,
+    email,
+    name,
+    expires_at
+);
+debug_without_token!(
+    CustomerVerificationRequested,
+    customer_id,
+    email,
+    name,
+    expires_at,
+    previous_email
 );
 
 /// A customer deleted their account; files purges what they stored, notifications says goodbye.
@@ -406,6 +490,7 @@ mod tests {
             customer_id: Uuid::now_v7(),
             email: "a@example.com".into(),
             name: "A".into(),
+            email_verified: false,
         };
         let envelope = Envelope::wrap(&event);
         assert_eq!(envelope.key, event.customer_id.to_string());
@@ -415,6 +500,29 @@ mod tests {
         let back: Envelope = serde_json::from_str(&json).unwrap();
         assert_eq!(back.decode::<CustomerRegistered>().unwrap(), event);
         assert!(back.decode::<CustomerDeleted>().is_err());
+    }
+
+    #[test]
+    fn customer_events_from_before_verification_read_as_verified_and_codes_stay_out_of_debug() {
+        let old = serde_json::json!({
+            "customer_id": Uuid::nil(),
+            "email": "a@example.com",
+            "name": "A",
+        });
+        let registered: CustomerRegistered = serde_json::from_value(old.clone()).unwrap();
+        assert!(registered.email_verified);
+        let updated: CustomerUpdated = serde_json::from_value(old).unwrap();
+        assert!(updated.email_verified);
+        let reset = CustomerPasswordResetRequested {
+            customer_id: Uuid::nil(),
+            email: "a@example.com".into(),
+            name: "A".into(),
+            token: "the-secret-code".into(),
+            expires_at: Utc::now(),
+        };
+        let printed = format!("{reset:?}");
+        assert!(!printed.contains("the-secret-code"), "{printed}");
+        assert!(printed.contains("a@example.com"), "{printed}");
     }
 
     #[test]

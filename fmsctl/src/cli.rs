@@ -57,7 +57,11 @@ pub enum Command {
     Login(LoginArgs),
     /// Change your password (your other sessions and every app token end)
     Passwd(PasswdArgs),
-    /// Delete your account
+    /// Set a new password with a code sent by mail, when the old one is forgotten
+    PasswordReset(PasswordResetArgs),
+    /// Confirm your e-mail address (or a new one) with the code sent to it
+    Verify(VerifyArgs),
+    /// Change your e-mail address, or delete your account
     #[command(subcommand)]
     Account(AccountAction),
     /// End the session and forget the stored tokens
@@ -188,9 +192,46 @@ pub struct PasswdArgs {
     pub password_stdin: bool,
 }
 
+/// `fmsctl password-reset`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl password-reset --email ann@example.com\n  fmsctl password-reset --token CODE\n  echo \"$NEW\" | fmsctl password-reset --token CODE --password-stdin\n\nEvery session and app token of the account ends; log in again with the new password."
+)]
+#[group(id = "step", required = true, args = ["email", "token"])]
+pub struct PasswordResetArgs {
+    /// Ask for a code, sent to this address if an account has it
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Set a new password with the code from the mail
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Read the new password from the first line of stdin instead of asking
+    #[arg(long, requires = "token")]
+    pub password_stdin: bool,
+}
+
+/// `fmsctl verify`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  fmsctl verify CODE\n  fmsctl verify --resend")]
+pub struct VerifyArgs {
+    /// The code from the mail
+    #[arg(required_unless_present = "resend", conflicts_with = "resend")]
+    pub code: Option<String>,
+    /// Mail the code again (to the new address when a change waits for one)
+    #[arg(long)]
+    pub resend: bool,
+}
+
 /// `fmsctl account`.
 #[derive(Debug, Subcommand)]
 pub enum AccountAction {
+    /// Change the e-mail address: a code goes to the new one, and the account switches once it
+    /// is confirmed with `fmsctl verify CODE`
+    #[command(after_help = "Examples:\n  fmsctl account email ann@example.org")]
+    Email {
+        /// The new address
+        address: String,
+    },
     /// Delete the account with every file, share and link, for good
     #[command(
         after_help = "Examples:\n  fmsctl account delete\n  echo \"$PASSWORD\" | fmsctl account delete --yes --password-stdin"

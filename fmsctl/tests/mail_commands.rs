@@ -199,3 +199,106 @@ fn the_commands_in_the_welcome_and_share_mails_work_as_written() {
     let lost = bob.run(&["ls", "shared:Ann's Docs"]);
     assert_ne!(lost.code, 0, "{lost:?}");
 }
+
+#[test]
+fn the_codes_in_the_verification_and_reset_mails_work_as_written() {
+    let root = tempfile::tempdir().unwrap();
+    let data_dir = root.path().join("data");
+    let server = Fmsd::start_with(
+        &data_dir,
+        &root.path().join("fmsd.log"),
+        &[("FMSD_AUTH__EMAIL_VERIFICATION", "required")],
+    );
+    let stdin = format!("{PASSWORD}\n");
+    let (ann_email, bob_email) = ("ann@example.com", "bob@example.com");
+    let ann = Fmsctl::new(&server.url);
+    let bob = Fmsctl::new(&server.url);
+    for (fmsctl, email, name) in [(&ann, ann_email, "Ann"), (&bob, bob_email, "Bob")] {
+        fmsctl
+            .run_with_stdin(
+                &[
+                    "register",
+                    "--email",
+                    email,
+                    "--name",
+                    name,
+                    "--password-stdin",
+                ],
+                Some(&stdin),
+            )
+            .ok();
+        fmsctl
+            .run_with_stdin(
+                &["login", "--email", email, "--password-stdin"],
+                Some(&stdin),
+            )
+            .ok();
+    }
+    ann.run(&["mkdir", "/docs"]).ok();
+    let whoami = ann.run(&["whoami"]).ok().stdout;
+    assert!(whoami.contains("not verified"), "{whoami}");
+
+    // Unverified, Ann may not share: exit 7 and one line saying what to do.
+    let refused = ann.run(&["share", "/docs", "--with", bob_email]);
+    assert_eq!(refused.code, 7, "{refused:?}");
+    assert!(refused.stderr.contains("fmsctl verify"), "{refused:?}");
+
+    // The verification mail's command, as written, proves her address.
+    let mail = wait_for_mail(&data_dir, ann_email, "Confirm your e-mail address");
+    let verify = command_in(&mail, " verify ");
+    run_as_written(&Fmsctl::new(NOWHERE), &verify, None);
+    let whoami = ann.run(&["whoami"]).ok().stdout;
+    assert!(!whoami.contains("not verified"), "{whoami}");
+    // Bob is not verified: a share to him answers as to an address nobody has (exit 4).
+    let unknown = ann.run(&["share", "/docs", "--with", bob_email]);
+    assert_eq!(unknown.code, 4, "{unknown:?}");
+    let mail = wait_for_mail(&data_dir, bob_email, "Confirm your e-mail address");
+    run_as_written(&Fmsctl::new(NOWHERE), &command_in(&mail, " verify "), None);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ann.run(&["share", "/docs", "--with", bob_email]).code != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the share to a verified Bob failed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A forgotten password: asked for with no login, set with the mail's command.
+    let stranger = Fmsctl::new(NOWHERE);
+    stranger
+        .run(&[
+            "--server",
+            &server.url,
+            "password-reset",
+            "--email",
+            ann_email,
+        ])
+        .ok();
+    let mail = wait_for_mail(&data_dir, ann_email, "Reset your fms password");
+    let reset = command_in(&mail, " password-reset --token ");
+    let new_password = "a brand new passphrase";
+    run_as_written(
+        &stranger,
+        &format!("{reset} --password-stdin"),
+        Some(&format!("{new_password}\n")),
+    );
+    // Ann's session ended with the reset; the old password fails, the new one works.
+    let ended = ann.run(&["ls", "/"]);
+    assert_eq!(ended.code, 3, "{ended:?}");
+    let old = ann.run_with_stdin(
+        &["login", "--email", ann_email, "--password-stdin"],
+        Some(&stdin),
+    );
+    assert_eq!(old.code, 3, "{old:?}");
+    ann.run_with_stdin(
+        &["login", "--email", ann_email, "--password-stdin"],
+        Some(&format!("{new_password}\n")),
+    )
+    .ok();
+    // The code worked once: the same command fails now.
+    let words = shell_words(&format!("{reset} --password-stdin"));
+    let args: Vec<&str> = words.iter().map(String::as_str).collect();
+    let again = stranger.run_with_stdin(&args, Some("yet another passphrase\n"));
+    assert_eq!(again.code, 3, "{again:?}");
+    assert!(again.stderr.contains("not valid"), "{again:?}");
+}

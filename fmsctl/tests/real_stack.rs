@@ -598,3 +598,90 @@ fn a_tree_syncs_through_s3_both_ways_and_download_r_copies_it() {
     assert!(downloaded.join("empty/deeper").is_dir());
     assert_eq!(server.stop().code(), Some(0));
 }
+
+/// The word after `marker` in the text of the newest mail to `to` whose subject contains
+/// `subject`, read through maildev's API, waiting up to 20 s for it.
+fn code_in_mail(server: &Fmsd, to: &str, subject: &str, marker: &str) -> String {
+    let mut code = None;
+    let found = eventually(Duration::from_secs(20), || {
+        code = mails_to(to)
+            .iter()
+            .rev()
+            .filter(|mail| {
+                mail["subject"]
+                    .as_str()
+                    .is_some_and(|s| s.contains(subject))
+            })
+            .find_map(|mail| {
+                let text = mail["text"].as_str()?;
+                let (_, after) = text.split_once(marker)?;
+                after
+                    .split(|c: char| c.is_whitespace() || c == '`')
+                    .next()
+                    .map(str::to_owned)
+            });
+        code.is_some()
+    });
+    assert!(found, "no '{subject}' mail to {to}\n{}", server.log_text());
+    code.unwrap()
+}
+
+#[test]
+fn an_address_is_verified_and_a_password_reset_by_codes_mailed_through_kafka_and_smtp() {
+    let stack = Stack::new();
+    let root = tempfile::tempdir().unwrap();
+    let mut env = stack.env();
+    env.push(("FMSD_AUTH__EMAIL_VERIFICATION", "required"));
+    let server = Fmsd::start_with(
+        &root.path().join("data"),
+        &root.path().join("fmsd.log"),
+        &env,
+    );
+    let ann = Fmsctl::new(&server.url);
+    let email = format!("{}-ann@example.com", stack.tag);
+    register_and_login(&ann, &email);
+    ann.run(&["mkdir", "/docs"]).ok();
+    let refused = ann.run(&["share", "/docs", "--link"]);
+    assert_eq!(
+        refused.code, 7,
+        "an unverified account makes no link: {refused:?}"
+    );
+
+    let code = code_in_mail(&server, &email, "Confirm your e-mail address", " verify ");
+    ann.run(&["verify", &code]).ok();
+    // Files learns of the verification through Kafka, a moment later.
+    assert!(
+        eventually(Duration::from_secs(20), || ann
+            .run(&["share", "/docs", "--link"])
+            .code
+            == 0),
+        "no link once verified\n{}",
+        server.log_text()
+    );
+
+    Fmsctl::new(&server.url)
+        .run(&["password-reset", "--email", &email])
+        .ok();
+    let code = code_in_mail(&server, &email, "Reset your fms password", "--token ");
+    let new_password = "a passphrase set by mail";
+    Fmsctl::new(&server.url)
+        .run_with_stdin(
+            &["password-reset", "--token", &code, "--password-stdin"],
+            Some(new_password),
+        )
+        .ok();
+    assert_eq!(ann.run(&["ls", "/"]).code, 3, "the reset ended the session");
+    ann.run_with_stdin(
+        &["login", "--email", &email, "--password-stdin"],
+        Some(new_password),
+    )
+    .ok();
+    assert!(
+        eventually(Duration::from_secs(20), || mails_to(&email).iter().any(
+            |mail| mail["subject"].as_str() == Some("Your fms password was changed")
+        )),
+        "no password-changed mail\n{}",
+        server.log_text()
+    );
+    assert_eq!(server.stop().code(), Some(0));
+}

@@ -215,6 +215,25 @@ pub struct AuthSettings {
     /// Password attempts allowed per account (e-mail address) per minute: logins, and checks
     /// of the current password (change password, delete the account), counted together.
     pub login_attempts_per_minute_per_account: u32,
+    /// Whether an account must prove its address before it shares, is shared with or makes
+    /// links: `required` (a code is mailed at registration) or `off` (the operator vouches
+    /// for every address; every account counts as verified).
+    pub email_verification: EmailVerification,
+    /// Mails with a code (password reset, verification) allowed per address per hour.
+    pub mail_codes_per_hour_per_address: u32,
+    /// Mails with a code asked for from one client IP per hour.
+    pub mail_codes_per_hour_per_ip: u32,
+}
+
+/// `auth.email_verification`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailVerification {
+    /// An address counts once the code mailed to it is confirmed.
+    #[default]
+    Required,
+    /// Every address counts as proved: for closed installations.
+    Off,
 }
 
 /// Files: quota, uploads, signed URLs.
@@ -334,6 +353,9 @@ impl Default for AuthSettings {
             refresh_token_ttl_days: 30,
             login_attempts_per_minute_per_ip: 30,
             login_attempts_per_minute_per_account: 10,
+            email_verification: EmailVerification::Required,
+            mail_codes_per_hour_per_address: 5,
+            mail_codes_per_hour_per_ip: 20,
         }
     }
 }

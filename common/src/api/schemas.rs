@@ -142,6 +142,22 @@ pub fn email() -> Object {
         .build()
 }
 
+/// An e-mail address that may be left out.
+pub fn optional_email() -> Object {
+    text(true, "An e-mail address, at most 254 bytes")
+        .pattern(Some(EMAIL_PATTERN))
+        .max_length(Some(254))
+        .build()
+}
+
+/// A code from a mail: 43 URL-safe base64 characters.
+pub fn mail_code() -> Object {
+    text(false, "The code from the mail, 43 characters")
+        .min_length(Some(1))
+        .max_length(Some(256))
+        .build()
+}
+
 /// A customer's password.
 pub fn password() -> Object {
     text(false, "10 to 1024 characters")

@@ -1,9 +1,11 @@
+//! `fmsctl account email ADDRESS`: ask to change the address (a code goes to the new one).
 //! `fmsctl account delete [--yes] [--password-stdin]`: delete the account with its files,
 //! shares and links, after the password and, unless `--yes`, the e-mail address typed out.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
+use common::api::UpdateProfileRequest;
 
 use crate::cli::AccountAction;
 use crate::client::Client;
@@ -14,11 +16,27 @@ use crate::password::{read_password, Confirm};
 /// Does what `action` says.
 pub async fn run(client: &Client, output: Output, action: AccountAction) -> anyhow::Result<()> {
     match action {
+        AccountAction::Email { address } => change_email(client, output, &address).await,
         AccountAction::Delete {
             yes,
             password_stdin,
         } => delete(client, output, yes, password_stdin).await,
     }
+}
+
+async fn change_email(client: &Client, output: Output, address: &str) -> anyhow::Result<()> {
+    let request = UpdateProfileRequest {
+        email: Some(address.to_owned()),
+        ..UpdateProfileRequest::default()
+    };
+    let profile = client.update_me(&request).await?;
+    if output.json {
+        return output.print_json(&profile);
+    }
+    output.info(format_args!(
+        "a code is on its way to {address}; the account keeps {} until you run `fmsctl verify CODE` with it",
+        profile.email
+    ))
 }
 
 async fn delete(

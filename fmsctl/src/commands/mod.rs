@@ -18,6 +18,7 @@ mod mkdir;
 mod mv;
 mod notifications;
 mod passwd;
+mod password_reset;
 mod register;
 mod rm;
 mod share;
@@ -29,6 +30,7 @@ mod unshare;
 mod upload;
 mod uploads;
 mod usage;
+mod verify;
 mod whoami;
 
 use std::sync::Arc;
@@ -59,6 +61,8 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
             login::run(&client, output, config.config_dir.as_deref(), args).await
         }
         Command::Passwd(args) => passwd::run(&client, output, args).await,
+        Command::PasswordReset(args) => password_reset::run(&client, output, args).await,
+        Command::Verify(args) => verify::run(&client, output, args).await,
         Command::Account(action) => account::run(&client, output, action).await,
         Command::Logout => logout::run(&client, output).await,
         Command::Whoami => whoami::run(&client, output).await,

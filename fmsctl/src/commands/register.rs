@@ -34,15 +34,23 @@ pub async fn run(
         return output.print_json(&profile);
     }
     if args.no_login {
-        return output.info(format_args!(
+        output.info(format_args!(
             "registered {} on {}; log in with `fmsctl login`",
             profile.email,
             client.server()
-        ));
+        ))?;
+    } else {
+        output.info(format_args!(
+            "registered {} on {} and logged in",
+            profile.email,
+            client.server()
+        ))?;
     }
-    output.info(format_args!(
-        "registered {} on {} and logged in",
-        profile.email,
-        client.server()
-    ))
+    if !profile.email_verified {
+        output.info(format_args!(
+            "a code to confirm {} is on its way there: run `fmsctl verify CODE` with it to share and be shared with",
+            profile.email
+        ))?;
+    }
+    Ok(())
 }

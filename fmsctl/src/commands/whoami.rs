@@ -15,5 +15,17 @@ pub async fn run(client: &Client, output: Output) -> anyhow::Result<()> {
         "registered: {}",
         profile.created_at.format("%Y-%m-%d %H:%M:%S UTC")
     ))?;
-    output.print_line(format_args!("server:     {}", client.server()))
+    output.print_line(format_args!("server:     {}", client.server()))?;
+    if !profile.email_verified {
+        output.print_line(format_args!(
+            "address:    not verified: run `fmsctl verify CODE` with the code mailed to you \
+             (`fmsctl verify --resend` sends another)"
+        ))?;
+    }
+    if let Some(pending) = &profile.pending_email {
+        output.print_line(format_args!(
+            "changing to {pending}: run `fmsctl verify CODE` with the code mailed there"
+        ))?;
+    }
+    Ok(())
 }

@@ -141,15 +141,20 @@ impl App {
         let unlocks = gateway::pages::unlock::Unlocks::new(signer.clone());
         let blob_store = wiring::blobs(&settings, signer).await?;
         let disk = Arc::new(wiring::disk_space(&settings)?);
-        let files = Arc::new(FileService::new(
-            file_store.port.clone(),
-            blob_store.port.clone(),
-            sharing_store,
-            dav_store,
-            clock.clone(),
-            settings.files.clone(),
-            disk.clone(),
-        ));
+        let files = Arc::new(
+            FileService::new(
+                file_store.port.clone(),
+                blob_store.port.clone(),
+                sharing_store,
+                dav_store,
+                clock.clone(),
+                settings.files.clone(),
+                disk.clone(),
+            )
+            .requiring_verified_addresses(
+                settings.auth.email_verification == crate::settings::EmailVerification::Required,
+            ),
+        );
 
         // Notifications.
         let notification_store = wiring::notifications(&settings).await?;

@@ -25,6 +25,52 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
     /// Which mail they want; activity mail is on until they turn it off.
     pub notifications: NotificationSettings,
+    /// Whether they proved the address is theirs.
+    pub email_verified: bool,
+}
+
+/// What a mailed code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    /// Setting a new password without the old one.
+    PasswordReset,
+    /// Proving the account's own address.
+    Verify,
+    /// Proving a new address, which the account then switches to.
+    ChangeEmail,
+}
+
+impl CodePurpose {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "password-reset",
+            Self::Verify => "verify",
+            Self::ChangeEmail => "change-email",
+        }
+    }
+
+    /// The purpose stored as `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::PasswordReset, Self::Verify, Self::ChangeEmail]
+            .into_iter()
+            .find(|purpose| purpose.as_str() == text)
+    }
+}
+
+/// A mailed one-time code as stored: the secret only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    /// SHA-256 of the code, hex: unique.
+    pub token_hash: String,
+    /// Whose it is.
+    pub customer_id: Uuid,
+    /// What it is for.
+    pub purpose: CodePurpose,
+    /// For [`CodePurpose::ChangeEmail`]: the new address as given and as its key.
+    pub new_email: Option<(String, String)>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A new refresh token, stored by its hash only.
@@ -138,4 +184,31 @@ pub trait CustomerRepo: Send + Sync {
     async fn delete_app_token(&self, customer_id: Uuid, id: Uuid) -> Result<bool>;
     /// Records that the app token `id` was used at `at`.
     async fn touch_app_token(&self, id: Uuid, at: DateTime<Utc>) -> Result<()>;
+    /// Stores `code`, replacing the customer's code of the same purpose, and writes `events`;
+    /// `NotFound` if the customer is gone.
+    async fn put_code(&self, code: &StoredCode, events: Vec<Outgoing>) -> Result<()>;
+    /// Atomically deletes and returns the code whose secret hashes to `token_hash`, if it is
+    /// for one of `purposes` and unexpired at `now`: a code works once.
+    async fn take_code(
+        &self,
+        token_hash: &str,
+        purposes: &[CodePurpose],
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>>;
+    /// The customer's unexpired code for `purpose`, if any.
+    async fn code_of(
+        &self,
+        customer_id: Uuid,
+        purpose: CodePurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>>;
+    /// Marks the customer's address proved and, with `new_email` (as given, and its key),
+    /// switches to that address first; `Conflict` if another account has it, `NotFound` if
+    /// the customer is gone.
+    async fn set_verified(
+        &self,
+        id: Uuid,
+        new_email: Option<(String, String)>,
+        events: Vec<Outgoing>,
+    ) -> Result<Customer>;
 }

@@ -1,5 +1,6 @@
 //! The customers use cases: register, log in, refresh, log out, profile, password, deletion,
-//! and app tokens ([`app_tokens`]).
+//! app tokens ([`app_tokens`]), and mailed codes: password reset and address verification
+//! ([`recovery`]).
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use common::events::{
 use uuid::Uuid;
 
 use super::domain::{DisplayName, Email, Password};
-use super::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation};
+use super::ports::{CodePurpose, Customer, CustomerRepo, NewRefreshToken, Rotation};
 use super::revoked::RevokedAccounts;
 use super::tokens::{hash_secret, new_refresh_token, TokenIssuer};
 use crate::clock::Clock;
@@ -24,8 +25,10 @@ use crate::passwords;
 use crate::settings::AuthSettings;
 
 mod app_tokens;
+mod recovery;
 
 pub use app_tokens::{is_app_token, AppTokenGrant, MAX_APP_TOKENS};
+pub use recovery::{RESET_CODE_TTL, VERIFY_CODE_TTL};
 
 /// How soon after its use a refresh token may be presented again and still be rotated (into
 /// one more successor in its session) rather than taken for theft: long enough for two
@@ -95,7 +98,8 @@ impl CustomerService {
         self.tokens.public_key()
     }
 
-    /// Registers a customer; emits `customers.registered`.
+    /// Registers a customer; emits `customers.registered` and, when addresses must be proved,
+    /// mails a verification code.
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, request: RegisterRequest) -> Result<Profile> {
         let email = Email::parse(&request.email)?;
@@ -109,11 +113,13 @@ impl CustomerService {
             password_hash: hash_password(password).await?,
             created_at: self.clock.now(),
             notifications: NotificationSettings::default(),
+            email_verified: !self.verification_required(),
         };
         let event = CustomerRegistered {
             customer_id: customer.id,
             email: customer.email.clone(),
             name: customer.name.clone(),
+            email_verified: customer.email_verified,
         };
         self.repo
             .insert(&customer, vec![Outgoing::new(&event)])
@@ -125,7 +131,13 @@ impl CustomerService {
                 other => other,
             })?;
         tracing::info!(customer_id = %customer.id, "customer registered");
-        Ok(profile(&customer))
+        if !customer.email_verified {
+            // A code that fails to go out now can be asked for again (`resend_verification`).
+            if let Err(error) = self.mail_verification_code(&customer, None).await {
+                tracing::warn!(error = %error.report(), "failed to store the verification code");
+            }
+        }
+        Ok(profile(&customer, customer.email_verified, None))
     }
 
     /// Checks the credentials and opens a session.
@@ -210,22 +222,39 @@ impl CustomerService {
     /// The customer's profile.
     #[tracing::instrument(skip(self))]
     pub async fn profile(&self, id: Uuid) -> Result<Profile> {
-        Ok(profile(&self.existing(id).await?))
+        self.profile_of(&self.existing(id).await?).await
+    }
+
+    /// What `customer` sees of their record, with the address a change waits to prove.
+    async fn profile_of(&self, customer: &Customer) -> Result<Profile> {
+        let pending = self
+            .repo
+            .code_of(customer.id, CodePurpose::ChangeEmail, self.clock.now())
+            .await?
+            .and_then(|code| code.new_email)
+            .map(|(email, _)| email);
+        let verified = customer.email_verified || !self.verification_required();
+        Ok(profile(customer, verified, pending))
     }
 
     /// Changes the profile fields given (display name, mail preferences); emits
-    /// `customers.updated` with the whole new state. A request with no field changes nothing.
+    /// `customers.updated` with the whole new state. A new e-mail address is not taken at
+    /// once: a code goes to it (see [`recovery`]). A request with no field changes nothing.
     #[tracing::instrument(skip(self, request))]
     pub async fn update_profile(&self, id: Uuid, request: UpdateProfileRequest) -> Result<Profile> {
         let UpdateProfileRequest {
             name,
             notifications,
+            email,
         } = request;
-        if name.is_none() && notifications.is_none() {
-            return self.profile(id).await;
-        }
         let name = name.as_deref().map(DisplayName::parse).transpose()?;
         let current = self.existing(id).await?;
+        if let Some(email) = email {
+            self.request_email_change(&current, &email).await?;
+        }
+        if name.is_none() && notifications.is_none() {
+            return self.profile_of(&current).await;
+        }
         let name = name.map_or(current.name, |name| name.as_str().to_owned());
         let notifications = notifications.unwrap_or(current.notifications);
         let event = CustomerUpdated {
@@ -233,12 +262,13 @@ impl CustomerService {
             email: current.email,
             name: name.clone(),
             activity_mail: notifications.activity_mail,
+            email_verified: current.email_verified,
         };
         let updated = self
             .repo
             .update_profile(id, &name, notifications, vec![Outgoing::new(&event)])
             .await?;
-        Ok(profile(&updated))
+        self.profile_of(&updated).await
     }
 
     /// Changes the password and ends every other session; emits `customers.password_changed`.
@@ -329,14 +359,16 @@ impl CustomerService {
     }
 }
 
-/// What a customer sees of their record.
-fn profile(customer: &Customer) -> Profile {
+/// What a customer sees of their record, with the address a change waits to prove.
+fn profile(customer: &Customer, email_verified: bool, pending_email: Option<String>) -> Profile {
     Profile {
         id: customer.id,
         email: customer.email.clone(),
         name: customer.name.clone(),
         created_at: customer.created_at,
         notifications: customer.notifications,
+        email_verified,
+        pending_email,
     }
 }
 

@@ -144,6 +144,11 @@ pub fn new_app_token() -> (String, String) {
     (secret, hash)
 }
 
+/// A new one-time code for a mail (256 random bits) and the hash to store.
+pub fn new_mail_code() -> (String, String) {
+    new_refresh_token()
+}
+
 /// The stored form of a refresh token or an app token.
 pub fn hash_secret(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

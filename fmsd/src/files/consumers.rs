@@ -51,6 +51,7 @@ impl EventHandler for CustomerEvents {
                     id: event.customer_id,
                     email: event.email,
                     name: event.name,
+                    verified: event.email_verified,
                 })
                 .await
         } else if envelope.is::<CustomerUpdated>() {
@@ -60,6 +61,7 @@ impl EventHandler for CustomerEvents {
                     id: event.customer_id,
                     email: event.email,
                     name: event.name,
+                    verified: event.email_verified,
                 })
                 .await
         } else if envelope.is::<CustomerDeleted>() {

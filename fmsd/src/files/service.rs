@@ -77,6 +77,9 @@ pub struct FileService {
     link_completes: tokio::sync::Mutex<()>,
     /// The room on the local disks: uploads are admitted by it, deletes get its reserve.
     space: Arc<DiskSpace>,
+    /// Whether only customers who proved their address share, are shared with and make links
+    /// (`auth.email_verification`); off until [`FileService::requiring_verified_addresses`].
+    verified_only: bool,
 }
 
 impl std::fmt::Debug for FileService {
@@ -142,7 +145,15 @@ impl FileService {
             settings,
             link_completes: tokio::sync::Mutex::new(()),
             space,
+            verified_only: false,
         }
+    }
+
+    /// The service, letting only customers who proved their address share, be shared with and
+    /// make links when `required`.
+    pub fn requiring_verified_addresses(mut self, required: bool) -> Self {
+        self.verified_only = required;
+        self
     }
 
     /// Now, by the injected clock, to the microsecond: what the stores keep, so an answer

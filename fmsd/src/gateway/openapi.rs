@@ -8,6 +8,11 @@
 //! and 403 for a read-only app token on a method that writes;
 //! under `/s/{token}` the link password header and 401, 404, 410 and 429) are added here,
 //! once, by [`CommonAnswers`]; each handler lists the ones that are its own.
+//!
+//! An operation's `operationId` is its handler's name unless the handler names one: handlers
+//! in different modules share names (`create`, `list`, `show`, ...), so those name an id of
+//! their own. Ids must be unique: a link names its target by id, and a client (schemathesis's
+//! inferred links among them) takes a shared id for whichever operation it meets last.
 
 use std::sync::LazyLock;
 

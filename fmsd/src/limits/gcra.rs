@@ -15,6 +15,8 @@ pub type Micros = i64;
 
 /// A minute, in microseconds.
 const MINUTE: Micros = 60_000_000;
+/// An hour, in microseconds.
+const HOUR: Micros = 60 * MINUTE;
 
 /// `n` attempts a minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +31,18 @@ pub struct Rate {
 impl Rate {
     /// `n` attempts a minute; `n` of 0 is taken as 1, so a limit never locks a key for good.
     pub fn per_minute(n: u32) -> Self {
+        Self::per(n, MINUTE)
+    }
+
+    /// `n` attempts an hour; `n` of 0 is taken as 1.
+    pub fn per_hour(n: u32) -> Self {
+        Self::per(n, HOUR)
+    }
+
+    /// `n` attempts per `window`.
+    fn per(n: u32, window: Micros) -> Self {
         let n = Micros::from(n.max(1));
-        let interval = MINUTE / n;
+        let interval = window / n;
         Self {
             interval,
             tolerance: interval * (n - 1),

@@ -9,6 +9,10 @@
 //!   any number of guesses sent at once still get at most the limit checked, while a link
 //!   everyone knows the password of keeps working.
 //!
+//! - A mail with a code (password reset, address verification) counts against each address it
+//!   goes to and, when a client asked for it without logging in, that client's IP: no one can
+//!   flood an inbox, nor probe many addresses quickly.
+//!
 //! An exceeded limit is [`Error::RateLimited`] (429 with `Retry-After`). A store that cannot be
 //! reached is [`Error::Unavailable`] (503): the limiter fails closed, so an outage of its
 //! database never turns into unlimited guessing.
@@ -33,6 +37,10 @@ pub struct GuessRates {
     /// Wrong link passwords per link and per client IP
     /// (`files.link_password_attempts_per_minute`).
     pub link: Rate,
+    /// Mails with a code per address (`auth.mail_codes_per_hour_per_address`).
+    pub mail_per_address: Rate,
+    /// Mails with a code asked for per client IP (`auth.mail_codes_per_hour_per_ip`).
+    pub mail_per_client: Rate,
 }
 
 impl GuessRates {
@@ -42,6 +50,8 @@ impl GuessRates {
             login_per_client: Rate::per_minute(auth.login_attempts_per_minute_per_ip),
             per_account: Rate::per_minute(auth.login_attempts_per_minute_per_account),
             link: Rate::per_minute(files.link_password_attempts_per_minute),
+            mail_per_address: Rate::per_hour(auth.mail_codes_per_hour_per_address),
+            mail_per_client: Rate::per_hour(auth.mail_codes_per_hour_per_ip),
         }
     }
 }
@@ -124,6 +134,25 @@ impl GuessLimiter {
             limiter: self,
             limits,
         })
+    }
+
+    /// Counts a mail with a code to each of `addresses`, asked for from `client` when the
+    /// asker did not log in.
+    pub async fn mail_code(&self, client: Option<IpAddr>, addresses: &[&str]) -> Result<()> {
+        let mut limits: Vec<Limit> = addresses
+            .iter()
+            .map(|address| Limit {
+                key: LimitKey::mail_to(address),
+                rate: self.rates.mail_per_address,
+            })
+            .collect();
+        limits.extend(client.map(|client| Limit {
+            key: LimitKey::mail_client(client),
+            rate: self.rates.mail_per_client,
+        }));
+        limits.sort_by(|a, b| a.key.cmp(&b.key));
+        limits.dedup_by(|a, b| a.key == b.key);
+        self.acquire(limits).await
     }
 
     fn account(&self, email: &str) -> Limit {

@@ -33,6 +33,20 @@ impl LimitKey {
         ))
     }
 
+    /// Mails with a code sent to `email` (hashed like [`LimitKey::account`]).
+    pub fn mail_to(email: &str) -> Self {
+        let normalized = email.trim().to_lowercase();
+        Self(format!(
+            "mail-to:{}",
+            hex::encode(Sha256::digest(normalized.as_bytes()))
+        ))
+    }
+
+    /// Mails with a code asked for from the client `ip`.
+    pub fn mail_client(ip: IpAddr) -> Self {
+        Self(format!("mail-ip:{ip}"))
+    }
+
     /// Wrong passwords on the link whose token hashes to `token_hash`.
     pub fn link(token_hash: &str) -> Self {
         Self(format!("link:{token_hash}"))

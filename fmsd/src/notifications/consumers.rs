@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use common::events::{
-    topics, CustomerDeleted, CustomerPasswordChanged, CustomerRegistered, CustomerUpdated,
-    DecodeError, Envelope, Event, FileShared, LinkExpiring, LinkRevoked, LinkUploadReceived,
-    QuotaThresholdReached, ShareRevoked,
+    topics, CustomerDeleted, CustomerPasswordChanged, CustomerPasswordResetRequested,
+    CustomerRegistered, CustomerUpdated, CustomerVerificationRequested, DecodeError, Envelope,
+    Event, FileShared, LinkExpiring, LinkRevoked, LinkUploadReceived, QuotaThresholdReached,
+    ShareRevoked,
 };
 use uuid::Uuid;
 
@@ -79,6 +80,39 @@ impl EventHandler for CustomerEvents {
             self.service
                 .notify(&id, Template::PasswordChanged, &to)
                 .await
+        } else if envelope.is::<CustomerPasswordResetRequested>() {
+            let event: CustomerPasswordResetRequested = decode(envelope)?;
+            let to = recipient(event.customer_id, &event.email, &event.name);
+            let template = Template::PasswordReset {
+                token: event.token,
+                expires_at: event.expires_at,
+            };
+            self.service.notify(&id, template, &to).await
+        } else if envelope.is::<CustomerVerificationRequested>() {
+            let event: CustomerVerificationRequested = decode(envelope)?;
+            let to = recipient(event.customer_id, &event.email, &event.name);
+            let Some(previous_email) = event.previous_email else {
+                let template = Template::VerifyAddress {
+                    token: event.token,
+                    expires_at: event.expires_at,
+                };
+                return self.service.notify(&id, template, &to).await;
+            };
+            // The address being left is told first, under an id of its own: a redelivery
+            // sends neither twice.
+            let notice = Template::AddressChangeRequested {
+                new_email: event.email.clone(),
+            };
+            let old = recipient(event.customer_id, &previous_email, &event.name);
+            self.service
+                .notify(&format!("{id}-previous"), notice, &old)
+                .await?;
+            let template = Template::ConfirmNewAddress {
+                token: event.token,
+                expires_at: event.expires_at,
+                previous_email,
+            };
+            self.service.notify(&id, template, &to).await
         } else if envelope.is::<CustomerDeleted>() {
             let event: CustomerDeleted = decode(envelope)?;
             let to = recipient(event.customer_id, &event.email, &event.name);

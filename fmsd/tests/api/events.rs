@@ -56,6 +56,7 @@ async fn an_event_delivered_twice_mails_once() {
         customer_id: uuid::Uuid::now_v7(),
         email: "twice@example.com".into(),
         name: "Twice".into(),
+        email_verified: true,
     });
     // Publish the very same envelope twice, as a relay that crashed before marking it would.
     let bus =
@@ -84,6 +85,7 @@ async fn an_event_committed_but_not_published_before_a_crash_is_published_on_res
         customer_id: uuid::Uuid::now_v7(),
         email: "outbox@example.com".into(),
         name: "Outbox".into(),
+        email_verified: true,
     });
     let mut connection = fmsd::db::DbConnection::Sqlite(
         SqliteConnection::establish(&app.data_dir.join("customers.db").to_string_lossy()).unwrap(),

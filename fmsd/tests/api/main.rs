@@ -39,6 +39,7 @@ mod names;
 mod openapi;
 mod process;
 mod proxy;
+mod recovery;
 mod share_boundaries;
 mod shared_access;
 mod shares;

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 mod app_tokens;
+mod codes;
 
 /// Now, to the millisecond (what every store keeps).
 fn now() -> DateTime<Utc> {
@@ -39,6 +40,7 @@ fn customer(email: &str, name: &str) -> Customer {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
         created_at: now(),
         notifications: NotificationSettings::default(),
+        email_verified: true,
     }
 }
 
@@ -47,6 +49,7 @@ fn registered(customer: &Customer) -> Outgoing {
         customer_id: customer.id,
         email: customer.email.clone(),
         name: customer.name.clone(),
+        email_verified: customer.email_verified,
     })
 }
 
@@ -56,6 +59,7 @@ fn updated(customer: &Customer, name: &str, activity_mail: bool) -> Outgoing {
         email: customer.email.clone(),
         name: name.to_owned(),
         activity_mail,
+        email_verified: true,
     })
 }
 
@@ -509,8 +513,9 @@ async fn customers_on_sqlite() {
         .expect("open the SQLite customer store");
     let outbox: Arc<dyn Outbox> = Arc::new(repo.outbox());
     let repo = Arc::new(repo);
-    contract(repo.clone(), outbox).await;
+    contract(repo.clone(), outbox.clone()).await;
     app_tokens::contract(repo.as_ref()).await;
+    codes::contract(repo.as_ref(), outbox.as_ref()).await;
 }
 
 /// `base` with its database (the URL path) replaced by `database`.
@@ -546,6 +551,7 @@ async fn customers_on_mongodb() {
     repo.probe().await.expect("ping MongoDB");
     contract(repo.clone(), repo.outbox()).await;
     app_tokens::contract(repo.as_ref()).await;
+    codes::contract(repo.as_ref(), repo.outbox().as_ref()).await;
     // A write with events woke the relay.
     tokio::time::timeout(std::time::Duration::from_secs(1), wake.notified())
         .await

@@ -36,6 +36,7 @@ fn person(name: &str) -> Person {
         id: Uuid::new_v4(),
         email: format!("{name}-{}@example.com", Uuid::new_v4().simple()),
         name: name.to_owned(),
+        verified: true,
     }
 }
 

@@ -244,6 +244,7 @@ mod tests {
             customer_id: uuid::Uuid::now_v7(),
             email: format!("u{n}@example.com"),
             name: format!("u{n}"),
+            email_verified: true,
         })
         .envelope
     }

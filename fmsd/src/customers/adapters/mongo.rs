@@ -1,6 +1,6 @@
 //! Customers on MongoDB (the `mongodb` feature): the real-stack customer store.
 //!
-//! Four collections, and no multi-document transaction anywhere (every step is one atomic
+//! Five collections, and no multi-document transaction anywhere (every step is one atomic
 //! single-document write, ordered so a crash between steps leaves a safe state):
 //! - `customers`: one document per customer, `_id` = the customer id, a unique (sparse) index
 //!   on `email_key`. The events of a change are written into the same document by the same
@@ -15,6 +15,9 @@
 //! - `app_tokens`: one document per app token (see [`app_tokens`]); a new one is checked
 //!   against its customer after the insert, so a token made while the account was being
 //!   deleted is deleted too.
+//! - `mail_codes`: one document per customer and purpose (see [`codes`]), deleted with the
+//!   customer. A new code is stored before the event that mails it is written into the
+//!   customer document, so a crash in between leaves a code nobody received.
 //! - `sessions`: one document per token family (login), with its `revoked` flag. Revoking a
 //!   family flags its session first and then its tokens; a rotation checks the session after
 //!   storing the successor, so a successor stored while its family was being revoked is revoked
@@ -35,17 +38,21 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::bus::ports::Outbox;
-use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation, StoredAppToken};
+use crate::customers::ports::{
+    CodePurpose, Customer, CustomerRepo, NewRefreshToken, Rotation, StoredAppToken, StoredCode,
+};
 use crate::error::{Error, Result};
 use crate::health::Probe;
 
 mod app_tokens;
+mod codes;
 mod documents;
 mod outbox;
 
 use documents::{
     conflict_or_store_error, customer_document, decode_customer, flag, integer, is_duplicate_key,
-    store_error, text, update_with_events, uuid_field, ACTIVITY_MAIL, PENDING_COUNT, PENDING_SINCE,
+    store_error, text, update_with_events, uuid_field, ACTIVITY_MAIL, EMAIL_VERIFIED,
+    PENDING_COUNT, PENDING_SINCE,
 };
 pub use outbox::MongoOutbox;
 
@@ -82,6 +89,8 @@ pub struct MongoCustomerRepo {
     sessions: Collection<Document>,
     /// App tokens by id.
     app_tokens: Collection<Document>,
+    /// Mailed one-time codes, one per customer and purpose.
+    mail_codes: Collection<Document>,
     /// Woken after a write that added events, so the relay publishes them at once.
     wake: Arc<Notify>,
 }
@@ -111,6 +120,7 @@ impl MongoCustomerRepo {
             refresh_tokens: database.collection("refresh_tokens"),
             sessions: database.collection("sessions"),
             app_tokens: database.collection("app_tokens"),
+            mail_codes: database.collection("mail_codes"),
             database,
             wake,
         };
@@ -127,6 +137,7 @@ impl MongoCustomerRepo {
             refresh_tokens: self.refresh_tokens.clone(),
             sessions: self.sessions.clone(),
             app_tokens: self.app_tokens.clone(),
+            mail_codes: self.mail_codes.clone(),
         })
     }
 
@@ -156,7 +167,8 @@ impl MongoCustomerRepo {
             .create_indexes([by_family, by_customer.clone()])
             .await?;
         self.sessions.create_index(by_customer).await?;
-        app_tokens::create_indexes(&self.app_tokens).await
+        app_tokens::create_indexes(&self.app_tokens).await?;
+        codes::create_indexes(&self.mail_codes).await
     }
 
     /// Wakes the relay when `events` were written.
@@ -377,6 +389,7 @@ impl CustomerRepo for MongoCustomerRepo {
             .await
             .map_err(store_error)?;
         app_tokens::delete_all(&self.app_tokens, &customer_id).await?;
+        codes::delete_all(&self.mail_codes, &customer_id).await?;
         Ok(())
     }
 
@@ -527,6 +540,76 @@ impl CustomerRepo for MongoCustomerRepo {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(customer_id = %code.customer_id))]
+    async fn put_code(&self, code: &StoredCode, events: Vec<Outgoing>) -> Result<()> {
+        codes::put(&self.mail_codes, code).await?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let changed = self
+            .customers
+            .update_one(
+                doc! { "_id": code.customer_id.to_string(), "deleted": false },
+                update_with_events(Document::new(), &events)?,
+            )
+            .await
+            .map_err(store_error)?;
+        if changed.matched_count == 0 {
+            codes::delete_all(&self.mail_codes, &code.customer_id.to_string()).await?;
+            return Err(Error::NotFound(GONE.into()));
+        }
+        self.written(&events);
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn take_code(
+        &self,
+        token_hash: &str,
+        purposes: &[CodePurpose],
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>> {
+        codes::take(&self.mail_codes, token_hash, purposes, now).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn code_of(
+        &self,
+        customer_id: Uuid,
+        purpose: CodePurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>> {
+        codes::of_customer(&self.mail_codes, customer_id, purpose, now).await
+    }
+
+    #[tracing::instrument(skip(self, new_email, events))]
+    async fn set_verified(
+        &self,
+        id: Uuid,
+        new_email: Option<(String, String)>,
+        events: Vec<Outgoing>,
+    ) -> Result<Customer> {
+        let mut set = doc! { EMAIL_VERIFIED: true };
+        if let Some((email, email_key)) = new_email {
+            set.insert("email", email);
+            set.insert("email_key", email_key);
+        }
+        let updated = self
+            .customers
+            .find_one_and_update(
+                doc! { "_id": id.to_string(), "deleted": false },
+                update_with_events(set, &events)?,
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(|error| {
+                conflict_or_store_error(error, "another account has this e-mail address now")
+            })?
+            .ok_or_else(|| Error::NotFound(GONE.into()))?;
+        self.written(&events);
+        decode_customer(&updated)
     }
 }
 

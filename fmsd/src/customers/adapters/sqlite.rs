@@ -14,7 +14,9 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::bus::adapters::sql_outbox::SqlOutbox;
-use crate::customers::ports::{Customer, CustomerRepo, NewRefreshToken, Rotation, StoredAppToken};
+use crate::customers::ports::{
+    CodePurpose, Customer, CustomerRepo, NewRefreshToken, Rotation, StoredAppToken, StoredCode,
+};
 use crate::db::dialect::per_engine;
 use crate::db::outbox::enqueue;
 use crate::db::{map_error, Database, DbConnection};
@@ -32,6 +34,7 @@ mod schema {
             password_hash -> Text,
             created_at -> BigInt,
             activity_mail -> Bool,
+            email_verified -> Bool,
         }
     }
     diesel::table! {
@@ -57,12 +60,29 @@ mod schema {
             last_used_at -> Nullable<BigInt>,
         }
     }
+    diesel::table! {
+        mail_codes (customer_id, purpose) {
+            customer_id -> Text,
+            purpose -> Text,
+            token_hash -> Text,
+            new_email -> Nullable<Text>,
+            new_email_key -> Nullable<Text>,
+            expires_at -> BigInt,
+        }
+    }
     diesel::joinable!(app_tokens -> customers (customer_id));
-    diesel::allow_tables_to_appear_in_same_query!(customers, refresh_tokens, app_tokens);
+    diesel::joinable!(mail_codes -> customers (customer_id));
+    diesel::allow_tables_to_appear_in_same_query!(
+        customers,
+        refresh_tokens,
+        app_tokens,
+        mail_codes
+    );
 }
 use schema::{customers, refresh_tokens};
 
 mod app_tokens;
+mod codes;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/customers");
 
@@ -77,6 +97,7 @@ struct CustomerRow {
     password_hash: String,
     created_at: i64,
     activity_mail: bool,
+    email_verified: bool,
 }
 
 impl CustomerRow {
@@ -91,6 +112,7 @@ impl CustomerRow {
             notifications: NotificationSettings {
                 activity_mail: self.activity_mail,
             },
+            email_verified: self.email_verified,
         })
     }
 }
@@ -166,6 +188,7 @@ impl CustomerRepo for SqliteCustomerRepo {
             password_hash: customer.password_hash.clone(),
             created_at: customer.created_at.timestamp_millis(),
             activity_mail: customer.notifications.activity_mail,
+            email_verified: customer.email_verified,
         };
         self.write(events, move |connection| {
             diesel::insert_into(customers::table)
@@ -417,6 +440,68 @@ impl CustomerRepo for SqliteCustomerRepo {
         let at = at.timestamp_millis();
         self.write(Vec::new(), move |connection| {
             app_tokens::touch(connection, id, at)
+        })
+        .await
+    }
+
+    async fn put_code(&self, code: &StoredCode, events: Vec<Outgoing>) -> Result<()> {
+        let code = code.clone();
+        self.write(events, move |connection| codes::put(connection, &code))
+            .await
+    }
+
+    async fn take_code(
+        &self,
+        token_hash: &str,
+        purposes: &[CodePurpose],
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>> {
+        let (token_hash, purposes) = (token_hash.to_owned(), purposes.to_vec());
+        self.write(Vec::new(), move |connection| {
+            codes::take(connection, &token_hash, &purposes, now.timestamp_millis())
+        })
+        .await
+    }
+
+    async fn code_of(
+        &self,
+        customer_id: Uuid,
+        purpose: CodePurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredCode>> {
+        self.db
+            .run(move |connection| {
+                codes::of_customer(connection, customer_id, purpose, now.timestamp_millis())
+            })
+            .await
+    }
+
+    async fn set_verified(
+        &self,
+        id: Uuid,
+        new_email: Option<(String, String)>,
+        events: Vec<Outgoing>,
+    ) -> Result<Customer> {
+        self.write(events, move |connection| {
+            let target = || customers::table.find(id.to_string());
+            if let Some((email, email_key)) = new_email {
+                diesel::update(target())
+                    .set((
+                        customers::email.eq(email),
+                        customers::email_key.eq(email_key),
+                    ))
+                    .execute(connection)
+                    .map_err(|error| {
+                        map_error(error, "another account has this e-mail address now")
+                    })?;
+            }
+            per_engine!(connection, |inner| diesel::update(target())
+                .set(customers::email_verified.eq(true))
+                .returning(CustomerRow::as_returning())
+                .get_result(inner)
+                .optional())?
+            .ok_or_else(|| Error::NotFound("this account no longer exists".into()))?
+            .into_customer()
         })
         .await
     }

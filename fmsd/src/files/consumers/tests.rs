@@ -21,6 +21,7 @@ async fn a_customer_deleted_event_handled_twice_purges_once() {
         customer_id: ann,
         email: "a@example.com".into(),
         name: "A".into(),
+        email_verified: true,
     });
     handler.handle(&unrelated).await.expect("ignored");
     let deleted = Envelope::wrap(&CustomerDeleted {

@@ -19,6 +19,8 @@ pub struct Person {
     pub email: String,
     /// Their display name.
     pub name: String,
+    /// Whether they proved the address is theirs.
+    pub verified: bool,
 }
 
 /// What a share lets its recipient do.

@@ -32,8 +32,10 @@ impl FileService {
         let urls_expire_at = self.urls_expire_at(&upload);
         let mut views = Vec::with_capacity(parts.len());
         for (number, sha256) in parts {
+            // No such part is a 404, as no such session is: which parts exist is the
+            // session's state, which no schema of the request can say.
             let (offset, size) = plan.part(number).ok_or_else(|| {
-                Error::Invalid(format!(
+                Error::NotFound(format!(
                     "this upload has parts 1 to {}, not part {number}",
                     plan.n_parts()
                 ))

@@ -47,6 +47,7 @@ impl FileService {
         request: NewLink,
     ) -> Result<(LinkView, LinkToken)> {
         self.ensure_active(owner).await?;
+        self.verified_person(owner).await?;
         if request.path.is_root() {
             return Err(Error::Invalid(
                 "the root folder '/' cannot be linked; link a folder inside it".into(),

@@ -164,15 +164,22 @@ impl FileService {
                 "the root folder '/' cannot be shared; share a folder inside it".into(),
             ));
         }
+        let sharer = self.verified_person(owner).await?;
         let node = self.entry(owner, path).await?;
         let email = email.trim().to_lowercase();
-        let recipient = self.sharing.person_by_email(&email).await?.ok_or_else(|| {
-            Error::NotFound(format!("no fms customer has the e-mail address {email}"))
-        })?;
+        // An address nobody proved answers as one nobody has: whoever registered it first
+        // gets nothing meant for its owner.
+        let recipient = self
+            .sharing
+            .person_by_email(&email)
+            .await?
+            .filter(|person| person.verified || !self.verified_only)
+            .ok_or_else(|| {
+                Error::NotFound(format!("no fms customer has the e-mail address {email}"))
+            })?;
         if recipient.id == owner {
             return Err(Error::Conflict("you cannot share with yourself".into()));
         }
-        let sharer = self.person(owner).await?;
         let share = Share {
             id: Uuid::new_v4(),
             owner,
@@ -317,6 +324,28 @@ impl FileService {
         self.person_soon(id).await?.ok_or_else(|| {
             Error::Conflict("your account is still being set up; try again in a few seconds".into())
         })
+    }
+
+    /// The directory entry of the customer `id`, who must have proved their address when
+    /// that is required. A verification a moment ago may not have reached the directory yet:
+    /// waits a little for it.
+    pub(super) async fn verified_person(&self, id: Uuid) -> Result<Person> {
+        let deadline = tokio::time::Instant::now() + DIRECTORY_LAG;
+        loop {
+            let person = self.person(id).await?;
+            if person.verified || !self.verified_only {
+                return Ok(person);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Forbidden(
+                    "verify your e-mail address before you share or make links: run `fmsctl \
+                     verify CODE` with the code mailed to you (`fmsctl verify --resend` sends \
+                     another)"
+                        .into(),
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// The directory entry of the customer `id`, waiting up to [`DIRECTORY_LAG`] for one the

@@ -188,6 +188,7 @@ async fn a_scoped_handle_works_in_the_share_s_terms_and_redacts_its_errors() {
                 id,
                 email: format!("{name}@example.com"),
                 name: name.into(),
+                verified: true,
             })
             .await
             .expect("a directory entry");

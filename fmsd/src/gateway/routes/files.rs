@@ -145,6 +145,7 @@ pub struct DeleteQuery {
 #[utoipa::path(
     get,
     path = "/v1/files",
+    operation_id = "list_files",
     tag = "files",
     security(("bearer" = [])),
     params(ListQuery, ShareQuery),
@@ -189,6 +190,7 @@ async fn metadata(
 #[utoipa::path(
     delete,
     path = "/v1/files",
+    operation_id = "delete_entry",
     tag = "files",
     security(("bearer" = [])),
     params(ItemQuery, DeleteQuery, ShareQuery),

@@ -53,6 +53,7 @@ fn link(view: &LinkView) -> Link {
 #[utoipa::path(
     post,
     path = "/v1/links",
+    operation_id = "create_link",
     tag = "links",
     security(("bearer" = [])),
     request_body = CreateLinkRequest,
@@ -91,6 +92,7 @@ async fn create(
 #[utoipa::path(
     get,
     path = "/v1/links",
+    operation_id = "list_links",
     tag = "links",
     security(("bearer" = [])),
     responses((status = 200, description = "Newest first", body = LinkList))
@@ -106,6 +108,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Link
 #[utoipa::path(
     delete,
     path = "/v1/links/{id}",
+    operation_id = "revoke_link",
     tag = "links",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The link's id")),

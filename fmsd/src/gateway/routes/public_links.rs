@@ -110,6 +110,7 @@ fn living(state: &AppState, open: OpenLink) -> Result<OpenLink, Error> {
 #[utoipa::path(
     get,
     path = "/s/{token}",
+    operation_id = "show_link",
     tag = "public links",
     params(("token" = String, Path, description = "The link's token")),
     responses(
@@ -244,6 +245,7 @@ pub struct ListQuery {
 #[utoipa::path(
     get,
     path = "/s/{token}/files",
+    operation_id = "list_link_files",
     tag = "public links",
     params(("token" = String, Path, description = "The link's token"), ListQuery),
     responses(
@@ -273,6 +275,7 @@ async fn list(
 #[utoipa::path(
     post,
     path = "/s/{token}/download",
+    operation_id = "link_download",
     tag = "public links",
     params(("token" = String, Path, description = "The link's token")),
     request_body(content = LinkDownloadRequest, description = "Optional: the file inside a folder link"),
@@ -314,6 +317,7 @@ fn link_session(client: &Client, view: UploadView) -> LinkUploadSession {
 #[utoipa::path(
     post,
     path = "/s/{token}/uploads",
+    operation_id = "create_link_upload",
     tag = "public links",
     params(("token" = String, Path, description = "The link's token")),
     request_body = LinkUploadRequest,
@@ -351,6 +355,7 @@ async fn create_upload(
 #[utoipa::path(
     get,
     path = "/s/{token}/uploads/{id}",
+    operation_id = "show_link_upload",
     tag = "public links",
     params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id")),
     responses(
@@ -373,6 +378,7 @@ async fn show_upload(
 #[utoipa::path(
     post,
     path = "/s/{token}/uploads/{id}/complete",
+    operation_id = "complete_link_upload",
     tag = "public links",
     params(("token" = String, Path, description = "The link's token"), ("id" = Uuid, Path, description = "The upload's id")),
     request_body(content = CompleteUploadRequest, description = "Optional: the client's SHA-256"),

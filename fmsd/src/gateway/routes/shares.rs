@@ -65,6 +65,7 @@ fn share(view: &ShareView, with_path: bool) -> ApiShare {
 #[utoipa::path(
     post,
     path = "/v1/shares",
+    operation_id = "create_share",
     tag = "shares",
     security(("bearer" = [])),
     request_body = ShareRequest,
@@ -138,6 +139,7 @@ async fn outgoing(
 #[utoipa::path(
     patch,
     path = "/v1/shares/{id}",
+    operation_id = "update_share",
     tag = "shares",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The share's id")),

@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post,
     path = "/v1/tokens",
+    operation_id = "create_token",
     tag = "tokens",
     security(("bearer" = [])),
     request_body = CreateAppTokenRequest,
@@ -54,6 +55,7 @@ async fn create(
 #[utoipa::path(
     get,
     path = "/v1/tokens",
+    operation_id = "list_tokens",
     tag = "tokens",
     security(("bearer" = [])),
     responses(
@@ -74,6 +76,7 @@ async fn list(
 #[utoipa::path(
     delete,
     path = "/v1/tokens/{id}",
+    operation_id = "revoke_token",
     tag = "tokens",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The token's id")),

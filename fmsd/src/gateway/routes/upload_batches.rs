@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = CreateUploadsRequest,
     responses(
         (status = 200, description = "One result per upload, in order", body = CreatedUploads),
-        (status = 400, description = "No upload, more than 100, a malformed SHA-256 or a path over the schema's lengths (`invalid`)", body = ErrorBody),
+        (status = 400, description = "No upload, more than 100, a malformed SHA-256, a size over 2^63 - 1 or a path over the schema's lengths (`invalid`)", body = ErrorBody),
         (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such share for the caller (`not_found`)", body = ErrorBody),
     )
@@ -58,6 +58,7 @@ async fn create_batch(
             .map(|upload| upload.sha256.as_deref()),
     )?;
     check_path_lengths(request.uploads.iter().map(|upload| upload.path.as_str()))?;
+    check_sizes(request.uploads.iter().map(|upload| upload.size))?;
     let paths: Vec<Result<RemotePath, Error>> = request
         .uploads
         .iter()
@@ -207,6 +208,20 @@ fn check_path_lengths<'a>(paths: impl Iterator<Item = &'a str>) -> Result<(), Er
                  segment at most {}",
                 RemotePath::MAX_BYTES,
                 RemotePath::MAX_SEGMENT_BYTES
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every size fits the schema's `int64`: a larger one breaks the request's schema (no store
+/// can hold it), so the whole batch is refused; a size over the quota is answered per file.
+fn check_sizes(sizes: impl Iterator<Item = u64>) -> Result<(), Error> {
+    for (index, size) in sizes.enumerate() {
+        if i64::try_from(size).is_err() {
+            return Err(Error::Invalid(format!(
+                "upload {index} of the batch: a size is at most {} bytes, not {size}",
+                i64::MAX
             )));
         }
     }

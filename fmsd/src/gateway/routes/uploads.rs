@@ -90,6 +90,7 @@ pub fn parts(client: &Client, parts: Vec<PartView>) -> Vec<UploadPart> {
 #[utoipa::path(
     post,
     path = "/v1/uploads",
+    operation_id = "create_upload",
     tag = "uploads",
     security(("bearer" = [])),
     params(ShareQuery),
@@ -123,6 +124,7 @@ async fn create(
 #[utoipa::path(
     get,
     path = "/v1/uploads",
+    operation_id = "list_uploads",
     tag = "uploads",
     security(("bearer" = [])),
     params(ShareQuery),
@@ -169,6 +171,7 @@ fn held_upload(scope: &Scope, held: HeldUpload) -> api::HeldUpload {
 #[utoipa::path(
     get,
     path = "/v1/uploads/{id}",
+    operation_id = "show_upload",
     tag = "uploads",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The upload's id"), ShareQuery),
@@ -197,9 +200,9 @@ async fn show(
     request_body = PartUrlsRequest,
     responses(
         (status = 200, description = "The parts' URLs, in the order asked", body = PartUrls),
-        (status = 400, description = "No such part, a malformed SHA-256, or more than 100 parts (`invalid`)", body = ErrorBody),
+        (status = 400, description = "A malformed SHA-256, or more than 100 parts (`invalid`)", body = ErrorBody),
         (status = 403, description = "The share is read-only (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No such session for the caller (`not_found`)", body = ErrorBody),
+        (status = 404, description = "No such session for the caller, or no such part in it (`not_found`)", body = ErrorBody),
     )
 )]
 async fn part_urls(

@@ -155,6 +155,7 @@ async fn undecodable_payloads_and_unknown_roles_are_invalid() {
         email: "a@example.com".into(),
         name: "A".into(),
         activity_mail: false,
+        email_verified: true,
     });
     envelope.payload = serde_json::json!({});
     let error = f.customers.handle(&envelope).await.unwrap_err();
@@ -222,6 +223,7 @@ async fn customer_events_keep_the_preference_that_share_mail_follows() {
             customer_id: bob,
             email: "bob@example.com".into(),
             name: "Bob".into(),
+            email_verified: true,
         }))
         .await
         .unwrap();
@@ -234,6 +236,7 @@ async fn customer_events_keep_the_preference_that_share_mail_follows() {
             email: "bob@example.com".into(),
             name: "Bob".into(),
             activity_mail: false,
+            email_verified: true,
         }))
         .await
         .unwrap();

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::error::Error;
 
+mod codes;
 #[cfg(test)]
 mod tests;
 
@@ -102,6 +103,34 @@ pub enum Template {
     PasswordChanged,
     /// After an account deletion (a security mail: always sent).
     AccountDeleted,
+    /// A code that sets a new password (a security mail).
+    PasswordReset {
+        /// The code.
+        token: String,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+    },
+    /// A code that proves the account's own address (a security mail).
+    VerifyAddress {
+        /// The code.
+        token: String,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+    },
+    /// A code that proves a new address, sent to it (a security mail).
+    ConfirmNewAddress {
+        /// The code.
+        token: String,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+        /// The address the account has now.
+        previous_email: String,
+    },
+    /// To the address an account is asked to leave (a security mail).
+    AddressChangeRequested {
+        /// The address asked for.
+        new_email: String,
+    },
     /// To the recipient of a share.
     FileShared {
         /// The share: the digest forgets the mail when it ends.
@@ -171,7 +200,13 @@ impl Template {
     pub fn is_activity(&self) -> bool {
         !matches!(
             self,
-            Self::Welcome | Self::PasswordChanged | Self::AccountDeleted
+            Self::Welcome
+                | Self::PasswordChanged
+                | Self::AccountDeleted
+                | Self::PasswordReset { .. }
+                | Self::VerifyAddress { .. }
+                | Self::ConfirmNewAddress { .. }
+                | Self::AddressChangeRequested { .. }
         )
     }
 
@@ -237,7 +272,10 @@ impl Template {
                     .text("."),
                 details: vec![Rich::new()
                     .text("To leave ")
-                    .code(format!("--server {}", super::server::shell_word(server.url())))
+                    .code(format!(
+                        "--server {}",
+                        super::server::shell_word(server.url())
+                    ))
                     .text(" out of every command, set ")
                     .code(format!("FMSCTL_SERVER={}", server.url()))
                     .text(" or put ")
@@ -255,7 +293,10 @@ impl Template {
                     .text(" was just changed, and every other session was logged out."),
                 action: Rich::new(),
                 details: vec![
-                    "If this was not you, reset your password at once and contact your administrator.".into(),
+                    Rich::new()
+                        .text("If this was not you, reset your password at once with ")
+                        .code(server.fmsctl(&["password-reset", "--email", &recipient.email]))
+                        .text(" and contact your administrator."),
                     Rich::new()
                         .text("If it was you, log in again where you need to with ")
                         .code(login)
@@ -272,6 +313,20 @@ impl Template {
                 action: Rich::new(),
                 details: Vec::new(),
             },
+            Self::PasswordReset { token, expires_at } => {
+                codes::password_reset(recipient, server, token, expires_at)
+            }
+            Self::VerifyAddress { token, expires_at } => {
+                codes::verify_address(recipient, server, token, expires_at)
+            }
+            Self::ConfirmNewAddress {
+                token,
+                expires_at,
+                previous_email,
+            } => codes::confirm_new_address(recipient, server, token, expires_at, previous_email),
+            Self::AddressChangeRequested { new_email } => {
+                codes::address_change_requested(recipient, server, new_email)
+            }
             Self::FileShared {
                 share_id,
                 owner_name,

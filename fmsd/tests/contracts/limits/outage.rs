@@ -109,6 +109,8 @@ async fn a_postgres_store_that_cannot_be_reached_refuses_every_attempt_as_unavai
             login_per_client: Rate::per_minute(30),
             per_account: Rate::per_minute(10),
             link: Rate::per_minute(5),
+            mail_per_address: Rate::per_hour(5),
+            mail_per_client: Rate::per_hour(20),
         },
     );
     let login = limiter

@@ -29,6 +29,10 @@ pub const PENDING_SINCE: &str = "pending_since";
 /// read as on.
 pub const ACTIVITY_MAIL: &str = "activity_mail";
 
+/// Whether the customer proved their address; documents written before verification existed
+/// lack it, and read as verified (those accounts keep sharing as they did).
+pub const EMAIL_VERIFIED: &str = "email_verified";
+
 /// The MongoDB error code of a unique-index violation.
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -81,6 +85,7 @@ pub fn customer_document(customer: &Customer, events: &[Outgoing]) -> Result<Doc
         "password_hash": &customer.password_hash,
         "created_at": customer.created_at.timestamp_millis(),
         ACTIVITY_MAIL: customer.notifications.activity_mail,
+        EMAIL_VERIFIED: customer.email_verified,
         "deleted": false,
         PENDING: pending,
         PENDING_COUNT: events.len() as i64,
@@ -103,6 +108,7 @@ pub fn decode_customer(document: &Document) -> Result<Customer> {
         notifications: NotificationSettings {
             activity_mail: flag_or(document, ACTIVITY_MAIL, true),
         },
+        email_verified: flag_or(document, EMAIL_VERIFIED, true),
     })
 }
 

@@ -38,6 +38,8 @@ pub struct MongoOutbox {
     pub(super) sessions: Collection<Document>,
     /// App tokens; likewise.
     pub(super) app_tokens: Collection<Document>,
+    /// Mailed codes; likewise.
+    pub(super) mail_codes: Collection<Document>,
 }
 
 impl MongoOutbox {
@@ -105,6 +107,7 @@ impl MongoOutbox {
                     .await
                     .map_err(store_error)?;
                 super::app_tokens::delete_all(&self.app_tokens, id).await?;
+                super::codes::delete_all(&self.mail_codes, id).await?;
             }
             return Ok(());
         }

@@ -38,7 +38,11 @@ fn upsert_person(connection: &mut DbConnection, person: &Person) -> Result<()> {
         .values(&row)
         .on_conflict(people::id)
         .do_update()
-        .set((people::email.eq(&row.email), people::name.eq(&row.name)))
+        .set((
+            people::email.eq(&row.email),
+            people::name.eq(&row.name),
+            people::verified.eq(row.verified),
+        ))
         .execute(inner))
     .map_err(|error| map_error(error, "another customer has this e-mail address"))?;
     Ok(())

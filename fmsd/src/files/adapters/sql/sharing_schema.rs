@@ -15,6 +15,7 @@ diesel::table! {
         id -> Text,
         email -> Text,
         name -> Text,
+        verified -> Bool,
     }
 }
 
@@ -54,6 +55,7 @@ pub struct PersonRow {
     pub id: String,
     pub email: String,
     pub name: String,
+    pub verified: bool,
 }
 
 /// A row of `shares`.
@@ -95,6 +97,7 @@ impl PersonRow {
             id: person.id.to_string(),
             email: person.email.clone(),
             name: person.name.clone(),
+            verified: person.verified,
         }
     }
 
@@ -104,6 +107,7 @@ impl PersonRow {
             id: uuid(&self.id)?,
             email: self.email,
             name: self.name,
+            verified: self.verified,
         })
     }
 }

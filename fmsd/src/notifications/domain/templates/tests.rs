@@ -79,7 +79,72 @@ fn every_template() -> Vec<Template> {
         received(None),
         quota(80),
         quota(100),
+        Template::PasswordReset {
+            token: CODE.into(),
+            expires_at: expiry(),
+        },
+        Template::VerifyAddress {
+            token: CODE.into(),
+            expires_at: expiry(),
+        },
+        Template::ConfirmNewAddress {
+            token: CODE.into(),
+            expires_at: expiry(),
+            previous_email: "old@example.com".into(),
+        },
+        Template::AddressChangeRequested {
+            new_email: "new@example.com".into(),
+        },
     ]
+}
+
+/// A code as the customers service makes them.
+const CODE: &str = "Xq3_-abcdefghijklmnopqrstuvwxyz0123456789AB";
+
+fn expiry() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 7, 18, 30, 0).unwrap()
+}
+
+#[test]
+fn code_mails_carry_the_command_that_uses_the_code_and_are_security_mails() {
+    let reset = Template::PasswordReset {
+        token: CODE.into(),
+        expires_at: expiry(),
+    };
+    let mail = reset.render("e9", &recipient("Ada"), &server());
+    assert!(
+        mail.text.contains(&format!(
+            "`fmsctl --server {URL} password-reset --token {CODE}`"
+        )),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("until 2026-12-07 18:30 UTC"),
+        "{}",
+        mail.text
+    );
+    assert!(!reset.is_activity());
+    let verify = Template::VerifyAddress {
+        token: CODE.into(),
+        expires_at: expiry(),
+    };
+    let mail = verify.render("e10", &recipient("Ada"), &server());
+    assert!(mail
+        .text
+        .contains(&format!("`fmsctl --server {URL} verify {CODE}`")));
+    assert!(!verify.is_activity());
+    let notice = Template::AddressChangeRequested {
+        new_email: "new@example.com".into(),
+    };
+    let mail = notice.render("e11", &recipient("Ada"), &server());
+    assert!(
+        mail.text.contains("from a@example.com to new@example.com"),
+        "{}",
+        mail.text
+    );
+    assert!(!mail.text.contains(CODE));
+    assert!(!notice.is_activity());
 }
 
 #[test]
@@ -131,7 +196,8 @@ fn security_mails_keep_their_words_and_have_no_footer() {
         format!(
             "Hello Ada,\n\nthe password of your fms account on {URL} was just changed, and every \
              other session was logged out.\n\nIf this was not you, reset your password at once \
-             and contact your administrator.\n\nIf it was you, log in again where you need to \
+             with `fmsctl --server {URL} password-reset --email a@example.com` and contact your \
+             administrator.\n\nIf it was you, log in again where you need to \
              with `fmsctl --server {URL} login --email a@example.com`.\n\n-- \nfms at {URL}\n"
         )
     );

@@ -1,0 +1,2 @@
+DROP TABLE mail_codes;
+ALTER TABLE customers DROP COLUMN email_verified;

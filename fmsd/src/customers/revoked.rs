@@ -1,4 +1,5 @@
-//! Accounts deleted while access tokens issued to them may still be alive.
+//! Accounts deleted, or whose every session was ended (a password reset), while access
+//! tokens issued to them may still be alive.
 //!
 //! An access token is a JWT that the gateway checks with the public key alone, so it stays
 //! valid until it expires even when its account is gone; the files service hears of the
@@ -18,6 +19,8 @@ use uuid::Uuid;
 pub struct RevokedAccounts {
     /// Account id → when its deletion was noted.
     deleted_at: RwLock<HashMap<Uuid, DateTime<Utc>>>,
+    /// Account id → when every session of it ended: tokens issued before are refused.
+    sessions_ended_at: RwLock<HashMap<Uuid, DateTime<Utc>>>,
     /// How long an entry is kept: the longest an access token issued before it may live.
     keep: Duration,
 }
@@ -27,6 +30,7 @@ impl RevokedAccounts {
     pub fn new(keep: Duration) -> Self {
         Self {
             deleted_at: RwLock::new(HashMap::new()),
+            sessions_ended_at: RwLock::new(HashMap::new()),
             keep,
         }
     }
@@ -47,6 +51,27 @@ impl RevokedAccounts {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&id);
+    }
+
+    /// Refuses the tokens of `id` issued before `now`; forgets entries older than `keep`.
+    pub fn end_sessions(&self, id: Uuid, now: DateTime<Utc>) {
+        let mut ended_at = self
+            .sessions_ended_at
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        ended_at.retain(|_, at| now - *at < self.keep);
+        ended_at.insert(id, now);
+    }
+
+    /// Whether a token of `id` issued at `issued_at` (seconds since the epoch, as a JWT says)
+    /// came before its sessions were ended. A token of the very second they ended passes:
+    /// a login right after a reset must work, and a JWT tells time to the second only.
+    pub fn ended_before(&self, id: Uuid, issued_at: i64) -> bool {
+        self.sessions_ended_at
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&id)
+            .is_some_and(|ended| issued_at < ended.timestamp())
     }
 
     /// Whether `id` was deleted.
@@ -75,5 +100,16 @@ mod tests {
         revoked.revoke(later, now + Duration::seconds(61));
         assert!(!revoked.contains(gone), "an old entry is forgotten");
         assert!(revoked.contains(later));
+    }
+
+    #[test]
+    fn tokens_issued_before_the_sessions_ended_are_refused() {
+        let revoked = RevokedAccounts::new(Duration::seconds(60));
+        let (reset, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let now = Utc::now();
+        revoked.end_sessions(reset, now);
+        assert!(revoked.ended_before(reset, now.timestamp() - 1));
+        assert!(!revoked.ended_before(reset, now.timestamp()));
+        assert!(!revoked.ended_before(other, now.timestamp() - 1));
     }
 }

@@ -88,6 +88,12 @@ impl CustomerService {
         self.revoked.contains(id)
     }
 
+    /// Whether an access token of `id` issued at `issued_at` (seconds) was ended with every
+    /// session of the account (a password reset).
+    pub fn is_ended(&self, id: Uuid, issued_at: i64) -> bool {
+        self.revoked.ended_before(id, issued_at)
+    }
+
     /// The access-token public keys, as a JWKS.
     pub fn jwks(&self) -> serde_json::Value {
         self.tokens.jwks()

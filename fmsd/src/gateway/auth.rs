@@ -187,6 +187,11 @@ pub async fn authenticate(
         if state.customers.is_deleted(claims.sub) {
             return Err(Error::Unauthorized("this account has been deleted".into()));
         }
+        if state.customers.is_ended(claims.sub, claims.iat) {
+            return Err(Error::Unauthorized(
+                "the password was reset and every session ended; log in again".into(),
+            ));
+        }
         Caller {
             customer_id: claims.sub,
             credential: Credential::Login {

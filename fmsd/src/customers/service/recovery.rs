@@ -70,6 +70,8 @@ impl CustomerService {
         self.repo
             .update_password(customer.id, &hash, None, vec![Outgoing::new(&event)])
             .await?;
+        // Access tokens already handed out end with their sessions, not when they expire.
+        self.revoked.end_sessions(customer.id, self.clock.now());
         if !customer.email_verified {
             self.repo
                 .set_verified(customer.id, None, vec![updated(&customer, None)])

@@ -60,6 +60,8 @@ async fn a_reset_by_the_mailed_code_sets_the_password_once_and_ends_every_sessio
         (StatusCode::UNAUTHORIZED, "unauthorized")
     );
 
+    // A second later, as a real reset would come (a token tells its time to the second).
+    app.clock.advance(chrono::Duration::seconds(1));
     let confirmed = app
         .post(
             "/v1/auth/password-reset/confirm",
@@ -86,6 +88,9 @@ async fn a_reset_by_the_mailed_code_sets_the_password_once_and_ends_every_sessio
         )
         .await;
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
+    // An access token handed out before the reset ends with it, not when it expires.
+    let stale = app.get("/v1/me", Some(&tokens.access_token)).await;
+    assert_eq!(stale.status(), StatusCode::UNAUTHORIZED);
     app.login(&email, NEW).await;
 
     // The code worked once.

@@ -13,12 +13,13 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use self::harness::{
-    by_path, check_file_link, check_file_request, check_folder, check_password, file_request_files,
-    folder_files, run_script, screenshots, MARKUP_NAME,
+    assert_headers, by_path, check_file_link, check_file_request, check_folder, check_password,
+    file_request_files, folder_files, run_script, screenshots, MARKUP_NAME,
 };
 use crate::fixtures::{download_link, mkdir, sample_bytes, sha256_hex, upload, url};
 use crate::helpers::{spawn_app, TestApp};
 use crate::link_pages::unzip;
+use crate::recovery::{page_url_from_mail, register, spawn_verifying_app};
 use crate::sharing_support::{create_link, register_named};
 
 fn link_url(app: &TestApp, token: &str) -> String {
@@ -126,6 +127,81 @@ async fn a_folder_link_is_browsed_and_downloaded_whole_as_a_zip_in_a_browser() {
         "the zip holds {:?}",
         unzipped.keys()
     );
+}
+
+#[tokio::test]
+async fn the_links_of_the_verification_and_reset_mails_work_in_a_browser() {
+    let shots = screenshots("account");
+    let app = spawn_verifying_app().await;
+    let email = format!("ann-{}@example.com", uuid::Uuid::new_v4().simple());
+    register(&app, &email, "correct horse battery").await;
+    let verify_url = page_url_from_mail(
+        &app,
+        &email,
+        "Confirm your e-mail address",
+        "/account/verify",
+    )
+    .await;
+    let asked = app
+        .post("/v1/auth/password-reset", None, &json!({"email": email}))
+        .await;
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let reset_url =
+        page_url_from_mail(&app, &email, "Reset your fms password", "/account/reset").await;
+    let new_password = "set in a browser, at last";
+    let result = run_script(
+        "account.js",
+        &shots,
+        &[
+            ("FMS_VERIFY_URL", verify_url),
+            ("FMS_RESET_URL", reset_url),
+            ("FMS_BARE_URL", format!("{}/account/verify", app.address)),
+            ("FMS_NEW_PASSWORD", new_password.to_owned()),
+        ],
+    )
+    .await;
+    for page in [&result["verify"], &result["reset"]] {
+        assert_eq!(page["status"], 200, "{result}");
+        assert_headers(page);
+    }
+    let verified = result["verified"].as_str().unwrap();
+    assert!(
+        verified.contains(&email) && verified.contains("verified"),
+        "{result}"
+    );
+    assert!(
+        !result["addressAfter"].as_str().unwrap().contains('#'),
+        "the used code leaves the address bar: {result}"
+    );
+    assert!(
+        result["used"].as_str().unwrap().contains("not valid"),
+        "{result}"
+    );
+    assert!(
+        result["mismatch"].as_str().unwrap().contains("differ"),
+        "{result}"
+    );
+    assert!(
+        result["done"].as_str().unwrap().contains("password is set"),
+        "{result}"
+    );
+    assert!(
+        result["bare"]
+            .as_str()
+            .unwrap()
+            .contains("code from your mail"),
+        "{result}"
+    );
+    assert_eq!(result["bareDisabled"], true, "{result}");
+    // What the pages did holds: the new password logs in, and the address is verified.
+    let tokens = app.login(&email, new_password).await;
+    let me: serde_json::Value = app
+        .get("/v1/me", Some(&tokens.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email_verified"], true);
 }
 
 /// The SHA-256 of `path` in `owner`'s tree, streamed down.

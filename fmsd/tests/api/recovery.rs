@@ -16,7 +16,7 @@ mod reset;
 mod verify;
 
 /// The app, with addresses to prove.
-async fn spawn_verifying_app() -> TestApp {
+pub async fn spawn_verifying_app() -> TestApp {
     spawn_app_with(|settings| settings.auth.email_verification = EmailVerification::Required).await
 }
 
@@ -34,6 +34,13 @@ async fn code_from_mail(app: &TestApp, email: &str, subject: &str, marker: &str)
     code_in(mail.last().expect("a mail"), marker)
 }
 
+/// The browser link (`{address}{page}#CODE`) in the newest mail to `email` whose subject
+/// contains `subject`, waiting for it.
+pub async fn page_url_from_mail(app: &TestApp, email: &str, subject: &str, page: &str) -> String {
+    let code = code_from_mail(app, email, subject, &format!("{}{page}#", app.address)).await;
+    format!("{}{page}#{code}", app.address)
+}
+
 /// The word after `marker` in the text of `mail`.
 fn code_in(mail: &ParsedMail, marker: &str) -> String {
     let text = mail.text.as_deref().expect("a text part");
@@ -48,7 +55,7 @@ fn code_in(mail: &ParsedMail, marker: &str) -> String {
 }
 
 /// Registers `email` with `password`; 201.
-async fn register(app: &TestApp, email: &str, password: &str) -> Value {
+pub async fn register(app: &TestApp, email: &str, password: &str) -> Value {
     let response = app
         .post(
             "/v1/auth/register",

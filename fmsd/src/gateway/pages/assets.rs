@@ -13,6 +13,11 @@ use crate::gateway::AppState;
 /// Every asset: its name under `/assets/`, its media type and its text.
 const ASSETS: &[(&str, &str, &str)] = &[
     (
+        "account.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/account.js"),
+    ),
+    (
         "page.css",
         "text/css; charset=utf-8",
         include_str!("assets/page.css"),

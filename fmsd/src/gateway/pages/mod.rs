@@ -8,8 +8,10 @@
 //! `Referrer-Policy: no-referrer` (the token is in the URL), and `Cache-Control: no-store`.
 //! The stylesheet and scripts are compiled into the binary ([`assets`]). A folder link's page
 //! browses into its sub-folders (`/s/{token}/browse?path=`) and sends the whole folder as one
-//! zip ([`archive`]).
+//! zip ([`archive`]). The pages a mailed code opens (verify an address, reset a password) are
+//! in [`account`].
 
+pub mod account;
 pub mod archive;
 pub mod assets;
 pub mod link;
@@ -34,10 +36,11 @@ use crate::gateway::error::{PathParams, QueryParams};
 use crate::gateway::AppState;
 
 /// The page routes outside the JSON API (so outside the OpenAPI document): the assets, a folder
-/// link's sub-folders and its zip.
+/// link's sub-folders and its zip, the account pages.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(assets::router())
+        .merge(account::router())
         .route("/s/{token}/browse", get(browse))
         .route("/s/{token}/zip", get(zip))
 }

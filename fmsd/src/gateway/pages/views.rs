@@ -13,9 +13,14 @@ use crate::files::service::OpenLink;
 /// Where the stylesheet is served.
 pub const STYLESHEET: &str = "/assets/page.css";
 
-/// The frame of every page: `title` in the tab and the heading, `body` below it, and the
+/// The frame of every link page: `title` in the tab and the heading, `body` below it, and the
 /// `scripts` (fmsd paths) loaded with `nonce`.
 pub fn layout(nonce: &str, title: &str, body: Markup, scripts: &[&str]) -> Markup {
+    frame(nonce, title, body, scripts, "Shared through fms.")
+}
+
+/// [`layout`] with its own `footer`.
+pub fn frame(nonce: &str, title: &str, body: Markup, scripts: &[&str], footer: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -32,7 +37,7 @@ pub fn layout(nonce: &str, title: &str, body: Markup, scripts: &[&str]) -> Marku
                     h1 { (title) }
                     (body)
                 }
-                footer { "Shared through fms." }
+                footer { (footer) }
                 @for script in scripts {
                     script src=(script) nonce=(nonce) defer {}
                 }

@@ -34,6 +34,10 @@ pub(super) fn password_reset(
             .text(" and type the new password."),
         details: vec![
             Rich::new()
+                .text("Or open ")
+                .url(format!("{}/account/reset#{token}", server.url()))
+                .text(" in a browser."),
+            Rich::new()
                 .text("Every session and app token of the account ends with the reset. Without fmsctl, send ")
                 .code(format!(
                     "POST /v1/auth/password-reset/confirm {{\"token\": \"{token}\", \"new_password\": \"...\"}}"
@@ -72,6 +76,10 @@ pub(super) fn verify_address(
             .text("."),
         details: vec![
             Rich::new()
+                .text("Or open ")
+                .url(format!("{}/account/verify#{token}", server.url()))
+                .text(" in a browser."),
+            Rich::new()
                 .text("Without fmsctl, send ")
                 .code(format!("POST /v1/auth/verify {{\"token\": \"{token}\"}}"))
                 .text(". For a new code, run ")
@@ -106,6 +114,10 @@ pub(super) fn confirm_new_address(
             .code(server.fmsctl(&["verify", token]))
             .text("."),
         details: vec![
+            Rich::new()
+                .text("Or open ")
+                .url(format!("{}/account/verify#{token}", server.url()))
+                .text(" in a browser."),
             "If you did not ask for this, ignore this mail: the account keeps its address.".into(),
         ],
     }

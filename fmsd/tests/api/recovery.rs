@@ -10,9 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::sharing_support::{wait_for_mails_to, ParsedMail};
 
-#[path = "recovery/reset.rs"]
 mod reset;
-#[path = "recovery/verify.rs"]
 mod verify;
 
 /// The app, with addresses to prove.

@@ -12,6 +12,7 @@
 //! spans owners, locks the rows it ends and skips those another transaction holds.
 //!
 //! `tree` holds the tree's queries, `uploads` the sessions', `garbage` the blobs to let go of,
+//! `trash` what a delete moved out of the tree (and the `TrashRepo` of this repo),
 //! `sharing` the directory, shares and links; `schema` and `sharing_schema` the tables
 //! (migrations in `migrations/files` and `migrations/files-postgres`, run at open).
 
@@ -40,6 +41,7 @@ mod garbage;
 mod schema;
 mod sharing;
 mod sharing_schema;
+mod trash;
 mod tree;
 mod uploads;
 

@@ -46,6 +46,10 @@ pub struct TrashEntry {
     pub purge_at: DateTime<Utc>,
     /// Who deleted it: the owner, or an editor of one of the owner's shares.
     pub trashed_by: Uuid,
+    /// The e-mail address of the editor who deleted it through a share; absent when the owner
+    /// did (or the editor's account is gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trashed_by_email: Option<String>,
 }
 
 /// `GET /v1/trash`: one page of the trash, newest first.

@@ -33,7 +33,7 @@ async fn list(client: &Client, output: Output) -> anyhow::Result<()> {
     if listing.items.is_empty() {
         return output.print_line("(the trash is empty)");
     }
-    let mut rows = vec![["ID", "KIND", "SIZE", "DELETED", "PURGED", "PATH"]
+    let mut rows = vec![["ID", "KIND", "SIZE", "DELETED", "PURGED", "BY", "PATH"]
         .map(str::to_owned)
         .to_vec()];
     rows.extend(listing.items.iter().map(|item| {
@@ -46,6 +46,9 @@ async fn list(client: &Client, output: Output) -> anyhow::Result<()> {
             human_bytes(item.size),
             local(item.trashed_at),
             local(item.purge_at),
+            item.trashed_by_email
+                .clone()
+                .unwrap_or_else(|| "you".to_owned()),
             item.path.clone(),
         ]
     }));

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{download_link, fetch, mkdir, names, sample_bytes, upload, url};
 use crate::helpers::{error_code, eventually, spawn_app, spawn_app_with, TestApp, TestUser};
-use crate::sharing_support::{in_share, share, status_and_text};
+use crate::sharing_support::{in_share, share, status_and_text, wait_for_event};
 
 /// `DELETE /v1/files` of `path` (recursively), into the trash or for good.
 async fn delete(app: &TestApp, user: &TestUser, path: &str, permanent: bool) -> Deleted {
@@ -137,6 +137,7 @@ async fn trash_lifecycle(app: &TestApp) {
         (trash_id, "/docs", "docs", 3200, 2, 2, ann.id)
     );
     assert_eq!(item.purge_at - item.trashed_at, Duration::days(30));
+    assert_eq!(item.trashed_by_email, None);
     let shown: TrashEntry = app
         .get(&format!("/v1/trash/{trash_id}"), token)
         .await
@@ -256,22 +257,23 @@ async fn trash_lifecycle_on_sqlite() {
     let app = spawn_app().await;
     trash_lifecycle(&app).await;
 
-    // Every step told the bus: trashed, restored, deleted from the trash.
-    let types: Vec<String> = app
-        .bus_envelopes()
-        .into_iter()
-        .map(|envelope| envelope.event_type)
-        .collect();
-    for expected in ["files.trashed", "files.restored", "files.deleted"] {
-        assert!(types.iter().any(|t| t == expected), "{expected}: {types:?}");
-    }
-    let from_trash = app
-        .bus_envelopes()
-        .into_iter()
-        .filter(|envelope| envelope.event_type == "files.deleted")
-        .filter(|envelope| envelope.payload["from_trash"] == json!(true))
-        .count();
-    assert_eq!(from_trash, 3);
+    // Every step told the bus: trashed, restored, deleted from the trash (three items).
+    wait_for_event(&app, "files.trashed", |e| e.payload["path"] == "/docs").await;
+    wait_for_event(&app, "files.restored", |e| {
+        e.payload["from"] == "/docs" && e.payload["path"] == "/docs (2)"
+    })
+    .await;
+    let from_trash = eventually(|| {
+        let n = app
+            .bus_envelopes()
+            .into_iter()
+            .filter(|envelope| envelope.event_type == "files.deleted")
+            .filter(|envelope| envelope.payload["from_trash"] == json!(true))
+            .count();
+        (n == 3).then_some(n)
+    })
+    .await;
+    assert_eq!(from_trash, Some(3));
 }
 
 /// A database of its own on the test PostgreSQL server, for the files store.
@@ -386,8 +388,12 @@ async fn an_editors_delete_goes_to_the_owners_trash() {
     let listing = trash(&app, &ann).await;
     assert_eq!(listing.items.len(), 1);
     assert_eq!(
-        (listing.items[0].path.as_str(), listing.items[0].trashed_by),
-        ("/team/plan.txt", bob.id)
+        (
+            listing.items[0].path.as_str(),
+            listing.items[0].trashed_by,
+            listing.items[0].trashed_by_email.as_deref()
+        ),
+        ("/team/plan.txt", bob.id, Some(bob.email.as_str()))
     );
     assert!(trash(&app, &bob).await.items.is_empty());
     let id = listing.items[0].id;
@@ -441,9 +447,12 @@ async fn an_editors_delete_goes_to_the_owners_trash() {
         .get(&in_share("/v1/files", shared.id, &[("path", "/")]), token)
         .await;
     assert_eq!(after.status(), StatusCode::NOT_FOUND);
-    let events = app.bus_envelopes();
-    assert!(events.iter().any(|e| e.event_type == "files.share_revoked"));
-    assert!(events.iter().any(|e| e.event_type == "files.link_revoked"));
+    // Their ends were told (the relay publishes the outbox soon after each commit).
+    wait_for_event(&app, "files.share_revoked", |e| {
+        e.payload["share_id"] == shared.id.to_string()
+    })
+    .await;
+    wait_for_event(&app, "files.link_revoked", |_| true).await;
 }
 
 #[tokio::test]

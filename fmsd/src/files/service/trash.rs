@@ -14,6 +14,8 @@
 //! `files.trashed` when an entry leaves the tree, `files.restored` when it comes back, and
 //! `files.deleted` (with `from_trash`) for each item deleted for good.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use common::events::{FileDeleted, FileRestored, FileTrashed, LinkRevoked, Outgoing};
 use uuid::Uuid;
@@ -174,6 +176,25 @@ impl FileService {
         item.trashed_at
             .checked_add_signed(Duration::days(i64::try_from(days).unwrap_or(0)))
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// The e-mail addresses of whoever deleted `items` other than `owner` (editors of the
+    /// owner's shares), from the directory; one who is no longer in it is left out.
+    pub async fn deleted_by(
+        &self,
+        owner: Uuid,
+        items: &[TrashItem],
+    ) -> Result<HashMap<Uuid, String>> {
+        let mut emails = HashMap::new();
+        for by in items.iter().map(|item| item.trashed_by) {
+            if by == owner || emails.contains_key(&by) {
+                continue;
+            }
+            if let Some(person) = self.sharing.person(by).await? {
+                emails.insert(by, person.email);
+            }
+        }
+        Ok(emails)
     }
 
     /// `owner`'s trash item `id`.

@@ -45,8 +45,8 @@ pub struct TrashQuery {
     limit: Option<u32>,
 }
 
-/// An item as the API shows it.
-fn trash_entry(files: &FileService, item: &TrashItem) -> TrashEntry {
+/// An item as the API shows it, with the e-mail of the editor who deleted it, if one did.
+fn trash_entry(files: &FileService, item: &TrashItem, by: Option<&String>) -> TrashEntry {
     TrashEntry {
         id: item.id,
         path: item.path.to_string(),
@@ -61,6 +61,7 @@ fn trash_entry(files: &FileService, item: &TrashItem) -> TrashEntry {
         trashed_at: item.trashed_at,
         purge_at: files.purge_at(item),
         trashed_by: item.trashed_by,
+        trashed_by_email: by.cloned(),
     }
 }
 
@@ -96,11 +97,15 @@ async fn list(
         .files
         .trash_page(caller.customer_id, query.cursor, limit)
         .await?;
+    let by = state
+        .files
+        .deleted_by(caller.customer_id, &page.items)
+        .await?;
     Ok(Json(TrashListing {
         items: page
             .items
             .iter()
-            .map(|item| trash_entry(&state.files, item))
+            .map(|item| trash_entry(&state.files, item, by.get(&item.trashed_by)))
             .collect(),
         next_cursor: page.next_cursor,
     }))
@@ -124,7 +129,15 @@ async fn show(
     PathParams(id): PathParams<Uuid>,
 ) -> Result<Json<TrashEntry>, ApiError> {
     let item = state.files.trash_item(caller.customer_id, id).await?;
-    Ok(Json(trash_entry(&state.files, &item)))
+    let by = state
+        .files
+        .deleted_by(caller.customer_id, std::slice::from_ref(&item))
+        .await?;
+    Ok(Json(trash_entry(
+        &state.files,
+        &item,
+        by.get(&item.trashed_by),
+    )))
 }
 
 /// Put an item back into the tree: where it was, or beside it as `name (2).ext` when that is

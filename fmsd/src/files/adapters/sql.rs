@@ -13,7 +13,7 @@
 //!
 //! `tree` holds the tree's queries, `uploads` the sessions', `garbage` the blobs to let go of,
 //! `trash` what a delete moved out of the tree (and the `TrashRepo` of this repo),
-//! `sharing` the directory, shares and links; `schema` and `sharing_schema` the tables
+//! `sharing` the directory, shares and links; `schema`, `sharing_schema` and `trash_schema` the tables
 //! (migrations in `migrations/files` and `migrations/files-postgres`, run at open).
 
 use std::sync::Arc;
@@ -42,6 +42,7 @@ mod schema;
 mod sharing;
 mod sharing_schema;
 mod trash;
+mod trash_schema;
 mod tree;
 mod uploads;
 

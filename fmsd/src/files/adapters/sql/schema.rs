@@ -67,39 +67,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// One row per trashed entry (see the `trash` migrations).
-    trash (id) {
-        id -> Text,
-        owner_id -> Text,
-        node_id -> Text,
-        path -> Text,
-        kind -> Text,
-        size -> BigInt,
-        n_files -> BigInt,
-        n_folders -> BigInt,
-        trashed_at -> BigInt,
-        trashed_by -> Text,
-    }
-}
-
-diesel::table! {
-    /// The rows of `nodes` a trashed entry took with it, as they were.
-    trashed_nodes (id) {
-        id -> Text,
-        trash_id -> Text,
-        owner_id -> Text,
-        path -> Text,
-        parent -> Text,
-        name -> Text,
-        kind -> Text,
-        size -> BigInt,
-        sha256 -> Nullable<Text>,
-        blob_key -> Nullable<Text>,
-        modified_at -> BigInt,
-    }
-}
-
-diesel::table! {
     deleted_owners (owner_id) {
         owner_id -> Text,
         deleted_at -> BigInt,

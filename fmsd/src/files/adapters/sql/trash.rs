@@ -12,113 +12,22 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{self, micros, nodes, trash, trashed_nodes, NodeRow, FILE, FOLDER};
+use super::schema::{self, micros, nodes, NodeRow, FILE, FOLDER};
+use super::trash_schema::{trash, trashed_nodes, TrashRow, TrashedNodeRow};
 use super::tree::{self, ensure_owner_active, new_folder, remove_rows};
 use super::SqlFileRepo;
 use crate::db::dialect::{lock_owner, per_engine};
 use crate::db::{map_error, outbox, DbConnection};
 use crate::error::{Error, Result};
 use crate::files::domain::{
-    restore_candidate, NodeKind, RemotePath, Removal, RestoreTarget, Restored, TrashItem,
-    TrashPurge, TrashSelection, Trashed, MAX_RESTORE_NAMES,
+    restore_candidate, RemotePath, Removal, RestoreTarget, Restored, TrashItem, TrashPurge,
+    TrashSelection, Trashed, MAX_RESTORE_NAMES,
 };
 use crate::files::ports::{EventsFor, TrashRepo};
 
 /// Rows per multi-row insert or `IN` list: 11 columns each stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters.
 const BATCH: usize = 500;
-
-/// A row of `trash`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = trash, check_for_backend(diesel::sqlite::Sqlite))]
-#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
-struct TrashRow {
-    id: String,
-    owner_id: String,
-    node_id: String,
-    path: String,
-    kind: String,
-    size: i64,
-    n_files: i64,
-    n_folders: i64,
-    trashed_at: i64,
-    trashed_by: String,
-}
-
-/// A row of `trashed_nodes`: a row of `nodes` as it was, with the item it went with.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = trashed_nodes, check_for_backend(diesel::sqlite::Sqlite))]
-#[cfg_attr(feature = "postgres", diesel(check_for_backend(diesel::pg::Pg)))]
-struct TrashedNodeRow {
-    id: String,
-    trash_id: String,
-    owner_id: String,
-    path: String,
-    parent: String,
-    name: String,
-    kind: String,
-    size: i64,
-    sha256: Option<String>,
-    blob_key: Option<String>,
-    modified_at: i64,
-}
-
-impl TrashRow {
-    /// The item the row holds.
-    fn into_item(self) -> Result<TrashItem> {
-        Ok(TrashItem {
-            id: schema::uuid(&self.id)?,
-            owner: schema::uuid(&self.owner_id)?,
-            node_id: schema::uuid(&self.node_id)?,
-            path: schema::path(&self.path)?,
-            kind: match self.kind.as_str() {
-                FILE => NodeKind::File,
-                FOLDER => NodeKind::Folder,
-                other => return Err(schema::corrupt("kind", other)),
-            },
-            size: schema::size(self.size)?,
-            n_files: schema::size(self.n_files)?,
-            n_folders: schema::size(self.n_folders)?,
-            trashed_at: schema::time(self.trashed_at)?,
-            trashed_by: schema::uuid(&self.trashed_by)?,
-        })
-    }
-}
-
-impl TrashedNodeRow {
-    /// The row `row` of `nodes`, kept under the trash item `trash_id`.
-    fn kept(row: NodeRow, trash_id: &str) -> Self {
-        Self {
-            id: row.id,
-            trash_id: trash_id.to_owned(),
-            owner_id: row.owner_id,
-            path: row.path,
-            parent: row.parent,
-            name: row.name,
-            kind: row.kind,
-            size: row.size,
-            sha256: row.sha256,
-            blob_key: row.blob_key,
-            modified_at: row.modified_at,
-        }
-    }
-
-    /// The row as it was in `nodes`.
-    fn into_node_row(self) -> NodeRow {
-        NodeRow {
-            id: self.id,
-            owner_id: self.owner_id,
-            path: self.path,
-            parent: self.parent,
-            name: self.name,
-            kind: self.kind,
-            size: self.size,
-            sha256: self.sha256,
-            blob_key: self.blob_key,
-            modified_at: self.modified_at,
-        }
-    }
-}
 
 /// Moves the entry at `path` with its subtree into the trash, as
 /// [`crate::files::ports::TrashRepo::trash_entry`] says.

@@ -166,8 +166,19 @@ fn rm_goes_to_the_trash_and_comes_back_byte_for_byte() {
         before - size
     );
 
-    // A folder goes whole; trash rm deletes one item for good, trash empty the rest.
+    // A folder goes whole (a file inside it is restored with it, not alone); trash rm
+    // deletes one item for good, trash empty the rest.
     fmsctl.run(&["rm", "-r", "/docs"]).ok();
+    let inside = fmsctl
+        .run(&["trash", "restore", "/docs/report.pdf"])
+        .expect_code(4);
+    assert!(
+        inside
+            .stderr
+            .contains("inside /docs, which is in the trash"),
+        "{}",
+        inside.stderr
+    );
     fmsctl.run(&["mkdir", "/scratch"]).ok();
     fmsctl.run(&["rm", "/scratch"]).ok();
     let items = trash_items(&fmsctl);

@@ -75,12 +75,26 @@ async fn find(client: &Client, named: &str) -> anyhow::Result<(TrashEntry, usize
     }
     let path = remote_path::normalize(named);
     // Newest first, as the server lists them.
-    let mut from_there = items.into_iter().filter(|item| item.path == path);
-    let newest = from_there.next().ok_or_else(|| {
-        NotFoundError(format!(
-            "nothing deleted from {path} is in the trash; `fmsctl trash ls` lists it"
-        ))
-    })?;
+    let (from_there, others): (Vec<TrashEntry>, Vec<TrashEntry>) =
+        items.into_iter().partition(|item| item.path == path);
+    let mut from_there = from_there.into_iter();
+    let Some(newest) = from_there.next() else {
+        // A folder goes into the trash whole and comes back whole.
+        let inside = others
+            .iter()
+            .find(|item| path.starts_with(&format!("{}/", item.path)));
+        return Err(match inside {
+            Some(folder) => NotFoundError(format!(
+                "{path} is inside {}, which is in the trash as a whole; restore that \
+                 (`fmsctl trash restore {}`)",
+                folder.path, folder.id
+            )),
+            None => NotFoundError(format!(
+                "nothing deleted from {path} is in the trash; `fmsctl trash ls` lists it"
+            )),
+        }
+        .into());
+    };
     Ok((newest, from_there.count()))
 }
 

@@ -140,7 +140,7 @@ diff -r "$work/small" "$work/curl-1" >/dev/null || { echo "bench: curl did not b
 
 if [ "$mode" = s3 ]; then
   env -u AWS_CA_BUNDLE rclone purge "bench:$FMS_TEST_S3_BUCKET/bench-$$-tools" >/dev/null 2>&1 || true
-  for round in $(seq "$rounds"); do "$bin/fmsctl" -q rm -r "/round-$round" >/dev/null || true; done
+  for round in $(seq "$rounds"); do "$bin/fmsctl" -q rm -r --permanent "/round-$round" >/dev/null || true; done
 fi
 
 kill -TERM "$fmsd_pid" 2>/dev/null || true

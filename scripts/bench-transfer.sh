@@ -146,7 +146,7 @@ else
   "$FMS_TEST_AWS" --endpoint-url "$FMS_TEST_S3_ENDPOINT" --only-show-errors s3 cp "$s3_prefix/aws.bin" "$work/aws-down.bin"
   t_aws_down=$(python3 -c "print($(now) - $start)")
   env -u AWS_CA_BUNDLE rclone purge "bench:$FMS_TEST_S3_BUCKET/bench-$$-tools" >/dev/null 2>&1 || true
-  "$bin/fmsctl" -q rm /big.bin >/dev/null || true
+  "$bin/fmsctl" -q rm --permanent /big.bin >/dev/null || true
 fi
 
 kill -TERM "$fmsd_child" 2>/dev/null || true

@@ -12,7 +12,7 @@
 //! | `POST /v1/me/password` | [`ChangePasswordRequest`] | 204; every other session and every app token ends |
 //! | `GET /v1/files?path=&cursor=&limit=` | | [`Listing`] |
 //! | `GET /v1/files/metadata?path=` | | [`Entry`] |
-//! | `DELETE /v1/files?path=&recursive=` | | [`Deleted`] |
+//! | `DELETE /v1/files?path=&recursive=&permanent=` | | [`Deleted`]: into the trash, or for good with `permanent=true` |
 //! | `POST /v1/folders` | [`MkdirRequest`] | 201 [`Entry`] |
 //! | `POST /v1/files/move` | [`MoveRequest`] | [`Entry`] |
 //! | `GET /v1/usage` | | [`Usage`] |
@@ -31,7 +31,8 @@
 //! | `GET /openapi.json` | | the OpenAPI 3.1 document of all of the above but the blob URLs |
 //!
 //! Sharing (shares with customers, links, `/s/{token}`) is in [`sharing`]; app tokens
-//! (`/v1/tokens`) are in [`tokens`]; password reset and address verification in [`recovery`].
+//! (`/v1/tokens`) are in [`tokens`]; password reset and address verification in [`recovery`];
+//! the trash (`/v1/trash`) is in [`trash`].
 //!
 //! Every error is [`ErrorBody`]: `{"error": {"code": "...", "message": "..."}}`.
 
@@ -48,11 +49,13 @@ pub mod recovery;
 pub mod schemas;
 pub mod sharing;
 pub mod tokens;
+pub mod trash;
 pub use batch::*;
 pub use parts::*;
 pub use recovery::*;
 pub use sharing::*;
 pub use tokens::*;
+pub use trash::*;
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,16 +292,25 @@ pub struct Listing {
     pub next_cursor: Option<String>,
 }
 
-/// `DELETE /v1/files`: what went.
+/// `DELETE /v1/files`: what went, into the owner's trash or (`permanent=true`) for good.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deleted {
-    /// Files removed.
+    /// Files removed from the tree.
     pub n_files: u64,
-    /// Folders removed.
+    /// Folders removed from the tree.
     pub n_folders: u64,
-    /// Bytes freed.
+    /// Bytes freed from the quota: 0 when the entry went into the trash, whose bytes still count.
     pub bytes_freed: u64,
+    /// Whether the entry went into the owner's trash (it can be restored from there).
+    #[serde(default)]
+    pub trashed: bool,
+    /// Its id in the trash (`POST /v1/trash/{id}/restore`), when it went there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trash_id: Option<Uuid>,
+    /// Bytes of its files now in the trash (0 for a permanent delete).
+    #[serde(default)]
+    pub bytes_trashed: u64,
 }
 
 /// `POST /v1/folders`.
@@ -343,12 +355,18 @@ pub struct CopyRequest {
     pub overwrite: Overwrite,
 }
 
-/// `GET /v1/usage`.
+/// `GET /v1/usage`. The quota holds `used_bytes + trash_bytes + reserved_bytes`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
-    /// Bytes in stored files.
+    /// Bytes in the files of the tree (the trash not included).
     pub used_bytes: u64,
+    /// Bytes in the files of the trash: they count against the quota until deleted for good.
+    #[serde(default)]
+    pub trash_bytes: u64,
+    /// Items in the trash.
+    #[serde(default)]
+    pub n_trashed: u64,
     /// Bytes reserved by uploads in progress.
     pub reserved_bytes: u64,
     /// The quota.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 pub mod topics {
     /// Events about customers: registered, password changed, deleted.
     pub const CUSTOMERS: &str = "fms.customers.v1";
-    /// Events about files: uploaded, moved, deleted, shared, links, quota.
+    /// Events about files: uploaded, moved, trashed, restored, deleted, shared, links, quota.
     pub const FILES: &str = "fms.files.v1";
     /// Every topic, for brokers that need them created up front.
     pub const ALL: &[&str] = &[CUSTOMERS, FILES];
@@ -332,19 +332,68 @@ pub struct FileMoved {
 }
 event!(FileMoved, topics::FILES, "files.moved", owner_id);
 
-/// A file or folder (with everything in it) was deleted.
+/// A file or folder (with everything in it) was deleted for good: its bytes are gone. Either
+/// straight from the tree (a permanent delete) or from the trash (deleted there, the trash
+/// emptied, or purged after `files.trash_retention_days`), which `from_trash` tells; an entry
+/// that went into the trash first left the tree with [`FileTrashed`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileDeleted {
     /// The owner.
     pub owner_id: Uuid,
-    /// The path it had.
+    /// The path it had in the tree (for an item of the trash: where it was deleted from).
     pub path: String,
     /// How many files went with it.
     pub n_files: u64,
     /// How many bytes were freed.
     pub bytes_freed: u64,
+    /// Whether it was an item of the trash (so it had left the tree before).
+    #[serde(default)]
+    pub from_trash: bool,
 }
 event!(FileDeleted, topics::FILES, "files.deleted", owner_id);
+
+/// A file or folder (with everything in it) was deleted into its owner's trash: it left the
+/// tree, its shares and links ended, and its bytes still count against the quota until it is
+/// restored ([`FileRestored`]) or deleted for good ([`FileDeleted`] with `from_trash`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileTrashed {
+    /// The owner, whose trash holds it.
+    pub owner_id: Uuid,
+    /// Its id in the trash.
+    pub trash_id: Uuid,
+    /// The path it had.
+    pub path: String,
+    /// `file` or `folder`.
+    pub kind: String,
+    /// How many files it holds (1 for a file).
+    pub n_files: u64,
+    /// Bytes of its files.
+    pub size: u64,
+    /// Who deleted it: the owner, or an editor of a share.
+    pub trashed_by: Uuid,
+}
+event!(FileTrashed, topics::FILES, "files.trashed", owner_id);
+
+/// An item of the trash was put back into its owner's tree (without the shares and links it
+/// had).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRestored {
+    /// The owner.
+    pub owner_id: Uuid,
+    /// Its id in the trash, which it left.
+    pub trash_id: Uuid,
+    /// The path it was deleted from.
+    pub from: String,
+    /// The path it has now (the same, a numbered name beside it, or the one asked for).
+    pub path: String,
+    /// `file` or `folder`.
+    pub kind: String,
+    /// How many files it holds.
+    pub n_files: u64,
+    /// Bytes of its files.
+    pub size: u64,
+}
+event!(FileRestored, topics::FILES, "files.restored", owner_id);
 
 /// Everything a former customer stored was purged after their account was deleted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

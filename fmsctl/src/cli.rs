@@ -96,8 +96,10 @@ pub enum Command {
     Mv(MvArgs),
     /// Copy a file, or a folder with -r, on the server (no bytes through this machine)
     Cp(CpArgs),
-    /// Delete a file, or a folder with -r
+    /// Delete a file, or a folder with -r: into the trash, or for good with --permanent
     Rm(RmArgs),
+    /// List the trash (what `rm` deleted), restore from it, delete from it for good, empty it
+    Trash(TrashArgs),
     /// Show storage used and the quota
     #[command(after_help = "Examples:\n  fmsctl usage\n  fmsctl --json usage | jq .used_bytes")]
     Usage,
@@ -496,7 +498,7 @@ pub struct CpArgs {
 /// `fmsctl rm`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  fmsctl rm /old.txt\n  fmsctl rm -r /projects/2019\n  fmsctl rm '/logs/*.gz'"
+    after_help = "Examples:\n  fmsctl rm /old.txt\n  fmsctl rm -r /projects/2019\n  fmsctl rm '/logs/*.gz'\n  fmsctl rm --permanent /huge.iso\n\nA deleted file or folder goes into the trash (`fmsctl trash`), from where\n`fmsctl trash restore PATH` brings it back; --permanent skips it."
 )]
 pub struct RmArgs {
     /// What to delete: a path, or a quoted pattern (`'/logs/*.gz'`)
@@ -504,6 +506,56 @@ pub struct RmArgs {
     /// Delete a folder and everything in it
     #[arg(short, long)]
     pub recursive: bool,
+    /// Delete for good at once, skipping the trash (only in your own files: inside a share
+    /// a delete always goes to the owner's trash)
+    #[arg(long)]
+    pub permanent: bool,
+}
+
+/// `fmsctl trash`: without an action, `ls`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  fmsctl trash\n  fmsctl trash restore /report.pdf\n  fmsctl trash restore 0193a1b2-… --to /restored/report.pdf\n  fmsctl trash rm 0193a1b2-…\n  fmsctl trash empty\n\nDeleted items stay in the trash, counting against the quota, for the server's\nfiles.trash_retention_days (30 by default); then they are deleted for good."
+)]
+pub struct TrashArgs {
+    /// What to do; `ls` when left out
+    #[command(subcommand)]
+    pub action: Option<TrashAction>,
+}
+
+/// `fmsctl trash ls|restore|rm|empty`.
+#[derive(Debug, Subcommand)]
+pub enum TrashAction {
+    /// List the trash, newest first
+    #[command(
+        after_help = "Examples:\n  fmsctl trash ls\n  fmsctl --json trash ls | jq -r '.items[].path'"
+    )]
+    Ls,
+    /// Put an item back where it was (beside it as `name (2).ext` when that path is taken), or
+    /// at --to; missing parent folders are made again
+    #[command(
+        after_help = "Examples:\n  fmsctl trash restore /report.pdf\n  fmsctl trash restore 0193a1b2-… --to /old/report.pdf"
+    )]
+    Restore {
+        /// The item: the path it was deleted from (the newest item from there), or its id
+        #[arg(value_name = "PATH|ID")]
+        item: String,
+        /// Restore it exactly here instead (the path must be free)
+        #[arg(long, value_name = "PATH")]
+        to: Option<String>,
+    },
+    /// Delete an item of the trash for good
+    #[command(
+        after_help = "Examples:\n  fmsctl trash rm 0193a1b2-…\n  fmsctl trash rm /report.pdf"
+    )]
+    Rm {
+        /// The item: its id, or the path it was deleted from (the newest item from there)
+        #[arg(value_name = "ID|PATH")]
+        item: String,
+    },
+    /// Delete everything in the trash for good
+    #[command(after_help = "Examples:\n  fmsctl trash empty")]
+    Empty,
 }
 
 /// `fmsctl share`. The link options conflict with `--with` rather than require `--link`: one

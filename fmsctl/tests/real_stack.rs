@@ -84,10 +84,13 @@ fn files_flow_through_s3_events_through_kafka_and_mail_through_smtp() {
         .ok();
     assert_same_file(&big, &copy);
 
+    // In the trash the object stays; emptying the trash frees it.
     fmsctl.run(&["rm", "/big.bin"]).ok();
+    assert_eq!(stack.s3_objects().len(), 1, "the trash lost the S3 object");
+    fmsctl.run(&["trash", "empty"]).ok();
     assert!(
         eventually(Duration::from_secs(10), || stack.s3_objects().is_empty()),
-        "rm did not free the S3 object"
+        "emptying the trash did not free the S3 object"
     );
 
     // The events, as an independent Kafka client sees them.

@@ -279,6 +279,9 @@ pub struct FilesSettings {
     pub link_pending_uploads: u32,
     /// See `link_pending_uploads`.
     pub link_pending_bytes: u64,
+    /// Days a deleted entry stays in its owner's trash (counting against the quota) before the
+    /// sweep deletes it for good; 0 purges it at the first sweep after the delete.
+    pub trash_retention_days: u64,
 }
 
 /// The HTTP front door.
@@ -379,6 +382,7 @@ impl Default for FilesSettings {
             link_default_ttl_secs: 7 * 24 * 3600,
             link_max_ttl_secs: 90 * 24 * 3600,
             link_password_attempts_per_minute: 5,
+            trash_retention_days: 30,
         }
     }
 }

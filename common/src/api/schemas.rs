@@ -92,6 +92,14 @@ pub fn item_path() -> Object {
         .build()
 }
 
+/// A path other than the root that may be left out.
+pub fn optional_item_path() -> Object {
+    text(true, "An absolute path other than `/`, e.g. `/photos/a.jpg`; at most 4096 bytes, each segment at most 255")
+        .pattern(Some(ITEM_PATH_PATTERN))
+        .max_length(Some(4096))
+        .build()
+}
+
 /// A cursor that may be left out.
 pub fn optional_cursor() -> Object {
     text(true, "The `next_cursor` of the previous page")

@@ -37,20 +37,25 @@ impl Client {
             .await
     }
 
-    /// `DELETE /v1/files`.
+    /// `DELETE /v1/files`: into the owner's trash, or for good with `permanent`.
     pub async fn delete(
         &self,
         tree: Tree,
         path: &str,
         recursive: bool,
+        permanent: bool,
     ) -> Result<Deleted, ClientError> {
         let url = self.endpoint("/v1/files");
-        let recursive = if recursive { "true" } else { "false" };
+        let flag = |on: bool| if on { "true" } else { "false" };
         let tree_query = tree.query();
         let response = self
             .send_authed(|http| {
                 http.delete(&url)
-                    .query(&[("path", path), ("recursive", recursive)])
+                    .query(&[
+                        ("path", path),
+                        ("recursive", flag(recursive)),
+                        ("permanent", flag(permanent)),
+                    ])
                     .query(&tree_query)
             })
             .await?;

@@ -23,6 +23,7 @@ mod session;
 mod sharing;
 mod targets;
 mod tokens;
+mod trash;
 
 use std::time::Duration;
 

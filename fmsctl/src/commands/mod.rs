@@ -26,6 +26,7 @@ mod shares;
 mod stat;
 mod sync;
 mod token;
+mod trash;
 mod unshare;
 mod upload;
 mod uploads;
@@ -78,6 +79,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<()> {
         Command::Mv(args) => mv::run(&client, output, args).await,
         Command::Cp(args) => cp::run(&client, output, args).await,
         Command::Rm(args) => rm::run(&client, output, args).await,
+        Command::Trash(args) => trash::run(&client, output, args).await,
         Command::Usage => usage::run(&client, output).await,
         Command::Uploads(args) => uploads::run(&client, output, args).await,
         Command::Share(args) => share::run(&client, output, args).await,

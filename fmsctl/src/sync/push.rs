@@ -49,9 +49,10 @@ impl Push<'_> {
         for deletion in &plan.deletions {
             let remote = remote_join(&self.remote_root, &deletion.path);
             let label = self.shown.path(&remote);
+            // Into the owner's trash, as `rm` does: a sync's deletions can be undone.
             match self
                 .client
-                .delete(self.tree, &remote, true)
+                .delete(self.tree, &remote, true, false)
                 .await
                 .at_path(&label)
             {

@@ -28,7 +28,7 @@ use crate::bus::relay;
 use crate::clock::{Clock, SystemClock};
 use crate::customers::service::CustomerService;
 use crate::customers::tokens::TokenIssuer;
-use crate::files::service::FileService;
+use crate::files::service::{FileService, FileStores};
 use crate::gateway::auth::TokenVerifier;
 use crate::gateway::client::Forwarding;
 use crate::gateway::server::ConnectionLimits;
@@ -135,26 +135,28 @@ impl App {
 
         // Files.
         let files_wake = Arc::new(Notify::new());
-        let (file_store, sharing_store, dav_store) =
+        let (file_store, sharing_store, dav_store, trash_store) =
             wiring::files(&settings, files_wake.clone()).await?;
         let signer = UrlSigner::load_or_create(&keys.join("url-signing.key"), public_url.clone())?;
         let unlocks = gateway::pages::unlock::Unlocks::new(signer.clone());
         let blob_store = wiring::blobs(&settings, signer).await?;
         let disk = Arc::new(wiring::disk_space(&settings)?);
-        let files = Arc::new(
-            FileService::new(
-                file_store.port.clone(),
-                blob_store.port.clone(),
-                sharing_store,
-                dav_store,
-                clock.clone(),
-                settings.files.clone(),
-                disk.clone(),
-            )
-            .requiring_verified_addresses(
-                settings.auth.email_verification == crate::settings::EmailVerification::Required,
-            ),
-        );
+        let stores = FileStores {
+            repo: file_store.port.clone(),
+            sharing: sharing_store,
+            dav: dav_store,
+            trash: trash_store,
+        };
+        let files = Arc::new(FileService::new(
+            stores,
+            blob_store.port.clone(),
+            clock.clone(),
+            settings.files.clone(),
+            disk.clone(),
+        )
+        .requiring_verified_addresses(
+            settings.auth.email_verification == crate::settings::EmailVerification::Required,
+        ));
 
         // Notifications.
         let notification_store = wiring::notifications(&settings).await?;

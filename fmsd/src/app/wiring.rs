@@ -13,7 +13,7 @@ use crate::customers::adapters::sqlite::SqliteCustomerRepo;
 use crate::customers::ports::CustomerRepo;
 use crate::files::adapters::local_fs::LocalBlobStore;
 use crate::files::adapters::sql::SqlFileRepo;
-use crate::files::ports::{BlobStore, DavRepo, FileRepo, SharingRepo};
+use crate::files::ports::{BlobStore, DavRepo, FileRepo, SharingRepo, TrashRepo};
 use crate::health::Probe;
 use crate::limits::adapters::memory::MemoryRateLimitStore;
 use crate::limits::adapters::sql::SqlRateLimitStore;
@@ -114,7 +114,12 @@ pub async fn customers(
 pub async fn files(
     settings: &Settings,
     wake: Arc<Notify>,
-) -> anyhow::Result<(Wired<dyn FileRepo>, Arc<dyn SharingRepo>, Arc<dyn DavRepo>)> {
+) -> anyhow::Result<(
+    Wired<dyn FileRepo>,
+    Arc<dyn SharingRepo>,
+    Arc<dyn DavRepo>,
+    Arc<dyn TrashRepo>,
+)> {
     let url = store(settings, "files", &settings.stores.files)?;
     let repo = Arc::new(SqlFileRepo::open(&url, wake).await?);
     let wired: Wired<dyn FileRepo> = Wired {
@@ -122,7 +127,7 @@ pub async fn files(
         probe: repo.clone(),
         port: repo.clone(),
     };
-    Ok((wired, repo.clone(), repo))
+    Ok((wired, repo.clone(), repo.clone(), repo))
 }
 
 /// The blob store from `stores.blobs`.

@@ -16,6 +16,7 @@ mod disposition;
 mod names;
 mod records;
 mod sharing;
+mod trash;
 
 pub use dav::{first_conflict, DavLockRecord, DeadProp};
 pub use disposition::content_disposition;
@@ -24,6 +25,10 @@ pub use records::{
     UsageCounts,
 };
 pub use sharing::{Link, LinkMode, LinkToken, Person, Role, Share};
+pub use trash::{
+    numbered_name, restore_candidate, split_extension, RestoreTarget, Restored, TrashItem,
+    TrashPurge, TrashSelection, Trashed, MAX_RESTORE_NAMES,
+};
 
 /// An absolute path in one owner's tree: `/` or `/a/b`, with no `.`, `..` or empty segment,
 /// no control character or bidirectional control, in NFC, at most [`RemotePath::MAX_BYTES`]

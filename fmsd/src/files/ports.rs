@@ -1,5 +1,6 @@
 //! The stores the files service needs, in its own words: [`FileRepo`] for the tree and the
-//! upload sessions, [`BlobStore`] for the bytes.
+//! upload sessions, [`TrashRepo`] for what a delete moved out of the tree, [`BlobStore`] for
+//! the bytes.
 //!
 //! The repo's writes are whole use-case steps, each one transaction that re-checks its own
 //! preconditions, so a PostgreSQL adapter gives the same guarantees as the SQLite one. The blob
@@ -26,9 +27,11 @@ use crate::error::{Error, Result};
 
 mod dav;
 mod sharing;
+mod trash;
 
 pub use dav::DavRepo;
 pub use sharing::SharingRepo;
+pub use trash::TrashRepo;
 
 /// Builds the events of a change from its outcome, inside the change's transaction.
 pub type EventsFor<T> = Box<dyn FnOnce(&T) -> Vec<Outgoing> + Send>;

@@ -3,7 +3,7 @@
 //! URLs in `blobs`, the purge of a deleted owner in `purge`, and the same use cases seen from
 //! inside a share in `scoped`, the sessions that hold an owner's quota (listed, ended with the
 //! share or link they came through, swept when idle) in `holders`, many uploads created and
-//! completed at once in `batch`.
+//! completed at once in `batch`, the trash a delete moves entries into in `trash`.
 //!
 //! Every use case is scoped by the caller's id and refuses an owner whose account was deleted,
 //! so a still-valid access token of a deleted customer gets 401. Blob clean-up happens after
@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::domain::{
     Cursor, Garbage, Node, PageLimit, RemotePath, Removal, Sha256Hex, UsageCounts,
 };
-use super::ports::{BlobStore, DavRepo, FileRepo, SharingRepo};
+use super::ports::{BlobStore, DavRepo, FileRepo, SharingRepo, TrashRepo};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::settings::FilesSettings;
@@ -40,6 +40,7 @@ mod purge;
 mod scoped;
 mod shares;
 mod through;
+mod trash;
 mod uploads;
 
 #[cfg(test)]
@@ -49,8 +50,9 @@ pub use batch::MAX_BATCH;
 pub use holders::{HeldUpload, StartedThrough};
 pub use links::{LinkView, NewLink};
 pub use public_links::{Archive, ArchiveEntry, OpenLink};
-pub use scoped::{NewUpload, ScopedFiles};
+pub use scoped::{DeleteMode, Deletion, NewUpload, ScopedFiles};
 pub use shares::{Scope, ShareView};
+pub use trash::TrashPage;
 pub use uploads::{CreateUpload, PartView, UploadView};
 
 /// How many sessions or garbage items one sweep step handles.
@@ -69,6 +71,8 @@ pub struct FileService {
     sharing: Arc<dyn SharingRepo>,
     /// WebDAV's dead properties and locks.
     dav: Arc<dyn DavRepo>,
+    /// What deletes moved out of the tree.
+    trash: Arc<dyn TrashRepo>,
     /// Time, injectable so tests can expire URLs and sessions.
     clock: Arc<dyn Clock>,
     /// Quota, part size, lifetimes.
@@ -125,22 +129,34 @@ pub struct DownloadTicket {
     pub name: String,
 }
 
+/// The stores of the files database the service works on (one SQL repo serves them all).
+#[derive(Clone)]
+pub struct FileStores {
+    /// Folders, files, sessions.
+    pub repo: Arc<dyn FileRepo>,
+    /// The directory of customers, shares and links.
+    pub sharing: Arc<dyn SharingRepo>,
+    /// WebDAV's dead properties and locks.
+    pub dav: Arc<dyn DavRepo>,
+    /// The trash.
+    pub trash: Arc<dyn TrashRepo>,
+}
+
 impl FileService {
-    /// The service over `repo`, `blobs` and `sharing`.
+    /// The service over `stores` and `blobs`.
     pub fn new(
-        repo: Arc<dyn FileRepo>,
+        stores: FileStores,
         blobs: Arc<dyn BlobStore>,
-        sharing: Arc<dyn SharingRepo>,
-        dav: Arc<dyn DavRepo>,
         clock: Arc<dyn Clock>,
         settings: FilesSettings,
         space: Arc<DiskSpace>,
     ) -> Self {
         Self {
-            repo,
+            repo: stores.repo,
             blobs,
-            sharing,
-            dav,
+            sharing: stores.sharing,
+            dav: stores.dav,
+            trash: stores.trash,
             clock,
             settings,
             link_completes: tokio::sync::Mutex::new(()),
@@ -260,7 +276,8 @@ impl FileService {
             .await
     }
 
-    /// Deletes the entry at `path`; a non-empty folder only when `recursive`. The shares and
+    /// Deletes the entry at `path` for good, skipping the trash ([`FileService::trash`] is what
+    /// a delete does by default); a non-empty folder only when `recursive`. The shares and
     /// links of what it removes go with it, each one's end told.
     #[tracing::instrument(skip(self))]
     pub async fn delete(&self, owner: Uuid, path: &RemotePath, recursive: bool) -> Result<Removal> {
@@ -278,6 +295,7 @@ impl FileService {
                     path: deleted_path,
                     n_files: removal.n_files,
                     bytes_freed: removal.bytes_freed,
+                    from_trash: false,
                 })];
                 events.extend(
                     removal
@@ -348,8 +366,8 @@ impl FileService {
         })
     }
 
-    /// Ends expired upload sessions, frees their staging, retries failed clean-ups, drops
-    /// stagings no session knows and warns the owners of links about to expire; returns how
+    /// Ends expired upload sessions, frees their staging, purges the trash past its retention,
+    /// retries failed clean-ups, drops stagings no session knows and warns the owners of links about to expire; returns how
     /// many sessions ended.
     #[tracing::instrument(skip(self))]
     pub async fn sweep_expired_uploads(&self) -> Result<u64> {
@@ -367,6 +385,7 @@ impl FileService {
             }
         }
         n_swept += self.end_quiet_uploads(now).await?;
+        self.purge_expired_trash(now).await?;
         // Garbage a failed clean-up left; stop at the first batch that makes no progress.
         loop {
             let garbage = self.repo.pending_garbage(SWEEP_BATCH).await?;

@@ -133,6 +133,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::shares::router())
         .merge(routes::links::router())
         .merge(routes::tokens::router())
+        .merge(routes::trash::router())
         .merge(routes::public_links::router())
 }
 

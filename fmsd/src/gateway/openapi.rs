@@ -61,6 +61,7 @@ pub const BEARER: &str = "bearer";
         (name = "shares", description = "Items shared with other customers"),
         (name = "links", description = "Links, as their owner manages them"),
         (name = "tokens", description = "App tokens for scripts and WebDAV clients"),
+        (name = "trash", description = "What deletes moved out of the caller's tree: restore, delete for good, empty"),
         (name = "public links", description = "What a link leads to, without login"),
         (name = "health", description = "Liveness, readiness, keys and this document"),
     )

@@ -254,7 +254,7 @@ async fn on_a_disk_something_else_filled_writes_answer_507_and_deleting_still_wo
     );
     let response = app
         .delete(
-            &url("/v1/files", &[("path", "/big.bin")]),
+            &url("/v1/files", &[("path", "/big.bin"), ("permanent", "true")]),
             Some(&user.token),
             None,
         )

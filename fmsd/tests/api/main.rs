@@ -45,6 +45,7 @@ mod shared_access;
 mod shares;
 mod sharing_support;
 mod stack_config;
+mod trash;
 mod tree;
 mod upload_batches;
 mod upload_lifecycle;

@@ -94,6 +94,7 @@ async fn move_renames_a_file_and_carries_a_folder_with_its_subtree() {
     }
 }
 
+/// With `permanent=true` a delete skips the trash: the bytes and blobs go at once.
 #[tokio::test]
 async fn delete_needs_recursive_for_a_non_empty_folder() {
     let app = spawn_app().await;
@@ -118,7 +119,10 @@ async fn delete_needs_recursive_for_a_non_empty_folder() {
 
     let response = app
         .delete(
-            &url("/v1/files", &[("path", "/d"), ("recursive", "true")]),
+            &url(
+                "/v1/files",
+                &[("path", "/d"), ("recursive", "true"), ("permanent", "true")],
+            ),
             token,
             None,
         )
@@ -131,14 +135,22 @@ async fn delete_needs_recursive_for_a_non_empty_folder() {
     );
 
     let deleted: Deleted = app
-        .delete(&url("/v1/files", &[("path", "/empty")]), token, None)
+        .delete(
+            &url("/v1/files", &[("path", "/empty"), ("permanent", "true")]),
+            token,
+            None,
+        )
         .await
         .json()
         .await
         .expect("a JSON body");
     assert_eq!((deleted.n_files, deleted.n_folders), (0, 1));
     let deleted: Deleted = app
-        .delete(&url("/v1/files", &[("path", "/file")]), token, None)
+        .delete(
+            &url("/v1/files", &[("path", "/file"), ("permanent", "true")]),
+            token,
+            None,
+        )
         .await
         .json()
         .await

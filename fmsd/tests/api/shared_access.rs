@@ -254,12 +254,22 @@ async fn an_editor_writes_inside_the_share_on_the_owners_quota() {
         .await;
     let (status, text) = status_and_text(response).await;
     assert_eq!(status, StatusCode::OK, "{text}");
+    // An editor's delete goes into the owner's trash: out of the tree, still in the quota.
     let deleted: Deleted = serde_json::from_str(&text).unwrap();
     assert_eq!(
-        (deleted.n_files, deleted.bytes_freed),
-        (1, bytes.len() as u64)
+        (
+            deleted.n_files,
+            deleted.trashed,
+            deleted.bytes_freed,
+            deleted.bytes_trashed
+        ),
+        (1, true, 0, bytes.len() as u64)
     );
-    assert_eq!(usage(&app, &ann).await.used_bytes, before);
+    let after = usage(&app, &ann).await;
+    assert_eq!(
+        (after.used_bytes, after.trash_bytes),
+        (before, bytes.len() as u64)
+    );
 
     // The shared item itself cannot be deleted or moved by the recipient.
     let root_delete = app

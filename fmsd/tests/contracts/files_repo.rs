@@ -299,6 +299,7 @@ pub async fn file_repo_works(repo: Arc<dyn FileRepo>) {
             path: "/ab".into(),
             n_files: removal.n_files,
             bytes_freed: 0,
+            from_trash: false,
         })]
     };
     let removal = repo

@@ -13,3 +13,4 @@ mod notifications;
 mod sharing;
 mod sql_layer;
 mod support;
+mod trash;

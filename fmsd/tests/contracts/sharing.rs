@@ -348,6 +348,7 @@ async fn deleting_an_entry_takes_its_shares_and_links(
             path: "/gone".into(),
             n_files: removal.n_files,
             bytes_freed: removal.bytes_freed,
+            from_trash: false,
         })]
     });
     let removal = files

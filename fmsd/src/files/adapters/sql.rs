@@ -12,7 +12,8 @@
 //! spans owners, locks the rows it ends and skips those another transaction holds.
 //!
 //! `tree` holds the tree's queries, `uploads` the sessions', `garbage` the blobs to let go of,
-//! `sharing` the directory, shares and links; `schema` and `sharing_schema` the tables
+//! `trash` what a delete moved out of the tree (and the `TrashRepo` of this repo),
+//! `sharing` the directory, shares and links; `schema`, `sharing_schema` and `trash_schema` the tables
 //! (migrations in `migrations/files` and `migrations/files-postgres`, run at open).
 
 use std::sync::Arc;
@@ -40,6 +41,8 @@ mod garbage;
 mod schema;
 mod sharing;
 mod sharing_schema;
+mod trash;
+mod trash_schema;
 mod tree;
 mod uploads;
 

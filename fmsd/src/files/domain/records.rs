@@ -159,12 +159,24 @@ pub struct Removal {
 /// An owner's storage, as the repo counts it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UsageCounts {
-    /// Bytes in files.
+    /// Bytes in files of the tree.
     pub used_bytes: u64,
+    /// Bytes in files of the trash, which count against the quota too.
+    pub trash_bytes: u64,
+    /// Items in the trash.
+    pub n_trashed: u64,
     /// Bytes announced by unexpired upload sessions.
     pub reserved_bytes: u64,
     /// Number of files.
     pub n_files: u64,
     /// Number of folders.
     pub n_folders: u64,
+}
+
+impl UsageCounts {
+    /// What the owner stores, tree and trash: what the quota is counted against, with the
+    /// reservations of open sessions.
+    pub fn stored_bytes(&self) -> u64 {
+        self.used_bytes.saturating_add(self.trash_bytes)
+    }
 }

@@ -111,7 +111,7 @@ impl FileService {
         let mut used = if self.settings.quota_bytes == 0 {
             0
         } else {
-            self.repo.usage(owner, self.now()).await?.used_bytes
+            self.repo.usage(owner, self.now()).await?.stored_bytes()
         };
         let mut batch = Vec::new();
         let mut uploads = Vec::new();

@@ -29,7 +29,11 @@ impl FileService {
         if quota == 0 {
             return Ok(Vec::new());
         }
-        let before = self.repo.usage(upload.owner, self.now()).await?.used_bytes;
+        let before = self
+            .repo
+            .usage(upload.owner, self.now())
+            .await?
+            .stored_bytes();
         let after = before.saturating_sub(replaced).saturating_add(size);
         self.quota_events_between(upload.owner, before, after).await
     }

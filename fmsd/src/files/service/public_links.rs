@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::{seconds, CreateUpload, DownloadTicket, FileService, Page, Scope, UploadView};
 use crate::error::{Error, Result};
 use crate::files::domain::{
-    BlobKey, Link, LinkMode, LinkToken, Node, OverwritePolicy, PageLimit, RemotePath, Role,
-    Sha256Hex, Upload,
+    split_extension, BlobKey, Link, LinkMode, LinkToken, Node, OverwritePolicy, PageLimit,
+    RemotePath, Role, Sha256Hex, Upload,
 };
 use crate::files::ports::{ByteStream, PendingCap};
 use crate::passwords;
@@ -427,14 +427,6 @@ impl FileService {
 
 fn exhausted() -> Error {
     Error::Gone("this link has no downloads left".into())
-}
-
-/// `name.ext` as (`name`, `.ext`); a leading dot is part of the name (`.bashrc`).
-fn split_extension(name: &str) -> (&str, &str) {
-    match name.rfind('.') {
-        Some(at) if at > 0 => (&name[..at], &name[at..]),
-        _ => (name, ""),
-    }
 }
 
 /// `name (2).ext` back to `name.ext`: the name a file request was asked to take.

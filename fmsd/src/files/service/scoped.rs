@@ -16,7 +16,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::files::domain::{
-    Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex, StoredPart,
+    Node, OverwritePolicy, PageLimit, RemotePath, Removal, Sha256Hex, StoredPart, Trashed,
 };
 use crate::files::ports::ByteStream;
 
@@ -35,11 +35,34 @@ pub struct NewUpload<'a> {
     pub part_headers: bool,
 }
 
+/// Where a delete sends what it deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Into the owner's trash (what a delete does unless asked otherwise).
+    ToTrash,
+    /// Gone for good at once; only the owner may (an editor's delete always goes to the trash).
+    Permanently,
+    /// Gone for good because something takes its place (a WebDAV `MOVE` or `COPY` over it):
+    /// an editor may, as they may replace a file's bytes with an upload.
+    Replaced,
+}
+
+/// What a delete did.
+#[derive(Debug, Clone)]
+pub enum Deletion {
+    /// The entry went into its owner's trash.
+    Trashed(Trashed),
+    /// The entry is gone for good.
+    Removed(Removal),
+}
+
 /// The files service bound to one request's [`Scope`]; built by [`FileService::in_scope`].
 #[derive(Debug, Clone)]
 pub struct ScopedFiles {
     /// The service the use cases run on.
     service: Arc<FileService>,
+    /// Who is calling: the owner, or a share's recipient (who a trashed item was deleted by).
+    caller: Uuid,
     /// Whose tree, where in it, with which role: checked once when the handle was made.
     scope: Scope,
 }
@@ -55,6 +78,7 @@ impl FileService {
         let scope = self.scope(caller, share).await?;
         Ok(ScopedFiles {
             service: Arc::clone(self),
+            caller,
             scope,
         })
     }
@@ -123,17 +147,41 @@ impl ScopedFiles {
             .await
     }
 
-    /// Deletes the entry at `path` (a non-empty folder only when `recursive`); needs write
-    /// access, and it may not be the shared item itself.
-    pub async fn delete(&self, path: &RemotePath, recursive: bool) -> Result<Removal> {
+    /// Deletes the entry at `path` (a non-empty folder only when `recursive`) into the owner's
+    /// trash, or for good; needs write access, and it may not be the shared item itself.
+    /// Through a share the entry always goes to the owner's trash: a permanent delete is
+    /// forbidden there, so an editor cannot make the owner's data skip it.
+    pub async fn delete(
+        &self,
+        path: &RemotePath,
+        recursive: bool,
+        mode: DeleteMode,
+    ) -> Result<Deletion> {
         let scope = &self.scope;
         scope.require_write()?;
         scope.require_inside(path)?;
+        if mode == DeleteMode::Permanently && scope.is_shared() {
+            return Err(Error::Forbidden(
+                "only the owner can delete permanently; without `permanent` the entry goes to \
+                 the owner's trash"
+                    .into(),
+            ));
+        }
         scope
             .redacted(async {
-                self.service
-                    .delete(scope.owner, &scope.resolve(path)?, recursive)
-                    .await
+                let path = scope.resolve(path)?;
+                match mode {
+                    DeleteMode::ToTrash => self
+                        .service
+                        .trash(scope.owner, &path, recursive, self.caller)
+                        .await
+                        .map(Deletion::Trashed),
+                    DeleteMode::Permanently | DeleteMode::Replaced => self
+                        .service
+                        .delete(scope.owner, &path, recursive)
+                        .await
+                        .map(Deletion::Removed),
+                }
             })
             .await
     }

@@ -8,7 +8,7 @@ use common::events::FileUploaded;
 use url::Url;
 use uuid::Uuid;
 
-use super::{CreateUpload, FileService};
+use super::{CreateUpload, DeleteMode, FileService, FileStores};
 use crate::bus::ports::Outbox;
 use crate::clock::ManualClock;
 use crate::error::Error;
@@ -47,11 +47,15 @@ pub(crate) async fn harness() -> Harness {
         part_size_bytes: 4,
         ..FilesSettings::default()
     };
+    let stores = FileStores {
+        repo: repo.clone(),
+        sharing: repo.clone(),
+        dav: repo.clone(),
+        trash: repo.clone(),
+    };
     let service = Arc::new(FileService::new(
-        repo.clone(),
+        stores,
         blobs.clone(),
-        repo.clone(),
-        repo.clone(),
         Arc::new(ManualClock::new()),
         settings,
         Arc::new(crate::space::DiskSpace::unwatched()),
@@ -261,7 +265,9 @@ async fn a_scoped_handle_works_in_the_share_s_terms_and_redacts_its_errors() {
         .await
         .expect("an editor's mkdir");
     assert_eq!(created.path, path("/private/team/new"));
-    let itself = tree.delete(&RemotePath::root(), true).await;
+    let itself = tree
+        .delete(&RemotePath::root(), true, DeleteMode::ToTrash)
+        .await;
     assert!(matches!(itself, Err(Error::Forbidden(_))), "{itself:?}");
 
     // Without a share the handle is the caller's own tree.

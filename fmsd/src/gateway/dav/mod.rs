@@ -65,7 +65,8 @@ async fn serve(State(state): State<AppState>, client: Client, request: Request) 
         return refused;
     }
     let props = props::DeadProps::new(state.files.clone());
-    let view = tree::DavTree::new(state.files.clone(), caller.customer_id, own, props);
+    let view = tree::DavTree::new(state.files.clone(), caller.customer_id, own, props)
+        .deleting(parts.method == axum::http::Method::DELETE);
     let locks = locks::DbLocks::new(state.files.clone(), view.clone());
     let handler = DavHandler::builder()
         .filesystem(Box::new(view))

@@ -23,7 +23,7 @@ use super::meta::{fs_error, Entry, NodeMeta};
 use super::props::DeadProps;
 use crate::error::Error;
 use crate::files::domain::{Node, OverwritePolicy, PageLimit, RemotePath};
-use crate::files::service::{FileService, ScopedFiles, ShareView};
+use crate::files::service::{DeleteMode, FileService, ScopedFiles, ShareView};
 
 /// The name of the virtual folder of shared items.
 const SHARED: &str = "shared";
@@ -44,6 +44,12 @@ pub struct DavTree {
     /// The entries of the folders this request listed, with their owner, by WebDAV path: a
     /// `PROPFIND` then asks for each entry's properties. Forgotten at the first write.
     listed: Arc<Mutex<HashMap<String, (Uuid, Node)>>>,
+    /// Whether the request is a `DELETE`: what it removes goes into the owner's trash, a folder
+    /// whole (`dav-server` would remove a folder's entries one by one first, so a folder reads
+    /// as empty to it and goes with everything in it). Other methods remove only what a
+    /// `MOVE` or `COPY` with `Overwrite: T` replaces, which goes for good, as a replaced file's
+    /// bytes do.
+    deleting: bool,
 }
 
 /// A WebDAV path in its owner's tree, for locks.
@@ -68,6 +74,12 @@ enum Place {
 }
 
 impl DavTree {
+    /// The same tree for a `DELETE` (`deleting`), whose removals go into the trash.
+    pub fn deleting(mut self, deleting: bool) -> Self {
+        self.deleting = deleting;
+        self
+    }
+
     /// The files of `caller`, whose own tree is `own`.
     pub fn new(files: Arc<FileService>, caller: Uuid, own: ScopedFiles, props: DeadProps) -> Self {
         Self {
@@ -77,6 +89,7 @@ impl DavTree {
             props,
             shared: Arc::default(),
             listed: Arc::default(),
+            deleting: false,
         }
     }
 
@@ -278,6 +291,10 @@ impl DavFileSystem for DavTree {
     ) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
         async move {
             let mut entries: Vec<Box<dyn DavDirEntry>> = Vec::new();
+            if self.deleting {
+                // A folder goes into the trash whole, by its own `remove_dir`.
+                return Ok(into_stream(entries));
+            }
             let (files, folder) = match self.place(path).await? {
                 Place::SharedRoot => {
                     for (name, view) in self.shares().await? {
@@ -357,8 +374,13 @@ impl DavFileSystem for DavTree {
     fn remove_file<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
         async move {
             let (files, path) = self.writable(path).await?;
+            let (recursive, mode) = if self.deleting {
+                (true, DeleteMode::ToTrash)
+            } else {
+                (false, DeleteMode::Replaced)
+            };
             files
-                .delete(&path, false)
+                .delete(&path, recursive, mode)
                 .await
                 .map(drop)
                 .map_err(|error| fs_error(&error))
@@ -444,7 +466,7 @@ impl DavFileSystem for DavTree {
     fn get_quota(&self) -> FsFuture<'_, (u64, Option<u64>)> {
         async move {
             let usage = self.own.usage().await.map_err(|error| fs_error(&error))?;
-            let used = usage.counts.used_bytes + usage.counts.reserved_bytes;
+            let used = usage.counts.stored_bytes() + usage.counts.reserved_bytes;
             Ok((used, Some(usage.quota_bytes)))
         }
         .boxed()

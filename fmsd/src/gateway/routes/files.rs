@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::files::domain::{Node, NodeKind, OverwritePolicy, PageLimit, RemotePath};
-use crate::files::service::{Page, Scope, ScopedFiles};
+use crate::files::service::{DeleteMode, Deletion, Page, Scope, ScopedFiles};
 use crate::gateway::auth::Caller;
 use crate::gateway::client::Client;
 use crate::gateway::error::{ApiError, JsonBody, QueryParams};
@@ -139,6 +139,9 @@ pub struct DeleteQuery {
     /// Delete a folder with everything in it.
     #[serde(default)]
     recursive: bool,
+    /// Delete for good at once instead of into the trash (only the owner may).
+    #[serde(default)]
+    permanent: bool,
 }
 
 /// One page of a folder, sorted by name.
@@ -186,7 +189,9 @@ async fn metadata(
     Ok(Json(scoped_entry(tree.scope(), &node)))
 }
 
-/// Delete a file, or a folder (with `recursive`, and everything in it).
+/// Delete a file, or a folder (with `recursive`, and everything in it): into the owner's trash,
+/// from where `POST /v1/trash/{id}/restore` brings it back, or for good with `permanent`.
+/// Through a share the entry goes into the owner's trash, never into the recipient's.
 #[utoipa::path(
     delete,
     path = "/v1/files",
@@ -195,8 +200,8 @@ async fn metadata(
     security(("bearer" = [])),
     params(ItemQuery, DeleteQuery, ShareQuery),
     responses(
-        (status = 200, description = "What went", body = Deleted),
-        (status = 403, description = "The share is read-only, or the path is the shared item itself (`forbidden`)", body = ErrorBody),
+        (status = 200, description = "What went, and where", body = Deleted),
+        (status = 403, description = "The share is read-only, the path is the shared item itself, or `permanent` through a share (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such entry, or no such share for the caller (`not_found`)", body = ErrorBody),
         (status = 409, description = "A folder that is not empty without `recursive` (`conflict`)", body = ErrorBody),
     )
@@ -206,12 +211,31 @@ async fn delete(
     QueryParams(query): QueryParams<DeleteQuery>,
 ) -> Result<Json<Deleted>, ApiError> {
     let path = RemotePath::parse(&query.path)?;
-    let removal = tree.delete(&path, query.recursive).await?;
-    Ok(Json(Deleted {
-        n_files: removal.n_files,
-        n_folders: removal.n_folders,
-        bytes_freed: removal.bytes_freed,
-    }))
+    let mode = if query.permanent {
+        DeleteMode::Permanently
+    } else {
+        DeleteMode::ToTrash
+    };
+    Ok(Json(
+        match tree.delete(&path, query.recursive, mode).await? {
+            Deletion::Trashed(trashed) => Deleted {
+                n_files: trashed.item.n_files,
+                n_folders: trashed.item.n_folders,
+                bytes_freed: 0,
+                trashed: true,
+                trash_id: Some(trashed.item.id),
+                bytes_trashed: trashed.item.size,
+            },
+            Deletion::Removed(removal) => Deleted {
+                n_files: removal.n_files,
+                n_folders: removal.n_folders,
+                bytes_freed: removal.bytes_freed,
+                trashed: false,
+                trash_id: None,
+                bytes_trashed: 0,
+            },
+        },
+    ))
 }
 
 /// Make a folder.
@@ -297,7 +321,7 @@ async fn copy(
     Ok((StatusCode::CREATED, Json(scoped_entry(tree.scope(), &node))))
 }
 
-/// Bytes and entries used, and the quota.
+/// Bytes and entries used, in the tree and in the trash, and the quota (which holds both).
 #[utoipa::path(
     get,
     path = "/v1/usage",
@@ -309,6 +333,8 @@ async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usa
     let report = state.files.usage(caller.customer_id).await?;
     Ok(Json(Usage {
         used_bytes: report.counts.used_bytes,
+        trash_bytes: report.counts.trash_bytes,
+        n_trashed: report.counts.n_trashed,
         reserved_bytes: report.counts.reserved_bytes,
         quota_bytes: report.quota_bytes,
         n_files: report.counts.n_files,

@@ -9,5 +9,6 @@ pub mod me;
 pub mod public_links;
 pub mod shares;
 pub mod tokens;
+pub mod trash;
 pub mod upload_batches;
 pub mod uploads;

@@ -61,6 +61,8 @@ diesel::table! {
         used_bytes -> BigInt,
         n_files -> BigInt,
         n_folders -> BigInt,
+        trash_bytes -> BigInt,
+        n_trashed -> BigInt,
     }
 }
 

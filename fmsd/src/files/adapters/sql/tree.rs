@@ -135,7 +135,7 @@ pub fn insert(connection: &mut DbConnection, node: &Node) -> Result<()> {
 }
 
 /// A new, empty folder.
-fn new_folder(owner: Uuid, path: &RemotePath, now: DateTime<Utc>) -> Node {
+pub(super) fn new_folder(owner: Uuid, path: &RemotePath, now: DateTime<Utc>) -> Node {
     Node {
         id: Uuid::now_v7(),
         owner,
@@ -255,7 +255,7 @@ pub fn move_entry(
 }
 
 /// Counts the removed `rows` and records their blobs as garbage (the caller deleted the rows).
-fn remove_rows(connection: &mut DbConnection, rows: Vec<NodeRow>) -> Result<Removal> {
+pub(super) fn remove_rows(connection: &mut DbConnection, rows: Vec<NodeRow>) -> Result<Removal> {
     let mut removal = Removal::default();
     for row in rows {
         if row.kind == FOLDER {
@@ -273,6 +273,25 @@ fn remove_rows(connection: &mut DbConnection, rows: Vec<NodeRow>) -> Result<Remo
     Ok(removal)
 }
 
+/// A conflict if the folder at `path` holds anything: what a delete without `recursive` says.
+pub(super) fn refuse_non_empty(
+    connection: &mut DbConnection,
+    owner: Uuid,
+    path: &RemotePath,
+) -> Result<()> {
+    let children = nodes::table
+        .filter(nodes::owner_id.eq(owner.to_string()))
+        .filter(nodes::parent.eq(path.as_str()));
+    let has_children: bool =
+        diesel::select(diesel::dsl::exists(children)).get_result(connection)?;
+    if has_children {
+        return Err(Error::Conflict(format!(
+            "the folder '{path}' is not empty; delete it with recursive=true to remove everything in it"
+        )));
+    }
+    Ok(())
+}
+
 /// Deletes the entry at `path`, and its subtree when `recursive`, with the shares and links of
 /// what it removes, and the events `events` builds from what was removed.
 pub fn delete(
@@ -285,19 +304,10 @@ pub fn delete(
     lock_owner(connection, owner)?;
     let node = get(connection, owner, path)?
         .ok_or_else(|| Error::NotFound(format!("'{path}' does not exist")))?;
-    let owner_id = owner.to_string();
     if node.is_folder() && !recursive {
-        let children = nodes::table
-            .filter(nodes::owner_id.eq(&owner_id))
-            .filter(nodes::parent.eq(path.as_str()));
-        let has_children: bool =
-            diesel::select(diesel::dsl::exists(children)).get_result(connection)?;
-        if has_children {
-            return Err(Error::Conflict(format!(
-                "the folder '{path}' is not empty; delete it with recursive=true to remove everything in it"
-            )));
-        }
+        refuse_non_empty(connection, owner, path)?;
     }
+    let owner_id = owner.to_string();
     let (low, high) = path.descendant_range();
     let in_subtree = nodes::owner_id.eq(owner_id).and(
         nodes::path
@@ -326,16 +336,19 @@ pub fn usage(
     now: DateTime<Utc>,
 ) -> Result<UsageCounts> {
     let owner_id = owner.to_string();
-    let (used, n_files, n_folders): (i64, i64, i64) = owner_usage::table
-        .find(&owner_id)
-        .select((
-            owner_usage::used_bytes,
-            owner_usage::n_files,
-            owner_usage::n_folders,
-        ))
-        .first(connection)
-        .optional()?
-        .unwrap_or_default();
+    let (used, n_files, n_folders, trash_bytes, n_trashed): (i64, i64, i64, i64, i64) =
+        owner_usage::table
+            .find(&owner_id)
+            .select((
+                owner_usage::used_bytes,
+                owner_usage::n_files,
+                owner_usage::n_folders,
+                owner_usage::trash_bytes,
+                owner_usage::n_trashed,
+            ))
+            .first(connection)
+            .optional()?
+            .unwrap_or_default();
     let reserved: i64 = uploads::table
         .filter(uploads::owner_id.eq(&owner_id))
         .filter(uploads::expires_at.gt(micros(now)))
@@ -343,6 +356,8 @@ pub fn usage(
         .first(connection)?;
     Ok(UsageCounts {
         used_bytes: schema::size(used)?,
+        trash_bytes: schema::size(trash_bytes)?,
+        n_trashed: schema::size(n_trashed)?,
         reserved_bytes: schema::size(reserved)?,
         n_files: schema::size(n_files)?,
         n_folders: schema::size(n_folders)?,
@@ -370,6 +385,11 @@ pub fn purge(
     .returning(NodeRow::as_returning())
     .get_results(inner))?;
     let mut removal = remove_rows(connection, rows)?;
+    let trashed = super::trash::purge_all(connection, owner)?;
+    removal.n_files += trashed.n_files;
+    removal.n_folders += trashed.n_folders;
+    removal.bytes_freed += trashed.bytes_freed;
+    removal.garbage.extend(trashed.garbage);
     diesel::delete(owner_usage::table.find(&owner_id)).execute(connection)?;
     // The sweep may be ending one of these sessions right now: the delete waits for it, and a
     // session it ended is not returned here, so its staging is not recorded twice.

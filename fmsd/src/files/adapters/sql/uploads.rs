@@ -77,10 +77,19 @@ pub fn insert_session(
     }
     let quota = limits.quota;
     let counts = usage(connection, upload.owner, now)?;
-    let taken = counts.used_bytes.saturating_add(counts.reserved_bytes);
+    // The trash counts: what it holds is freed only by emptying it (or by its retention).
+    let taken = counts.stored_bytes().saturating_add(counts.reserved_bytes);
     if taken.saturating_add(upload.size) > quota {
+        let in_trash = if counts.trash_bytes > 0 {
+            format!(
+                ", {} in the trash (`fmsctl trash empty` frees it)",
+                human_bytes(counts.trash_bytes)
+            )
+        } else {
+            String::new()
+        };
         return Err(Error::QuotaExceeded(format!(
-            "the file needs {} but only {} of your {} are free ({} used, {} reserved by uploads in progress)",
+            "the file needs {} but only {} of your {} are free ({} used{in_trash}, {} reserved by uploads in progress)",
             human_bytes(upload.size),
             human_bytes(quota.saturating_sub(taken)),
             human_bytes(quota),

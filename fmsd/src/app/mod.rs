@@ -147,16 +147,18 @@ impl App {
             dav: dav_store,
             trash: trash_store,
         };
-        let files = Arc::new(FileService::new(
-            stores,
-            blob_store.port.clone(),
-            clock.clone(),
-            settings.files.clone(),
-            disk.clone(),
-        )
-        .requiring_verified_addresses(
-            settings.auth.email_verification == crate::settings::EmailVerification::Required,
-        ));
+        let files = Arc::new(
+            FileService::new(
+                stores,
+                blob_store.port.clone(),
+                clock.clone(),
+                settings.files.clone(),
+                disk.clone(),
+            )
+            .requiring_verified_addresses(
+                settings.auth.email_verification == crate::settings::EmailVerification::Required,
+            ),
+        );
 
         // Notifications.
         let notification_store = wiring::notifications(&settings).await?;

@@ -544,22 +544,7 @@ impl CustomerRepo for MongoCustomerRepo {
 
     #[tracing::instrument(skip_all, fields(customer_id = %code.customer_id))]
     async fn put_code(&self, code: &StoredCode, events: Vec<Outgoing>) -> Result<()> {
-        codes::put(&self.mail_codes, code).await?;
-        if events.is_empty() {
-            return Ok(());
-        }
-        let changed = self
-            .customers
-            .update_one(
-                doc! { "_id": code.customer_id.to_string(), "deleted": false },
-                update_with_events(Document::new(), &events)?,
-            )
-            .await
-            .map_err(store_error)?;
-        if changed.matched_count == 0 {
-            codes::delete_all(&self.mail_codes, &code.customer_id.to_string()).await?;
-            return Err(Error::NotFound(GONE.into()));
-        }
+        codes::put_with_events(&self.mail_codes, &self.customers, code, &events).await?;
         self.written(&events);
         Ok(())
     }

@@ -8,7 +8,9 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use uuid::Uuid;
 
-use super::documents::{from_millis, integer, store_error, text, uuid_field};
+use common::events::Outgoing;
+
+use super::documents::{from_millis, integer, store_error, text, update_with_events, uuid_field};
 use crate::customers::ports::{CodePurpose, StoredCode};
 use crate::error::{Error, Result};
 
@@ -37,8 +39,40 @@ fn key(customer_id: Uuid, purpose: CodePurpose) -> String {
     format!("{customer_id}:{}", purpose.as_str())
 }
 
+/// Stores `code` in place of the customer's code of its purpose, then writes `events` into
+/// the customer's document (its outbox); `NotFound`, and no code, if the customer is gone.
+pub async fn put_with_events(
+    codes: &Collection<Document>,
+    customers: &Collection<Document>,
+    code: &StoredCode,
+    events: &[Outgoing],
+) -> Result<()> {
+    put(codes, code).await?;
+    let live = doc! { "_id": code.customer_id.to_string(), "deleted": false };
+    // Checked after the write, as app tokens are: a deletion that ran meanwhile missed it.
+    let found = if events.is_empty() {
+        customers
+            .find_one(live)
+            .await
+            .map_err(store_error)?
+            .is_some()
+    } else {
+        customers
+            .update_one(live, update_with_events(Document::new(), events)?)
+            .await
+            .map_err(store_error)?
+            .matched_count
+            > 0
+    };
+    if !found {
+        delete_all(codes, &code.customer_id.to_string()).await?;
+        return Err(Error::NotFound("this account no longer exists".into()));
+    }
+    Ok(())
+}
+
 /// Stores `code` in place of the customer's code of its purpose.
-pub async fn put(codes: &Collection<Document>, code: &StoredCode) -> Result<()> {
+async fn put(codes: &Collection<Document>, code: &StoredCode) -> Result<()> {
     let (new_email, new_email_key) = match &code.new_email {
         Some((email, email_key)) => (Bson::from(email), Bson::from(email_key)),
         None => (Bson::Null, Bson::Null),

@@ -101,15 +101,22 @@ fn files_flow_through_s3_events_through_kafka_and_mail_through_smtp() {
         .expect("customers.registered");
     assert_eq!(registered["payload"]["email"], email.as_str());
     assert!(registered["correlation_id"].is_string());
-    let file_events = stack.kafka_envelopes("fms.files.v1", 2);
+    let file_events = stack.kafka_envelopes("fms.files.v1", 3);
     let types: Vec<&str> = file_events
         .iter()
         .filter_map(|e| e["type"].as_str())
         .collect();
     assert!(
-        types.contains(&"files.uploaded") && types.contains(&"files.deleted"),
+        ["files.uploaded", "files.trashed", "files.deleted"]
+            .iter()
+            .all(|kind| types.contains(kind)),
         "{types:?}"
     );
+    let purged = file_events
+        .iter()
+        .find(|e| e["type"] == "files.deleted")
+        .expect("files.deleted");
+    assert_eq!(purged["payload"]["from_trash"], true, "{purged}");
 
     // The welcome mail, through the catcher's HTTP API.
     assert!(
@@ -573,7 +580,7 @@ fn a_tree_syncs_through_s3_both_ways_and_download_r_copies_it() {
     assert_eq!(again["unchanged"], 121);
     assert_eq!(again["hashing"]["files_read"], 0);
 
-    // --delete on the real stack frees the object in S3.
+    // --delete on the real stack: into the trash, then out of S3 once the trash is emptied.
     let n_objects = stack.s3_objects().len();
     std::fs::remove_file(source.join("big.bin")).unwrap();
     let deleted = fmsctl
@@ -587,10 +594,17 @@ fn a_tree_syncs_through_s3_both_ways_and_download_r_copies_it() {
         .ok()
         .json();
     assert_eq!(deleted["deleted"], 1);
+    // The remote extra went to the trash, its object with it; emptying the trash frees it.
+    assert_eq!(
+        stack.s3_objects().len(),
+        n_objects,
+        "the trash lost the object"
+    );
+    fmsctl.run(&["trash", "empty"]).ok();
     assert!(
         eventually(Duration::from_secs(10), || stack.s3_objects().len()
             < n_objects),
-        "the deleted file's object is still in S3"
+        "the deleted file's object is still in S3 after the trash was emptied"
     );
 
     let downloaded = root.path().join("downloaded");

@@ -581,19 +581,26 @@ impl CustomerRepo for MongoCustomerRepo {
             set.insert("email", email);
             set.insert("email_key", email_key);
         }
-        let updated = self
+        // An update, not find-and-modify: MongoDB-compatible servers report a unique-key
+        // violation of an update, where a find-and-modify may just match nothing.
+        let live = doc! { "_id": id.to_string(), "deleted": false };
+        let changed = self
             .customers
-            .find_one_and_update(
-                doc! { "_id": id.to_string(), "deleted": false },
-                update_with_events(set, &events)?,
-            )
-            .return_document(ReturnDocument::After)
+            .update_one(live.clone(), update_with_events(set, &events)?)
             .await
             .map_err(|error| {
                 conflict_or_store_error(error, "another account has this e-mail address now")
-            })?
-            .ok_or_else(|| Error::NotFound(GONE.into()))?;
+            })?;
+        if changed.matched_count == 0 {
+            return Err(Error::NotFound(GONE.into()));
+        }
         self.written(&events);
+        let updated = self
+            .customers
+            .find_one(live)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| Error::NotFound(GONE.into()))?;
         decode_customer(&updated)
     }
 }

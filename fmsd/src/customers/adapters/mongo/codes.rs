@@ -77,7 +77,11 @@ async fn put(codes: &Collection<Document>, code: &StoredCode) -> Result<()> {
         Some((email, email_key)) => (Bson::from(email), Bson::from(email_key)),
         None => (Bson::Null, Bson::Null),
     };
+    let id = key(code.customer_id, code.purpose);
+    // The replacement names its `_id` too: a MongoDB-compatible server may not take it from
+    // the filter on an upsert.
     let document = doc! {
+        "_id": &id,
         "customer_id": code.customer_id.to_string(),
         "purpose": code.purpose.as_str(),
         "token_hash": &code.token_hash,
@@ -86,10 +90,7 @@ async fn put(codes: &Collection<Document>, code: &StoredCode) -> Result<()> {
         "expires_at": code.expires_at.timestamp_millis(),
     };
     codes
-        .replace_one(
-            doc! { "_id": key(code.customer_id, code.purpose) },
-            document,
-        )
+        .replace_one(doc! { "_id": &id }, document)
         .upsert(true)
         .await
         .map_err(store_error)?;

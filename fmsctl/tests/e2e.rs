@@ -17,21 +17,7 @@ const MIB: usize = 1024 * 1024;
 
 /// Registers `email` and logs in, both with `--password-stdin`.
 fn register_and_login(fmsctl: &Fmsctl, email: &str, password: &str) {
-    let stdin = format!("{password}\n");
-    fmsctl
-        .run_with_stdin(
-            &[
-                "register",
-                "--email",
-                email,
-                "--name",
-                "Test User",
-                "--password-stdin",
-            ],
-            Some(&stdin),
-        )
-        .ok();
-    login(fmsctl, email, password);
+    fmsctl.register_and_login(email, "Test User", password);
 }
 
 fn login(fmsctl: &Fmsctl, email: &str, password: &str) {

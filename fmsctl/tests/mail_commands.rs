@@ -213,27 +213,8 @@ fn the_codes_in_the_verification_and_reset_mails_work_as_written() {
     let (ann_email, bob_email) = ("ann@example.com", "bob@example.com");
     let ann = Fmsctl::new(&server.url);
     let bob = Fmsctl::new(&server.url);
-    for (fmsctl, email, name) in [(&ann, ann_email, "Ann"), (&bob, bob_email, "Bob")] {
-        fmsctl
-            .run_with_stdin(
-                &[
-                    "register",
-                    "--email",
-                    email,
-                    "--name",
-                    name,
-                    "--password-stdin",
-                ],
-                Some(&stdin),
-            )
-            .ok();
-        fmsctl
-            .run_with_stdin(
-                &["login", "--email", email, "--password-stdin"],
-                Some(&stdin),
-            )
-            .ok();
-    }
+    ann.register_and_login(ann_email, "Ann", PASSWORD);
+    bob.register_and_login(bob_email, "Bob", PASSWORD);
     ann.run(&["mkdir", "/docs"]).ok();
     let whoami = ann.run(&["whoami"]).ok().stdout;
     assert!(whoami.contains("not verified"), "{whoami}");

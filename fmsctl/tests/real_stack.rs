@@ -25,25 +25,7 @@ fn start_on(stack: &Stack, root: &std::path::Path) -> Fmsd {
 }
 
 fn register_and_login(fmsctl: &Fmsctl, email: &str) {
-    fmsctl
-        .run_with_stdin(
-            &[
-                "register",
-                "--email",
-                email,
-                "--name",
-                "Stack User",
-                "--password-stdin",
-            ],
-            Some(PASSWORD),
-        )
-        .ok();
-    fmsctl
-        .run_with_stdin(
-            &["login", "--email", email, "--password-stdin"],
-            Some(PASSWORD),
-        )
-        .ok();
+    fmsctl.register_and_login(email, "Stack User", PASSWORD);
 }
 
 #[test]

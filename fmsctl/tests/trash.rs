@@ -11,26 +11,7 @@ mod support;
 use support::{assert_same_file, random_file, Fmsctl, Fmsd};
 
 fn register_and_login(fmsctl: &Fmsctl, email: &str, password: &str) {
-    let stdin = format!("{password}\n");
-    fmsctl
-        .run_with_stdin(
-            &[
-                "register",
-                "--email",
-                email,
-                "--name",
-                "Trash User",
-                "--password-stdin",
-            ],
-            Some(&stdin),
-        )
-        .ok();
-    fmsctl
-        .run_with_stdin(
-            &["login", "--email", email, "--password-stdin"],
-            Some(&stdin),
-        )
-        .ok();
+    fmsctl.register_and_login(email, "Trash User", password);
 }
 
 /// `fmsctl --json trash ls`'s items.

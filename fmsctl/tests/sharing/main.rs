@@ -20,26 +20,7 @@ const GONE: i32 = 8;
 
 /// Registers `email` under `name` and logs in.
 fn register_and_login(fmsctl: &Fmsctl, email: &str, name: &str) {
-    let stdin = format!("{PASSWORD}\n");
-    fmsctl
-        .run_with_stdin(
-            &[
-                "register",
-                "--email",
-                email,
-                "--name",
-                name,
-                "--password-stdin",
-            ],
-            Some(&stdin),
-        )
-        .ok();
-    fmsctl
-        .run_with_stdin(
-            &["login", "--email", email, "--password-stdin"],
-            Some(&stdin),
-        )
-        .ok();
+    fmsctl.register_and_login(email, name, PASSWORD);
 }
 
 /// `fmsctl share PATH --with EMAIL --role ROLE`, tried again for up to 5 s while the server's

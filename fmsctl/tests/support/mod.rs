@@ -138,6 +138,26 @@ impl Fmsctl {
         self.run_with_stdin(args, None)
     }
 
+    /// Registers `email` as `name` and logs in, both with `--password-stdin`; neither prints
+    /// the password.
+    pub fn register_and_login(&self, email: &str, name: &str, password: &str) {
+        let stdin = format!("{password}\n");
+        for args in [
+            &[
+                "register",
+                "--email",
+                email,
+                "--name",
+                name,
+                "--password-stdin",
+            ][..],
+            &["login", "--email", email, "--password-stdin"][..],
+        ] {
+            let run = self.run_with_stdin(args, Some(&stdin)).ok();
+            assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+        }
+    }
+
     /// Runs `fmsctl ARGS` with `stdin` written to its standard input.
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
         let mut child = self

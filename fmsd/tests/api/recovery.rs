@@ -18,22 +18,34 @@ pub async fn spawn_verifying_app() -> TestApp {
     spawn_app_with(|settings| settings.auth.email_verification = EmailVerification::Required).await
 }
 
-/// The code in the newest mail to `email` whose subject contains `subject`, waiting for it:
-/// the word after `marker` in the mail's command (`verify `, `--token `).
+/// The code in a mail to `email` whose subject contains `subject`, waiting for it: the word
+/// after `marker` in the mail's command (`verify `, `--token `).
 async fn code_from_mail(app: &TestApp, email: &str, subject: &str, marker: &str) -> String {
-    let mails = wait_for_mails_to(app, email, |mails| {
-        mails.iter().any(|mail| mail.subject.contains(subject))
-    })
-    .await;
-    let mail: Vec<&ParsedMail> = mails
-        .iter()
-        .filter(|mail| mail.subject.contains(subject))
-        .collect();
-    code_in(mail.last().expect("a mail"), marker)
+    new_code_from_mail(app, email, subject, marker, &[]).await
 }
 
-/// The browser link (`{address}{page}#CODE`) in the newest mail to `email` whose subject
-/// contains `subject`, waiting for it.
+/// [`code_from_mail`] for a code not among `seen`: a newer mail's, however the mails are
+/// listed.
+async fn new_code_from_mail(
+    app: &TestApp,
+    email: &str,
+    subject: &str,
+    marker: &str,
+    seen: &[&str],
+) -> String {
+    let new_code = |mails: &[ParsedMail]| {
+        mails
+            .iter()
+            .filter(|mail| mail.subject.contains(subject))
+            .map(|mail| code_in(mail, marker))
+            .find(|code| !seen.contains(&code.as_str()))
+    };
+    let mails = wait_for_mails_to(app, email, |mails| new_code(mails).is_some()).await;
+    new_code(&mails).expect("a new code")
+}
+
+/// The browser link (`{address}{page}#CODE`) in a mail to `email` whose subject contains
+/// `subject`, waiting for it.
 pub async fn page_url_from_mail(app: &TestApp, email: &str, subject: &str, page: &str) -> String {
     let code = code_from_mail(app, email, subject, &format!("{}{page}#", app.address)).await;
     format!("{}{page}#{code}", app.address)

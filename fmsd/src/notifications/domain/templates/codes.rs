@@ -6,6 +6,22 @@ use chrono::{DateTime, Utc};
 
 use super::{Content, Recipient, Rich, Server};
 
+/// "Or open URL in a browser.": the page at `page` with the code in its fragment.
+fn browser_link(server: &Server, page: &str, token: &str) -> Rich {
+    Rich::new()
+        .text("Or open ")
+        .url(format!("{}{page}#{token}", server.url()))
+        .text(" in a browser.")
+}
+
+/// The command that proves an address with `token`.
+fn verify_action(server: &Server, token: &str) -> Rich {
+    Rich::new()
+        .text(" run ")
+        .code(server.fmsctl(&["verify", token]))
+        .text(".")
+}
+
 /// How a code's expiry reads in a mail.
 fn until(expires_at: &DateTime<Utc>) -> String {
     format!("{} UTC", expires_at.format("%Y-%m-%d %H:%M"))
@@ -33,10 +49,7 @@ pub(super) fn password_reset(
             .code(server.fmsctl(&["password-reset", "--token", token]))
             .text(" and type the new password."),
         details: vec![
-            Rich::new()
-                .text("Or open ")
-                .url(format!("{}/account/reset#{token}", server.url()))
-                .text(" in a browser."),
+            browser_link(server, "/account/reset", token),
             Rich::new()
                 .text("Every session and app token of the account ends with the reset. Without fmsctl, send ")
                 .code(format!(
@@ -70,15 +83,9 @@ pub(super) fn verify_address(
                 ". Until then you can use your own files, but not share them, make links, or receive shares. The code works until {}:",
                 until(expires_at)
             )),
-        action: Rich::new()
-            .text(" run ")
-            .code(server.fmsctl(&["verify", token]))
-            .text("."),
+        action: verify_action(server, token),
         details: vec![
-            Rich::new()
-                .text("Or open ")
-                .url(format!("{}/account/verify#{token}", server.url()))
-                .text(" in a browser."),
+            browser_link(server, "/account/verify", token),
             Rich::new()
                 .text("Without fmsctl, send ")
                 .code(format!("POST /v1/auth/verify {{\"token\": \"{token}\"}}"))
@@ -109,15 +116,9 @@ pub(super) fn confirm_new_address(
                 recipient.email,
                 until(expires_at)
             )),
-        action: Rich::new()
-            .text(" run ")
-            .code(server.fmsctl(&["verify", token]))
-            .text("."),
+        action: verify_action(server, token),
         details: vec![
-            Rich::new()
-                .text("Or open ")
-                .url(format!("{}/account/verify#{token}", server.url()))
-                .text(" in a browser."),
+            browser_link(server, "/account/verify", token),
             "If you did not ask for this, ignore this mail: the account keeps its address.".into(),
         ],
     }
